@@ -1,0 +1,48 @@
+#pragma once
+
+// Customers: decide commands, apply events. Rejections, in precedence order
+// (the first that applies is the answer):
+//   create: customer.customer_id, customer.name, customer.billing_address.*,
+//           customer.email, customer.vat_id, customer.currency,
+//           customer.invoice_delivery_mode, then ALREADY_EXISTS.
+//   update: customer.customer_id, NOT_FOUND, ABORTED (expected_version),
+//           update_mask.paths[i], then the new values as for create.
+
+#include "absl/strings/string_view.h"
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "billing/v1/commands.pb.h"
+#include "billing/v1/events.pb.h"
+#include "engine/dates.h"
+#include "engine/state.h"
+
+namespace billing {
+
+// Stable event type names (never renamed; see docs/architecture.md).
+inline constexpr absl::string_view kCustomerCreatedType = "customer.created";
+inline constexpr absl::string_view kCustomerUpdatedType = "customer.updated";
+
+absl::StatusOr<std::vector<v1::EventEnvelope>> DecideCreateCustomer(
+    const StateReader& state, const v1::CreateCustomer& command,
+    BusinessDate business_date);
+
+absl::StatusOr<std::vector<v1::EventEnvelope>> DecideUpdateCustomer(
+    const StateReader& state, const v1::UpdateCustomer& command,
+    BusinessDate business_date);
+
+// Validates every field of a customer as given by a caller; `prefix` is the
+// field path of the message in the request ("customer").
+absl::Status ValidateCustomerFields(const v1::Customer& customer,
+                                    absl::string_view prefix);
+
+// Applies customer.created / customer.updated. DataLoss when the event
+// contradicts the state (created twice, updated before created).
+absl::Status ApplyCustomerEvent(StateWriter& state,
+                                const v1::EventEnvelope& event);
+
+// The customer, or nullopt.
+absl::StatusOr<std::optional<v1::Customer>> LoadCustomer(
+    const StateReader& state, absl::string_view customer_id);
+
+}  // namespace billing

@@ -1,0 +1,26 @@
+#include "engine/dates.h"
+
+#include "absl/strings/str_format.h"
+#include "engine/validation.h"
+
+namespace billing {
+
+absl::StatusOr<BusinessDate> ParseBusinessDate(absl::string_view text,
+                                               absl::string_view field) {
+  BusinessDate day;
+  // absl accepts "2026-3-1" and normalizes "2026-02-30"; a billing date must
+  // be exactly ten characters and round-trip unchanged.
+  if (text.size() != 10 || !absl::ParseCivilTime(text, &day) ||
+      FormatBusinessDate(day) != text) {
+    return FieldError(field, absl::StrFormat("\"%s\" is not a date YYYY-MM-DD",
+                                             text));
+  }
+  return day;
+}
+
+std::string FormatBusinessDate(BusinessDate date) {
+  return absl::StrFormat("%04d-%02d-%02d", date.year(), date.month(),
+                         date.day());
+}
+
+}  // namespace billing

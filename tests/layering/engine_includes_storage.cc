@@ -1,0 +1,1 @@
+#include "storage/journal.h"  // must not compile: engine may not see storage

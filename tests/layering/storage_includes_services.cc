@@ -1,0 +1,1 @@
+#include "services/server.h"  // must not compile: storage may not see services

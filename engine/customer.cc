@@ -1,5 +1,7 @@
 #include "engine/customer.h"
 
+#include <algorithm>
+#include <iterator>
 #include <string>
 
 #include "absl/strings/escaping.h"
@@ -74,10 +76,11 @@ bool SameAddress(const v1::Address& a, const v1::Address& b) {
   return SerializeDeterministic(a) == SerializeDeterministic(b);
 }
 
-}  // namespace
-
-absl::Status ValidateCustomerFields(const v1::Customer& c,
-                                    absl::string_view prefix) {
+// `defaults_allowed`: on create an empty currency and delivery mode take
+// their defaults; an update may not clear them ("is required"), and says so
+// at the field's place in the precedence order.
+absl::Status ValidateFields(const v1::Customer& c, absl::string_view prefix,
+                            bool defaults_allowed) {
   const std::string p(prefix);
   if (auto s = ValidateCode(p + ".customer_id", c.customer_id(),
                             kCustomerIdLengthMax);
@@ -102,6 +105,12 @@ absl::Status ValidateCustomerFields(const v1::Customer& c,
     if (auto s = LookupCurrency(c.currency(), p + ".currency"); !s.ok()) {
       return s.status();
     }
+  } else if (!defaults_allowed) {
+    return FieldError(p + ".currency", "is required");
+  }
+  if (!defaults_allowed &&
+      c.invoice_delivery_mode() == v1::INVOICE_DELIVERY_MODE_UNSPECIFIED) {
+    return FieldError(p + ".invoice_delivery_mode", "is required");
   }
   if (!v1::InvoiceDeliveryMode_IsValid(c.invoice_delivery_mode())) {
     return FieldError(p + ".invoice_delivery_mode",
@@ -110,6 +119,13 @@ absl::Status ValidateCustomerFields(const v1::Customer& c,
                                           c.invoice_delivery_mode())));
   }
   return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ValidateCustomerFields(const v1::Customer& c,
+                                    absl::string_view prefix) {
+  return ValidateFields(c, prefix, /*defaults_allowed=*/true);
 }
 
 absl::StatusOr<std::optional<v1::Customer>> LoadCustomer(
@@ -174,9 +190,22 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideUpdateCustomer(
   if (command.update_mask().paths_size() == 0) {
     return FieldError("update_mask", "is empty; name the fields to change");
   }
-  v1::Customer updated = old;
+  // Every path is checked before any value: update_mask.paths[i] comes
+  // before the new values in the precedence order.
   for (int i = 0; i < command.update_mask().paths_size(); ++i) {
     const std::string& path = command.update_mask().paths(i);
+    if (std::find(std::begin(kUpdatablePaths), std::end(kUpdatablePaths),
+                  path) == std::end(kUpdatablePaths)) {
+      return FieldError(
+          absl::StrFormat("update_mask.paths[%d]", i),
+          absl::StrFormat("\"%s\" is not an updatable field (one of: name, "
+                          "billing_address, email, vat_id, currency, "
+                          "invoice_delivery_mode)",
+                          absl::CHexEscape(path)));
+    }
+  }
+  v1::Customer updated = old;
+  for (const std::string& path : command.update_mask().paths()) {
     if (path == "name") {
       updated.set_name(given.name());
     } else if (path == "billing_address") {
@@ -186,26 +215,15 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideUpdateCustomer(
     } else if (path == "vat_id") {
       updated.set_vat_id(given.vat_id());
     } else if (path == "currency") {
-      if (given.currency().empty()) {
-        return FieldError("customer.currency", "is required");
-      }
       updated.set_currency(given.currency());
     } else if (path == "invoice_delivery_mode") {
-      if (given.invoice_delivery_mode() ==
-          v1::INVOICE_DELIVERY_MODE_UNSPECIFIED) {
-        return FieldError("customer.invoice_delivery_mode", "is required");
-      }
       updated.set_invoice_delivery_mode(given.invoice_delivery_mode());
-    } else {
-      return FieldError(
-          absl::StrFormat("update_mask.paths[%d]", i),
-          absl::StrFormat("\"%s\" is not an updatable field (one of: name, "
-                          "billing_address, email, vat_id, currency, "
-                          "invoice_delivery_mode)",
-                          absl::CHexEscape(path)));
     }
   }
-  if (auto s = ValidateCustomerFields(updated, "customer"); !s.ok()) return s;
+  if (auto s = ValidateFields(updated, "customer", /*defaults_allowed=*/false);
+      !s.ok()) {
+    return s;
+  }
 
   v1::EventEnvelope event =
       NewEvent(kCustomerUpdatedType, old.customer_id(), business_date);

@@ -2,22 +2,12 @@
 
 #include "absl/strings/str_format.h"
 #include "engine/customer.h"
+#include "engine/fingerprint.h"
 #include "engine/keys.h"
 #include "engine/validation.h"
 
 namespace billing {
 namespace {
-
-constexpr uint64_t kFnvOffsetBasis = 0xcbf29ce484222325ULL;
-constexpr uint64_t kFnvPrime = 0x100000001b3ULL;
-
-uint64_t Fnv1a(uint64_t h, absl::string_view bytes) {
-  for (char c : bytes) {
-    h ^= static_cast<unsigned char>(c);
-    h *= kFnvPrime;
-  }
-  return h;
-}
 
 // The stable type name that must go with each payload case.
 absl::string_view TypeOfPayload(const v1::EventEnvelope& event) {
@@ -128,9 +118,9 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> Decide(
 
 uint64_t RequestFingerprint(const v1::Command& command,
                             absl::string_view requested_business_date) {
-  uint64_t h = Fnv1a(kFnvOffsetBasis, SerializeDeterministic(command));
-  h = Fnv1a(h, "\x00date:");
-  return Fnv1a(h, requested_business_date);
+  uint64_t h = Fnv1a64(kFnv1aOffsetBasis, SerializeDeterministic(command));
+  h = Fnv1a64(h, absl::string_view("\0date:", 6));
+  return Fnv1a64(h, requested_business_date);
 }
 
 absl::StatusOr<std::optional<v1::IdempotencyRecord>> LookupIdempotency(
@@ -207,6 +197,15 @@ absl::StatusOr<ApplyOutcome> ApplyRecord(StateWriter& state,
     } else {
       outcome = ApplyOutcome::kFenced;
     }
+  } else if (auto seen = state.Get(IdempotencyStateKey(
+                 record.customer_id(), record.idempotency_key()));
+             !seen.ok() || seen->has_value()) {
+    if (!seen.ok()) return seen.status();
+    // The key was applied before: a writer's retry of an append whose
+    // acknowledgement was lost, or a conflicting request racing the first.
+    // Skipped: the first record with a key is the only one that counts.
+    progress->set_duplicate_records(progress->duplicate_records() + 1);
+    outcome = ApplyOutcome::kDuplicate;
   } else if (record.writer_epoch() < progress->epoch()) {
     // Appended by a writer that lost ownership: ignored by every projector,
     // deterministically. Its caller is answered UNAVAILABLE and retries.
@@ -232,18 +231,10 @@ absl::StatusOr<ApplyOutcome> ApplyRecord(StateWriter& state,
     auto customer = LoadCustomer(state, record.customer_id());
     if (!customer.ok()) return customer.status();
     if (customer->has_value()) *idem.mutable_customer() = **customer;
-    const std::string key =
-        IdempotencyStateKey(record.customer_id(), record.idempotency_key());
-    auto previous = state.Get(key);
-    if (!previous.ok()) return previous.status();
-    if (previous->has_value()) {
-      return Corrupt(partition, offset,
-                     absl::StrFormat("idempotency key \"%s\" of customer "
-                                     "\"%s\" was already used",
-                                     record.idempotency_key(),
-                                     record.customer_id()));
-    }
-    PutMessage(state, key, idem);
+    PutMessage(state,
+               IdempotencyStateKey(record.customer_id(),
+                                   record.idempotency_key()),
+               idem);
   }
   progress->set_next_offset(offset.value() + 1);
   PutMessage(state, PartitionProgressKey(partition), *progress);

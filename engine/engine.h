@@ -64,6 +64,7 @@ enum class ApplyOutcome {
   kApplied,         // the record changed the state
   kAlreadyApplied,  // offset below the partition's progress: a redelivery
   kFenced,          // writer_epoch below the partition's epoch: ignored
+  kDuplicate,       // idempotency key applied before: ignored
 };
 
 // Applies one record found at (partition, offset) and advances the

@@ -102,7 +102,11 @@ absl::StatusOr<int64_t> ParseScaled(absl::string_view text, int max_decimals,
       return bad("not a decimal number");
     }
     v = v * 10 + (c - '0');
-    if (v > std::numeric_limits<int64_t>::max()) return bad("too large");
+    // Only bounds the loop: the exact range check comes after the sign, so
+    // that -9223372036854775808 (INT64_MIN) parses.
+    if (v > absl::int128(std::numeric_limits<int64_t>::max()) + 1) {
+      return bad("too large");
+    }
   }
   absl::int128 frac = 0;
   for (char c : frac_part) {

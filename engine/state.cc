@@ -18,8 +18,11 @@ absl::StatusOr<std::optional<std::string>> MemoryState::Get(
 absl::Status MemoryState::Scan(absl::string_view prefix,
                                absl::string_view start_after,
                                const Visitor& visit) const {
-  auto it = start_after.empty() ? data_.lower_bound(prefix)
-                                : data_.upper_bound(start_after);
+  // A start_after below the prefix constrains nothing: start at the prefix
+  // (upper_bound could land on another family's key and end the scan).
+  auto it = start_after.empty() || start_after < prefix
+                ? data_.lower_bound(prefix)
+                : data_.upper_bound(start_after);
   for (; it != data_.end() && absl::StartsWith(it->first, prefix); ++it) {
     if (!visit(it->first, it->second)) break;
   }
@@ -47,8 +50,9 @@ absl::Status OverlayState::Scan(absl::string_view prefix,
                                 const Visitor& visit) const {
   // Merge the base's keys with the buffered writes, both in key order. The
   // base is scanned fully over the prefix; overlays are small (one batch).
-  auto it = start_after.empty() ? writes_.lower_bound(prefix)
-                                : writes_.upper_bound(start_after);
+  auto it = start_after.empty() || start_after < prefix
+                ? writes_.lower_bound(prefix)
+                : writes_.upper_bound(start_after);
   bool stopped = false;
   absl::Status status = base_->Scan(
       prefix, start_after, [&](absl::string_view key, absl::string_view value) {

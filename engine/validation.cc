@@ -1,5 +1,6 @@
 #include "engine/validation.h"
 
+#include <cstdint>
 #include <string>
 
 #include "absl/strings/ascii.h"
@@ -34,8 +35,10 @@ bool IsCountryCode(absl::string_view value) {
   return false;
 }
 
-// Counts UTF-8 code points; false when the bytes are not valid UTF-8 or hold
-// a control character.
+// Counts UTF-8 code points; false when the bytes are not valid UTF-8 (RFC
+// 3629: no overlong forms, no surrogates, nothing above U+10FFFF; protobuf
+// refuses to parse such a `string` field, so an event holding one could never
+// be read back) or hold a control character (C0, DEL or C1).
 bool CountCodePoints(absl::string_view s, size_t* count) {
   size_t n = 0;
   for (size_t i = 0; i < s.size();) {
@@ -44,10 +47,18 @@ bool CountCodePoints(absl::string_view s, size_t* count) {
                  : (c >> 3) == 0x1e             ? 4
                                                 : 0;
     if (len == 0 || i + len > s.size()) return false;
-    if (len == 1 && (c < 0x20 || c == 0x7f)) return false;
+    uint32_t cp = len == 1 ? c : c & (0x7f >> len);
     for (size_t k = 1; k < len; ++k) {
-      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2) return false;
+      const auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc >> 6) != 0x2) return false;
+      cp = (cp << 6) | (cc & 0x3f);
     }
+    constexpr uint32_t kMinOfLength[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < kMinOfLength[len] || cp > 0x10ffff ||
+        (cp >= 0xd800 && cp <= 0xdfff)) {
+      return false;  // overlong, beyond Unicode, or a surrogate
+    }
+    if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f)) return false;  // control
     i += len;
     ++n;
   }

@@ -1,1 +1,163 @@
-// placeholder
+#include "storage/rocks_state.h"
+
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_format.h"
+#include "engine/fingerprint.h"
+#include "rocksdb/db.h"
+#include "rocksdb/options.h"
+#include "rocksdb/slice.h"
+#include "rocksdb/table.h"
+#include "rocksdb/cache.h"
+#include "rocksdb/write_batch.h"
+
+namespace billing {
+namespace {
+
+absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
+  if (s.ok()) return absl::OkStatus();
+  std::string message = absl::StrFormat("%s: %s", what, s.ToString());
+  if (s.IsIOError() && absl::StrContains(s.ToString(), "lock")) {
+    return absl::UnavailableError(message);
+  }
+  if (s.IsCorruption()) return absl::DataLossError(message);
+  return absl::InternalError(message);
+}
+
+rocksdb::Slice ToSlice(absl::string_view s) {
+  return rocksdb::Slice(s.data(), s.size());
+}
+
+absl::string_view ToView(const rocksdb::Slice& s) {
+  return absl::string_view(s.data(), s.size());
+}
+
+absl::Status ScanDb(rocksdb::DB* db, const rocksdb::ReadOptions& base,
+                    absl::string_view prefix, absl::string_view start_after,
+                    const StateReader::Visitor& visit) {
+  rocksdb::ReadOptions ro = base;
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro));
+  if (start_after.empty() || start_after < prefix) {
+    it->Seek(ToSlice(prefix));
+  } else {
+    it->Seek(ToSlice(start_after));
+    if (it->Valid() && ToView(it->key()) == start_after) it->Next();
+  }
+  for (; it->Valid(); it->Next()) {
+    absl::string_view key = ToView(it->key());
+    if (!absl::StartsWith(key, prefix)) break;
+    if (!visit(key, ToView(it->value()))) break;
+  }
+  return FromRocks(it->status(), "scan");
+}
+
+class SnapshotReader final : public StateReader {
+ public:
+  SnapshotReader(rocksdb::DB* db) : db_(db), snapshot_(db->GetSnapshot()) {
+    read_options_.snapshot = snapshot_;
+  }
+  ~SnapshotReader() override { db_->ReleaseSnapshot(snapshot_); }
+  absl::StatusOr<std::optional<std::string>> Get(
+      absl::string_view key) const override {
+    std::string value;
+    rocksdb::Status s = db_->Get(read_options_, ToSlice(key), &value);
+    if (s.IsNotFound()) return std::optional<std::string>();
+    if (auto st = FromRocks(s, "get"); !st.ok()) return st;
+    return std::optional<std::string>(std::move(value));
+  }
+  absl::Status Scan(absl::string_view prefix, absl::string_view start_after,
+                    const Visitor& visit) const override {
+    return ScanDb(db_, read_options_, prefix, start_after, visit);
+  }
+
+ private:
+  rocksdb::DB* db_;
+  const rocksdb::Snapshot* snapshot_;
+  rocksdb::ReadOptions read_options_;
+};
+
+}  // namespace
+
+RocksState::RocksState(std::unique_ptr<rocksdb::DB> db) : db_(std::move(db)) {}
+RocksState::~RocksState() = default;
+
+absl::StatusOr<std::unique_ptr<RocksState>> RocksState::Open(
+    const RocksStateOptions& options) {
+  if (options.path.empty()) {
+    return absl::InvalidArgumentError("state path: is required");
+  }
+  rocksdb::Options o;
+  o.create_if_missing = true;
+  o.IncreaseParallelism(2);
+  o.OptimizeLevelStyleCompaction();
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(o, options.path, &raw);
+  if (auto st = FromRocks(s, absl::StrFormat("open state %s", options.path));
+      !st.ok()) {
+    return st;
+  }
+  return std::unique_ptr<RocksState>(
+      new RocksState(std::unique_ptr<rocksdb::DB>(raw)));
+}
+
+absl::Status RocksState::Destroy(const std::string& path) {
+  return FromRocks(rocksdb::DestroyDB(path, rocksdb::Options()),
+                   absl::StrFormat("destroy state %s", path));
+}
+
+absl::StatusOr<std::optional<std::string>> RocksState::Get(
+    absl::string_view key) const {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), ToSlice(key), &value);
+  if (s.IsNotFound()) return std::optional<std::string>();
+  if (auto st = FromRocks(s, "get"); !st.ok()) return st;
+  return std::optional<std::string>(std::move(value));
+}
+
+absl::Status RocksState::Scan(absl::string_view prefix,
+                              absl::string_view start_after,
+                              const Visitor& visit) const {
+  return ScanDb(db_.get(), rocksdb::ReadOptions(), prefix, start_after, visit);
+}
+
+absl::Status RocksState::Commit(const OverlayState& overlay, bool sync) {
+  rocksdb::WriteBatch batch;
+  for (const auto& [key, value] : overlay.writes()) {
+    rocksdb::Status s = value.has_value()
+                            ? batch.Put(ToSlice(key), ToSlice(*value))
+                            : batch.Delete(ToSlice(key));
+    if (auto st = FromRocks(s, "batch"); !st.ok()) return st;
+  }
+  rocksdb::WriteOptions wo;
+  wo.sync = sync;
+  return FromRocks(db_->Write(wo, &batch), "commit");
+}
+
+std::unique_ptr<StateReader> RocksState::Snapshot() const {
+  return std::make_unique<SnapshotReader>(db_.get());
+}
+
+absl::StatusOr<std::string> RocksState::Checksum() const {
+  uint64_t h = kFnv1aOffsetBasis;
+  uint64_t keys = 0;
+  auto add = [&](absl::string_view bytes) {
+    const uint64_t n = bytes.size();
+    h = Fnv1a64(h, absl::string_view(reinterpret_cast<const char*>(&n),
+                                      sizeof(n)));
+    h = Fnv1a64(h, bytes);
+  };
+  absl::Status s = Scan("", "", [&](absl::string_view k, absl::string_view v) {
+    add(k);
+    add(v);
+    ++keys;
+    return true;
+  });
+  if (!s.ok()) return s;
+  return absl::StrFormat("%016x/%d", h, keys);
+}
+
+}  // namespace billing

@@ -1,0 +1,79 @@
+// billingd: the billing engine as a gRPC service. With no flags it runs on
+// the embedded journal under ./billing-data, listening on 127.0.0.1:50051.
+
+#include <csignal>
+#include <iostream>
+#include <thread>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "services/server.h"
+
+namespace {
+const billing::ServerOptions kDefaults;
+}  // namespace
+
+ABSL_FLAG(std::string, data_dir, kDefaults.data_dir,
+          "Directory of the state and of the embedded journal.");
+ABSL_FLAG(std::string, listen, kDefaults.listen,
+          "gRPC listen address (host:port; port 0 picks a free one).");
+ABSL_FLAG(std::string, kafka_brokers, kDefaults.kafka_brokers,
+          "Kafka bootstrap servers; empty: the embedded journal.");
+ABSL_FLAG(std::string, kafka_topic, kDefaults.kafka_topic,
+          "Kafka topic of the events.");
+ABSL_FLAG(int32_t, partitions, kDefaults.partitions,
+          "Partitions of a new journal (an existing journal keeps its own).");
+ABSL_FLAG(std::string, test_clock_date, kDefaults.test_clock_date,
+          "Fixed business date YYYY-MM-DD (a test clock); empty: the system "
+          "clock.");
+ABSL_FLAG(std::string, business_timezone, kDefaults.business_timezone,
+          "Time zone of the business day (e.g. Europe/Paris).");
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "billingd [--data_dir=DIR] [--listen=HOST:PORT] [--kafka_brokers=...]");
+  absl::ParseCommandLine(argc, argv);
+
+  // SIGINT/SIGTERM are taken by one thread (sigwait) so that shutdown runs
+  // outside a signal handler.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  billing::ServerOptions options;
+  options.data_dir = absl::GetFlag(FLAGS_data_dir);
+  options.listen = absl::GetFlag(FLAGS_listen);
+  options.kafka_brokers = absl::GetFlag(FLAGS_kafka_brokers);
+  options.kafka_topic = absl::GetFlag(FLAGS_kafka_topic);
+  options.partitions = absl::GetFlag(FLAGS_partitions);
+  options.test_clock_date = absl::GetFlag(FLAGS_test_clock_date);
+  options.business_timezone = absl::GetFlag(FLAGS_business_timezone);
+
+  auto server = billing::BillingServer::Start(options);
+  if (!server.ok()) {
+    std::cerr << "billingd: " << server.status() << std::endl;
+    return 1;
+  }
+  std::cout << "billingd: listening on "
+            << options.listen.substr(0, options.listen.rfind(':')) << ":"
+            << (*server)->port() << " ("
+            << (options.kafka_brokers.empty()
+                    ? "embedded journal in " + options.data_dir + "/journal"
+                    : "Kafka " + options.kafka_brokers + " topic " +
+                          options.kafka_topic)
+            << ")" << std::endl;
+
+  std::thread waiter([&] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    std::cout << "billingd: signal " << sig << ", shutting down" << std::endl;
+    (*server)->Shutdown();
+  });
+  (*server)->Wait();
+  waiter.join();
+  server->reset();
+  return 0;
+}

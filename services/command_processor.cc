@@ -1,0 +1,287 @@
+#include "services/command_processor.h"
+
+#include "absl/strings/str_format.h"
+#include "engine/engine.h"
+#include "engine/keys.h"
+#include "engine/validation.h"
+
+namespace billing {
+
+struct CommandProcessor::Pending {
+  CommandRequest request;
+  std::string customer_id;
+  BusinessDate business_date;
+  uint64_t fingerprint = 0;
+  absl::StatusOr<v1::IdempotencyRecord> result;
+  absl::Notification done;
+
+  void Reply(absl::StatusOr<v1::IdempotencyRecord> r) {
+    result = std::move(r);
+    done.Notify();
+  }
+};
+
+struct CommandProcessor::Lane {
+  PartitionId partition;
+  Epoch epoch;
+  bool owned = false;  // this instance writes the partition
+  std::thread thread;
+  absl::Mutex mu;
+  std::deque<Pending*> queue ABSL_GUARDED_BY(mu);
+  bool stopping ABSL_GUARDED_BY(mu) = false;
+};
+
+CommandProcessor::CommandProcessor(Journal* journal, RocksState* state,
+                                   Projector* projector,
+                                   const BusinessClock* clock,
+                                   CommandProcessorOptions options)
+    : journal_(journal),
+      state_(state),
+      projector_(projector),
+      clock_(clock),
+      options_(std::move(options)) {}
+
+CommandProcessor::~CommandProcessor() { Stop(); }
+
+absl::StatusOr<std::unique_ptr<CommandProcessor>> CommandProcessor::Start(
+    Journal* journal, RocksState* state, Projector* projector,
+    const BusinessClock* clock, std::vector<PartitionId> partitions,
+    CommandProcessorOptions options) {
+  std::unique_ptr<CommandProcessor> p(
+      new CommandProcessor(journal, state, projector, clock, options));
+  for (int32_t i = 0; i < journal->partition_count(); ++i) {
+    auto lane = std::make_unique<Lane>();
+    lane->partition = PartitionId(i);
+    p->lanes_.push_back(std::move(lane));
+  }
+  for (PartitionId partition : partitions) {
+    Lane& lane = *p->lanes_.at(partition.value());
+    if (auto s = p->Claim(lane); !s.ok()) return s;
+  }
+  for (auto& lane : p->lanes_) {
+    if (lane->owned) {
+      Lane* raw = lane.get();
+      lane->thread = std::thread([q = p.get(), raw] { q->RunLane(raw); });
+    }
+  }
+  return p;
+}
+
+absl::Status CommandProcessor::Claim(Lane& lane) {
+  const absl::Time deadline = absl::Now() + options_.projection_wait;
+  auto end = journal_->EndOffset(lane.partition);
+  if (!end.ok()) return end.status();
+  if (end->value() > 0) {
+    if (auto s = projector_->WaitApplied(lane.partition,
+                                         Offset(end->value() - 1), deadline);
+        !s.ok()) {
+      return s;
+    }
+  }
+  auto progress = LoadPartitionProgress(*state_, lane.partition);
+  if (!progress.ok()) return progress.status();
+  const Epoch epoch(progress->epoch() + 1);
+  v1::LogRecord marker = MakeOwnershipRecord(epoch, options_.owner);
+  std::vector<JournalEntry> entries;
+  entries.push_back({"", SerializeDeterministic(marker)});
+  auto offset = journal_->Append(lane.partition, std::move(entries));
+  if (!offset.ok()) return offset.status();
+  if (auto s = projector_->WaitApplied(lane.partition, *offset, deadline);
+      !s.ok()) {
+    return s;
+  }
+  progress = LoadPartitionProgress(*state_, lane.partition);
+  if (!progress.ok()) return progress.status();
+  if (progress->epoch() != epoch.value()) {
+    return absl::UnavailableError(absl::StrFormat(
+        "partition %d: claimed epoch %d but another owner holds epoch %d",
+        lane.partition.value(), epoch.value(), progress->epoch()));
+  }
+  lane.epoch = epoch;
+  lane.owned = true;
+  return absl::OkStatus();
+}
+
+void CommandProcessor::Stop() {
+  for (auto& lane : lanes_) {
+    {
+      absl::MutexLock lock(&lane->mu);
+      lane->stopping = true;
+    }
+    if (lane->thread.joinable()) lane->thread.join();
+    absl::MutexLock lock(&lane->mu);
+    for (Pending* p : lane->queue) {
+      p->Reply(absl::UnavailableError("billingd is stopping; retry"));
+    }
+    lane->queue.clear();
+  }
+}
+
+absl::StatusOr<v1::IdempotencyRecord> CommandProcessor::Execute(
+    CommandRequest request) {
+  if (auto s = ValidateIdempotencyKey("idempotency_key",
+                                      request.idempotency_key);
+      !s.ok()) {
+    return s;
+  }
+  Pending pending;
+  auto customer_id = CommandCustomerId(request.command);
+  if (!customer_id.ok()) return customer_id.status();
+  // The partition key must be valid before routing; the engine re-checks.
+  if (auto s = ValidateCode("customer.customer_id", *customer_id, 32);
+      !s.ok()) {
+    return s;
+  }
+  pending.customer_id = *customer_id;
+  if (request.business_date.empty()) {
+    pending.business_date = clock_->Today();
+  } else {
+    auto date = ParseBusinessDate(request.business_date, "business_date");
+    if (!date.ok()) return date.status();
+    pending.business_date = *date;
+  }
+  pending.fingerprint =
+      RequestFingerprint(request.command, request.business_date);
+  pending.request = std::move(request);
+
+  Lane& lane = *lanes_.at(
+      PartitionOf(pending.customer_id, journal_->partition_count()).value());
+  if (!lane.owned) {
+    return absl::UnavailableError(absl::StrFormat(
+        "partition %d is not owned by this instance", lane.partition.value()));
+  }
+  {
+    absl::MutexLock lock(&lane.mu);
+    if (lane.stopping) return absl::UnavailableError("billingd is stopping");
+    if (lane.queue.size() >= options_.queue_commands_max) {
+      return absl::UnavailableError(absl::StrFormat(
+          "partition %d has %d commands waiting; retry later",
+          lane.partition.value(), lane.queue.size()));
+    }
+    lane.queue.push_back(&pending);
+  }
+  pending.done.WaitForNotification();
+  return std::move(pending.result);
+}
+
+void CommandProcessor::RunLane(Lane* lane) {
+  std::vector<Pending*> batch;
+  while (true) {
+    batch.clear();
+    {
+      absl::MutexLock lock(&lane->mu);
+      lane->mu.Await(absl::Condition(
+          +[](Lane* l) ABSL_EXCLUSIVE_LOCKS_REQUIRED(l->mu) {
+            return l->stopping || !l->queue.empty();
+          },
+          lane));
+      if (lane->stopping) return;
+      while (!lane->queue.empty() &&
+             batch.size() < options_.batch_commands_max) {
+        batch.push_back(lane->queue.front());
+        lane->queue.pop_front();
+      }
+    }
+    ProcessBatch(*lane, batch);
+  }
+}
+
+void CommandProcessor::ProcessBatch(Lane& lane, std::vector<Pending*>& batch) {
+  auto progress = LoadPartitionProgress(*state_, lane.partition);
+  if (!progress.ok()) {
+    for (Pending* p : batch) p->Reply(progress.status());
+    return;
+  }
+  if (progress->epoch() != lane.epoch.value()) {
+    for (Pending* p : batch) {
+      p->Reply(absl::UnavailableError(absl::StrFormat(
+          "partition %d is now owned by epoch %d; retry with the same key",
+          lane.partition.value(), progress->epoch())));
+    }
+    return;
+  }
+  // Decide against the state plus the batch's own earlier effects. The
+  // provisional offsets only order the overlay; real ones come from the
+  // append.
+  OverlayState overlay(state_);
+  int64_t provisional = progress->next_offset();
+  std::vector<JournalEntry> entries;
+  std::vector<Pending*> answer_from_state;
+  for (Pending* p : batch) {
+    const CommandRequest& r = p->request;
+    auto known = LookupIdempotency(*state_, p->customer_id, r.idempotency_key,
+                                   p->fingerprint);
+    if (!known.ok() || known->has_value()) {
+      if (known.ok()) {
+        p->Reply(**known);
+      } else {
+        p->Reply(known.status());
+      }
+      continue;
+    }
+    auto in_batch = LookupIdempotency(overlay, p->customer_id,
+                                      r.idempotency_key, p->fingerprint);
+    if (!in_batch.ok()) {
+      p->Reply(in_batch.status());
+      continue;
+    }
+    if (in_batch->has_value()) {  // same key earlier in this batch
+      answer_from_state.push_back(p);
+      continue;
+    }
+    auto events = Decide(overlay, r.command, p->business_date);
+    if (!events.ok()) {
+      p->Reply(events.status());
+      continue;
+    }
+    v1::LogRecord record = MakeCommandRecord(
+        p->customer_id, r.idempotency_key, p->fingerprint, lane.epoch,
+        p->business_date, std::move(*events));
+    auto applied =
+        ApplyRecord(overlay, lane.partition, Offset(provisional), record);
+    if (!applied.ok()) {
+      // The engine refused its own decision: a bug, never written.
+      p->Reply(absl::InternalError(absl::StrFormat(
+          "decided record does not apply: %s", applied.status().message())));
+      continue;
+    }
+    ++provisional;
+    entries.push_back({p->customer_id, SerializeDeterministic(record)});
+    answer_from_state.push_back(p);
+  }
+  if (!entries.empty()) {
+    const int64_t count = static_cast<int64_t>(entries.size());
+    auto first = journal_->Append(lane.partition, std::move(entries));
+    absl::Status s = first.status();
+    if (s.ok()) {
+      s = projector_->WaitApplied(lane.partition,
+                                  Offset(first->value() + count - 1),
+                                  absl::Now() + options_.projection_wait);
+    }
+    if (!s.ok()) {
+      absl::Status reply =
+          absl::IsDataLoss(s) || absl::IsInternal(s)
+              ? s
+              : absl::UnavailableError(absl::StrFormat(
+                    "outcome unknown (%s); retry with the same key",
+                    s.message()));
+      for (Pending* p : answer_from_state) p->Reply(reply);
+      return;
+    }
+  }
+  for (Pending* p : answer_from_state) {
+    auto known = LookupIdempotency(*state_, p->customer_id,
+                                   p->request.idempotency_key, p->fingerprint);
+    if (!known.ok()) {
+      p->Reply(known.status());
+    } else if (!known->has_value()) {
+      p->Reply(absl::UnavailableError(
+          "the record was fenced by a newer owner of the partition; retry "
+          "with the same key"));
+    } else {
+      p->Reply(**known);
+    }
+  }
+}
+
+}  // namespace billing

@@ -1,0 +1,93 @@
+#pragma once
+
+// The write path. A command is routed to its customer's partition lane; each
+// lane (one thread per owned partition: one writer per partition, as
+// ARCHITECTURE.md asks) takes the commands queued so far as a batch, checks
+// idempotency keys, decides each against the state plus the effects of the
+// commands before it in the batch, appends the batch's records to the journal
+// in one append (one fdatasync, or one Kafka produce round), waits for the
+// projector to apply them, and answers each caller from the projected state.
+//
+// A command is acknowledged only once its record is durable in the journal
+// and applied. An append whose outcome is unknown answers UNAVAILABLE: the
+// caller retries with the same key, and the projector keeps only the first
+// record of a key (engine ApplyRecord, kDuplicate).
+
+#include <deque>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "billing/v1/commands.pb.h"
+#include "billing/v1/state.pb.h"
+#include "services/clock.h"
+#include "services/projector.h"
+#include "storage/journal.h"
+#include "storage/rocks_state.h"
+
+namespace billing {
+
+struct CommandProcessorOptions {
+  // Commands decided and appended together at most. Default: 256.
+  size_t batch_commands_max = 256;
+  // Commands waiting per partition at most; beyond, UNAVAILABLE. Default:
+  // 10000.
+  size_t queue_commands_max = 10000;
+  // How long a command waits for its record to be projected before it is
+  // answered UNAVAILABLE (it may still apply; a retry with its key is safe).
+  // Default: 30 s.
+  absl::Duration projection_wait = absl::Seconds(30);
+  // Names this writer in its ownership markers (host:pid).
+  std::string owner = "billingd";
+};
+
+struct CommandRequest {
+  // Required; scoped to the command's customer; remembered forever.
+  std::string idempotency_key;
+  // "YYYY-MM-DD" or empty for the clock's date.
+  std::string business_date;
+  v1::Command command;
+};
+
+class CommandProcessor {
+ public:
+  // Catches the projection up on every owned partition, claims each with a
+  // new ownership epoch, and starts the lanes.
+  static absl::StatusOr<std::unique_ptr<CommandProcessor>> Start(
+      Journal* journal, RocksState* state, Projector* projector,
+      const BusinessClock* clock, std::vector<PartitionId> partitions,
+      CommandProcessorOptions options = {});
+  ~CommandProcessor();
+
+  // Decides, appends and applies one command; blocks until answered.
+  // Thread-safe. Returns the first answer for a known key.
+  // Errors: InvalidArgument (a field, named), NotFound, AlreadyExists,
+  // Aborted (expected version), FailedPrecondition (key reused with another
+  // request), Unavailable (retry with the same key), DataLoss/Internal (the
+  // projector stopped on a corrupt log).
+  absl::StatusOr<v1::IdempotencyRecord> Execute(CommandRequest request);
+
+  void Stop();
+
+ private:
+  struct Pending;
+  struct Lane;
+  CommandProcessor(Journal* journal, RocksState* state, Projector* projector,
+                   const BusinessClock* clock, CommandProcessorOptions options);
+  absl::Status Claim(Lane& lane);
+  void RunLane(Lane* lane);
+  void ProcessBatch(Lane& lane, std::vector<Pending*>& batch);
+
+  Journal* const journal_;
+  RocksState* const state_;
+  Projector* const projector_;
+  const BusinessClock* const clock_;
+  const CommandProcessorOptions options_;
+  std::vector<std::unique_ptr<Lane>> lanes_;  // index: partition number
+};
+
+}  // namespace billing

@@ -1,0 +1,113 @@
+#include "services/customer_service.h"
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_format.h"
+#include "engine/customer.h"
+#include "engine/keys.h"
+#include "engine/validation.h"
+#include "services/status_map.h"
+
+namespace billing {
+namespace {
+
+constexpr int kPageSizeDefault = 100;
+constexpr int kPageSizeMax = 1000;
+
+grpc::Status Answer(const absl::StatusOr<v1::IdempotencyRecord>& result,
+                    v1::Customer* response) {
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  *response = result->customer();
+  return grpc::Status::OK;
+}
+
+}  // namespace
+
+grpc::Status CustomerServiceImpl::CreateCustomer(
+    grpc::ServerContext*, const v1::CreateCustomerRequest* request,
+    v1::Customer* response) {
+  CommandRequest command;
+  command.idempotency_key = request->idempotency_key();
+  command.business_date = request->business_date();
+  *command.command.mutable_create_customer()->mutable_customer() =
+      request->customer();
+  return Answer(commands_->Execute(std::move(command)), response);
+}
+
+grpc::Status CustomerServiceImpl::UpdateCustomer(
+    grpc::ServerContext*, const v1::UpdateCustomerRequest* request,
+    v1::Customer* response) {
+  CommandRequest command;
+  command.idempotency_key = request->idempotency_key();
+  command.business_date = request->business_date();
+  auto* update = command.command.mutable_update_customer();
+  *update->mutable_customer() = request->customer();
+  *update->mutable_update_mask() = request->update_mask();
+  update->set_expected_version(request->expected_version());
+  return Answer(commands_->Execute(std::move(command)), response);
+}
+
+grpc::Status CustomerServiceImpl::GetCustomer(
+    grpc::ServerContext*, const v1::GetCustomerRequest* request,
+    v1::Customer* response) {
+  if (auto s = ValidateCode("customer_id", request->customer_id(), 32);
+      !s.ok()) {
+    return ToGrpcStatus(s);
+  }
+  auto customer = LoadCustomer(*state_, request->customer_id());
+  if (!customer.ok()) return ToGrpcStatus(customer.status());
+  if (!customer->has_value()) {
+    return ToGrpcStatus(absl::NotFoundError(absl::StrFormat(
+        "customer_id: \"%s\" does not exist", request->customer_id())));
+  }
+  *response = **customer;
+  return grpc::Status::OK;
+}
+
+grpc::Status CustomerServiceImpl::ListCustomers(
+    grpc::ServerContext*, const v1::ListCustomersRequest* request,
+    v1::ListCustomersResponse* response) {
+  if (request->page_size() < 0) {
+    return ToGrpcStatus(FieldError(
+        "page_size", absl::StrFormat("%d is negative", request->page_size())));
+  }
+  const int page_size =
+      request->page_size() == 0
+          ? kPageSizeDefault
+          : std::min(request->page_size(), kPageSizeMax);
+  // The token is the last customer id of the previous page, base64url: opaque
+  // to callers, stable across restarts.
+  std::string after_id;
+  if (!request->page_token().empty() &&
+      (!absl::WebSafeBase64Unescape(request->page_token(), &after_id) ||
+       !ValidateCode("page_token", after_id, 32).ok())) {
+    return ToGrpcStatus(FieldError("page_token", "is not a token this API "
+                                                 "gave"));
+  }
+  const std::string start_after =
+      after_id.empty() ? std::string() : CustomerKey(after_id);
+  bool more = false;
+  absl::Status scan_error;
+  absl::Status s = state_->Scan(
+      kCustomerPrefix, start_after,
+      [&](absl::string_view key, absl::string_view value) {
+        if (response->customers_size() == page_size) {
+          more = true;
+          return false;
+        }
+        if (!response->add_customers()->ParseFromArray(
+                value.data(), static_cast<int>(value.size()))) {
+          scan_error = CorruptState(key, "billing.v1.Customer");
+          return false;
+        }
+        return true;
+      });
+  if (s.ok()) s = scan_error;
+  if (!s.ok()) return ToGrpcStatus(s);
+  if (more) {
+    response->set_next_page_token(absl::WebSafeBase64Escape(
+        response->customers(response->customers_size() - 1).customer_id()));
+  }
+  return grpc::Status::OK;
+}
+
+}  // namespace billing

@@ -1,0 +1,120 @@
+#include "services/server.h"
+
+#include <filesystem>
+#include <iostream>
+
+#include <unistd.h>
+
+#include "absl/strings/str_format.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server_builder.h"
+#include "storage/embedded_journal.h"
+#include "storage/kafka_journal.h"
+
+namespace billing {
+namespace {
+
+absl::Status Context(const absl::Status& s, absl::string_view what) {
+  if (s.ok()) return s;
+  return absl::Status(s.code(), absl::StrFormat("%s: %s", what, s.message()));
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<BillingServer>> BillingServer::Start(
+    const ServerOptions& options) {
+  std::unique_ptr<BillingServer> server(new BillingServer());
+  if (options.test_clock_date.empty()) {
+    auto clock = SystemBusinessClock::Create(options.business_timezone);
+    if (!clock.ok()) return clock.status();
+    server->clock_ = std::move(*clock);
+  } else {
+    auto date = ParseBusinessDate(options.test_clock_date, "test_clock_date");
+    if (!date.ok()) return date.status();
+    server->clock_ = std::make_unique<FixedBusinessClock>(*date);
+  }
+
+  std::error_code ec;
+  std::filesystem::create_directories(options.data_dir, ec);
+  if (ec) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "data_dir: cannot create \"%s\": %s", options.data_dir, ec.message()));
+  }
+  if (options.kafka_brokers.empty()) {
+    EmbeddedJournalOptions jo;
+    jo.dir = options.data_dir + "/journal";
+    jo.partition_count = options.partitions;
+    jo.sync = options.journal_sync;
+    auto journal = EmbeddedJournal::Open(jo);
+    if (!journal.ok()) return Context(journal.status(), "embedded journal");
+    server->journal_ = std::move(*journal);
+  } else {
+    KafkaJournalOptions ko;
+    ko.bootstrap_servers = options.kafka_brokers;
+    ko.topic = options.kafka_topic;
+    ko.partition_count = options.partitions;
+    auto journal = KafkaJournal::Open(ko);
+    if (!journal.ok()) return Context(journal.status(), "kafka journal");
+    server->journal_ = std::move(*journal);
+  }
+
+  RocksStateOptions so;
+  so.path = options.data_dir + "/state";
+  auto state = RocksState::Open(so);
+  if (!state.ok()) return Context(state.status(), "state");
+  server->state_ = std::move(*state);
+
+  // This instance owns every partition (one writer per partition; the
+  // consumer-group split across instances is a later step, see
+  // docs/architecture.md).
+  std::vector<PartitionId> partitions;
+  for (int32_t i = 0; i < server->journal_->partition_count(); ++i) {
+    partitions.push_back(PartitionId(i));
+  }
+  server->projector_ = std::make_unique<Projector>(
+      server->journal_.get(), server->state_.get(), partitions);
+  if (auto s = server->projector_->Start(); !s.ok()) {
+    return Context(s, "projector");
+  }
+  CommandProcessorOptions co;
+  char host[256] = {0};
+  gethostname(host, sizeof(host) - 1);
+  co.owner = absl::StrFormat("%s:%d", host, getpid());
+  auto commands = CommandProcessor::Start(
+      server->journal_.get(), server->state_.get(), server->projector_.get(),
+      server->clock_.get(), partitions, co);
+  if (!commands.ok()) return Context(commands.status(), "command processor");
+  server->commands_ = std::move(*commands);
+
+  server->customer_service_ = std::make_unique<CustomerServiceImpl>(
+      server->commands_.get(), server->state_.get());
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(),
+                           &server->port_);
+  builder.RegisterService(server->customer_service_.get());
+  server->server_ = builder.BuildAndStart();
+  if (server->server_ == nullptr || server->port_ == 0) {
+    return absl::UnavailableError(
+        absl::StrFormat("listen: cannot bind \"%s\"", options.listen));
+  }
+  return server;
+}
+
+BillingServer::~BillingServer() { Shutdown(); }
+
+void BillingServer::Wait() {
+  if (server_) server_->Wait();
+}
+
+void BillingServer::Shutdown() {
+  if (server_) server_->Shutdown(std::chrono::system_clock::now() +
+                                 std::chrono::seconds(5));
+  if (commands_) commands_->Stop();
+  if (projector_) projector_->Stop();
+}
+
+}  // namespace billing

@@ -1,0 +1,70 @@
+#pragma once
+
+// billingd's wiring: journal (embedded or Kafka), RocksDB state, projector,
+// command processor and the gRPC server, started and stopped in order.
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "grpcpp/server.h"
+#include "services/clock.h"
+#include "services/command_processor.h"
+#include "services/customer_service.h"
+#include "services/projector.h"
+#include "storage/journal.h"
+#include "storage/rocks_state.h"
+
+namespace billing {
+
+struct ServerOptions {
+  // Directory holding the state (state/) and the embedded journal
+  // (journal/). Default: ./billing-data.
+  std::string data_dir = "billing-data";
+  // gRPC listen address; port 0 picks a free port (see BillingServer::port).
+  // Default: 127.0.0.1:50051.
+  std::string listen = "127.0.0.1:50051";
+  // Kafka bootstrap servers; empty: the embedded journal. Default: empty.
+  std::string kafka_brokers;
+  // Kafka topic of the events. Default: billing.events.v1.
+  std::string kafka_topic = "billing.events.v1";
+  // Partitions of a new journal (an existing one keeps its count). Default: 4.
+  int32_t partitions = 4;
+  // Fixed business date "YYYY-MM-DD" (test clock); empty: the system clock in
+  // business_timezone. Default: empty.
+  std::string test_clock_date;
+  // Time zone of the business day. Default: UTC.
+  std::string business_timezone = "UTC";
+  // fdatasync each embedded journal append before acknowledging. Only tests
+  // that measure the cost of durability turn it off. Default: true.
+  bool journal_sync = true;
+};
+
+class BillingServer {
+ public:
+  // Opens everything and starts serving. Errors name the part that failed.
+  static absl::StatusOr<std::unique_ptr<BillingServer>> Start(
+      const ServerOptions& options);
+  ~BillingServer();
+
+  // The port actually bound.
+  int port() const { return port_; }
+  // Blocks until Shutdown() is called from another thread.
+  void Wait();
+  // Stops accepting calls, drains, stops the lanes and the projector.
+  void Shutdown();
+
+ private:
+  BillingServer() = default;
+
+  std::unique_ptr<BusinessClock> clock_;
+  std::unique_ptr<Journal> journal_;
+  std::unique_ptr<RocksState> state_;
+  std::unique_ptr<Projector> projector_;
+  std::unique_ptr<CommandProcessor> commands_;
+  std::unique_ptr<CustomerServiceImpl> customer_service_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+};
+
+}  // namespace billing

@@ -1,0 +1,217 @@
+// The write path on real parts: embedded journal, RocksDB, projector thread.
+// Given a journal and state / when commands are executed / then the answers,
+// the records in the log and the state.
+
+#include "services/command_processor.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "absl/strings/str_format.h"
+#include "engine/customer.h"
+#include "engine/engine.h"
+#include "gtest/gtest.h"
+#include "storage/embedded_journal.h"
+
+namespace billing {
+namespace {
+
+CommandRequest Create(const std::string& id, const std::string& key,
+                      const std::string& name = "ACME SA") {
+  CommandRequest r;
+  r.idempotency_key = key;
+  v1::Customer* c = r.command.mutable_create_customer()->mutable_customer();
+  c->set_customer_id(id);
+  c->set_name(name);
+  return r;
+}
+
+CommandRequest Rename(const std::string& id, const std::string& key,
+                      const std::string& name) {
+  CommandRequest r;
+  r.idempotency_key = key;
+  auto* u = r.command.mutable_update_customer();
+  u->mutable_customer()->set_customer_id(id);
+  u->mutable_customer()->set_name(name);
+  u->mutable_update_mask()->add_paths("name");
+  return r;
+}
+
+class CommandProcessorTest : public ::testing::Test {
+ protected:
+  static constexpr int32_t kPartitions = 2;
+
+  void SetUp() override {
+    root_ = std::filesystem::path(::testing::TempDir()) /
+            absl::StrFormat("commands_%s_%d",
+                            ::testing::UnitTest::GetInstance()
+                                ->current_test_info()
+                                ->name(),
+                            getpid());
+    std::filesystem::remove_all(root_);
+    auto journal = EmbeddedJournal::Open(
+        {.dir = (root_ / "journal").string(), .partition_count = kPartitions});
+    ASSERT_TRUE(journal.ok()) << journal.status();
+    journal_ = std::move(*journal);
+    auto state = RocksState::Open({.path = (root_ / "state").string()});
+    ASSERT_TRUE(state.ok()) << state.status();
+    state_ = std::move(*state);
+    projector_ = std::make_unique<Projector>(journal_.get(), state_.get(),
+                                             partitions_);
+    ASSERT_TRUE(projector_->Start().ok());
+    processor_ = StartProcessor();
+  }
+  void TearDown() override {
+    processor_.reset();
+    projector_.reset();
+    state_.reset();
+    journal_.reset();
+    std::filesystem::remove_all(root_);
+  }
+  std::unique_ptr<CommandProcessor> StartProcessor() {
+    auto p = CommandProcessor::Start(journal_.get(), state_.get(),
+                                     projector_.get(), &clock_, partitions_);
+    EXPECT_TRUE(p.ok()) << p.status();
+    return p.ok() ? std::move(*p) : nullptr;
+  }
+  int64_t RecordsInLog() {
+    int64_t n = 0;
+    for (PartitionId p : partitions_) n += journal_->EndOffset(p)->value();
+    return n;
+  }
+
+  std::filesystem::path root_;
+  std::vector<PartitionId> partitions_ = {PartitionId(0), PartitionId(1)};
+  FixedBusinessClock clock_{BusinessDate(2026, 3, 20)};
+  std::unique_ptr<EmbeddedJournal> journal_;
+  std::unique_ptr<RocksState> state_;
+  std::unique_ptr<Projector> projector_;
+  std::unique_ptr<CommandProcessor> processor_;
+};
+
+// A create is answered with the customer as applied, dated by the clock.
+TEST_F(CommandProcessorTest, CreateIsAnsweredOnceApplied) {
+  auto r = processor_->Execute(Create("C1", "k1"));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->customer().customer_id(), "C1");
+  EXPECT_EQ(r->customer().created_on(), "2026-03-20");
+  auto stored = LoadCustomer(*state_, "C1");
+  ASSERT_TRUE(stored.ok() && stored->has_value());
+  EXPECT_EQ((*stored)->name(), "ACME SA");
+}
+
+// A request's own business date wins over the clock; a bad one names the
+// field and appends nothing.
+TEST_F(CommandProcessorTest, RequestBusinessDateWinsAndIsValidated) {
+  CommandRequest r = Create("C1", "k1");
+  r.business_date = "2026-01-31";
+  EXPECT_EQ(processor_->Execute(r)->customer().created_on(), "2026-01-31");
+  const int64_t before = RecordsInLog();
+  CommandRequest bad = Create("C2", "k2");
+  bad.business_date = "31/01/2026";
+  auto s = processor_->Execute(bad);
+  EXPECT_EQ(s.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.status().message().find("business_date"), std::string::npos);
+  EXPECT_EQ(RecordsInLog(), before);
+}
+
+// The same key with the same request returns the first answer and writes
+// nothing; with another request it is FAILED_PRECONDITION.
+TEST_F(CommandProcessorTest, IdempotencyKeyReturnsTheFirstAnswer) {
+  auto first = processor_->Execute(Create("C1", "k1"));
+  ASSERT_TRUE(first.ok());
+  ASSERT_TRUE(processor_->Execute(Rename("C1", "k2", "New name")).ok());
+  const int64_t before = RecordsInLog();
+  auto again = processor_->Execute(Create("C1", "k1"));
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->customer().name(), "ACME SA") << "the first answer";
+  EXPECT_EQ(again->customer().version(), 1u);
+  EXPECT_EQ(RecordsInLog(), before);
+  auto other = processor_->Execute(Create("C1", "k1", "Another name"));
+  EXPECT_EQ(other.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(other.status().message().find("idempotency_key"),
+            std::string::npos);
+}
+
+// A rejected command appends nothing and is not remembered: fixing the
+// request and retrying with the same key works.
+TEST_F(CommandProcessorTest, RejectionWritesNothing) {
+  CommandRequest bad = Create("C1", "k1");
+  bad.command.mutable_create_customer()->mutable_customer()->set_currency(
+      "EURO");
+  const int64_t before = RecordsInLog();
+  auto s = processor_->Execute(bad);
+  EXPECT_EQ(s.status().message(),
+            "customer.currency: \"EURO\" is not an ISO 4217 code");
+  EXPECT_EQ(RecordsInLog(), before);
+  EXPECT_TRUE(processor_->Execute(Create("C1", "k1")).ok());
+}
+
+// Many concurrent callers: every command applied exactly once, and the
+// lanes commit them in groups (fewer journal appends than commands).
+TEST_F(CommandProcessorTest, ConcurrentCommandsAreBatched) {
+  constexpr int kThreads = 16;
+  constexpr int kPerThread = 40;
+  const int64_t before = RecordsInLog();
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        const std::string id = absl::StrFormat("T%02dC%03d", t, i);
+        if (!processor_->Execute(Create(id, "key-" + id)).ok()) ++failures;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(RecordsInLog() - before, kThreads * kPerThread);
+  const EmbeddedJournalStats stats = journal_->stats();
+  EXPECT_LT(stats.appends, kThreads * kPerThread) << "no batching happened";
+}
+
+// Two commands of one customer in one batch: the second sees the first.
+TEST_F(CommandProcessorTest, SameKeyRacingFromTwoThreadsWritesOnce) {
+  const int64_t before = RecordsInLog();
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&] {
+      if (processor_->Execute(Create("C1", "same-key")).ok()) ++ok;
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(ok.load(), 8);
+  EXPECT_EQ(RecordsInLog() - before, 1);
+}
+
+// A second writer claims the partitions with a higher epoch; the first one's
+// commands are then refused UNAVAILABLE, and nothing it decided applies.
+TEST_F(CommandProcessorTest, NewOwnerFencesTheOldOne) {
+  auto newer = StartProcessor();
+  ASSERT_NE(newer, nullptr);
+  auto stale = processor_->Execute(Create("C1", "k1"));
+  EXPECT_EQ(stale.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_FALSE(LoadCustomer(*state_, "C1")->has_value());
+  auto fresh = newer->Execute(Create("C1", "k1"));
+  EXPECT_TRUE(fresh.ok()) << fresh.status();
+}
+
+// A corrupt record in the log stops the projector; commands then fail with
+// DATA_LOSS naming the position instead of deciding on a stale state.
+TEST_F(CommandProcessorTest, CorruptLogStopsCommands) {
+  const PartitionId p = PartitionOf("C1", kPartitions);
+  auto offset = journal_->Append(p, {{"C1", "garbage"}});
+  ASSERT_TRUE(offset.ok());
+  auto r = processor_->Execute(Create("C1", "k1"));
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kDataLoss) << r.status();
+  EXPECT_NE(r.status().message().find(absl::StrFormat(
+                "partition %d offset %d", p.value(), offset->value())),
+            std::string::npos)
+      << r.status();
+}
+
+}  // namespace
+}  // namespace billing

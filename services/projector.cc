@@ -73,8 +73,11 @@ void Projector::Run() {
       failure = stats.status();
     }
     std::cerr << "projector stopped: " << failure << std::endl;
-    absl::MutexLock lock(&mu_);
-    status_ = failure;
+    {
+      absl::MutexLock lock(&mu_);
+      status_ = failure;
+    }
+    if (options_.on_failure) options_.on_failure(failure);
     return;
   }
 }

@@ -11,6 +11,7 @@
 // good batch (a wrong bill is worse than no bill).
 
 #include <atomic>
+#include <functional>
 #include <thread>
 #include <vector>
 
@@ -29,6 +30,9 @@ struct ProjectorOptions {
   // How long one poll waits for new records before checking for stop.
   // Default: 100 ms.
   absl::Duration poll_timeout = absl::Milliseconds(100);
+  // Called once, from the projector thread, when it stops on an error (not
+  // on Stop()). billingd turns its health to NOT_SERVING. Default: none.
+  std::function<void(const absl::Status&)> on_failure;
 };
 
 class Projector {

@@ -73,8 +73,18 @@ absl::StatusOr<std::unique_ptr<BillingServer>> BillingServer::Start(
   for (int32_t i = 0; i < server->journal_->partition_count(); ++i) {
     partitions.push_back(PartitionId(i));
   }
+  ProjectorOptions po;
+  BillingServer* raw = server.get();
+  po.on_failure = [raw](const absl::Status&) {
+    // A corrupt log: commands fail with DATA_LOSS; health says so.
+    absl::MutexLock lock(&raw->health_mu_);
+    if (raw->server_ != nullptr) {
+      raw->server_->GetHealthCheckService()->SetServingStatus(false);
+    }
+    raw->projector_failed_ = true;
+  };
   server->projector_ = std::make_unique<Projector>(
-      server->journal_.get(), server->state_.get(), partitions);
+      server->journal_.get(), server->state_.get(), partitions, po);
   if (auto s = server->projector_->Start(); !s.ok()) {
     return Context(s, "projector");
   }
@@ -96,10 +106,16 @@ absl::StatusOr<std::unique_ptr<BillingServer>> BillingServer::Start(
   builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(),
                            &server->port_);
   builder.RegisterService(server->customer_service_.get());
-  server->server_ = builder.BuildAndStart();
-  if (server->server_ == nullptr || server->port_ == 0) {
-    return absl::UnavailableError(
-        absl::StrFormat("listen: cannot bind \"%s\"", options.listen));
+  {
+    absl::MutexLock lock(&server->health_mu_);
+    server->server_ = builder.BuildAndStart();
+    if (server->server_ == nullptr || server->port_ == 0) {
+      return absl::UnavailableError(
+          absl::StrFormat("listen: cannot bind \"%s\"", options.listen));
+    }
+    if (server->projector_failed_) {
+      server->server_->GetHealthCheckService()->SetServingStatus(false);
+    }
   }
   return server;
 }

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "grpcpp/server.h"
 #include "services/clock.h"
 #include "services/command_processor.h"
@@ -63,7 +64,11 @@ class BillingServer {
   std::unique_ptr<Projector> projector_;
   std::unique_ptr<CommandProcessor> commands_;
   std::unique_ptr<CustomerServiceImpl> customer_service_;
+  absl::Mutex health_mu_;
+  // Written once under health_mu_ in Start (the projector's failure callback
+  // may run before it exists); read-only afterwards.
   std::unique_ptr<grpc::Server> server_;
+  bool projector_failed_ ABSL_GUARDED_BY(health_mu_) = false;
   int port_ = 0;
 };
 

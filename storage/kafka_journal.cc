@@ -225,6 +225,14 @@ absl::StatusOr<std::unique_ptr<KafkaJournal>> KafkaJournal::Open(
   if (options.request_timeout <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("request_timeout must be positive");
   }
+  if (options.linger < absl::ZeroDuration() ||
+      options.linger > absl::Seconds(900)) {
+    return absl::InvalidArgumentError("linger must be within [0, 900 s]");
+  }
+  if (options.fetch_wait_max <= absl::ZeroDuration() ||
+      options.fetch_wait_max > absl::Seconds(300)) {
+    return absl::InvalidArgumentError("fetch_wait_max must be within (0, 300 s]");
+  }
   // librdkafka caps message.max.bytes at 1e9.
   if (options.record_bytes_max < 1 ||
       options.record_bytes_max > 1'000'000'000 - kRecordFramingBytes) {
@@ -246,6 +254,7 @@ absl::StatusOr<std::unique_ptr<KafkaJournal>> KafkaJournal::Open(
            {"request.timeout.ms", timeout_ms},
            {"message.max.bytes",
             absl::StrCat(options.record_bytes_max + kRecordFramingBytes)},
+           {"linger.ms", absl::StrCat(absl::ToInt64Milliseconds(options.linger))},
        }) {
     if (absl::Status s = SetConf(conf.get(), name, value); !s.ok()) return s;
   }
@@ -612,7 +621,8 @@ absl::StatusOr<std::unique_ptr<JournalReader>> KafkaJournal::OpenReader(
            {"enable.partition.eof", "false"},
            // Verify record checksums, so a corrupt record is DataLoss.
            {"check.crcs", "true"},
-           {"fetch.wait.max.ms", "50"},
+           {"fetch.wait.max.ms",
+            absl::StrCat(ToTimeoutMs(options_.fetch_wait_max))},
            // Room for the largest entry (librdkafka wants the receive limit
            // above the fetch limit).
            {"fetch.max.bytes", absl::StrCat(fetch_bytes_max)},

@@ -58,6 +58,16 @@ struct KafkaJournalOptions {
   // message.timeout.ms): an Append returns at the latest about this long
   // after its entries were queued. Default: 30 s.
   absl::Duration request_timeout = absl::Seconds(30);
+  // How long the producer holds entries to fill a batch (linger.ms): adds up
+  // to this much latency to an Append, lets concurrent Appends share a
+  // request. Default: 5 ms (librdkafka's).
+  absl::Duration linger = absl::Milliseconds(5);
+  // How long a broker may hold a reader's fetch while it has no new records
+  // (fetch.wait.max.ms). A real broker answers as soon as records arrive, so
+  // this only sets the idle request rate; librdkafka's mock cluster holds
+  // every empty fetch this long, so tests against it lower it to keep reads
+  // at the tail fast. Default: 500 ms (librdkafka's).
+  absl::Duration fetch_wait_max = absl::Milliseconds(500);
 };
 
 class KafkaJournal : public Journal {

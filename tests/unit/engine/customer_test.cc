@@ -142,8 +142,8 @@ class CustomerTest : public ::testing::Test {
       v1::LogRecord record = MakeCommandRecord(
           customer_id, key, /*request_fingerprint=*/next_offset_, Epoch(0),
           kMarch1, std::move(one));
-      auto outcome = ApplyRecord(state_, PartitionId(0),
-                                 Offset(next_offset_), record);
+      auto outcome =
+          ApplyRecord(state_, PartitionId(0), Offset(next_offset_), record);
       ASSERT_TRUE(outcome.ok()) << outcome.status();
       ASSERT_EQ(*outcome, ApplyOutcome::kApplied);
       ++next_offset_;
@@ -182,23 +182,24 @@ TEST_F(CustomerTest, CreateFillsDefaults) {
   v1::Customer given;
   given.set_customer_id("C1");
   given.set_name("Acme");
-  ExpectEvents(WhenCreate(given), {R"pb(
-                 type: "customer.created"
-                 customer_id: "C1"
-                 effective_date: "2026-03-01"
-                 schema_version: 1
-                 customer_created {
-                   customer {
-                     customer_id: "C1"
-                     name: "Acme"
-                     currency: "EUR"
-                     invoice_delivery_mode: INVOICE_DELIVERY_MODE_PER_ENTITY
-                     created_on: "2026-03-01"
-                     updated_on: "2026-03-01"
-                     version: 1
-                   }
-                 }
-               )pb"});
+  ExpectEvents(WhenCreate(given),
+               {R"pb(
+                  type: "customer.created"
+                  customer_id: "C1"
+                  effective_date: "2026-03-01"
+                  schema_version: 1
+                  customer_created {
+                    customer {
+                      customer_id: "C1"
+                      name: "Acme"
+                      currency: "EUR"
+                      invoice_delivery_mode: INVOICE_DELIVERY_MODE_PER_ENTITY
+                      created_on: "2026-03-01"
+                      updated_on: "2026-03-01"
+                      version: 1
+                    }
+                  }
+                )pb"});
 }
 
 TEST_F(CustomerTest, CreateKeepsEveryGivenField) {
@@ -288,12 +289,12 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         BadField{"EmptyId", [](v1::Customer& c) { c.clear_customer_id(); },
                  "customer.customer_id: is required"},
-        BadField{"LongId",
-                 [](v1::Customer& c) { c.set_customer_id(std::string(33, 'C')); },
-                 "customer.customer_id: \"" + std::string(33, 'C') +
-                     "\" is longer than 32 characters"},
-        BadField{"SlashInId",
-                 [](v1::Customer& c) { c.set_customer_id("C/2"); },
+        BadField{
+            "LongId",
+            [](v1::Customer& c) { c.set_customer_id(std::string(33, 'C')); },
+            "customer.customer_id: \"" + std::string(33, 'C') +
+                "\" is longer than 32 characters"},
+        BadField{"SlashInId", [](v1::Customer& c) { c.set_customer_id("C/2"); },
                  "customer.customer_id: \"C/2\" has a character outside A-Z "
                  "a-z 0-9 . _ -"},
         BadField{"EmptyName", [](v1::Customer& c) { c.clear_name(); },
@@ -305,11 +306,10 @@ INSTANTIATE_TEST_SUITE_P(
                  [](v1::Customer& c) { c.set_name("Acme\nCorp"); },
                  "customer.name: is not UTF-8 text without control "
                  "characters"},
-        BadField{"AddressWithoutLines",
-                 [](v1::Customer& c) {
-                   c.mutable_billing_address()->clear_lines();
-                 },
-                 "customer.billing_address.lines: is required"},
+        BadField{
+            "AddressWithoutLines",
+            [](v1::Customer& c) { c.mutable_billing_address()->clear_lines(); },
+            "customer.billing_address.lines: is required"},
         BadField{"FourAddressLines",
                  [](v1::Customer& c) {
                    for (int i = 0; i < 3; ++i) {
@@ -318,11 +318,10 @@ INSTANTIATE_TEST_SUITE_P(
                  },
                  "customer.billing_address.lines: has 4 lines, at most 3 "
                  "allowed"},
-        BadField{"EmptySecondAddressLine",
-                 [](v1::Customer& c) {
-                   c.mutable_billing_address()->add_lines("");
-                 },
-                 "customer.billing_address.lines[1]: is required"},
+        BadField{
+            "EmptySecondAddressLine",
+            [](v1::Customer& c) { c.mutable_billing_address()->add_lines(""); },
+            "customer.billing_address.lines[1]: is required"},
         BadField{"TabInAddressLine",
                  [](v1::Customer& c) {
                    c.mutable_billing_address()->set_lines(0, "1\true");
@@ -336,11 +335,10 @@ INSTANTIATE_TEST_SUITE_P(
                  },
                  "customer.billing_address.postal_code: is longer than 16 "
                  "characters"},
-        BadField{"AddressWithoutCity",
-                 [](v1::Customer& c) {
-                   c.mutable_billing_address()->clear_city();
-                 },
-                 "customer.billing_address.city: is required"},
+        BadField{
+            "AddressWithoutCity",
+            [](v1::Customer& c) { c.mutable_billing_address()->clear_city(); },
+            "customer.billing_address.city: is required"},
         BadField{"AddressWithoutCountry",
                  [](v1::Customer& c) {
                    c.mutable_billing_address()->clear_country_code();
@@ -406,9 +404,7 @@ TEST_P(CreateRejectionPrecedenceTest, NamesTheEarlierField) {
 
 void BadId(v1::Customer& c) { c.set_customer_id("C 2"); }
 void BadName(v1::Customer& c) { c.clear_name(); }
-void BadAddress(v1::Customer& c) {
-  c.mutable_billing_address()->clear_city();
-}
+void BadAddress(v1::Customer& c) { c.mutable_billing_address()->clear_city(); }
 void BadEmail(v1::Customer& c) { c.set_email("nobody"); }
 void BadVat(v1::Customer& c) { c.set_vat_id("FR"); }
 void BadCurrency(v1::Customer& c) { c.set_currency("EURO"); }
@@ -421,8 +417,7 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         TwoBadFields{"IdBeforeName", BadId, BadName, "customer.customer_id"},
         TwoBadFields{"IdBeforeMode", BadId, BadMode, "customer.customer_id"},
-        TwoBadFields{"NameBeforeAddress", BadName, BadAddress,
-                     "customer.name"},
+        TwoBadFields{"NameBeforeAddress", BadName, BadAddress, "customer.name"},
         TwoBadFields{"AddressBeforeEmail", BadAddress, BadEmail,
                      "customer.billing_address.city"},
         TwoBadFields{"EmailBeforeVat", BadEmail, BadVat, "customer.email"},
@@ -452,32 +447,33 @@ TEST_F(CustomerTest, UpdateChangesOnlyMaskedFields) {
   v1::Customer given = Acme();
   given.set_name("Acme SAS");
   given.set_email("other@acme.example");
-  ExpectEvents(WhenUpdate(UpdateOf(given, {"name"})), {R"pb(
-                 type: "customer.updated"
-                 customer_id: "C1"
-                 effective_date: "2026-04-15"
-                 schema_version: 1
-                 customer_updated {
-                   customer {
-                     customer_id: "C1"
-                     name: "Acme SAS"
-                     billing_address {
-                       lines: "1 rue de la Paix"
-                       postal_code: "75002"
-                       city: "Paris"
-                       country_code: "FR"
-                     }
-                     email: "billing@acme.example"
-                     vat_id: "FR40303265045"
-                     currency: "EUR"
-                     invoice_delivery_mode: INVOICE_DELIVERY_MODE_PER_ENTITY
-                     created_on: "2026-03-01"
-                     updated_on: "2026-04-15"
-                     version: 2
-                   }
-                   changed_fields: "name"
-                 }
-               )pb"});
+  ExpectEvents(WhenUpdate(UpdateOf(given, {"name"})),
+               {R"pb(
+                  type: "customer.updated"
+                  customer_id: "C1"
+                  effective_date: "2026-04-15"
+                  schema_version: 1
+                  customer_updated {
+                    customer {
+                      customer_id: "C1"
+                      name: "Acme SAS"
+                      billing_address {
+                        lines: "1 rue de la Paix"
+                        postal_code: "75002"
+                        city: "Paris"
+                        country_code: "FR"
+                      }
+                      email: "billing@acme.example"
+                      vat_id: "FR40303265045"
+                      currency: "EUR"
+                      invoice_delivery_mode: INVOICE_DELIVERY_MODE_PER_ENTITY
+                      created_on: "2026-03-01"
+                      updated_on: "2026-04-15"
+                      version: 2
+                    }
+                    changed_fields: "name"
+                  }
+                )pb"});
 }
 
 // changed_fields lists what really changed, in the documented field order
@@ -488,8 +484,8 @@ TEST_F(CustomerTest, UpdateListsChangedFieldsInFieldOrder) {
   v1::Customer given = Acme();  // same name, address and VAT id
   given.set_currency("USD");
   given.set_email("ap@acme.example");
-  auto events = WhenUpdate(
-      UpdateOf(given, {"currency", "vat_id", "email", "name"}));
+  auto events =
+      WhenUpdate(UpdateOf(given, {"currency", "vat_id", "email", "name"}));
   ASSERT_TRUE(events.ok()) << events.status();
   EXPECT_THAT((*events)[0].customer_updated().changed_fields(),
               ElementsAre("email", "currency"));

@@ -164,11 +164,10 @@ TEST(RoundMicrosToMinorTest, OverflowIsOutOfRange) {
             absl::StatusCode::kOutOfRange);
 }
 
-// --- AddMinor -----------------------------------------------------------------
+// --- AddMinor
+// -----------------------------------------------------------------
 
-TEST(AddMinorTest, AddsExactly) {
-  EXPECT_EQ(AddMinor(268, -100).value(), 168);
-}
+TEST(AddMinorTest, AddsExactly) { EXPECT_EQ(AddMinor(268, -100).value(), 168); }
 
 TEST(AddMinorTest, OverflowIsOutOfRange) {
   EXPECT_EQ(AddMinor(kInt64Max, 1).status().code(),
@@ -202,7 +201,8 @@ TEST(ParseMicrosTest, AcceptsInt64Extremes) {
 TEST(ParseMicrosTest, OneMillionthAboveInt64IsRejected) {
   auto v = ParseMicros("9223372036854.775808", "rule.unit_price");
   ASSERT_EQ(v.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(std::string(v.status().message()), StartsWith("rule.unit_price: "));
+  EXPECT_THAT(std::string(v.status().message()),
+              StartsWith("rule.unit_price: "));
   EXPECT_THAT(std::string(v.status().message()), HasSubstr("too large"));
 }
 
@@ -221,7 +221,8 @@ TEST_P(ParseMicrosRejectsTest, NamesTheField) {
   auto v = ParseMicros(GetParam(), "rule.unit_price");
   ASSERT_EQ(v.status().code(), absl::StatusCode::kInvalidArgument)
       << "input \"" << GetParam() << "\"";
-  EXPECT_THAT(std::string(v.status().message()), StartsWith("rule.unit_price: "));
+  EXPECT_THAT(std::string(v.status().message()),
+              StartsWith("rule.unit_price: "));
 }
 
 INSTANTIATE_TEST_SUITE_P(Malformed, ParseMicrosRejectsTest,
@@ -291,9 +292,9 @@ TEST(FormatMicrosTest, WritesSixDecimals) {
 }
 
 TEST(FormatMicrosTest, RoundTripsThroughParseMicros) {
-  for (int64_t v : {int64_t{0}, int64_t{1}, int64_t{-1}, int64_t{333333},
-                    int64_t{-1'500'000}, int64_t{12'345'678'901}, kInt64Max,
-                    kInt64Min}) {
+  for (int64_t v :
+       {int64_t{0}, int64_t{1}, int64_t{-1}, int64_t{333333},
+        int64_t{-1'500'000}, int64_t{12'345'678'901}, kInt64Max, kInt64Min}) {
     EXPECT_EQ(ParseMicros(FormatMicros(v), "price").value(), v)
         << FormatMicros(v);
   }

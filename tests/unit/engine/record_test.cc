@@ -54,14 +54,14 @@ v1::Command RenameCommand(absl::string_view customer_id,
 
 // The record a writer of `epoch` appends for `command`, decided on `state`.
 v1::LogRecord CommandRecord(const StateReader& state,
-                            const v1::Command& command,
-                            absl::string_view key, Epoch epoch = Epoch(0)) {
+                            const v1::Command& command, absl::string_view key,
+                            Epoch epoch = Epoch(0)) {
   auto events = Decide(state, command, kMarch1);
   EXPECT_TRUE(events.ok()) << events.status();
-  return MakeCommandRecord(*CommandCustomerId(command), key,
-                           RequestFingerprint(command, "2026-03-01"), epoch,
-                           kMarch1, events.ok() ? *std::move(events)
-                                                : std::vector<v1::EventEnvelope>{});
+  return MakeCommandRecord(
+      *CommandCustomerId(command), key,
+      RequestFingerprint(command, "2026-03-01"), epoch, kMarch1,
+      events.ok() ? *std::move(events) : std::vector<v1::EventEnvelope>{});
 }
 
 std::string Message(const absl::Status& s) { return std::string(s.message()); }
@@ -95,8 +95,8 @@ class RecordTest : public ::testing::Test {
 
   std::optional<v1::IdempotencyRecord> Idempotency(absl::string_view id,
                                                    absl::string_view key) {
-    auto r = GetMessage<v1::IdempotencyRecord>(state_,
-                                               IdempotencyStateKey(id, key));
+    auto r =
+        GetMessage<v1::IdempotencyRecord>(state_, IdempotencyStateKey(id, key));
     EXPECT_TRUE(r.ok()) << r.status();
     return r.ok() ? *r : std::nullopt;
   }
@@ -104,7 +104,8 @@ class RecordTest : public ::testing::Test {
   MemoryState state_;
 };
 
-// --- Commands and records -----------------------------------------------------
+// --- Commands and records
+// -----------------------------------------------------
 
 TEST(CommandTest, EmptyCommandIsInvalidArgument) {
   MemoryState state;
@@ -146,7 +147,8 @@ TEST(CommandTest, MakeOwnershipRecordIsALoneMarker) {
   EXPECT_EQ(record.events(0).ownership_claimed().owner(), "host-a:42");
 }
 
-// --- RequestFingerprint -------------------------------------------------------
+// --- RequestFingerprint
+// -------------------------------------------------------
 
 // FNV-1a 64 over the deterministic serialization of
 //   create_customer { customer { customer_id: "C1" name: "Acme" } }
@@ -185,7 +187,8 @@ TEST(RequestFingerprintTest, DependsOnCommand) {
             RequestFingerprint(CreateCommand("C1", "Acme SAS"), ""));
 }
 
-// --- Idempotency --------------------------------------------------------------
+// --- Idempotency
+// --------------------------------------------------------------
 
 // The key is remembered with the fingerprint, the record's position and the
 // answer the caller got: the customer as created.
@@ -209,7 +212,8 @@ TEST_F(RecordTest, IdempotencyRecordHoldsTheFirstAnswer) {
 TEST_F(RecordTest, IdempotencyRecordKeepsItsAnswerAfterLaterUpdates) {
   ApplyExpecting(0, CommandRecord(state_, CreateCommand("C1", "Acme"), "k1"),
                  ApplyOutcome::kApplied);
-  ApplyExpecting(1, CommandRecord(state_, RenameCommand("C1", "Acme SAS"), "k2"),
+  ApplyExpecting(1,
+                 CommandRecord(state_, RenameCommand("C1", "Acme SAS"), "k2"),
                  ApplyOutcome::kApplied);
   EXPECT_EQ(Idempotency("C1", "k1")->customer().version(), 1u);
   EXPECT_EQ(Idempotency("C1", "k1")->customer().name(), "Acme");
@@ -276,7 +280,8 @@ TEST_F(RecordTest, SecondRecordWithSameKeyIsDuplicate) {
   EXPECT_EQ(Progress().next_offset(), 2);
 }
 
-// --- Progress and redelivery --------------------------------------------------
+// --- Progress and redelivery
+// --------------------------------------------------
 
 TEST_F(RecordTest, ProgressStartsEmpty) {
   EXPECT_EQ(Progress().next_offset(), 0);
@@ -326,11 +331,11 @@ TEST_F(RecordTest, PartitionsProgressIndependently) {
   EXPECT_EQ(Progress().next_offset(), 8);
 }
 
-// --- Ownership fence ----------------------------------------------------------
+// --- Ownership fence
+// ----------------------------------------------------------
 
 TEST_F(RecordTest, OwnershipClaimRaisesTheEpoch) {
-  ApplyExpecting(0, MakeOwnershipRecord(Epoch(1), "a"),
-                 ApplyOutcome::kApplied);
+  ApplyExpecting(0, MakeOwnershipRecord(Epoch(1), "a"), ApplyOutcome::kApplied);
   EXPECT_EQ(Progress().epoch(), 1u);
   EXPECT_EQ(Progress().next_offset(), 1);
 }
@@ -338,12 +343,10 @@ TEST_F(RecordTest, OwnershipClaimRaisesTheEpoch) {
 // After the claim of epoch 1, a record of epoch 0 (the previous owner's) is
 // ignored: no customer, no idempotency key, counted as fenced.
 TEST_F(RecordTest, RecordOfOlderEpochAfterClaimIsFenced) {
-  ApplyExpecting(0, MakeOwnershipRecord(Epoch(1), "a"),
-                 ApplyOutcome::kApplied);
-  ApplyExpecting(1,
-                 CommandRecord(state_, CreateCommand("C1", "Acme"), "k1",
-                               Epoch(0)),
-                 ApplyOutcome::kFenced);
+  ApplyExpecting(0, MakeOwnershipRecord(Epoch(1), "a"), ApplyOutcome::kApplied);
+  ApplyExpecting(
+      1, CommandRecord(state_, CreateCommand("C1", "Acme"), "k1", Epoch(0)),
+      ApplyOutcome::kFenced);
   EXPECT_FALSE(Customer("C1").has_value());
   EXPECT_FALSE(Idempotency("C1", "k1").has_value());
   EXPECT_EQ(Progress().fenced_records(), 1u);
@@ -351,12 +354,10 @@ TEST_F(RecordTest, RecordOfOlderEpochAfterClaimIsFenced) {
 }
 
 TEST_F(RecordTest, RecordOfClaimedEpochApplies) {
-  ApplyExpecting(0, MakeOwnershipRecord(Epoch(1), "a"),
-                 ApplyOutcome::kApplied);
-  ApplyExpecting(1,
-                 CommandRecord(state_, CreateCommand("C1", "Acme"), "k1",
-                               Epoch(1)),
-                 ApplyOutcome::kApplied);
+  ApplyExpecting(0, MakeOwnershipRecord(Epoch(1), "a"), ApplyOutcome::kApplied);
+  ApplyExpecting(
+      1, CommandRecord(state_, CreateCommand("C1", "Acme"), "k1", Epoch(1)),
+      ApplyOutcome::kApplied);
   EXPECT_TRUE(Customer("C1").has_value());
   EXPECT_EQ(Progress().fenced_records(), 0u);
 }
@@ -364,8 +365,7 @@ TEST_F(RecordTest, RecordOfClaimedEpochApplies) {
 // The fenced writer's caller retries with the same key through the new
 // owner: the key was never taken, so the retry applies.
 TEST_F(RecordTest, FencedRecordDoesNotTakeItsKey) {
-  ApplyExpecting(0, MakeOwnershipRecord(Epoch(1), "a"),
-                 ApplyOutcome::kApplied);
+  ApplyExpecting(0, MakeOwnershipRecord(Epoch(1), "a"), ApplyOutcome::kApplied);
   const v1::Command create = CreateCommand("C1", "Acme");
   ApplyExpecting(1, CommandRecord(state_, create, "k1", Epoch(0)),
                  ApplyOutcome::kFenced);
@@ -377,28 +377,26 @@ TEST_F(RecordTest, FencedRecordDoesNotTakeItsKey) {
 // A claim not above the current epoch is a stale owner's: ignored, and the
 // current owner's records keep applying.
 TEST_F(RecordTest, StaleClaimIsIgnored) {
-  ApplyExpecting(0, MakeOwnershipRecord(Epoch(2), "b"),
-                 ApplyOutcome::kApplied);
+  ApplyExpecting(0, MakeOwnershipRecord(Epoch(2), "b"), ApplyOutcome::kApplied);
   ApplyExpecting(1, MakeOwnershipRecord(Epoch(1), "a"), ApplyOutcome::kFenced);
   ApplyExpecting(2, MakeOwnershipRecord(Epoch(2), "a"), ApplyOutcome::kFenced);
   EXPECT_EQ(Progress().epoch(), 2u);
   EXPECT_EQ(Progress().next_offset(), 3);
-  ApplyExpecting(3,
-                 CommandRecord(state_, CreateCommand("C1", "Acme"), "k1",
-                               Epoch(2)),
-                 ApplyOutcome::kApplied);
+  ApplyExpecting(
+      3, CommandRecord(state_, CreateCommand("C1", "Acme"), "k1", Epoch(2)),
+      ApplyOutcome::kApplied);
 }
 
 // Records of epoch 0 apply while nobody has claimed the partition.
 TEST_F(RecordTest, RecordsBeforeAnyClaimApply) {
-  ApplyExpecting(0,
-                 CommandRecord(state_, CreateCommand("C1", "Acme"), "k1",
-                               Epoch(0)),
-                 ApplyOutcome::kApplied);
+  ApplyExpecting(
+      0, CommandRecord(state_, CreateCommand("C1", "Acme"), "k1", Epoch(0)),
+      ApplyOutcome::kApplied);
   EXPECT_EQ(Progress().fenced_records(), 0u);
 }
 
-// --- Corrupt records ----------------------------------------------------------
+// --- Corrupt records
+// ----------------------------------------------------------
 
 // One way to spoil a valid record, and what the DataLoss message says after
 // "corrupt record at partition 3 offset 7: ".
@@ -564,7 +562,8 @@ TEST_F(RecordTest, CorruptProgressIsDataLoss) {
   EXPECT_THAT(Message(outcome.status()), HasSubstr("part/00000003"));
 }
 
-// --- Determinism --------------------------------------------------------------
+// --- Determinism
+// --------------------------------------------------------------
 
 // A log exercising every outcome: a claim, creates, updates, a fenced
 // record, a duplicate key, a stale claim.
@@ -584,8 +583,8 @@ std::vector<std::pair<int64_t, v1::LogRecord>> SampleLog() {
   add(5, CommandRecord(scratch, CreateCommand("C3", "Old"), "k1", Epoch(0)));
   add(6, CommandRecord(scratch, RenameCommand("C2", "Gamma"), "k1", Epoch(1)));
   add(7, MakeOwnershipRecord(Epoch(1), "stale"));
-  add(8, CommandRecord(scratch, RenameCommand("C1", "Acme SAS"), "k3",
-                       Epoch(1)));
+  add(8,
+      CommandRecord(scratch, RenameCommand("C1", "Acme SAS"), "k3", Epoch(1)));
   return log;
 }
 
@@ -638,7 +637,8 @@ TEST(DeterminismTest, ReplayOverItselfChangesNothing) {
   EXPECT_EQ(state.data(), before);
 }
 
-// --- PartitionOf --------------------------------------------------------------
+// --- PartitionOf
+// --------------------------------------------------------------
 
 // Kafka's own murmur2 vectors (clients UtilsTest.testMurmur2), made positive
 // as its default partitioner does (h & 0x7fffffff). With INT32_MAX
@@ -654,8 +654,8 @@ TEST(PartitionOfTest, MatchesKafkaMurmur2Vectors) {
       {"abc", 479470107},
   };
   for (const auto& [key, murmur2] : kVectors) {
-    const int32_t positive = static_cast<int32_t>(
-        static_cast<uint32_t>(murmur2) & 0x7fffffffu);
+    const int32_t positive =
+        static_cast<int32_t>(static_cast<uint32_t>(murmur2) & 0x7fffffffu);
     EXPECT_EQ(PartitionOf(key, kMax).value(), positive % kMax) << key;
   }
 }
@@ -666,7 +666,7 @@ TEST(PartitionOfTest, MatchesKafkaOnTwelvePartitions) {
   EXPECT_EQ(PartitionOf("foobar", 12).value(), 6);  // 1357151166 % 12
   EXPECT_EQ(PartitionOf("a-little-bit-long-string", 12).value(), 8);
   EXPECT_EQ(PartitionOf("a-little-bit-longer-string", 12).value(), 11);
-  EXPECT_EQ(PartitionOf("abc", 12).value(), 3);     // 479470107 % 12
+  EXPECT_EQ(PartitionOf("abc", 12).value(), 3);  // 479470107 % 12
 }
 
 TEST(PartitionOfTest, IsDeterministicAndInRange) {

@@ -26,12 +26,11 @@ using Entries = std::vector<std::pair<std::string, std::string>>;
 Entries ScanAll(const StateReader& state, absl::string_view prefix,
                 absl::string_view start_after = "") {
   Entries out;
-  absl::Status s = state.Scan(prefix, start_after,
-                              [&](absl::string_view k, absl::string_view v) {
-                                out.emplace_back(std::string(k),
-                                                 std::string(v));
-                                return true;
-                              });
+  absl::Status s = state.Scan(
+      prefix, start_after, [&](absl::string_view k, absl::string_view v) {
+        out.emplace_back(std::string(k), std::string(v));
+        return true;
+      });
   EXPECT_TRUE(s.ok()) << s;
   return out;
 }
@@ -329,8 +328,7 @@ TEST(OverlayStateTest, ScanStopsEarlyOnReplacedKey) {
 TEST(OverlayStateTest, ScanStopsEarlyOnBaseKey) {
   MemoryState base = BaseState();
   OverlayState overlay(&base);
-  EXPECT_THAT(ScanKeysStoppingAt(overlay, "cust/", 1),
-              ElementsAre("cust/a"));
+  EXPECT_THAT(ScanKeysStoppingAt(overlay, "cust/", 1), ElementsAre("cust/a"));
 }
 
 // Stopping among the overlay keys that sort after every base key.
@@ -386,7 +384,9 @@ TEST(GetMessageTest, ReadsWhatPutMessageWrote) {
 // caller.
 TEST(GetMessageTest, CorruptBytesAreDataLossNamingTheKey) {
   MemoryState state;
-  state.Put("cust/a", std::string("\x12\x05" "Ac", 4));
+  state.Put("cust/a", std::string("\x12\x05"
+                                  "Ac",
+                                  4));
   auto got = GetMessage<v1::Customer>(state, "cust/a");
   ASSERT_EQ(got.status().code(), absl::StatusCode::kDataLoss);
   EXPECT_EQ(got.status().message(),

@@ -19,8 +19,8 @@ using ::testing::HasSubstr;
 ::testing::AssertionResult RejectsNaming(const absl::Status& s,
                                          absl::string_view field) {
   if (s.code() != absl::StatusCode::kInvalidArgument) {
-    return ::testing::AssertionFailure() << "expected InvalidArgument, got "
-                                         << s;
+    return ::testing::AssertionFailure()
+           << "expected InvalidArgument, got " << s;
   }
   const std::string prefix = std::string(field) + ": ";
   if (s.message().substr(0, prefix.size()) != prefix) {
@@ -54,8 +54,8 @@ TEST(ValidateCodeTest, AcceptsExactlyMaxLength) {
 }
 
 TEST(ValidateCodeTest, RejectsOneOverMaxLength) {
-  EXPECT_TRUE(RejectsNaming(ValidateCode("id", std::string(33, 'A'), 32),
-                            "id"));
+  EXPECT_TRUE(
+      RejectsNaming(ValidateCode("id", std::string(33, 'A'), 32), "id"));
 }
 
 // '/' would break the state key layout ("cust/<id>").
@@ -65,22 +65,22 @@ TEST(ValidateCodeTest, RejectsSlash) {
 
 TEST(ValidateCodeTest, RejectsSpaceAndNonAscii) {
   EXPECT_TRUE(RejectsNaming(ValidateCode("id", "a b", 32), "id"));
-  EXPECT_TRUE(RejectsNaming(ValidateCode("id", "Soci\xc3\xa9t\xc3\xa9", 32),
-                            "id"));
+  EXPECT_TRUE(
+      RejectsNaming(ValidateCode("id", "Soci\xc3\xa9t\xc3\xa9", 32), "id"));
 }
 
 // --- ValidateText -----------------------------------------------------------
 
 // "Société Générale" is 16 characters (18 bytes): limits count code points.
 TEST(ValidateTextTest, CountsCodePointsNotBytes) {
-  EXPECT_TRUE(ValidateText("name", "Soci\xc3\xa9t\xc3\xa9 G\xc3\xa9n\xc3\xa9rale",
-                           1, 16)
+  EXPECT_TRUE(ValidateText(
+                  "name", "Soci\xc3\xa9t\xc3\xa9 G\xc3\xa9n\xc3\xa9rale", 1, 16)
                   .ok());
 }
 
 TEST(ValidateTextTest, RejectsOneCodePointOverMax) {
-  absl::Status s =
-      ValidateText("name", "Soci\xc3\xa9t\xc3\xa9 G\xc3\xa9n\xc3\xa9rale", 1, 15);
+  absl::Status s = ValidateText(
+      "name", "Soci\xc3\xa9t\xc3\xa9 G\xc3\xa9n\xc3\xa9rale", 1, 15);
   EXPECT_EQ(s.message(), "name: is longer than 15 characters");
 }
 
@@ -128,8 +128,11 @@ INSTANTIATE_TEST_SUITE_P(
 INSTANTIATE_TEST_SUITE_P(
     ControlCharacters, ValidateTextRejectsBytesTest,
     ::testing::Values(std::string("a\tb"), std::string("a\nb"),
-                      std::string("a\x7f" "b"), std::string("a\0b", 3),
-                      std::string("a\xc2\x85" "b")));  // U+0085 (C1, NEL)
+                      std::string("a\x7f"
+                                  "b"),
+                      std::string("a\0b", 3),
+                      std::string("a\xc2\x85"
+                                  "b")));  // U+0085 (C1, NEL)
 
 // --- ValidateEmail ----------------------------------------------------------
 
@@ -143,23 +146,22 @@ TEST(ValidateEmailTest, RejectionQuotesTheValue) {
             "customer.email: \"nobody\" is not an e-mail address");
 }
 
-class ValidateEmailRejectsTest
-    : public ::testing::TestWithParam<std::string> {};
+class ValidateEmailRejectsTest : public ::testing::TestWithParam<std::string> {
+};
 
 TEST_P(ValidateEmailRejectsTest, NamesTheField) {
-  EXPECT_TRUE(
-      RejectsNaming(ValidateEmail("customer.email", GetParam()),
-                    "customer.email"))
+  EXPECT_TRUE(RejectsNaming(ValidateEmail("customer.email", GetParam()),
+                            "customer.email"))
       << GetParam();
 }
 
 INSTANTIATE_TEST_SUITE_P(
     Malformed, ValidateEmailRejectsTest,
     ::testing::Values("", "a@b", "@example.com", "a@", "a@@example.com",
-                      "a@example.com,b@example.com",
-                      "Name <a@example.com>", "a b@example.com",
-                      "a@.example.com", "a@example.com.", "a@example..com",
-                      "a@exa_mple.com", std::string(65, 'a') + "@example.com",
+                      "a@example.com,b@example.com", "Name <a@example.com>",
+                      "a b@example.com", "a@.example.com", "a@example.com.",
+                      "a@example..com", "a@exa_mple.com",
+                      std::string(65, 'a') + "@example.com",
                       "a@" + std::string(250, 'b') + ".com",
                       "caf\xc3\xa9@example.com"));
 
@@ -213,7 +215,8 @@ TEST(ValidateVatIdTest, RejectsLowerCasePrefix) {
 TEST(ValidateVatIdTest, RejectsLowerCaseAfterPrefix) {
   absl::Status s = ValidateVatId("customer.vat_id", "ESb12345678");
   EXPECT_TRUE(RejectsNaming(s, "customer.vat_id"));
-  EXPECT_THAT(std::string(s.message()), HasSubstr("upper-case letters and digits"));
+  EXPECT_THAT(std::string(s.message()),
+              HasSubstr("upper-case letters and digits"));
 }
 
 TEST(ValidateVatIdTest, RejectsUnknownPrefix) {
@@ -251,10 +254,9 @@ TEST(ValidateIdempotencyKeyTest, AcceptsExactly128Characters) {
 }
 
 TEST(ValidateIdempotencyKeyTest, Rejects129Characters) {
-  EXPECT_EQ(
-      ValidateIdempotencyKey("idempotency_key", std::string(129, 'k'))
-          .message(),
-      "idempotency_key: is longer than 128 characters");
+  EXPECT_EQ(ValidateIdempotencyKey("idempotency_key", std::string(129, 'k'))
+                .message(),
+            "idempotency_key: is longer than 128 characters");
 }
 
 TEST(ValidateIdempotencyKeyTest, RejectsSpaces) {
@@ -263,9 +265,9 @@ TEST(ValidateIdempotencyKeyTest, RejectsSpaces) {
 }
 
 TEST(ValidateIdempotencyKeyTest, RejectsNonAsciiAndControl) {
-  EXPECT_TRUE(RejectsNaming(
-      ValidateIdempotencyKey("idempotency_key", "cl\xc3\xa9"),
-      "idempotency_key"));
+  EXPECT_TRUE(
+      RejectsNaming(ValidateIdempotencyKey("idempotency_key", "cl\xc3\xa9"),
+                    "idempotency_key"));
   EXPECT_TRUE(RejectsNaming(ValidateIdempotencyKey("idempotency_key", "a\tb"),
                             "idempotency_key"));
 }
@@ -280,9 +282,9 @@ TEST(ParseBusinessDateTest, AcceptsLeapDay) {
 
 TEST(ParseBusinessDateTest, FormatRoundTrips) {
   EXPECT_EQ(FormatBusinessDate(absl::CivilDay(2026, 3, 1)), "2026-03-01");
-  EXPECT_EQ(FormatBusinessDate(
-                *ParseBusinessDate("2026-12-31", "business_date")),
-            "2026-12-31");
+  EXPECT_EQ(
+      FormatBusinessDate(*ParseBusinessDate("2026-12-31", "business_date")),
+      "2026-12-31");
 }
 
 // absl would normalize February 30th to March 2nd; a billing date must not.
@@ -294,15 +296,15 @@ TEST(ParseBusinessDateTest, RejectsFebruaryThirtieth) {
 }
 
 TEST(ParseBusinessDateTest, RejectsLeapDayOfCommonYear) {
-  EXPECT_TRUE(RejectsNaming(
-      ParseBusinessDate("2025-02-29", "business_date").status(),
-      "business_date"));
+  EXPECT_TRUE(
+      RejectsNaming(ParseBusinessDate("2025-02-29", "business_date").status(),
+                    "business_date"));
 }
 
 TEST(ParseBusinessDateTest, RejectsUnpaddedMonthAndDay) {
-  EXPECT_TRUE(RejectsNaming(
-      ParseBusinessDate("2026-3-1", "business_date").status(),
-      "business_date"));
+  EXPECT_TRUE(
+      RejectsNaming(ParseBusinessDate("2026-3-1", "business_date").status(),
+                    "business_date"));
 }
 
 TEST(ParseBusinessDateTest, RejectsTimeOfDay) {
@@ -312,9 +314,9 @@ TEST(ParseBusinessDateTest, RejectsTimeOfDay) {
 }
 
 TEST(ParseBusinessDateTest, RejectsOtherShapes) {
-  for (const char* text : {"", "2026-03-01 ", " 2026-03-01", "2026/03/01",
-                           "01-03-2026", "2026-13-01", "2026-00-10",
-                           "2026-03-00"}) {
+  for (const char* text :
+       {"", "2026-03-01 ", " 2026-03-01", "2026/03/01", "01-03-2026",
+        "2026-13-01", "2026-00-10", "2026-03-00"}) {
     EXPECT_TRUE(RejectsNaming(ParseBusinessDate(text, "d").status(), "d"))
         << "\"" << text << "\"";
   }

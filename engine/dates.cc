@@ -10,7 +10,11 @@ absl::StatusOr<BusinessDate> ParseBusinessDate(absl::string_view text,
   BusinessDate day;
   // absl accepts "2026-3-1" and normalizes "2026-02-30"; a billing date must
   // be exactly ten characters and round-trip unchanged.
-  if (text.size() != 10 || !absl::ParseCivilTime(text, &day) ||
+  bool shape = text.size() == 10 && text[4] == '-' && text[7] == '-';
+  for (size_t i = 0; shape && i < text.size(); ++i) {
+    shape = i == 4 || i == 7 || (text[i] >= '0' && text[i] <= '9');
+  }
+  if (!shape || !absl::ParseCivilTime(text, &day) ||
       FormatBusinessDate(day) != text) {
     return FieldError(field, absl::StrFormat("\"%s\" is not a date YYYY-MM-DD",
                                              text));

@@ -1,9 +1,11 @@
 #include "engine/engine.h"
 
 #include "absl/strings/str_format.h"
+#include "engine/contracts.h"
 #include "engine/customer.h"
 #include "engine/fingerprint.h"
 #include "engine/keys.h"
+#include "engine/structure.h"
 #include "engine/validation.h"
 
 namespace billing {
@@ -18,6 +20,10 @@ absl::string_view TypeOfPayload(const v1::EventEnvelope& event) {
       return kCustomerUpdatedType;
     case v1::EventEnvelope::kOwnershipClaimed:
       return kOwnershipClaimedType;
+    case v1::EventEnvelope::kStructure:
+      return StructureEventType(event.structure());
+    case v1::EventEnvelope::kContract:
+      return ContractEventType(event.contract());
     case v1::EventEnvelope::PAYLOAD_NOT_SET:
       break;
   }
@@ -86,6 +92,26 @@ absl::Status CheckRecord(PartitionId partition, Offset offset,
   return absl::OkStatus();
 }
 
+// The answer a command's caller gets, by the domain of its first event.
+absl::Status SetAnswer(const StateReader& state, const v1::LogRecord& record,
+                       v1::IdempotencyRecord* idem) {
+  const v1::EventEnvelope& first = record.events(0);
+  if (first.has_structure()) {
+    auto answer = StructureAnswerFor(state, record);
+    if (!answer.ok()) return answer.status();
+    *idem->mutable_structure() = std::move(*answer);
+  } else if (first.has_contract()) {
+    auto answer = ContractAnswerFor(state, record);
+    if (!answer.ok()) return answer.status();
+    *idem->mutable_contract() = std::move(*answer);
+  } else {
+    auto customer = LoadCustomer(state, record.customer_id());
+    if (!customer.ok()) return customer.status();
+    if (customer->has_value()) *idem->mutable_customer() = **customer;
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> CommandCustomerId(const v1::Command& command) {
@@ -94,6 +120,10 @@ absl::StatusOr<std::string> CommandCustomerId(const v1::Command& command) {
       return command.create_customer().customer().customer_id();
     case v1::Command::kUpdateCustomer:
       return command.update_customer().customer().customer_id();
+    case v1::Command::kStructure:
+      return command.structure().customer_id();
+    case v1::Command::kContract:
+      return command.contract().customer_id();
     case v1::Command::BODY_NOT_SET:
       break;
   }
@@ -110,6 +140,10 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> Decide(
     case v1::Command::kUpdateCustomer:
       return DecideUpdateCustomer(state, command.update_customer(),
                                   business_date);
+    case v1::Command::kStructure:
+      return DecideStructure(state, command.structure(), business_date);
+    case v1::Command::kContract:
+      return DecideContract(state, command.contract(), business_date);
     case v1::Command::BODY_NOT_SET:
       break;
   }
@@ -214,9 +248,24 @@ absl::StatusOr<ApplyOutcome> ApplyRecord(StateWriter& state,
   } else {
     for (int i = 0; i < record.events_size(); ++i) {
       const v1::EventEnvelope& e = record.events(i);
+      v1::LogPosition position;
+      position.set_partition(partition.value());
+      position.set_offset(offset.value());
+      position.set_index(i);
       absl::Status s = absl::OkStatus();
-      if (e.has_customer_created() || e.has_customer_updated()) {
-        s = ApplyCustomerEvent(state, e);
+      switch (e.payload_case()) {
+        case v1::EventEnvelope::kCustomerCreated:
+        case v1::EventEnvelope::kCustomerUpdated:
+          s = ApplyCustomerEvent(state, e);
+          break;
+        case v1::EventEnvelope::kStructure:
+          s = ApplyStructureEvent(state, e, position);
+          break;
+        case v1::EventEnvelope::kContract:
+          s = ApplyContractEvent(state, e, position);
+          break;
+        default:
+          s = absl::DataLossError("an ownership marker inside a command");
       }
       if (!s.ok()) {
         return Corrupt(partition, offset,
@@ -228,9 +277,9 @@ absl::StatusOr<ApplyOutcome> ApplyRecord(StateWriter& state,
     idem.set_request_fingerprint(record.request_fingerprint());
     idem.mutable_position()->set_partition(partition.value());
     idem.mutable_position()->set_offset(offset.value());
-    auto customer = LoadCustomer(state, record.customer_id());
-    if (!customer.ok()) return customer.status();
-    if (customer->has_value()) *idem.mutable_customer() = **customer;
+    if (auto s = SetAnswer(state, record, &idem); !s.ok()) {
+      return Corrupt(partition, offset, s.message());
+    }
     PutMessage(state,
                IdempotencyStateKey(record.customer_id(),
                                    record.idempotency_key()),

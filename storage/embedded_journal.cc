@@ -28,11 +28,11 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -143,8 +143,7 @@ CheckResult CheckRecord(const char* data, uint64_t available) {
   const uint32_t crc = GetU32(data + 8);
   const uint32_t key_bytes = GetU32(data + 12);
   if (magic != kRecordMagic) {
-    return {RecordCheck::kBad, 0,
-            absl::StrFormat("bad magic 0x%08x", magic)};
+    return {RecordCheck::kBad, 0, absl::StrFormat("bad magic 0x%08x", magic)};
   }
   if (payload_bytes > kEmbeddedJournalRecordBytesMax) {
     return {RecordCheck::kBad, 0,
@@ -221,8 +220,8 @@ absl::Status WriteFileAtomically(const std::string& dir,
                                  absl::string_view contents) {
   const std::string path = absl::StrCat(dir, "/", name);
   const std::string tmp = absl::StrCat(path, ".tmp");
-  const int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-                      0644);
+  const int fd =
+      open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return ErrnoStatus(errno, "create", tmp);
   absl::Status status = WriteFull(fd, contents, tmp);
   if (status.ok() && fsync(fd) != 0) status = ErrnoStatus(errno, "fsync", tmp);
@@ -268,9 +267,9 @@ absl::StatusOr<int32_t> ParseMetadata(absl::string_view contents,
       !absl::ConsumePrefix(&lines[1], "partition_count ") ||
       !absl::SimpleAtoi(lines[1], &count) || count < 1 ||
       count > kEmbeddedJournalPartitionCountMax) {
-    return absl::DataLossError(
-        absl::StrCat("unreadable journal metadata in ", path, ": \"",
-                     absl::CEscape(contents), "\""));
+    return absl::DataLossError(absl::StrCat("unreadable journal metadata in ",
+                                            path, ": \"",
+                                            absl::CEscape(contents), "\""));
   }
   return count;
 }
@@ -321,7 +320,7 @@ class ScanReader {
 // One caller's records waiting to be written by a group commit. Lives on the
 // caller's stack; the caller does not return before `done`.
 struct PendingAppend {
-  std::string bytes;                  // The encoded records, back to back.
+  std::string bytes;                   // The encoded records, back to back.
   std::vector<uint32_t> record_bytes;  // Each record's encoded size.
   bool done = false;
   absl::Status status;
@@ -446,9 +445,8 @@ absl::Status Core::Open() {
   if (lock_fd_ < 0) return ErrnoStatus(errno, "open", lock_path);
   if (flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
     if (errno == EWOULDBLOCK) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("journal ", dir, " is already open (", lock_path,
-                       " is locked)"));
+      return absl::FailedPreconditionError(absl::StrCat(
+          "journal ", dir, " is already open (", lock_path, " is locked)"));
     }
     return ErrnoStatus(errno, "flock", lock_path);
   }
@@ -465,8 +463,8 @@ absl::Status Core::Open() {
     if (*stored != options_.partition_count) {
       return absl::InvalidArgumentError(absl::StrCat(
           "journal ", dir, " has ", *stored,
-          " partitions; options.partition_count is ",
-          options_.partition_count, " (the count is fixed at creation)"));
+          " partitions; options.partition_count is ", options_.partition_count,
+          " (the count is fixed at creation)"));
     }
     partition_count = *stored;
   } else if (errno == ENOENT) {
@@ -501,14 +499,16 @@ absl::Status Core::Open() {
 // metadata was lost, and guessing the partition count would be wrong.
 absl::Status Core::CreateLayout() {
   std::error_code ec;
-  for (const auto& entry :
-       std::filesystem::directory_iterator(options_.dir, ec)) {
-    const std::string name = entry.path().filename().string();
-    if (absl::StartsWith(name, "partition-") &&
-        entry.file_size(ec) > 0 && !ec) {
-      return absl::DataLossError(absl::StrCat(
-          "journal ", options_.dir, " has partition data (", name,
-          ") but no ", kMetadataFile, " file"));
+  std::filesystem::directory_iterator it(options_.dir, ec);
+  for (; !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (!absl::StartsWith(name, "partition-")) continue;
+    std::error_code size_ec;
+    const uintmax_t bytes = it->file_size(size_ec);
+    if (size_ec || bytes > 0) {
+      return absl::DataLossError(
+          absl::StrCat("journal ", options_.dir, " has partition data (", name,
+                       ") but no ", kMetadataFile, " file"));
     }
   }
   if (ec) {
@@ -570,15 +570,14 @@ absl::Status Core::ScanPartition(Partition& p) ABSL_NO_THREAD_SAFETY_ANALYSIS {
     }
 
     const auto offset = static_cast<int64_t>(positions.size());
-    const bool at_end =
-        result.check == RecordCheck::kCut ||
-        (result.record_bytes != 0 && position + result.record_bytes ==
-                                         file_bytes);
+    const bool at_end = result.check == RecordCheck::kCut ||
+                        (result.record_bytes != 0 &&
+                         position + result.record_bytes == file_bytes);
     auto corruption = [&](absl::string_view why) {
       return absl::DataLossError(absl::StrCat(
           "corrupt record in ", p.path, ": partition ", p.id, ", offset ",
-          offset, ", byte position ", position, ": ", why, "; ",
-          remaining, " bytes from there to EOF; the journal was not changed"));
+          offset, ", byte position ", position, ": ", why, "; ", remaining,
+          " bytes from there to EOF; the journal was not changed"));
     };
     if (!at_end) return corruption(result.reason);
     // The tail is under one record (<= 64 MiB + header): read it whole and
@@ -588,8 +587,8 @@ absl::Status Core::ScanPartition(Partition& p) ABSL_NO_THREAD_SAFETY_ANALYSIS {
     char magic[4];
     PutU32(magic, kRecordMagic);
     const absl::string_view magic_view(magic, sizeof(magic));
-    for (size_t at = tail->find(magic_view, 1);
-         at != absl::string_view::npos; at = tail->find(magic_view, at + 1)) {
+    for (size_t at = tail->find(magic_view, 1); at != absl::string_view::npos;
+         at = tail->find(magic_view, at + 1)) {
       if (CheckRecord(tail->data() + at, tail->size() - at).check ==
           RecordCheck::kOk) {
         return corruption(absl::StrCat(
@@ -658,9 +657,11 @@ absl::StatusOr<Offset> Core::Append(PartitionId partition,
   {
     absl::MutexLock lock(&p.mu);
     if (!p.broken.ok()) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "partition ", p.id, " refuses appends after an I/O error until the "
-          "journal is reopened: ", p.broken.ToString()));
+      return absl::FailedPreconditionError(
+          absl::StrCat("partition ", p.id,
+                       " refuses appends after an I/O error until the "
+                       "journal is reopened: ",
+                       p.broken.ToString()));
     }
     p.queue.push_back(&request);
     while (!request.done) {
@@ -705,17 +706,21 @@ void Core::LeadGroup(Partition& p) {
 
   if (!p.broken.ok()) {
     for (PendingAppend* request : group) {
-      request->status = absl::FailedPreconditionError(absl::StrCat(
-          "partition ", p.id, " refuses appends after an I/O error until the "
-          "journal is reopened: ", p.broken.ToString()));
+      request->status = absl::FailedPreconditionError(
+          absl::StrCat("partition ", p.id,
+                       " refuses appends after an I/O error until the "
+                       "journal is reopened: ",
+                       p.broken.ToString()));
     }
   } else if (!status.ok()) {
     p.broken = status;
     for (PendingAppend* request : group) {
       request->status = absl::UnavailableError(absl::StrCat(
-          "append to partition ", p.id, " failed; its records may or may not "
+          "append to partition ", p.id,
+          " failed; its records may or may not "
           "be in the log; the partition refuses appends until the journal is "
-          "reopened: ", status.ToString()));
+          "reopened: ",
+          status.ToString()));
     }
   } else {
     uint64_t position = start;
@@ -753,8 +758,8 @@ absl::Status Core::WriteGroup(const Partition& p, uint64_t position,
   // short write).
   size_t first = 0;
   while (first < iov.size()) {
-    const int count = static_cast<int>(std::min<size_t>(iov.size() - first,
-                                                        IOV_MAX));
+    const int count =
+        static_cast<int>(std::min<size_t>(iov.size() - first, IOV_MAX));
     const ssize_t written =
         pwritev(p.fd, &iov[first], count, static_cast<off_t>(position));
     if (written < 0) {
@@ -801,7 +806,10 @@ absl::StatusOr<int64_t> Core::Read(int32_t partition, int64_t next,
   {
     absl::MutexLock lock(&p.mu);
     const auto indexed = static_cast<int64_t>(p.positions.size());
-    for (int64_t i = next; i < indexed && bounds.size() < records_max; ++i) {
+    // bounds holds one entry more than the records taken, once non-empty.
+    for (int64_t i = next;
+         i < indexed && (bounds.empty() || bounds.size() - 1 < records_max);
+         ++i) {
       const uint64_t end = i + 1 < indexed
                                ? p.positions[static_cast<size_t>(i + 1)]
                                : p.durable_bytes;
@@ -826,11 +834,11 @@ absl::StatusOr<int64_t> Core::Read(int32_t partition, int64_t next,
   const int64_t count = static_cast<int64_t>(bounds.size()) - 1;
   for (int64_t i = 0; i < count; ++i) {
     const uint64_t at = bounds[static_cast<size_t>(i)] - bounds.front();
-    const uint64_t record_bytes = bounds[static_cast<size_t>(i) + 1] -
-                                  bounds[static_cast<size_t>(i)];
-    CheckResult result = CheckRecord(
-        buffer.data() + at, got > at ? std::min<uint64_t>(got - at, record_bytes)
-                                     : 0);
+    const uint64_t record_bytes =
+        bounds[static_cast<size_t>(i) + 1] - bounds[static_cast<size_t>(i)];
+    CheckResult result =
+        CheckRecord(buffer.data() + at,
+                    got > at ? std::min<uint64_t>(got - at, record_bytes) : 0);
     if (result.check != RecordCheck::kOk ||
         result.record_bytes != record_bytes) {
       return absl::DataLossError(absl::StrCat(
@@ -876,8 +884,7 @@ class Reader : public JournalReader {
       // Read the generation first: a commit landing between Collect and the
       // wait then ends the wait at once instead of being missed.
       const uint64_t generation = core_->CommitGeneration();
-      absl::StatusOr<std::vector<JournalRecord>> records =
-          Collect(records_max);
+      absl::StatusOr<std::vector<JournalRecord>> records = Collect(records_max);
       if (!records.ok() || !records->empty()) return records;
       if (!core_->WaitForCommit(generation, deadline)) return records;
     }
@@ -893,10 +900,9 @@ class Reader : public JournalReader {
     for (size_t k = 0; k < n && records.size() < records_max; ++k) {
       Cursor& cursor = cursors_[(rotation_ + k) % n];
       size_t bytes_read = 0;
-      absl::StatusOr<int64_t> count =
-          core_->Read(cursor.partition, cursor.next,
-                      records_max - records.size(), bytes_left, &bytes_read,
-                      &records);
+      absl::StatusOr<int64_t> count = core_->Read(
+          cursor.partition, cursor.next, records_max - records.size(),
+          bytes_left, &bytes_read, &records);
       if (!count.ok()) return count.status();
       cursor.next += *count;
       if (bytes_read >= bytes_left) break;  // Budget spent.
@@ -967,9 +973,9 @@ absl::StatusOr<std::unique_ptr<JournalReader>> EmbeddedJournal::OpenReader(
           "partition ", partition.value(), " listed twice in OpenReader"));
     }
     if (offset.value() < 0 || offset > *end) {
-      return absl::OutOfRangeError(absl::StrCat(
-          "start offset ", offset.value(), " of partition ", partition.value(),
-          " outside [0, ", end->value(), "]"));
+      return absl::OutOfRangeError(
+          absl::StrCat("start offset ", offset.value(), " of partition ",
+                       partition.value(), " outside [0, ", end->value(), "]"));
     }
     cursors.push_back({partition.value(), offset.value()});
   }

@@ -24,7 +24,15 @@
 // and changes nothing.
 //
 // Thread-safety: all methods are thread-safe. Readers share the journal's open
-// files, so a reader may outlive the journal object that opened it.
+// files, so a reader may outlive the journal object that opened it; the
+// directory then stays locked (Open elsewhere is FailedPrecondition) until the
+// last reader is destroyed too. The LOCK is a flock(), so a fork()ed child
+// inherits it: fork only while the journal is closed, or exec at once.
+//
+// Group commit queue: a partition queues at most one append per calling
+// thread (each caller waits for its own), so the queue is bounded by the
+// callers' thread count; a group takes at most group_commit_records_max
+// records from it.
 
 #include <cstddef>
 #include <cstdint>

@@ -74,9 +74,6 @@ absl::Status SetCommonConf(rd_kafka_conf_t* conf,
            {"bootstrap.servers", options.bootstrap_servers},
            {"client.id", options.client_id},
            {"socket.timeout.ms", timeout_ms},
-           // A journal of a given partition count: a topic created behind
-           // our back with the broker's default count would misplace keys.
-           {"allow.auto.create.topics", "false"},
        }) {
     if (absl::Status s = SetConf(conf, name, value); !s.ok()) return s;
   }
@@ -248,6 +245,10 @@ absl::StatusOr<std::unique_ptr<KafkaJournal>> KafkaJournal::Open(
            // No duplicates or reordering on retries, acks from every in-sync
            // replica (idempotence implies acks=all; said twice to be sure).
            {"enable.idempotence", "true"},
+           // A journal has a given partition count: a topic created behind
+           // our back with the broker's default count would misplace keys.
+           // (Consumers never auto-create by default.)
+           {"allow.auto.create.topics", "false"},
            {"acks", "all"},
            // Bounds each delivery, so that an Append's wait is bounded.
            {"message.timeout.ms", timeout_ms},

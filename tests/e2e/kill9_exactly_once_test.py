@@ -207,6 +207,13 @@ class Kill9ExactlyOnceTest(unittest.TestCase):
                                   listen=first_daemon.address)
         first_daemon.close()
         wait_ready(cls.channel)
+        # What survived the kill, before any retry: every acknowledged
+        # command, plus those that were durable but not yet answered.
+        cls.survivors = {c.customer_id: c for c in list_all(stub)}
+        print(f"kill9_exactly_once: restarted; {len(cls.survivors)} "
+              f"customers survived the kill, of which "
+              f"{len(cls.survivors) - cls.phase1_acked} unacknowledged",
+              flush=True)
         retry = queue.Queue()
         for i in cls.unacknowledged:
             retry.put(i)
@@ -239,8 +246,7 @@ class Kill9ExactlyOnceTest(unittest.TestCase):
 
         started = time.monotonic()
         run_threads(CLIENT_THREADS, resend)
-        print(f"kill9_exactly_once: restarted; {len(cls.unacknowledged)} "
-              f"retried, {len(cls.retry_failures)} still failing "
+        print(f"kill9_exactly_once: {len(cls.unacknowledged)} retried, {len(cls.retry_failures)} still failing "
               f"({time.monotonic() - started:.1f}s)", flush=True)
         cls.stub = stub
 
@@ -253,6 +259,9 @@ class Kill9ExactlyOnceTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
+        # Our connection closed first: billingd's shutdown waits (up to its
+        # drain deadline) for open connections, not only for calls.
+        cls.channel.close()
         try:
             rc = cls.daemon.stop()
             if rc != 0:
@@ -267,6 +276,20 @@ class Kill9ExactlyOnceTest(unittest.TestCase):
         self.assertGreaterEqual(self.phase1_acked, self.kill_after)
         self.assertLess(self.phase1_acked, COMMANDS,
                         f"{self.context} nothing was left to retry")
+
+    def test_acknowledged_commands_survive_the_kill_before_any_retry(self):
+        acknowledged = {customer_id(i): c for i, c in self.answers.items()
+                        if i not in set(self.unacknowledged)}
+        self.assertEqual(len(acknowledged), self.phase1_acked)
+        lost = sorted(set(acknowledged) - set(self.survivors))
+        self.assertEqual(lost, [], f"{self.context} acknowledged, then lost")
+        changed = {k: (str(self.survivors[k]), str(c))
+                   for k, c in acknowledged.items()
+                   if self.survivors[k] != c}
+        self.assertEqual(changed, {}, self.context)
+        unknown = sorted(set(self.survivors) -
+                         {customer_id(i) for i in range(COMMANDS)})
+        self.assertEqual(unknown, [], f"{self.context} never sent")
 
     def test_commands_in_flight_at_the_kill_failed_unavailable(self):
         other = {customer_id(i): f

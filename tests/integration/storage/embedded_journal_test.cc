@@ -21,6 +21,7 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <system_error>
 #include <thread>
@@ -33,6 +34,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/notification.h"
@@ -97,6 +99,12 @@ EmbeddedFactory factory;
 }  // namespace
 
 namespace testing {
+// Prints the factory's name; defined in journal_conformance.cc. Declared in
+// every file of the binary that instantiates GoogleTest's printer for the
+// parameter, so all see the same overload (it belongs in
+// journal_conformance.h).
+void PrintTo(JournalFactory* factory, std::ostream* os);
+
 INSTANTIATE_TEST_SUITE_P(Embedded, JournalConformanceTest,
                          ::testing::Values(&factory));
 }  // namespace testing
@@ -120,8 +128,7 @@ EmbeddedJournalOptions Options(const std::string& dir, int32_t partitions) {
 }
 
 std::string PartitionPath(const std::string& dir, int32_t partition) {
-  return absl::StrCat(dir, "/partition-", partition < 10 ? "0000" : "000",
-                      partition, ".log");
+  return absl::StrFormat("%s/partition-%05d.log", dir, partition);
 }
 
 uint64_t FileBytes(const std::string& path) {
@@ -183,10 +190,8 @@ void AppendThreeSmall(const std::string& dir) {
   auto journal = MustOpen(Options(dir, 1));
   ASSERT_NE(journal, nullptr);
   for (int i = 0; i < 3; ++i) {
-    ASSERT_TRUE(journal
-                    ->Append(PartitionId(0),
-                             {{"k", absl::StrCat("vvv", i)}})
-                    .ok());
+    ASSERT_TRUE(
+        journal->Append(PartitionId(0), {{"k", absl::StrCat("vvv", i)}}).ok());
   }
   ASSERT_EQ(FileBytes(PartitionPath(dir, 0)), 3 * kSmallRecordBytes);
 }
@@ -217,9 +222,9 @@ void ExpectTornThirdRecordDropped(const std::string& dir) {
 // A last record cut by EOF (an unfinished write: a kill during write()) is
 // dropped on reopen, whether the cut falls in its payload or its header.
 TEST(EmbeddedJournalTest, TornLastRecordCutByEofIsDropped) {
-  for (uint64_t cut : {uint64_t{1}, uint64_t{3}, uint64_t{5},
-                       kSmallRecordBytes - kHeader,
-                       kSmallRecordBytes - 5, kSmallRecordBytes - 1}) {
+  for (uint64_t cut :
+       {uint64_t{1}, uint64_t{3}, uint64_t{5}, kSmallRecordBytes - kHeader,
+        kSmallRecordBytes - 5, kSmallRecordBytes - 1}) {
     SCOPED_TRACE(absl::StrCat("cut ", cut, " bytes"));
     ScopedTempDir dir;
     AppendThreeSmall(dir.path());
@@ -417,8 +422,8 @@ TEST(EmbeddedJournalTest, QueuedAppendsShareGroupCommits) {
   threads.emplace_back([&] {
     results[0] = journal->Append(PartitionId(0), {{"k", "0"}}).status();
   });
-  ASSERT_TRUE(first_write_started.WaitForNotificationWithTimeout(
-      absl::Seconds(10)));
+  ASSERT_TRUE(
+      first_write_started.WaitForNotificationWithTimeout(absl::Seconds(10)));
   for (int i = 1; i < 8; ++i) {
     threads.emplace_back([&, i] {
       results[i] =
@@ -442,6 +447,32 @@ TEST(EmbeddedJournalTest, QueuedAppendsShareGroupCommits) {
   EXPECT_EQ(stats.appends_queued, 0);
   EXPECT_EQ(writes.load(), 3);
   EXPECT_EQ(ReadAll(*journal, 0).size(), 8u);
+}
+
+// A Poll returns records_max records when that many are ready, across the
+// reader's partitions, and the rest on the next Poll.
+TEST(EmbeddedJournalTest, PollReturnsRecordsMaxWhenAvailable) {
+  ScopedTempDir dir;
+  auto journal = MustOpen(Options(dir.path(), 2));
+  ASSERT_NE(journal, nullptr);
+  for (int32_t p = 0; p < 2; ++p) {
+    ASSERT_TRUE(
+        journal->Append(PartitionId(p), {{"k", "0"}, {"k", "1"}, {"k", "2"}})
+            .ok());
+  }
+  absl::StatusOr<std::unique_ptr<JournalReader>> reader = journal->OpenReader(
+      {{PartitionId(0), Offset(0)}, {PartitionId(1), Offset(0)}});
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  for (size_t want : {1u, 4u, 1u}) {
+    absl::StatusOr<std::vector<JournalRecord>> batch =
+        (*reader)->Poll(want, absl::ZeroDuration());
+    ASSERT_TRUE(batch.ok()) << batch.status();
+    EXPECT_EQ(batch->size(), want);
+  }
+  absl::StatusOr<std::vector<JournalRecord>> none =
+      (*reader)->Poll(10, absl::ZeroDuration());
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_TRUE(none->empty());
 }
 
 // kEmbeddedJournalPollBytesMax: records filling it exactly come in one Poll;
@@ -508,9 +539,9 @@ std::string ChildValue(int thread, int64_t seq) {
     threads.emplace_back([&, t] {
       const int32_t partition = t % kChildPartitions;
       for (int64_t seq = 0;; ++seq) {
-        absl::StatusOr<Offset> offset = (*journal)->Append(
-            PartitionId(partition),
-            {{absl::StrCat("t", t), ChildValue(t, seq)}});
+        absl::StatusOr<Offset> offset =
+            (*journal)->Append(PartitionId(partition),
+                               {{absl::StrCat("t", t), ChildValue(t, seq)}});
         if (!offset.ok()) _exit(3);
         const Ack ack{t, partition, seq, offset->value()};
         if (write(ack_fd, &ack, sizeof(ack)) != sizeof(ack)) _exit(4);
@@ -596,9 +627,9 @@ TEST(EmbeddedJournalTest, KillNineKeepsEveryAcknowledgedRecord) {
   }
   for (const Ack& ack : acks) {
     auto it = stored.find(std::make_pair(int{ack.thread}, ack.seq));
-    ASSERT_NE(it, stored.end()) << "acknowledged record of thread "
-                                << ack.thread << " seq " << ack.seq
-                                << " is missing";
+    ASSERT_NE(it, stored.end())
+        << "acknowledged record of thread " << ack.thread << " seq " << ack.seq
+        << " is missing";
     EXPECT_EQ(it->second, std::make_pair(ack.partition, ack.offset));
   }
   // The recovered journal takes appends at its end.

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <thread>
 #include <utility>
@@ -25,6 +26,17 @@
 #include "storage/journal.h"
 
 namespace billing::testing {
+
+// GoogleTest prints the parameter into test listings, and
+// gtest_discover_tests puts it into the CTest name: printing the factory's
+// name rather than its address keeps names stable from build to build
+// ("Embedded/JournalConformanceTest.RecordsSurviveReopen/embedded"). Defined
+// before the TEST_Ps, whose registration instantiates the printer here.
+// Every file of a test binary that instantiates the suite must declare it
+// too (it belongs in journal_conformance.h).
+void PrintTo(JournalFactory* factory, std::ostream* os) {
+  *os << factory->Name();
+}
 namespace {
 
 // How long a test waits for records it expects; generous because a Kafka
@@ -33,9 +45,9 @@ constexpr absl::Duration kExpectBound = absl::Seconds(10);
 // Poll timeout when nothing is expected (the suite's only deliberate wait).
 constexpr absl::Duration kQuietPoll = absl::Milliseconds(50);
 
-#define JOURNAL_ASSERT_OK(expr)                 \
-  do {                                          \
-    const absl::Status journal_status = (expr); \
+#define JOURNAL_ASSERT_OK(expr)                         \
+  do {                                                  \
+    const absl::Status journal_status = (expr);         \
     ASSERT_TRUE(journal_status.ok()) << journal_status; \
   } while (false)
 
@@ -95,7 +107,10 @@ TEST_P(JournalConformanceTest, AppendThenReadBackInOrderWithKeys) {
   ASSERT_TRUE(records.ok()) << records.status();
   ASSERT_EQ(records->size(), 4u);
   const std::vector<std::pair<std::string, std::string>> want = {
-      {"cust-1", "a"}, {"cust-2", binary_value}, {"", "marker"}, {"cust-1", ""}};
+      {"cust-1", "a"},
+      {"cust-2", binary_value},
+      {"", "marker"},
+      {"cust-1", ""}};
   for (size_t i = 0; i < want.size(); ++i) {
     const JournalRecord& r = (*records)[i];
     EXPECT_EQ(r.partition, PartitionId(0)) << i;
@@ -202,9 +217,8 @@ TEST_P(JournalConformanceTest, ReaderOfSeveralPartitionsKeepsEachInOrder) {
   for (int i = 0; i < 5; ++i) {
     for (int32_t p = 0; p < 2; ++p) {
       ASSERT_TRUE((*journal)
-                      ->Append(PartitionId(p),
-                               Entries({{absl::StrCat("p", p),
-                                         absl::StrCat(i)}}))
+                      ->Append(PartitionId(p), Entries({{absl::StrCat("p", p),
+                                                         absl::StrCat(i)}}))
                       .ok());
     }
   }
@@ -254,13 +268,11 @@ TEST_P(JournalConformanceTest, PollTimeoutReturnsEmptyWithoutError) {
   ASSERT_TRUE(journal.ok()) << journal.status();
   auto empty = MustOpenReader(**journal, {{PartitionId(1), Offset(0)}});
   ASSERT_NE(empty, nullptr);
-  absl::StatusOr<std::vector<JournalRecord>> none =
-      empty->Poll(10, kQuietPoll);
+  absl::StatusOr<std::vector<JournalRecord>> none = empty->Poll(10, kQuietPoll);
   ASSERT_TRUE(none.ok()) << none.status();
   EXPECT_TRUE(none->empty());
 
-  ASSERT_TRUE(
-      (*journal)->Append(PartitionId(0), Entries({{"k", "v"}})).ok());
+  ASSERT_TRUE((*journal)->Append(PartitionId(0), Entries({{"k", "v"}})).ok());
   auto reader = MustOpenReader(**journal, {{PartitionId(0), Offset(0)}});
   ASSERT_NE(reader, nullptr);
   absl::StatusOr<std::vector<JournalRecord>> one = PollUntil(*reader, 1);

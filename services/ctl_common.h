@@ -1,0 +1,43 @@
+#pragma once
+
+// Shared parts of billingctl: global flags, output, errors. Each domain's
+// verbs live in ctl_<domain>.cc and register themselves on the CLI11 app.
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <string>
+
+#include "CLI/CLI.hpp"
+#include "google/protobuf/message.h"
+
+namespace billing::ctl {
+
+struct Global {
+  // billingd address; env BILLING_SERVER, default 127.0.0.1:50051.
+  std::string server;
+  bool json = false;
+  // Deadline of each call, seconds. Default: 30.
+  int timeout_s = 30;
+
+  std::shared_ptr<grpc::Channel> Channel() const;
+  std::unique_ptr<grpc::ClientContext> Context() const;
+};
+
+// Where a verb's exit code goes: 0 done, 1 refused or failed, 2 usage.
+using ExitCode = int;
+
+// Prints "error: CODE: message" to stderr; returns 1.
+ExitCode Fail(const grpc::Status& status);
+// One JSON object, proto field names.
+std::string ToJson(const google::protobuf::Message& message);
+// A fresh random idempotency key ("ctl-" and 32 hex digits).
+std::string NewIdempotencyKey();
+// Pads `text` to `width` code points (UTF-8 aware) for tables.
+std::string Pad(const std::string& text, size_t width);
+
+// Registration of each domain's verbs. `exit_code` receives the verb's code.
+void RegisterCustomerCommands(CLI::App& app, const Global& g,
+                              ExitCode* exit_code);
+
+}  // namespace billing::ctl

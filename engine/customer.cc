@@ -26,41 +26,6 @@ constexpr absl::string_view kUpdatablePaths[] = {
     "name", "billing_address", "email", "vat_id", "currency",
     "invoice_delivery_mode"};
 
-absl::Status ValidateAddress(const v1::Address& a, const std::string& field) {
-  if (a.lines_size() == 0 && a.postal_code().empty() && a.city().empty() &&
-      a.country_code().empty()) {
-    return absl::OkStatus();  // no address
-  }
-  if (a.lines_size() == 0) {
-    return FieldError(absl::StrCat(field, ".lines"), "is required");
-  }
-  if (static_cast<size_t>(a.lines_size()) > kAddressLinesMax) {
-    return FieldError(absl::StrCat(field, ".lines"),
-                      absl::StrFormat("has %d lines, at most %d allowed",
-                                      a.lines_size(), kAddressLinesMax));
-  }
-  for (int i = 0; i < a.lines_size(); ++i) {
-    if (auto s = ValidateText(absl::StrFormat("%s.lines[%d]", field, i),
-                              a.lines(i), 1, kAddressLineLengthMax);
-        !s.ok()) {
-      return s;
-    }
-  }
-  if (!a.postal_code().empty()) {
-    if (auto s = ValidateText(absl::StrCat(field, ".postal_code"),
-                              a.postal_code(), 1, kPostalCodeLengthMax);
-        !s.ok()) {
-      return s;
-    }
-  }
-  if (auto s = ValidateText(absl::StrCat(field, ".city"), a.city(), 1,
-                            kCityLengthMax);
-      !s.ok()) {
-    return s;
-  }
-  return ValidateCountryCode(absl::StrCat(field, ".country_code"),
-                             a.country_code());
-}
 
 v1::EventEnvelope NewEvent(absl::string_view type, absl::string_view customer_id,
                            BusinessDate business_date) {
@@ -122,6 +87,42 @@ absl::Status ValidateFields(const v1::Customer& c, absl::string_view prefix,
 }
 
 }  // namespace
+
+absl::Status ValidateAddress(const v1::Address& a, const std::string& field) {
+  if (a.lines_size() == 0 && a.postal_code().empty() && a.city().empty() &&
+      a.country_code().empty()) {
+    return absl::OkStatus();  // no address
+  }
+  if (a.lines_size() == 0) {
+    return FieldError(absl::StrCat(field, ".lines"), "is required");
+  }
+  if (static_cast<size_t>(a.lines_size()) > kAddressLinesMax) {
+    return FieldError(absl::StrCat(field, ".lines"),
+                      absl::StrFormat("has %d lines, at most %d allowed",
+                                      a.lines_size(), kAddressLinesMax));
+  }
+  for (int i = 0; i < a.lines_size(); ++i) {
+    if (auto s = ValidateText(absl::StrFormat("%s.lines[%d]", field, i),
+                              a.lines(i), 1, kAddressLineLengthMax);
+        !s.ok()) {
+      return s;
+    }
+  }
+  if (!a.postal_code().empty()) {
+    if (auto s = ValidateText(absl::StrCat(field, ".postal_code"),
+                              a.postal_code(), 1, kPostalCodeLengthMax);
+        !s.ok()) {
+      return s;
+    }
+  }
+  if (auto s = ValidateText(absl::StrCat(field, ".city"), a.city(), 1,
+                            kCityLengthMax);
+      !s.ok()) {
+    return s;
+  }
+  return ValidateCountryCode(absl::StrCat(field, ".country_code"),
+                             a.country_code());
+}
 
 absl::Status ValidateCustomerFields(const v1::Customer& c,
                                     absl::string_view prefix) {

@@ -41,6 +41,11 @@ absl::Status ValidateCustomerFields(const v1::Customer& customer,
 absl::Status ApplyCustomerEvent(StateWriter& state,
                                 const v1::EventEnvelope& event);
 
+// A postal address: empty (no address), or 1 to 3 lines, an optional postal
+// code, a city and an ISO country code. `field` prefixes the error path.
+absl::Status ValidateAddress(const v1::Address& address,
+                             const std::string& field);
+
 // The customer, or nullopt.
 absl::StatusOr<std::optional<v1::Customer>> LoadCustomer(
     const StateReader& state, absl::string_view customer_id);

@@ -180,6 +180,12 @@ absl::StatusOr<int64_t> ParseMinor(absl::string_view text,
                      absl::StrCat("an amount in ", currency.code));
 }
 
+absl::StatusOr<int64_t> ParseFixedPoint(absl::string_view text, int decimals,
+                                        absl::string_view field,
+                                        absl::string_view what) {
+  return ParseScaled(text, decimals, decimals, field, what);
+}
+
 std::string FormatMicros(int64_t micros) { return FormatScaled(micros, 6); }
 
 std::string FormatMinor(int64_t minor, const Currency& currency) {

@@ -58,6 +58,13 @@ absl::StatusOr<int64_t> ParseMinor(absl::string_view text,
                                    const Currency& currency,
                                    absl::string_view field);
 
+// Parses a decimal with at most `decimals` decimals into an integer scaled by
+// 10^decimals ("10.5" with 2 -> 1050). `what` names the expected value in
+// the error ("a percent with at most 2 decimals").
+absl::StatusOr<int64_t> ParseFixedPoint(absl::string_view text, int decimals,
+                                        absl::string_view field,
+                                        absl::string_view what);
+
 // 333333 -> "0.333333"; -1500000 -> "-1.500000".
 std::string FormatMicros(int64_t micros);
 

@@ -99,11 +99,6 @@ EmbeddedFactory factory;
 }  // namespace
 
 namespace testing {
-// Prints the factory's name; defined in journal_conformance.cc. Declared in
-// every file of the binary that instantiates GoogleTest's printer for the
-// parameter, so all see the same overload (it belongs in
-// journal_conformance.h).
-void PrintTo(JournalFactory* factory, std::ostream* os);
 
 INSTANTIATE_TEST_SUITE_P(Embedded, JournalConformanceTest,
                          ::testing::Values(&factory));

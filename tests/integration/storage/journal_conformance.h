@@ -12,6 +12,7 @@
 
 #include <functional>
 #include <memory>
+#include <ostream>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -30,6 +31,10 @@ class JournalFactory {
   // destroyed), as a restarted process would.
   virtual absl::StatusOr<std::unique_ptr<Journal>> Reopen() = 0;
 };
+
+// Names each instantiation by the factory's Name() (gtest would print the
+// pointer, which changes with every build and breaks ctest's test names).
+void PrintTo(JournalFactory* factory, std::ostream* os);
 
 class JournalConformanceTest
     : public ::testing::TestWithParam<JournalFactory*> {};

@@ -117,9 +117,9 @@ std::vector<JournalRecord> ReadRecords(JournalReader& reader, size_t count,
   std::vector<JournalRecord> records;
   const absl::Time deadline = absl::Now() + timeout;
   while (records.size() < count && absl::Now() < deadline) {
-    absl::StatusOr<std::vector<JournalRecord>> batch = reader.Poll(
-        count - records.size(),
-        std::min(absl::Milliseconds(500), deadline - absl::Now()));
+    absl::StatusOr<std::vector<JournalRecord>> batch =
+        reader.Poll(count - records.size(),
+                    std::min(absl::Milliseconds(500), deadline - absl::Now()));
     EXPECT_TRUE(batch.ok()) << batch.status();
     if (!batch.ok()) break;
     for (JournalRecord& r : *batch) records.push_back(std::move(r));
@@ -166,7 +166,8 @@ TEST_F(KafkaJournalTest, KcatReadsAppendedRecords) {
   std::unique_ptr<KafkaJournal> journal = NewJournal(2);
   ASSERT_NE(journal, nullptr);
   absl::StatusOr<Offset> first = journal->Append(
-      PartitionId(1), {{"cust-a", "one"}, {"cust-b", "two"}, {"cust-a", "three"}});
+      PartitionId(1),
+      {{"cust-a", "one"}, {"cust-b", "two"}, {"cust-a", "three"}});
   ASSERT_TRUE(first.ok()) << first.status();
   EXPECT_EQ(first->value(), 0);
   first = journal->Append(PartitionId(1), {{"cust-c", "four"}});
@@ -185,8 +186,8 @@ TEST_F(KafkaJournalTest, KcatReadsAppendedRecords) {
             "cust-c=four@1:3\n");
 
   // Partition 0 stayed empty.
-  kcat = Kcat({"-C", "-t", journal->topic(), "-p", "0", "-o", "beginning",
-               "-e", "-q", "-f", "%k@%o\\n"});
+  kcat = Kcat({"-C", "-t", journal->topic(), "-p", "0", "-o", "beginning", "-e",
+               "-q", "-f", "%k@%o\\n"});
   ASSERT_TRUE(kcat.ok()) << kcat.status();
   ASSERT_EQ(kcat->exit_code, 0) << kcat->stderr_data;
   EXPECT_EQ(kcat->stdout_data, "");
@@ -230,7 +231,12 @@ TEST_F(KafkaJournalTest, ReaderReadsRecordsProducedByKcat) {
 // librdkafka's murmur2 partitioner (the Java client's), so a key goes to the
 // same partition whichever client produces it.
 TEST(KafkaPartitionerTest, PartitionOfAgreesWithLibrdkafkaMurmur2) {
-  std::vector<std::string> keys = {"", "a", "ab", "abc", "abcd", "abcde",
+  std::vector<std::string> keys = {"",
+                                   "a",
+                                   "ab",
+                                   "abc",
+                                   "abcd",
+                                   "abcde",
                                    "customer-\xc3\xa9t\xc3\xa9",
                                    std::string("\0\x01\xff\x80", 4)};
   for (int i = 0; i < 400; ++i) keys.push_back(absl::StrCat("customer-", i));
@@ -343,7 +349,8 @@ TEST_F(KafkaJournalTest, ConcurrentAppendsKeepEachCallContiguous) {
   absl::StatusOr<std::unique_ptr<JournalReader>> reader =
       journal->OpenReader({{PartitionId(0), Offset(0)}});
   ASSERT_TRUE(reader.ok()) << reader.status();
-  std::vector<JournalRecord> records = ReadRecords(**reader, kTotal, kReadTimeout);
+  std::vector<JournalRecord> records =
+      ReadRecords(**reader, kTotal, kReadTimeout);
   ASSERT_EQ(records.size(), static_cast<size_t>(kTotal));
   for (int i = 0; i < kTotal; ++i) ASSERT_EQ(records[i].offset, Offset(i));
   for (const auto& per_thread : firsts) {
@@ -373,7 +380,8 @@ TEST_F(KafkaJournalTest, ReaderStartingPastTheEndIsDataLoss) {
     absl::StatusOr<std::vector<JournalRecord>> batch =
         (*reader)->Poll(10, absl::Milliseconds(500));
     if (batch.ok()) {
-      EXPECT_TRUE(batch->empty()) << "read offset " << batch->front().offset.value();
+      EXPECT_TRUE(batch->empty())
+          << "read offset " << batch->front().offset.value();
     }
     status = batch.status();
   }
@@ -400,6 +408,52 @@ TEST_F(KafkaJournalTest, ReaderAtTheEndSeesLaterAppends) {
   EXPECT_EQ(records[0].value, "new");
 }
 
+// A cluster of three brokers (topic made by the broker's --topic flag):
+// partitions led by different brokers are all written and read through the
+// one bootstrap list.
+TEST(KafkaMultiBrokerTest, EveryPartitionOfAThreeBrokerClusterWorks) {
+  constexpr int32_t kPartitions = 6;
+  absl::StatusOr<std::unique_ptr<KafkaBrokerProcess>> broker =
+      KafkaBrokerProcess::Start({absl::StrCat("multi:", kPartitions)},
+                                /*brokers=*/3);
+  ASSERT_TRUE(broker.ok()) << broker.status();
+  EXPECT_EQ(std::vector<std::string>(
+                absl::StrSplit((*broker)->bootstrap_servers(), ','))
+                .size(),
+            3u)
+      << (*broker)->bootstrap_servers();
+  absl::StatusOr<std::unique_ptr<KafkaJournal>> journal =
+      KafkaJournal::Open(OptionsFor(**broker, "multi"));
+  ASSERT_TRUE(journal.ok()) << journal.status();
+  ASSERT_EQ((*journal)->partition_count(), kPartitions);
+
+  std::vector<std::pair<PartitionId, Offset>> start;
+  for (int32_t p = 0; p < kPartitions; ++p) {
+    absl::StatusOr<Offset> first = (*journal)->Append(
+        PartitionId(p), {{absl::StrCat("key-", p), absl::StrCat("value-", p)}});
+    ASSERT_TRUE(first.ok()) << first.status();
+    EXPECT_EQ(first->value(), 0);
+    absl::StatusOr<Offset> end = (*journal)->EndOffset(PartitionId(p));
+    ASSERT_TRUE(end.ok()) << end.status();
+    EXPECT_EQ(end->value(), 1);
+    start.push_back({PartitionId(p), Offset(0)});
+  }
+  absl::StatusOr<std::unique_ptr<JournalReader>> reader =
+      (*journal)->OpenReader(start);
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  std::vector<JournalRecord> records =
+      ReadRecords(**reader, kPartitions, kReadTimeout);
+  ASSERT_EQ(records.size(), static_cast<size_t>(kPartitions));
+  std::map<int32_t, std::string> by_partition;
+  for (const JournalRecord& r : records) {
+    EXPECT_EQ(r.key, absl::StrCat("key-", r.partition.value()));
+    by_partition[r.partition.value()] = r.value;
+  }
+  for (int32_t p = 0; p < kPartitions; ++p) {
+    EXPECT_EQ(by_partition[p], absl::StrCat("value-", p));
+  }
+}
+
 // Bad arguments are refused before anything is produced or assigned.
 TEST_F(KafkaJournalTest, BadArgumentsAreInvalidArgument) {
   std::unique_ptr<KafkaJournal> journal = NewJournal(2);
@@ -414,9 +468,11 @@ TEST_F(KafkaJournalTest, BadArgumentsAreInvalidArgument) {
       absl::IsInvalidArgument(journal->EndOffset(PartitionId(2)).status()));
   EXPECT_TRUE(absl::IsInvalidArgument(
       journal->OpenReader({{PartitionId(0), Offset(-1)}}).status()));
-  EXPECT_TRUE(absl::IsInvalidArgument(
-      journal->OpenReader({{PartitionId(0), Offset(0)}, {PartitionId(0), Offset(1)}})
-          .status()));
+  EXPECT_TRUE(
+      absl::IsInvalidArgument(journal
+                                  ->OpenReader({{PartitionId(0), Offset(0)},
+                                                {PartitionId(0), Offset(1)}})
+                                  .status()));
   absl::StatusOr<Offset> end = journal->EndOffset(PartitionId(0));
   ASSERT_TRUE(end.ok()) << end.status();
   EXPECT_EQ(end->value(), 0);

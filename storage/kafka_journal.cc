@@ -70,7 +70,8 @@ absl::Status SetCommonConf(rd_kafka_conf_t* conf,
                            const KafkaJournalOptions& options) {
   const std::string timeout_ms =
       absl::StrCat(ToTimeoutMs(options.request_timeout));
-  for (const auto& [name, value] : std::vector<std::pair<const char*, std::string>>{
+  for (const auto& [name, value] :
+       std::vector<std::pair<const char*, std::string>>{
            {"bootstrap.servers", options.bootstrap_servers},
            {"client.id", options.client_id},
            {"socket.timeout.ms", timeout_ms},
@@ -176,8 +177,7 @@ class KafkaJournalReader : public JournalReader {
                           : std::string("consumer");
     std::string detail = ErrText(m->err);
     if (char* text = static_cast<char*>(m->payload); text != nullptr) {
-      detail = absl::StrCat(
-          detail, " (", absl::string_view(text, m->len), ")");
+      detail = absl::StrCat(detail, " (", absl::string_view(text, m->len), ")");
     }
     switch (m->err) {
       case RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET:
@@ -185,8 +185,8 @@ class KafkaJournalReader : public JournalReader {
         // auto.offset.reset=error: the start offset is outside the log.
         // Records the caller expects are gone (or it is ahead of the log);
         // skipping to either end would bill from a wrong state.
-        return absl::DataLossError(absl::StrCat(
-            "offset outside the log at ", where, ": ", detail));
+        return absl::DataLossError(
+            absl::StrCat("offset outside the log at ", where, ": ", detail));
       case RD_KAFKA_RESP_ERR__BAD_MSG:
       case RD_KAFKA_RESP_ERR__BAD_COMPRESSION:
       case RD_KAFKA_RESP_ERR_INVALID_MSG:  // Kafka's CORRUPT_MESSAGE
@@ -228,7 +228,8 @@ absl::StatusOr<std::unique_ptr<KafkaJournal>> KafkaJournal::Open(
   }
   if (options.fetch_wait_max <= absl::ZeroDuration() ||
       options.fetch_wait_max > absl::Seconds(300)) {
-    return absl::InvalidArgumentError("fetch_wait_max must be within (0, 300 s]");
+    return absl::InvalidArgumentError(
+        "fetch_wait_max must be within (0, 300 s]");
   }
   // librdkafka caps message.max.bytes at 1e9.
   if (options.record_bytes_max < 1 ||
@@ -241,7 +242,8 @@ absl::StatusOr<std::unique_ptr<KafkaJournal>> KafkaJournal::Open(
   if (absl::Status s = SetCommonConf(conf.get(), options); !s.ok()) return s;
   const std::string timeout_ms =
       absl::StrCat(ToTimeoutMs(options.request_timeout));
-  for (const auto& [name, value] : std::vector<std::pair<const char*, std::string>>{
+  for (const auto& [name, value] :
+       std::vector<std::pair<const char*, std::string>>{
            // No duplicates or reordering on retries, acks from every in-sync
            // replica (idempotence implies acks=all; said twice to be sure).
            {"enable.idempotence", "true"},
@@ -255,7 +257,8 @@ absl::StatusOr<std::unique_ptr<KafkaJournal>> KafkaJournal::Open(
            {"request.timeout.ms", timeout_ms},
            {"message.max.bytes",
             absl::StrCat(options.record_bytes_max + kRecordFramingBytes)},
-           {"linger.ms", absl::StrCat(absl::ToInt64Milliseconds(options.linger))},
+           {"linger.ms",
+            absl::StrCat(absl::ToInt64Milliseconds(options.linger))},
        }) {
     if (absl::Status s = SetConf(conf.get(), name, value); !s.ok()) return s;
   }
@@ -274,7 +277,8 @@ absl::StatusOr<std::unique_ptr<KafkaJournal>> KafkaJournal::Open(
   }
   conf.release();  // owned by the producer now
   journal->main_queue_ = rd_kafka_queue_get_main(journal->producer_);
-  journal->event_thread_ = std::thread([j = journal.get()] { j->ServeEvents(); });
+  journal->event_thread_ =
+      std::thread([j = journal.get()] { j->ServeEvents(); });
   // Before any topic handle exists: a handle makes librdkafka ask metadata
   // for the topic by name, which some brokers (librdkafka's mock, brokers
   // older than 0.11) answer by auto-creating it with their default partition
@@ -283,9 +287,8 @@ absl::StatusOr<std::unique_ptr<KafkaJournal>> KafkaJournal::Open(
   journal->topic_handle_ =
       rd_kafka_topic_new(journal->producer_, options.topic.c_str(), nullptr);
   if (journal->topic_handle_ == nullptr) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("topic '", options.topic,
-                     "': ", ErrText(rd_kafka_last_error())));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "topic '", options.topic, "': ", ErrText(rd_kafka_last_error())));
   }
   return journal;
 }
@@ -308,7 +311,8 @@ absl::Status KafkaJournal::LoadTopic() {
       absl::SleepFor(std::min(kMetadataRetryBackoff, deadline - absl::Now()));
       continue;
     }
-    std::unique_ptr<const rd_kafka_metadata_t, void (*)(const rd_kafka_metadata_t*)>
+    std::unique_ptr<const rd_kafka_metadata_t,
+                    void (*)(const rd_kafka_metadata_t*)>
         owned(md, rd_kafka_metadata_destroy);
     const rd_kafka_metadata_topic_t* topic = nullptr;
     for (int i = 0; i < md->topic_cnt; ++i) {
@@ -336,8 +340,8 @@ absl::Status KafkaJournal::LoadTopic() {
       char errstr[512];
       // CreateTopics, bounded by what is left of request_timeout.
       rd_kafka_NewTopic_t* new_topic = rd_kafka_NewTopic_new(
-          options_.topic.c_str(), options_.partition_count, replication,
-          errstr, sizeof(errstr));
+          options_.topic.c_str(), options_.partition_count, replication, errstr,
+          sizeof(errstr));
       if (new_topic == nullptr) {
         return absl::InvalidArgumentError(
             absl::StrCat("topic '", options_.topic, "': ", errstr));
@@ -388,8 +392,9 @@ absl::Status KafkaJournal::LoadTopic() {
           create_err != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
         const std::string message = absl::StrCat(
             "topic '", options_.topic, "' does not exist and creating it with ",
-            options_.partition_count, " partitions failed: ",
-            rd_kafka_err2name(create_err), ": ", create_text,
+            options_.partition_count,
+            " partitions failed: ", rd_kafka_err2name(create_err), ": ",
+            create_text,
             " (librdkafka's mock cluster does not support CreateTopics: "
             "create the topic with the broker first)");
         switch (create_err) {
@@ -415,9 +420,8 @@ absl::Status KafkaJournal::LoadTopic() {
   return absl::UnavailableError(absl::StrCat(
       "Kafka topic '", options_.topic, "' at ", options_.bootstrap_servers,
       " not ready within ", absl::FormatDuration(options_.request_timeout),
-      ": ", last_problem,
-      create_tried ? " (after creating it)" : "", "; last client error: ",
-      LastProducerError()));
+      ": ", last_problem, create_tried ? " (after creating it)" : "",
+      "; last client error: ", LastProducerError()));
 }
 
 KafkaJournal::~KafkaJournal() {
@@ -426,8 +430,8 @@ KafkaJournal::~KafkaJournal() {
     // that its delivery reports (errors) still reach event_thread_.
     if (rd_kafka_flush(producer_, ToTimeoutMs(options_.request_timeout)) !=
         RD_KAFKA_RESP_ERR_NO_ERROR) {
-      rd_kafka_purge(producer_, RD_KAFKA_PURGE_F_QUEUE |
-                                    RD_KAFKA_PURGE_F_INFLIGHT);
+      rd_kafka_purge(producer_,
+                     RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
       rd_kafka_flush(producer_, ToTimeoutMs(absl::Seconds(1)));
     }
   }
@@ -449,7 +453,8 @@ void KafkaJournal::ServeEvents() {
       case RD_KAFKA_EVENT_DR: {
         const rd_kafka_message_t* m;
         while ((m = rd_kafka_event_message_next(ev)) != nullptr) {
-          std::unique_ptr<MessageRef> ref(static_cast<MessageRef*>(m->_private));
+          std::unique_ptr<MessageRef> ref(
+              static_cast<MessageRef*>(m->_private));
           if (ref == nullptr) continue;
           std::string detail;
           if (m->err == RD_KAFKA_RESP_ERR__FATAL) {
@@ -463,10 +468,10 @@ void KafkaJournal::ServeEvents() {
       }
       case RD_KAFKA_EVENT_ERROR: {
         absl::MutexLock lock(&error_mu_);
-        last_error_ = absl::StrCat(
-            rd_kafka_event_error_is_fatal(ev) ? "fatal: " : "",
-            rd_kafka_err2name(rd_kafka_event_error(ev)), ": ",
-            rd_kafka_event_error_string(ev));
+        last_error_ =
+            absl::StrCat(rd_kafka_event_error_is_fatal(ev) ? "fatal: " : "",
+                         rd_kafka_err2name(rd_kafka_event_error(ev)), ": ",
+                         rd_kafka_event_error_string(ev));
         break;
       }
       default:
@@ -495,9 +500,9 @@ absl::StatusOr<Offset> KafkaJournal::Append(PartitionId partition,
   for (size_t i = 0; i < entries.size(); ++i) {
     const size_t bytes = entries[i].key.size() + entries[i].value.size();
     if (bytes > options_.record_bytes_max) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("entry ", i, " has ", bytes, " bytes, record_bytes_max is ",
-                       options_.record_bytes_max));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "entry ", i, " has ", bytes, " bytes, record_bytes_max is ",
+          options_.record_bytes_max));
     }
   }
 
@@ -572,9 +577,9 @@ absl::StatusOr<Offset> KafkaJournal::EndOffset(PartitionId partition) {
       producer_, options_.topic.c_str(), partition.value(), &low, &high,
       ToTimeoutMs(options_.request_timeout));
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    return absl::UnavailableError(
-        absl::StrCat("watermarks of ", options_.topic, "/", partition.value(),
-                     ": ", ErrText(err)));
+    return absl::UnavailableError(absl::StrCat("watermarks of ", options_.topic,
+                                               "/", partition.value(), ": ",
+                                               ErrText(err)));
   }
   return Offset(high);
 }
@@ -591,9 +596,8 @@ absl::StatusOr<std::unique_ptr<JournalReader>> KafkaJournal::OpenReader(
     // Negative offsets are librdkafka's logical ones (beginning, end,
     // stored): the port has no implicit position.
     if (offset.value() < 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("offset ", offset.value(), " for partition ",
-                       partition.value()));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "offset ", offset.value(), " for partition ", partition.value()));
     }
     if (!seen.insert(partition.value()).second) {
       return absl::InvalidArgumentError(
@@ -612,7 +616,8 @@ absl::StatusOr<std::unique_ptr<JournalReader>> KafkaJournal::OpenReader(
   // librdkafka's defaults (50 MiB fetches), or more for larger entries.
   const size_t fetch_bytes_max = std::max<size_t>(
       size_t{50} << 20, options_.record_bytes_max + kRecordFramingBytes);
-  for (const auto& [name, value] : std::vector<std::pair<const char*, std::string>>{
+  for (const auto& [name, value] :
+       std::vector<std::pair<const char*, std::string>>{
            {"group.id", group_id},
            {"enable.auto.commit", "false"},
            {"enable.auto.offset.store", "false"},
@@ -656,9 +661,8 @@ absl::StatusOr<std::unique_ptr<JournalReader>> KafkaJournal::OpenReader(
   }
   if (const rd_kafka_resp_err_t err = rd_kafka_assign(rk, assignment.get());
       err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    return absl::UnavailableError(
-        absl::StrCat("assigning partitions of ", options_.topic, ": ",
-                     ErrText(err)));
+    return absl::UnavailableError(absl::StrCat(
+        "assigning partitions of ", options_.topic, ": ", ErrText(err)));
   }
   return std::make_unique<KafkaJournalReader>(consumer.release());
 }

@@ -74,11 +74,13 @@ class KafkaJournal : public Journal {
  public:
   // Connects, finds the topic (creating it with `partition_count` partitions
   // when missing, where the brokers support CreateTopics) and learns its
-  // partition count. Errors: InvalidArgument (bad options), Unavailable (no
-  // broker answered within request_timeout, or the topic has no leaders yet),
-  // NotFound (the topic is missing and the brokers refuse to create it, as
-  // librdkafka's mock cluster does), FailedPrecondition (the brokers refused
-  // CreateTopics for a reason retrying will not fix).
+  // partition count. Waits at most about request_timeout. Errors:
+  // InvalidArgument (bad options), Unavailable (no broker answered, the topic
+  // has no leaders yet, or CreateTopics got no answer: librdkafka's mock
+  // cluster never names a controller, so there a missing topic ends here),
+  // NotFound (the topic is missing and the brokers do not know CreateTopics),
+  // FailedPrecondition (the brokers refused CreateTopics for a reason
+  // retrying will not fix).
   static absl::StatusOr<std::unique_ptr<KafkaJournal>> Open(
       const KafkaJournalOptions& options);
 
@@ -100,10 +102,10 @@ class KafkaJournal : public Journal {
   // so they get consecutive offsets unless another producer writes the same
   // partition. Thread-safe; concurrent calls share producer batches.
   // Errors: InvalidArgument (bad partition, no entries, an entry larger than
-  // record_bytes_max or than the topic accepts), Unavailable (delivery failed or timed out, the local
-  // queue is full, or the idempotent producer hit a fatal error and every
-  // later append fails too until the journal is reopened; a prefix of the
-  // entries may be in the log).
+  // record_bytes_max or than the topic accepts), Unavailable (delivery failed
+  // or timed out, the local queue is full, or the idempotent producer hit a
+  // fatal error and every later append fails too until the journal is reopened;
+  // a prefix of the entries may be in the log).
   absl::StatusOr<Offset> Append(PartitionId partition,
                                 std::vector<JournalEntry> entries) override;
 

@@ -80,7 +80,8 @@ absl::StatusOr<Child> Spawn(const std::vector<std::string>& argv,
     posix_spawn_file_actions_adddup2(&actions, err[1], STDERR_FILENO);
   }
   std::vector<char*> args;
-  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  for (const std::string& a : argv)
+    args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   // We ignore SIGPIPE (below); the child gets the default back.
   posix_spawnattr_t attr;
@@ -91,8 +92,8 @@ absl::StatusOr<Child> Spawn(const std::vector<std::string>& argv,
   posix_spawnattr_setsigdefault(&attr, &default_signals);
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
   pid_t pid = -1;
-  const int rc = posix_spawn(&pid, args[0], &actions, &attr, args.data(),
-                             environ);
+  const int rc =
+      posix_spawn(&pid, args[0], &actions, &attr, args.data(), environ);
   posix_spawnattr_destroy(&attr);
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) {
@@ -131,11 +132,11 @@ absl::StatusOr<std::unique_ptr<KafkaBrokerProcess>> KafkaBrokerProcess::Start(
   absl::StatusOr<std::string> line =
       broker->ReadLine(absl::Now() + kStartTimeout);
   if (!line.ok()) {
-    return absl::Status(line.status().code(),
-                        absl::StrCat("mock_kafka_broker ",
-                                     absl::StrJoin(argv, " "),
-                                     " printed no bootstrap servers: ",
-                                     line.status().message()));
+    return absl::Status(
+        line.status().code(),
+        absl::StrCat(
+            "mock_kafka_broker ", absl::StrJoin(argv, " "),
+            " printed no bootstrap servers: ", line.status().message()));
   }
   if (line->empty()) {
     return absl::InternalError("mock_kafka_broker printed an empty line");
@@ -211,7 +212,8 @@ absl::Status KafkaBrokerProcess::CreateTopic(absl::string_view name,
         absl::StrCat("topic '", name, "' with ", partitions, " partitions"));
   }
   std::lock_guard<std::mutex> lock(mu_);
-  const std::string command = absl::StrCat("topic ", name, " ", partitions, "\n");
+  const std::string command =
+      absl::StrCat("topic ", name, " ", partitions, "\n");
   size_t written = 0;
   while (written < command.size()) {
     const ssize_t n =
@@ -267,8 +269,9 @@ absl::StatusOr<ProcessResult> RunProcess(const std::vector<std::string>& argv,
     for (int i = 0; i < count; ++i) {
       if (pfds[i].revents == 0) continue;
       if (pfds[i].fd == child->stdin_fd) {
-        const ssize_t w = write(child->stdin_fd, stdin_data.data() + stdin_written,
-                                stdin_data.size() - stdin_written);
+        const ssize_t w =
+            write(child->stdin_fd, stdin_data.data() + stdin_written,
+                  stdin_data.size() - stdin_written);
         if (w > 0) stdin_written += static_cast<size_t>(w);
         if ((w < 0 && errno != EAGAIN && errno != EINTR) ||
             stdin_written == stdin_data.size()) {
@@ -276,10 +279,10 @@ absl::StatusOr<ProcessResult> RunProcess(const std::vector<std::string>& argv,
         }
         continue;
       }
-      int& fd = pfds[i].fd == child->stdout_fd ? child->stdout_fd
-                                               : child->stderr_fd;
-      std::string& sink = &fd == &child->stdout_fd ? result.stdout_data
-                                                   : result.stderr_data;
+      int& fd =
+          pfds[i].fd == child->stdout_fd ? child->stdout_fd : child->stderr_fd;
+      std::string& sink =
+          &fd == &child->stdout_fd ? result.stdout_data : result.stderr_data;
       char buf[4096];
       const ssize_t got = read(fd, buf, sizeof(buf));
       if (got < 0 && errno == EINTR) continue;

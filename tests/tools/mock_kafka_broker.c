@@ -27,6 +27,7 @@
 #define _GNU_SOURCE
 
 #include <errno.h>
+#include <librdkafka/rdkafka.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -34,8 +35,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#include <librdkafka/rdkafka.h>
 /* rdkafka_mock.h relies on declarations from rdkafka.h. */
 #include <librdkafka/rdkafka_mock.h>
 
@@ -162,7 +161,8 @@ int main(int argc, char **argv) {
       RD_KAFKA_CONF_OK) {
     fprintf(stderr, "conf: %s\n", errstr);
   }
-  rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
+  rd_kafka_t *rk =
+      rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
   if (rk == NULL) {
     fprintf(stderr, "rd_kafka_new: %s\n", errstr);
     return 1;

@@ -134,7 +134,9 @@ absl::Status RocksState::Commit(const OverlayState& overlay, bool sync) {
   }
   rocksdb::WriteOptions wo;
   wo.sync = sync;
-  return FromRocks(db_->Write(wo, &batch), "commit");
+  absl::Status s = FromRocks(db_->Write(wo, &batch), "commit");
+  if (s.ok()) commit_count_.fetch_add(1);
+  return s;
 }
 
 std::unique_ptr<StateReader> RocksState::Snapshot() const {

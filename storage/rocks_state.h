@@ -4,6 +4,7 @@
 // committed state, and atomic commits of an OverlayState's writes (state and
 // partition progress together, one WriteBatch).
 
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -45,6 +46,9 @@ class RocksState final : public StateReader {
   // durable copy; the projector does not, the journal is).
   absl::Status Commit(const OverlayState& overlay, bool sync);
 
+  // Successful Commit calls (WriteBatches written) since Open. Thread-safe.
+  int64_t commit_count() const { return commit_count_.load(); }
+
   // A consistent view of the state as committed now; it must not outlive
   // this object. Thread-safe.
   std::unique_ptr<StateReader> Snapshot() const;
@@ -56,6 +60,7 @@ class RocksState final : public StateReader {
  private:
   explicit RocksState(std::unique_ptr<rocksdb::DB> db);
   std::unique_ptr<rocksdb::DB> db_;
+  std::atomic<int64_t> commit_count_{0};
 };
 
 }  // namespace billing

@@ -23,6 +23,8 @@ int main(int argc, char** argv) {
 
   ExitCode exit_code = 2;
   RegisterCustomerCommands(app, g, &exit_code);
+  RegisterStructureCommands(app, g, &exit_code);
+  RegisterDemoCommands(app, g, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -39,5 +39,10 @@ std::string Pad(const std::string& text, size_t width);
 // Registration of each domain's verbs. `exit_code` receives the verb's code.
 void RegisterCustomerCommands(CLI::App& app, const Global& g,
                               ExitCode* exit_code);
+// entity, object, account, reassign (ctl_structure.cc).
+void RegisterStructureCommands(CLI::App& app, const Global& g,
+                               ExitCode* exit_code);
+// demo load (ctl_demo.cc).
+void RegisterDemoCommands(CLI::App& app, const Global& g, ExitCode* exit_code);
 
 }  // namespace billing::ctl

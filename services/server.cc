@@ -100,12 +100,15 @@ absl::StatusOr<std::unique_ptr<BillingServer>> BillingServer::Start(
 
   server->customer_service_ = std::make_unique<CustomerServiceImpl>(
       server->commands_.get(), server->state_.get());
+  server->structure_service_ = std::make_unique<StructureServiceImpl>(
+      server->commands_.get(), server->state_.get());
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(),
                            &server->port_);
   builder.RegisterService(server->customer_service_.get());
+  builder.RegisterService(server->structure_service_.get());
   {
     absl::MutexLock lock(&server->health_mu_);
     server->server_ = builder.BuildAndStart();

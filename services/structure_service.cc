@@ -1,0 +1,425 @@
+#include "services/structure_service.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "engine/customer.h"
+#include "engine/keys.h"
+#include "engine/structure.h"
+#include "engine/validation.h"
+#include "services/status_map.h"
+
+namespace billing {
+namespace {
+
+constexpr size_t kCustomerIdLengthMax = 32;
+constexpr size_t kEntityIdLengthMax = 32;
+constexpr size_t kObjectIdLengthMax = 64;
+constexpr int kPageSizeDefault = 100;
+constexpr int kPageSizeMax = 1000;
+
+// The object id rule of engine/structure.h (BillableObject.object_id): 1 to
+// 64 of A-Z a-z 0-9 . _ - +. Queries check it so that a malformed id is
+// INVALID_ARGUMENT rather than NOT_FOUND.
+absl::Status ValidateObjectIdField(absl::string_view field,
+                                   absl::string_view id) {
+  if (id.empty()) return FieldError(field, "is required");
+  if (id.size() > kObjectIdLengthMax) {
+    return FieldError(field, absl::StrFormat("is longer than %d characters",
+                                             kObjectIdLengthMax));
+  }
+  for (char c : id) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' &&
+        c != '_' && c != '-' && c != '+') {
+      return FieldError(
+          field, absl::StrFormat("\"%s\" has a character outside A-Z a-z 0-9 "
+                                 ". _ - +",
+                                 absl::CHexEscape(id)));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// customer_id well formed and known.
+absl::Status RequireCustomer(const StateReader& state,
+                             absl::string_view customer_id) {
+  if (auto s = ValidateCode("customer_id", customer_id, kCustomerIdLengthMax);
+      !s.ok()) {
+    return s;
+  }
+  auto customer = LoadCustomer(state, customer_id);
+  if (!customer.ok()) return customer.status();
+  if (!customer->has_value()) {
+    return absl::NotFoundError(
+        absl::StrFormat("customer_id: \"%s\" does not exist", customer_id));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::BillableObject> RequireObject(const StateReader& state,
+                                                 absl::string_view customer_id,
+                                                 absl::string_view object_id) {
+  if (auto s = ValidateObjectIdField("object_id", object_id); !s.ok()) {
+    return s;
+  }
+  auto object = LoadObject(state, customer_id, object_id);
+  if (!object.ok()) return object.status();
+  if (!object->has_value()) {
+    return absl::NotFoundError(
+        absl::StrFormat("object_id: \"%s\" is not an object of customer \"%s\"",
+                        object_id, customer_id));
+  }
+  return std::move(**object);
+}
+
+// NotFound from an as-of lookup, prefixed with the request field that asked.
+absl::Status Named(const absl::Status& s, absl::string_view field) {
+  if (s.ok() || s.code() != absl::StatusCode::kNotFound) return s;
+  return absl::NotFoundError(absl::StrCat(field, ": ", s.message()));
+}
+
+// The latest assignment (the one the state holds as current), with the
+// history line that gives it.
+absl::StatusOr<v1::AssignmentChange> LatestAssignment(
+    const StateReader& state, absl::string_view customer_id,
+    absl::string_view object_id) {
+  return AssignmentAtOffset(state, customer_id, object_id,
+                            std::numeric_limits<int64_t>::max());
+}
+
+grpc::Status EntityAnswer(const absl::StatusOr<v1::StructureAnswer>& answer,
+                          v1::BillingEntity* response) {
+  if (!answer.ok()) return ToGrpcStatus(answer.status());
+  *response = answer->entity();
+  return grpc::Status::OK;
+}
+
+grpc::Status ObjectAnswer(const absl::StatusOr<v1::StructureAnswer>& answer,
+                          v1::BillableObject* response) {
+  if (!answer.ok()) return ToGrpcStatus(answer.status());
+  *response = answer->object();
+  return grpc::Status::OK;
+}
+
+}  // namespace
+
+absl::StatusOr<v1::StructureAnswer> StructureServiceImpl::Execute(
+    absl::string_view idempotency_key, absl::string_view business_date,
+    absl::string_view customer_id, v1::StructureCommand body) {
+  // Checked here so that the error names the request's fields (the command
+  // processor would name the customer id "customer.customer_id").
+  if (auto s = ValidateIdempotencyKey("idempotency_key", idempotency_key);
+      !s.ok()) {
+    return s;
+  }
+  if (auto s = ValidateCode("customer_id", customer_id, kCustomerIdLengthMax);
+      !s.ok()) {
+    return s;
+  }
+  CommandRequest command;
+  command.idempotency_key = std::string(idempotency_key);
+  command.business_date = std::string(business_date);
+  body.set_customer_id(std::string(customer_id));
+  *command.command.mutable_structure() = std::move(body);
+  auto result = commands_->Execute(std::move(command));
+  if (!result.ok()) return result.status();
+  if (!result->has_structure()) {
+    // Only reachable if a key's stored answer belongs to another domain,
+    // which the request fingerprint rules out.
+    return absl::InternalError(
+        "idempotency_key: the stored answer is not a structure answer");
+  }
+  return std::move(*result->mutable_structure());
+}
+
+// --- commands ---
+
+grpc::Status StructureServiceImpl::CreateBillingEntity(
+    grpc::ServerContext*, const v1::CreateBillingEntityRequest* request,
+    v1::BillingEntity* response) {
+  v1::StructureCommand body;
+  *body.mutable_create_entity()->mutable_entity() = request->entity();
+  return EntityAnswer(
+      Execute(request->idempotency_key(), request->business_date(),
+              request->customer_id(), std::move(body)),
+      response);
+}
+
+grpc::Status StructureServiceImpl::SetMainEntity(
+    grpc::ServerContext*, const v1::SetMainEntityRequest* request,
+    v1::BillingEntity* response) {
+  v1::StructureCommand body;
+  body.mutable_set_main_entity()->set_entity_id(request->entity_id());
+  return EntityAnswer(
+      Execute(request->idempotency_key(), request->business_date(),
+              request->customer_id(), std::move(body)),
+      response);
+}
+
+grpc::Status StructureServiceImpl::SetEntityInvoicedSeparately(
+    grpc::ServerContext*, const v1::SetEntityInvoicedSeparatelyRequest* request,
+    v1::BillingEntity* response) {
+  v1::StructureCommand body;
+  auto* c = body.mutable_set_entity_invoiced_separately();
+  c->set_entity_id(request->entity_id());
+  c->set_invoiced_separately(request->invoiced_separately());
+  return EntityAnswer(
+      Execute(request->idempotency_key(), request->business_date(),
+              request->customer_id(), std::move(body)),
+      response);
+}
+
+grpc::Status StructureServiceImpl::CreateObject(
+    grpc::ServerContext*, const v1::CreateObjectRequest* request,
+    v1::BillableObject* response) {
+  v1::StructureCommand body;
+  auto* c = body.mutable_create_object();
+  *c->mutable_object() = request->object();
+  c->set_entity_id(request->entity_id());
+  c->set_discount_percent(request->discount_percent());
+  return ObjectAnswer(
+      Execute(request->idempotency_key(), request->business_date(),
+              request->customer_id(), std::move(body)),
+      response);
+}
+
+grpc::Status StructureServiceImpl::SetAccountGroup(
+    grpc::ServerContext*, const v1::SetAccountGroupRequest* request,
+    v1::BillableObject* response) {
+  v1::StructureCommand body;
+  auto* c = body.mutable_set_account_group();
+  c->set_account_id(request->account_id());
+  c->set_role(request->role());
+  c->set_head_account_id(request->head_account_id());
+  return ObjectAnswer(
+      Execute(request->idempotency_key(), request->business_date(),
+              request->customer_id(), std::move(body)),
+      response);
+}
+
+grpc::Status StructureServiceImpl::ReassignObjects(
+    grpc::ServerContext*, const v1::ReassignObjectsRequest* request,
+    v1::ReassignObjectsResponse* response) {
+  v1::StructureCommand body;
+  auto* c = body.mutable_reassign_objects();
+  *c->mutable_selection() = request->selection();
+  c->set_entity_id(request->entity_id());
+  c->set_discount_percent(request->discount_percent());
+  auto answer = Execute(request->idempotency_key(), request->business_date(),
+                        request->customer_id(), std::move(body));
+  if (!answer.ok()) return ToGrpcStatus(answer.status());
+  response->set_reassigned_count(answer->reassigned_count());
+  response->set_effective_month(answer->effective_month());
+  return grpc::Status::OK;
+}
+
+// --- queries ---
+
+grpc::Status StructureServiceImpl::ListBillingEntities(
+    grpc::ServerContext*, const v1::ListBillingEntitiesRequest* request,
+    v1::ListBillingEntitiesResponse* response) {
+  auto snapshot = state_->Snapshot();
+  if (auto s = RequireCustomer(*snapshot, request->customer_id()); !s.ok()) {
+    return ToGrpcStatus(s);
+  }
+  auto entities = ListEntities(*snapshot, request->customer_id());
+  if (!entities.ok()) return ToGrpcStatus(entities.status());
+  for (auto& e : *entities) *response->add_entities() = std::move(e);
+  return grpc::Status::OK;
+}
+
+grpc::Status StructureServiceImpl::GetObject(
+    grpc::ServerContext*, const v1::GetObjectRequest* request,
+    v1::ObjectView* response) {
+  auto snapshot = state_->Snapshot();
+  const std::string& customer_id = request->customer_id();
+  if (auto s = RequireCustomer(*snapshot, customer_id); !s.ok()) {
+    return ToGrpcStatus(s);
+  }
+  auto object = RequireObject(*snapshot, customer_id, request->object_id());
+  if (!object.ok()) return ToGrpcStatus(object.status());
+  absl::StatusOr<v1::AssignmentChange> change;
+  switch (request->as_of_case()) {
+    case v1::GetObjectRequest::kMonth: {
+      auto month = ParseBillingMonth(request->month(), "month");
+      if (!month.ok()) return ToGrpcStatus(month.status());
+      change = AssignmentForMonth(*snapshot, customer_id, request->object_id(),
+                                  *month);
+      if (!change.ok()) change = Named(change.status(), "month");
+      break;
+    }
+    case v1::GetObjectRequest::kLogOffset: {
+      if (request->log_offset() < -1) {
+        return ToGrpcStatus(FieldError(
+            "log_offset", absl::StrFormat("%d is below -1 (-1: before "
+                                          "anything)",
+                                          request->log_offset())));
+      }
+      change = AssignmentAtOffset(*snapshot, customer_id, request->object_id(),
+                                  request->log_offset());
+      if (!change.ok()) change = Named(change.status(), "log_offset");
+      break;
+    }
+    case v1::GetObjectRequest::AS_OF_NOT_SET:
+      change = LatestAssignment(*snapshot, customer_id, request->object_id());
+      break;
+  }
+  if (!change.ok()) return ToGrpcStatus(change.status());
+  *response->mutable_object() = std::move(*object);
+  *response->mutable_assignment() = change->assignment();
+  *response->mutable_change() = std::move(*change);
+  return grpc::Status::OK;
+}
+
+grpc::Status StructureServiceImpl::ListObjects(
+    grpc::ServerContext*, const v1::ListObjectsRequest* request,
+    v1::ListObjectsResponse* response) {
+  auto snapshot = state_->Snapshot();
+  const std::string& customer_id = request->customer_id();
+  if (auto s = RequireCustomer(*snapshot, customer_id); !s.ok()) {
+    return ToGrpcStatus(s);
+  }
+  if (!v1::ObjectKind_IsValid(request->kind())) {
+    return ToGrpcStatus(
+        FieldError("kind", absl::StrFormat("%d is not an object kind",
+                                           static_cast<int>(request->kind()))));
+  }
+  const std::string& entity_id = request->entity_id();
+  if (!entity_id.empty()) {
+    if (auto s = ValidateCode("entity_id", entity_id, kEntityIdLengthMax);
+        !s.ok()) {
+      return ToGrpcStatus(s);
+    }
+    auto entity = LoadEntity(*snapshot, customer_id, entity_id);
+    if (!entity.ok()) return ToGrpcStatus(entity.status());
+    if (!entity->has_value()) {
+      return ToGrpcStatus(absl::NotFoundError(absl::StrFormat(
+          "entity_id: \"%s\" is not a billing entity of customer \"%s\"",
+          entity_id, customer_id)));
+    }
+  }
+  std::optional<BillingMonth> month;
+  if (!request->month().empty()) {
+    auto m = ParseBillingMonth(request->month(), "month");
+    if (!m.ok()) return ToGrpcStatus(m.status());
+    month = *m;
+  }
+  if (request->page_size() < 0) {
+    return ToGrpcStatus(FieldError(
+        "page_size", absl::StrFormat("%d is negative", request->page_size())));
+  }
+  // As in ListCustomers: 0 is the default, above the maximum is the maximum.
+  const int page_size = request->page_size() == 0
+                            ? kPageSizeDefault
+                            : std::min(request->page_size(), kPageSizeMax);
+  // The token is the last object id of the previous page, base64url: opaque
+  // to callers, stable across restarts.
+  std::string after_id;
+  if (!request->page_token().empty() &&
+      (!absl::WebSafeBase64Unescape(request->page_token(), &after_id) ||
+       !ValidateObjectIdField("page_token", after_id).ok())) {
+    return ToGrpcStatus(
+        FieldError("page_token", "is not a token this API gave"));
+  }
+  const std::string prefix = CustomerFamilyPrefix(kObjectPrefix, customer_id);
+  const std::string start_after =
+      after_id.empty() ? std::string() : ObjectKey(customer_id, after_id);
+
+  bool more = false;
+  absl::Status inner;
+  absl::Status s = snapshot->Scan(
+      prefix, start_after, [&](absl::string_view key, absl::string_view value) {
+        v1::BillableObject object;
+        if (!object.ParseFromArray(value.data(),
+                                   static_cast<int>(value.size()))) {
+          inner = CorruptState(key, "billing.v1.BillableObject");
+          return false;
+        }
+        if (request->kind() != v1::OBJECT_KIND_UNSPECIFIED &&
+            object.kind() != request->kind()) {
+          return true;
+        }
+        absl::StatusOr<v1::AssignmentChange> change =
+            month.has_value()
+                ? AssignmentForMonth(*snapshot, customer_id, object.object_id(),
+                                     *month)
+                : LatestAssignment(*snapshot, customer_id, object.object_id());
+        if (!change.ok()) {
+          // Not billed in that month: created later; not listed.
+          if (month.has_value() &&
+              change.status().code() == absl::StatusCode::kNotFound) {
+            return true;
+          }
+          inner = change.status();
+          return false;
+        }
+        if (!entity_id.empty() &&
+            change->assignment().entity_id() != entity_id) {
+          return true;
+        }
+        if (response->objects_size() == page_size) {
+          more = true;
+          return false;
+        }
+        v1::ObjectView* view = response->add_objects();
+        *view->mutable_assignment() = change->assignment();
+        *view->mutable_change() = std::move(*change);
+        *view->mutable_object() = std::move(object);
+        return true;
+      });
+  if (s.ok()) s = inner;
+  if (!s.ok()) return ToGrpcStatus(s);
+  if (more) {
+    response->set_next_page_token(absl::WebSafeBase64Escape(
+        response->objects(response->objects_size() - 1).object().object_id()));
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status StructureServiceImpl::GetObjectHistory(
+    grpc::ServerContext*, const v1::GetObjectHistoryRequest* request,
+    v1::GetObjectHistoryResponse* response) {
+  auto snapshot = state_->Snapshot();
+  if (auto s = RequireCustomer(*snapshot, request->customer_id()); !s.ok()) {
+    return ToGrpcStatus(s);
+  }
+  auto object =
+      RequireObject(*snapshot, request->customer_id(), request->object_id());
+  if (!object.ok()) return ToGrpcStatus(object.status());
+  auto history =
+      ObjectHistory(*snapshot, request->customer_id(), request->object_id());
+  if (!history.ok()) return ToGrpcStatus(history.status());
+  for (auto& c : *history) *response->add_changes() = std::move(c);
+  return grpc::Status::OK;
+}
+
+grpc::Status StructureServiceImpl::GetBillingDetails(
+    grpc::ServerContext*, const v1::GetBillingDetailsRequest* request,
+    v1::BillingDetails* response) {
+  auto snapshot = state_->Snapshot();
+  if (auto s = RequireCustomer(*snapshot, request->customer_id()); !s.ok()) {
+    return ToGrpcStatus(s);
+  }
+  if (auto s = ValidateObjectIdField("object_id", request->object_id());
+      !s.ok()) {
+    return ToGrpcStatus(s);
+  }
+  auto details = ResolveBillingDetails(*snapshot, request->customer_id(),
+                                       request->object_id());
+  if (!details.ok()) return ToGrpcStatus(details.status());
+  response->set_invoice_account_id(std::move(details->invoice_account_id));
+  *response->mutable_billing_address() = std::move(details->billing_address);
+  response->set_email(std::move(details->email));
+  response->set_source(std::move(details->source));
+  return grpc::Status::OK;
+}
+
+}  // namespace billing

@@ -55,6 +55,7 @@ absl::StatusOr<std::unique_ptr<BillingServer>> BillingServer::Start(
     ko.bootstrap_servers = options.kafka_brokers;
     ko.topic = options.kafka_topic;
     ko.partition_count = options.partitions;
+    ko.fetch_wait_max = absl::Milliseconds(options.kafka_fetch_wait_ms);
     auto journal = KafkaJournal::Open(ko);
     if (!journal.ok()) return Context(journal.status(), "kafka journal");
     server->journal_ = std::move(*journal);
@@ -131,7 +132,7 @@ void BillingServer::Wait() {
 
 void BillingServer::Shutdown() {
   if (server_) server_->Shutdown(std::chrono::system_clock::now() +
-                                 std::chrono::seconds(5));
+                                 std::chrono::seconds(1));
   if (commands_) commands_->Stop();
   if (projector_) projector_->Stop();
 }

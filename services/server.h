@@ -30,6 +30,11 @@ struct ServerOptions {
   std::string kafka_brokers;
   // Kafka topic of the events. Default: billing.events.v1.
   std::string kafka_topic = "billing.events.v1";
+  // Longest a Kafka fetch waits for new records (fetch.wait.max.ms): bounds
+  // how long a command waits for its own projection on a broker that holds
+  // empty fetches (librdkafka's mock does; a real broker answers at once).
+  // Default: 100 ms.
+  int32_t kafka_fetch_wait_ms = 100;
   // Partitions of a new journal (an existing one keeps its count). Default: 4.
   int32_t partitions = 4;
   // Fixed business date "YYYY-MM-DD" (test clock); empty: the system clock in

@@ -70,7 +70,7 @@ def kcat_path():
 
 
 def import_stubs():
-    """Returns (customer_pb2, customer_service_pb2, customer_service_pb2_grpc)."""
+    """(customer_pb2, customer_service_pb2, customer_service_pb2_grpc)."""
     stubs = _required_path("BILLING_PY_STUBS")
     if stubs not in sys.path:
         sys.path.insert(0, stubs)

@@ -83,7 +83,8 @@ def mismatches(i, c):
         out.append(f"created_on {c.created_on!r} != {e2e.TEST_CLOCK_DATE!r}")
     if c.updated_on != e2e.TEST_CLOCK_DATE:
         out.append(f"updated_on {c.updated_on!r} != {e2e.TEST_CLOCK_DATE!r}")
-    if c.invoice_delivery_mode != customer_pb2.INVOICE_DELIVERY_MODE_PER_ENTITY:
+    per_entity = customer_pb2.INVOICE_DELIVERY_MODE_PER_ENTITY
+    if c.invoice_delivery_mode != per_entity:
         out.append(f"invoice_delivery_mode {c.invoice_delivery_mode}")
     return out
 
@@ -246,7 +247,8 @@ class Kill9ExactlyOnceTest(unittest.TestCase):
 
         started = time.monotonic()
         run_threads(CLIENT_THREADS, resend)
-        print(f"kill9_exactly_once: {len(cls.unacknowledged)} retried, {len(cls.retry_failures)} still failing "
+        print(f"kill9_exactly_once: {len(cls.unacknowledged)} retried, "
+              f"{len(cls.retry_failures)} still failing "
               f"({time.monotonic() - started:.1f}s)", flush=True)
         cls.stub = stub
 

@@ -59,4 +59,83 @@ std::string E164Key(absl::string_view customer_id, absl::string_view number) {
   return absl::StrCat(kE164Prefix, customer_id, "/", number);
 }
 
+std::string ContractKey(absl::string_view customer_id,
+                        absl::string_view contract_ref) {
+  return absl::StrCat(kContractPrefix, customer_id, "/", contract_ref);
+}
+
+std::string ContractRulesPrefix(absl::string_view customer_id,
+                                absl::string_view contract_ref) {
+  return absl::StrCat(kRulePrefix, customer_id, "/", contract_ref, "/");
+}
+
+std::string RuleKey(absl::string_view customer_id,
+                    absl::string_view contract_ref, absl::string_view rule_id) {
+  return absl::StrCat(ContractRulesPrefix(customer_id, contract_ref), rule_id);
+}
+
+std::string MeterKey(absl::string_view customer_id,
+                     absl::string_view object_id) {
+  return absl::StrCat(kMeterPrefix, customer_id, "/", object_id);
+}
+
+std::string ReadingsPrefix(absl::string_view customer_id,
+                           absl::string_view object_id) {
+  return absl::StrCat(kReadingPrefix, customer_id, "/", object_id, "/");
+}
+
+std::string ReadingKey(absl::string_view customer_id,
+                       absl::string_view object_id, uint32_t seq) {
+  return absl::StrCat(ReadingsPrefix(customer_id, object_id),
+                      absl::StrFormat("%010d", seq));
+}
+
+std::string RuleEntriesPrefix(absl::string_view family,
+                              absl::string_view customer_id,
+                              absl::string_view contract_ref,
+                              absl::string_view rule_id) {
+  return absl::StrCat(family, customer_id, "/", contract_ref, "/", rule_id,
+                      "/");
+}
+
+std::string RuleEntryKey(absl::string_view family,
+                         absl::string_view customer_id,
+                         absl::string_view contract_ref,
+                         absl::string_view rule_id, absl::string_view date,
+                         int64_t offset, int32_t index) {
+  return absl::StrCat(
+      RuleEntriesPrefix(family, customer_id, contract_ref, rule_id), date,
+      absl::StrFormat("/%020d.%010d", offset, index));
+}
+
+std::string JobKey(absl::string_view customer_id, absl::string_view job_id) {
+  return absl::StrCat(kJobPrefix, customer_id, "/", job_id);
+}
+
+std::string ArticleKey(absl::string_view article_code) {
+  return absl::StrCat(kArticlePrefix, article_code);
+}
+
+std::string IndexPublicationsPrefix(absl::string_view index_code) {
+  return absl::StrCat(kIndexPublicationPrefix, index_code, "/");
+}
+
+std::string IndexPublicationKey(absl::string_view index_code,
+                                absl::string_view date) {
+  return absl::StrCat(IndexPublicationsPrefix(index_code), date);
+}
+
+std::string CompanyMarkupKey(absl::string_view date) {
+  return absl::StrCat(kCompanyMarkupPrefix, date);
+}
+
+std::string HourlyRatesPrefix(absl::string_view person_id) {
+  return absl::StrCat(kHourlyRatePrefix, person_id, "/");
+}
+
+std::string HourlyRateKey(absl::string_view person_id,
+                          absl::string_view date) {
+  return absl::StrCat(HourlyRatesPrefix(person_id), date);
+}
+
 }  // namespace billing

@@ -1,0 +1,521 @@
+#include "engine/contracts_due.h"
+
+#include <map>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "engine/contracts_prices.h"
+#include "engine/contracts_schedule.h"
+#include "engine/contracts_store.h"
+#include "engine/customer.h"
+#include "engine/internal/contracts_text.h"
+#include "engine/money.h"
+#include "engine/validation.h"
+
+namespace billing {
+namespace {
+
+using contracts_internal::FormatMilli;
+
+v1::ReadingRef RefOf(const v1::Reading& r) {
+  v1::ReadingRef ref;
+  ref.set_seq(r.seq());
+  ref.set_reading_date(r.reading_date());
+  ref.set_value_milli(r.value_milli());
+  ref.set_kind(r.kind());
+  return ref;
+}
+
+std::string DescribeSource(const v1::PriceSource& s) {
+  if (s.seq() == 0 && !s.pending()) {
+    return absl::StrCat("the agreed price from ", s.effective_date());
+  }
+  return absl::StrFormat(
+      "%s %s of %s", s.pending() ? "pending anniversary increase" : "increase",
+      s.pending() ? "" : absl::StrCat("#", s.seq()), s.effective_date());
+}
+
+class RuleDue {
+ public:
+  RuleDue(const StateReader& state, absl::string_view customer_id,
+          const Currency& currency, const v1::Contract& contract,
+          const v1::BillingRule& rule, BusinessDate as_of)
+      : state_(state),
+        customer_id_(customer_id),
+        currency_(currency),
+        rule_(rule),
+        as_of_(as_of) {
+    out_.set_contract_ref(rule.contract_ref());
+    out_.set_rule_id(rule.rule_id());
+    out_.set_rule_type(rule.rule_type());
+    out_.set_article_code(rule.article_code());
+    out_.set_billing_family(contract.billing_family());
+    *out_.mutable_bill_to() = contract.bill_to();
+    out_.set_catch_up(IsCatchUp(rule));
+  }
+
+  absl::StatusOr<v1::DueRule> Compute() {
+    if (rule_.next_theoretical_date().empty()) {
+      return Finish(v1::DUE_STATUS_ANOMALY,
+                    "no next theoretical billing date: the rule is not "
+                    "billed until one is set");
+    }
+    auto owed = OwedPeriods();
+    if (!owed.ok()) return owed.status();
+    if (out_.status() != v1::DUE_STATUS_UNSPECIFIED) return out_;
+    if (!rule_.condition_job_id().empty()) {
+      auto job = LoadJob(state_, customer_id_, rule_.condition_job_id());
+      if (!job.ok()) return job.status();
+      const std::string day = FormatBusinessDate(as_of_);
+      if (!job->has_value() || (*job)->completed_on() > day) {
+        held_ = absl::StrFormat(
+            "held until job \"%s\" is recorded as completed",
+            rule_.condition_job_id());
+      }
+    }
+    absl::Status s = absl::OkStatus();
+    switch (rule_.rule_type()) {
+      case v1::RULE_TYPE_FLAT:
+        s = Flat(*owed);
+        break;
+      case v1::RULE_TYPE_UNIT_OF_WORK:
+        s = WorkUnits(*owed);
+        break;
+      case v1::RULE_TYPE_TIME_SPENT:
+        s = Time(*owed);
+        break;
+      case v1::RULE_TYPE_INSTALLMENT_SCHEDULE:
+        s = Installments(*owed);
+        break;
+      case v1::RULE_TYPE_CONSUMED_UNITS:
+        s = Consumed(*owed);
+        break;
+      default:
+        anomalies_.push_back("unknown rule type");
+    }
+    if (!s.ok()) return s;
+    int64_t amount = 0, cost = 0;
+    for (const v1::DueLine& line : out_.lines()) {
+      auto a = AddMinor(amount, line.amount_minor());
+      auto c = AddMinor(cost, line.cost_minor());
+      if (!a.ok()) return a.status();
+      if (!c.ok()) return c.status();
+      amount = *a;
+      cost = *c;
+    }
+    out_.set_amount_minor(amount);
+    out_.set_cost_minor(cost);
+    if (!anomalies_.empty()) {
+      for (auto& a : anomalies_) out_.add_reasons(a);
+      out_.set_status(v1::DUE_STATUS_ANOMALY);
+    } else if (!held_.empty()) {
+      out_.add_reasons(held_);
+      out_.set_status(v1::DUE_STATUS_HELD);
+    } else {
+      out_.set_status(v1::DUE_STATUS_DUE);
+    }
+    return out_;
+  }
+
+ private:
+  v1::DueRule Finish(v1::DueStatus status, absl::string_view reason) {
+    out_.set_status(status);
+    out_.add_reasons(std::string(reason));
+    return out_;
+  }
+
+  // The periods owed on as_of_, from the next theoretical date; sets a final
+  // status in out_ when there are none.
+  absl::StatusOr<std::vector<RulePeriod>> OwedPeriods() {
+    std::vector<RulePeriod> owed;
+    auto next = ParseBusinessDate(rule_.next_theoretical_date(),
+                                  "next_theoretical_date");
+    if (!next.ok()) return next.status();
+    auto first = RulePeriodBilledOn(rule_, *next);
+    if (!first.ok()) {
+      Finish(v1::DUE_STATUS_ANOMALY, first.status().message());
+      return owed;
+    }
+    std::optional<RulePeriod> p = *first;
+    if (!p.has_value()) {
+      Finish(v1::DUE_STATUS_FINISHED,
+             absl::StrFormat("every period up to the rule's end %s is billed",
+                             rule_.end_date()));
+      return owed;
+    }
+    while (p.has_value() && p->billing_date <= as_of_) {
+      if (static_cast<int>(owed.size()) == kDuePeriodsMax) {
+        Finish(v1::DUE_STATUS_ANOMALY,
+               absl::StrFormat("more than %d periods owed", kDuePeriodsMax));
+        return owed;
+      }
+      owed.push_back(*p);
+      auto following = RulePeriodAt(rule_, p->index + 1);
+      if (!following.ok()) return following.status();
+      p = *following;
+    }
+    if (owed.empty()) {
+      Finish(v1::DUE_STATUS_NOTHING_DUE,
+             absl::StrFormat("the next period is billable on %s",
+                             rule_.next_theoretical_date()));
+      return owed;
+    }
+    if (!out_.catch_up() && owed.size() > 1) {
+      out_.set_periods_behind(static_cast<int32_t>(owed.size() - 1));
+      owed.resize(1);
+    }
+    return owed;
+  }
+
+  absl::StatusOr<std::optional<PriceInForce>> PriceOn(BusinessDate day) {
+    if (!timeline_.has_value()) {
+      auto t = BuildPriceTimeline(state_, rule_, as_of_);
+      if (!t.ok()) return t.status();
+      timeline_ = std::move(*t);
+    }
+    auto price = PriceAsOf(*timeline_, rule_, day);
+    if (!price.ok()) {
+      anomalies_.push_back(std::string(price.status().message()));
+      return std::optional<PriceInForce>();
+    }
+    return std::optional<PriceInForce>(*price);
+  }
+
+  absl::StatusOr<v1::DueLine*> AddLine(const RulePeriod& first,
+                                       const RulePeriod& last,
+                                       int64_t quantity_milli,
+                                       int64_t unit_price_micros,
+                                       const v1::PriceSource& source) {
+    v1::DueLine* line = out_.add_lines();
+    line->set_period_start(FormatBusinessDate(first.start));
+    line->set_period_end(FormatBusinessDate(last.end));
+    line->set_billing_date(FormatBusinessDate(last.billing_date));
+    line->set_quantity_milli(quantity_milli);
+    line->set_unit_price_micros(unit_price_micros);
+    *line->mutable_price_source() = source;
+    auto amount = LineAmountMinor(unit_price_micros, quantity_milli, currency_);
+    if (!amount.ok()) return amount.status();
+    auto cost =
+        LineAmountMinor(rule_.cost_price_micros(), quantity_milli, currency_);
+    if (!cost.ok()) return cost.status();
+    line->set_amount_minor(*amount);
+    line->set_cost_minor(*cost);
+    return line;
+  }
+
+  absl::Status Flat(const std::vector<RulePeriod>& owed) {
+    for (const RulePeriod& p : owed) {
+      auto price = PriceOn(p.start);
+      if (!price.ok()) return price.status();
+      if (!price->has_value()) continue;
+      auto line = AddLine(p, p, rule_.quantity_milli(), (*price)->price_micros,
+                          (*price)->source);
+      if (!line.ok()) return line.status();
+      (*line)->set_explanation(absl::StrFormat(
+          "%s x %s, %s", FormatMilli(rule_.quantity_milli()),
+          FormatMicros((*price)->price_micros),
+          DescribeSource((*price)->source)));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status WorkUnits(const std::vector<RulePeriod>& owed) {
+    for (const RulePeriod& p : owed) {
+      auto entries = ListWorkUnits(state_, customer_id_, rule_.contract_ref(),
+                                   rule_.rule_id(), p.start, p.end);
+      if (!entries.ok()) return entries.status();
+      int64_t quantity = 0;
+      for (const auto& e : *entries) quantity += e.quantity_milli();
+      auto price = PriceOn(p.start);
+      if (!price.ok()) return price.status();
+      if (!price->has_value()) continue;
+      auto line =
+          AddLine(p, p, quantity, (*price)->price_micros, (*price)->source);
+      if (!line.ok()) return line.status();
+      (*line)->set_explanation(absl::StrFormat(
+          "%d entries, %s units dated %s to %s, x %s, %s", entries->size(),
+          FormatMilli(quantity), FormatBusinessDate(p.start),
+          FormatBusinessDate(p.end), FormatMicros((*price)->price_micros),
+          DescribeSource((*price)->source)));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status Time(const std::vector<RulePeriod>& owed) {
+    for (const RulePeriod& p : owed) {
+      auto entries = ListTimeEntries(state_, customer_id_, rule_.contract_ref(),
+                                     rule_.rule_id(), p.start, p.end);
+      if (!entries.ok()) return entries.status();
+      // (person, rate's effective date) -> hours, rate.
+      std::map<std::pair<std::string, std::string>,
+               std::pair<int64_t, int64_t>>
+          groups;
+      for (const v1::TimeEntry& e : *entries) {
+        auto day = ParseBusinessDate(e.work_date(), "work_date");
+        if (!day.ok()) return day.status();
+        auto rate = HourlyRateInForce(state_, e.person_id(), *day);
+        if (!rate.ok()) return rate.status();
+        if (!rate->has_value()) {
+          anomalies_.push_back(absl::StrFormat(
+              "person \"%s\" has no hourly sale rate on %s", e.person_id(),
+              e.work_date()));
+          continue;
+        }
+        auto& g = groups[{e.person_id(), (*rate)->effective_date()}];
+        g.first += e.hours_milli();
+        g.second = (*rate)->rate_micros();
+      }
+      if (groups.empty()) {
+        auto line = AddLine(p, p, 0, 0, v1::PriceSource());
+        if (!line.ok()) return line.status();
+        (*line)->set_explanation("no time recorded in the period");
+        continue;
+      }
+      for (const auto& [key, value] : groups) {
+        v1::PriceSource source;
+        source.set_person_id(key.first);
+        source.set_rate_effective_date(key.second);
+        auto line = AddLine(p, p, value.first, value.second, source);
+        if (!line.ok()) return line.status();
+        (*line)->set_explanation(absl::StrFormat(
+            "%s h by %s at %s/h (rate from %s)", FormatMilli(value.first),
+            key.first, FormatMicros(value.second), key.second));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status Installments(const std::vector<RulePeriod>& owed) {
+    const int64_t micros_per_minor = [&] {
+      int64_t m = 1;
+      for (int i = currency_.exponent; i < 6; ++i) m *= 10;
+      return m;
+    }();
+    const auto& due = rule_.installment_schedule().installments();
+    for (const RulePeriod& p : owed) {
+      const v1::Installment& inst = due[p.index];
+      v1::PriceSource source;
+      source.set_installment(p.index + 1);
+      source.set_effective_date(inst.due_date());
+      auto line = AddLine(p, p, kMilliPerUnit,
+                          inst.amount_minor() * micros_per_minor, source);
+      if (!line.ok()) return line.status();
+      (*line)->set_explanation(absl::StrFormat(
+          "installment %d of %d due %s: %s of the fee %s", p.index + 1,
+          due.size(), inst.due_date(),
+          FormatMinor(inst.amount_minor(), currency_),
+          FormatMinor(rule_.installment_schedule().fee_minor(), currency_)));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status Consumed(const std::vector<RulePeriod>& owed) {
+    auto price = PriceOn(owed.front().start);
+    if (!price.ok()) return price.status();
+    if (!price->has_value()) return absl::OkStatus();
+    for (const std::string& object : rule_.object_ids()) {
+      auto units = ComputeConsumedUnits(state_, customer_id_, object, as_of_);
+      if (!units.ok()) return units.status();
+      if (!units->anomaly.empty()) {
+        anomalies_.push_back(units->anomaly);
+        continue;
+      }
+      auto line = AddLine(owed.front(), owed.back(), units->units_milli,
+                          (*price)->price_micros, (*price)->source);
+      if (!line.ok()) return line.status();
+      v1::DueLine* l = *line;
+      l->set_object_id(object);
+      *l->mutable_from_reading() = units->from;
+      *l->mutable_to_reading() = units->to;
+      l->set_carried_units_milli(units->carried_units_milli);
+      std::string how = absl::StrFormat(
+          "%s - %s", FormatMilli(units->to.value_milli()),
+          FormatMilli(units->from.value_milli()));
+      if (units->carried_units_milli != 0) {
+        absl::StrAppend(&how, " + ",
+                        FormatMilli(units->carried_units_milli),
+                        " from the replaced meter");
+      }
+      l->set_explanation(absl::StrFormat(
+          "object %s: reading #%d of %s (%s) to reading #%d of %s: %s = %s "
+          "units, x %s, %s",
+          object, units->from.seq(), units->from.reading_date(),
+          contracts_internal::ReadingKindName(units->from.kind()),
+          units->to.seq(), units->to.reading_date(), how,
+          FormatMilli(units->units_milli),
+          FormatMicros((*price)->price_micros),
+          DescribeSource((*price)->source)));
+    }
+    return absl::OkStatus();
+  }
+
+  const StateReader& state_;
+  const std::string customer_id_;
+  const Currency currency_;
+  const v1::BillingRule& rule_;
+  const BusinessDate as_of_;
+  v1::DueRule out_;
+  std::optional<PriceTimeline> timeline_;
+  std::vector<std::string> anomalies_;
+  std::string held_;
+};
+
+}  // namespace
+
+absl::StatusOr<ConsumedUnits> ComputeConsumedUnits(
+    const StateReader& state, absl::string_view customer_id,
+    absl::string_view object_id, BusinessDate as_of) {
+  ConsumedUnits out;
+  auto meter = LoadMeter(state, customer_id, object_id);
+  if (!meter.ok()) return meter.status();
+  auto readings = ListReadings(state, customer_id, object_id);
+  if (!readings.ok()) return readings.status();
+  const uint32_t billed_seq =
+      meter->has_value() ? (*meter)->last_billed_seq() : 0;
+  const std::string day = FormatBusinessDate(as_of);
+  bool installed = false;
+  v1::Reading base, latest;
+  int64_t carried = 0;
+  for (const v1::Reading& r : *readings) {
+    if (r.reading_date() > day) break;
+    switch (r.kind()) {
+      case v1::READING_KIND_INSTALLATION:
+        installed = true;
+        base = latest = r;
+        carried = 0;
+        break;
+      case v1::READING_KIND_REPLACEMENT: {
+        const int64_t old_end = r.has_old_meter_final_value_milli()
+                                    ? r.old_meter_final_value_milli()
+                                    : latest.value_milli();
+        if (old_end < base.value_milli()) {
+          out.anomaly = absl::StrFormat(
+              "object %s: the replaced meter's last value %s (reading #%d) "
+              "is lower than its last billed reading %s",
+              object_id, FormatMilli(old_end), r.seq(),
+              FormatMilli(base.value_milli()));
+          return out;
+        }
+        carried += old_end - base.value_milli();
+        base = latest = r;
+        break;
+      }
+      default:
+        latest = r;
+    }
+    if (r.seq() == billed_seq) {
+      base = r;
+      carried = 0;
+    }
+  }
+  if (!installed) {
+    out.anomaly = absl::StrFormat(
+        "object %s has no installation reading on or before %s", object_id,
+        day);
+    return out;
+  }
+  if (latest.value_milli() < base.value_milli()) {
+    out.anomaly = absl::StrFormat(
+        "object %s: reading #%d of %s (%s) is lower than the %s %s of %s "
+        "and is not flagged as a meter replacement",
+        object_id, latest.seq(), latest.reading_date(),
+        FormatMilli(latest.value_milli()),
+        base.seq() == billed_seq ? "last billed reading" : "meter's "
+                                                           "installation "
+                                                           "reading",
+        FormatMilli(base.value_milli()), base.reading_date());
+    return out;
+  }
+  out.from = RefOf(base);
+  out.to = RefOf(latest);
+  out.carried_units_milli = carried;
+  out.units_milli = carried + latest.value_milli() - base.value_milli();
+  return out;
+}
+
+absl::StatusOr<v1::DueReport> ComputeDue(const StateReader& state,
+                                         absl::string_view customer_id,
+                                         const DueSelection& selection,
+                                         BusinessDate as_of) {
+  if (auto s = ValidateCode("customer_id", customer_id, 32); !s.ok()) return s;
+  if (!selection.contract_ref.empty()) {
+    if (auto s = ValidateCode("contract_ref", selection.contract_ref, 32);
+        !s.ok()) {
+      return s;
+    }
+  }
+  if (!selection.rule_id.empty()) {
+    if (selection.contract_ref.empty()) {
+      return FieldError("rule_id", "needs contract_ref");
+    }
+    if (auto s = ValidateCode("rule_id", selection.rule_id, 32); !s.ok()) {
+      return s;
+    }
+  }
+  auto customer = LoadCustomer(state, customer_id);
+  if (!customer.ok()) return customer.status();
+  if (!customer->has_value()) {
+    return absl::NotFoundError(
+        absl::StrFormat("customer_id: \"%s\" does not exist", customer_id));
+  }
+  auto currency = LookupCurrency((*customer)->currency(), "currency");
+  if (!currency.ok()) return currency.status();
+
+  std::vector<v1::Contract> contracts;
+  if (selection.contract_ref.empty()) {
+    auto all = ListContracts(state, customer_id);
+    if (!all.ok()) return all.status();
+    contracts = std::move(*all);
+  } else {
+    auto one = LoadContract(state, customer_id, selection.contract_ref);
+    if (!one.ok()) return one.status();
+    if (!one->has_value()) {
+      return absl::NotFoundError(absl::StrFormat(
+          "contract_ref: \"%s\" is not a contract of customer \"%s\"",
+          selection.contract_ref, customer_id));
+    }
+    contracts.push_back(std::move(**one));
+  }
+
+  v1::DueReport report;
+  report.set_customer_id(std::string(customer_id));
+  report.set_as_of_date(FormatBusinessDate(as_of));
+  report.set_currency((*customer)->currency());
+  int64_t total = 0;
+  for (const v1::Contract& contract : contracts) {
+    std::vector<v1::BillingRule> rules;
+    if (selection.rule_id.empty()) {
+      auto all = ListRules(state, customer_id, contract.contract_ref());
+      if (!all.ok()) return all.status();
+      rules = std::move(*all);
+    } else {
+      auto one = LoadRule(state, customer_id, contract.contract_ref(),
+                          selection.rule_id);
+      if (!one.ok()) return one.status();
+      if (!one->has_value()) {
+        return absl::NotFoundError(absl::StrFormat(
+            "rule_id: \"%s\" is not a rule of contract \"%s\"",
+            selection.rule_id, contract.contract_ref()));
+      }
+      rules.push_back(std::move(**one));
+    }
+    for (const v1::BillingRule& rule : rules) {
+      auto due =
+          RuleDue(state, customer_id, *currency, contract, rule, as_of)
+              .Compute();
+      if (!due.ok()) return due.status();
+      if (due->status() == v1::DUE_STATUS_DUE) {
+        auto sum = AddMinor(total, due->amount_minor());
+        if (!sum.ok()) return sum.status();
+        total = *sum;
+      }
+      *report.add_rules() = std::move(*due);
+    }
+  }
+  report.set_amount_minor(total);
+  return report;
+}
+
+}  // namespace billing

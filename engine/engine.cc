@@ -6,6 +6,7 @@
 #include "engine/fingerprint.h"
 #include "engine/keys.h"
 #include "engine/structure.h"
+#include "engine/usage.h"
 #include "engine/validation.h"
 
 namespace billing {
@@ -24,6 +25,8 @@ absl::string_view TypeOfPayload(const v1::EventEnvelope& event) {
       return StructureEventType(event.structure());
     case v1::EventEnvelope::kContract:
       return ContractEventType(event.contract());
+    case v1::EventEnvelope::kUsage:
+      return UsageEventType(event.usage());
     case v1::EventEnvelope::PAYLOAD_NOT_SET:
       break;
   }
@@ -104,6 +107,10 @@ absl::Status SetAnswer(const StateReader& state, const v1::LogRecord& record,
     auto answer = ContractAnswerFor(state, record);
     if (!answer.ok()) return answer.status();
     *idem->mutable_contract() = std::move(*answer);
+  } else if (first.has_usage()) {
+    auto answer = UsageAnswerFor(state, record);
+    if (!answer.ok()) return answer.status();
+    *idem->mutable_usage() = std::move(*answer);
   } else {
     auto customer = LoadCustomer(state, record.customer_id());
     if (!customer.ok()) return customer.status();
@@ -124,6 +131,8 @@ absl::StatusOr<std::string> CommandCustomerId(const v1::Command& command) {
       return command.structure().customer_id();
     case v1::Command::kContract:
       return command.contract().customer_id();
+    case v1::Command::kUsage:
+      return command.usage().customer_id();
     case v1::Command::BODY_NOT_SET:
       break;
   }
@@ -133,6 +142,12 @@ absl::StatusOr<std::string> CommandCustomerId(const v1::Command& command) {
 absl::StatusOr<std::vector<v1::EventEnvelope>> Decide(
     const StateReader& state, const v1::Command& command,
     BusinessDate business_date) {
+  return Decide(state, command, business_date, UtcOnlyTimeZones());
+}
+
+absl::StatusOr<std::vector<v1::EventEnvelope>> Decide(
+    const StateReader& state, const v1::Command& command,
+    BusinessDate business_date, const TimeZoneResolver& zones) {
   switch (command.body_case()) {
     case v1::Command::kCreateCustomer:
       return DecideCreateCustomer(state, command.create_customer(),
@@ -144,6 +159,8 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> Decide(
       return DecideStructure(state, command.structure(), business_date);
     case v1::Command::kContract:
       return DecideContract(state, command.contract(), business_date);
+    case v1::Command::kUsage:
+      return DecideUsage(state, command.usage(), business_date, zones);
     case v1::Command::BODY_NOT_SET:
       break;
   }
@@ -263,6 +280,9 @@ absl::StatusOr<ApplyOutcome> ApplyRecord(StateWriter& state,
           break;
         case v1::EventEnvelope::kContract:
           s = ApplyContractEvent(state, e, position);
+          break;
+        case v1::EventEnvelope::kUsage:
+          s = ApplyUsageEvent(state, e, position);
           break;
         default:
           s = absl::DataLossError("an ownership marker inside a command");

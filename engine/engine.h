@@ -18,6 +18,7 @@
 #include "engine/dates.h"
 #include "engine/state.h"
 #include "engine/types.h"
+#include "engine/usage.h"
 
 namespace billing {
 
@@ -37,6 +38,12 @@ absl::StatusOr<std::string> CommandCustomerId(const v1::Command& command);
 absl::StatusOr<std::vector<v1::EventEnvelope>> Decide(
     const StateReader& state, const v1::Command& command,
     BusinessDate business_date);
+
+// The same, with the time zones rating may need (engine/usage.h); the
+// three-argument form knows only UTC.
+absl::StatusOr<std::vector<v1::EventEnvelope>> Decide(
+    const StateReader& state, const v1::Command& command,
+    BusinessDate business_date, const TimeZoneResolver& zones);
 
 // A stable 64-bit fingerprint (FNV-1a) of a request as the caller sent it:
 // the command and the business date it gave ("" when it let the server pick).

@@ -1,6 +1,7 @@
 #include "services/command_processor.h"
 
 #include "absl/strings/str_format.h"
+#include "engine/contracts_store.h"
 #include "engine/engine.h"
 #include "engine/keys.h"
 #include "engine/validation.h"
@@ -35,7 +36,16 @@ CommandProcessor::CommandProcessor(Journal* journal, RocksState* state,
                                    Projector* projector,
                                    const BusinessClock* clock,
                                    CommandProcessorOptions options)
-    : journal_(journal),
+    : zones_([](absl::string_view name) -> absl::StatusOr<absl::TimeZone> {
+        absl::TimeZone zone;
+        if (name.empty()) return absl::UTCTimeZone();
+        if (!absl::LoadTimeZone(std::string(name), &zone)) {
+          return absl::FailedPreconditionError(absl::StrFormat(
+              "\"%s\" is not a known time zone", name));
+        }
+        return zone;
+      }),
+      journal_(journal),
       state_(state),
       projector_(projector),
       clock_(clock),
@@ -128,7 +138,11 @@ absl::StatusOr<v1::IdempotencyRecord> CommandProcessor::Execute(
   auto customer_id = CommandCustomerId(request.command);
   if (!customer_id.ok()) return customer_id.status();
   // The partition key must be valid before routing; the engine re-checks.
-  if (auto s = ValidateCode("customer.customer_id", *customer_id, 32);
+  // "@reference" (company-wide reference data, engine/contracts_store.h) is
+  // the one partition key that is not a customer code.
+  if (auto s = *customer_id == kReferencePartition
+                   ? absl::OkStatus()
+                   : ValidateCode("customer.customer_id", *customer_id, 32);
       !s.ok()) {
     return s;
   }
@@ -229,7 +243,7 @@ void CommandProcessor::ProcessBatch(Lane& lane, std::vector<Pending*>& batch) {
       answer_from_state.push_back(p);
       continue;
     }
-    auto events = Decide(overlay, r.command, p->business_date);
+    auto events = Decide(overlay, r.command, p->business_date, zones_);
     if (!events.ok()) {
       p->Reply(events.status());
       continue;

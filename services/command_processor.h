@@ -24,6 +24,7 @@
 #include "absl/synchronization/notification.h"
 #include "billing/v1/commands.pb.h"
 #include "billing/v1/state.pb.h"
+#include "engine/usage.h"
 #include "services/clock.h"
 #include "services/projector.h"
 #include "storage/journal.h"
@@ -82,6 +83,8 @@ class CommandProcessor {
   void RunLane(Lane* lane);
   void ProcessBatch(Lane& lane, std::vector<Pending*>& batch);
 
+  // Time zones of rate plans, loaded from the system's tzdata on first use.
+  TimeZoneResolver zones_;
   Journal* const journal_;
   RocksState* const state_;
   Projector* const projector_;

@@ -1,0 +1,415 @@
+#include "engine/usage.h"
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "engine/customer.h"
+#include "engine/keys.h"
+#include "engine/rating.h"
+#include "engine/structure.h"
+#include "engine/validation.h"
+
+namespace billing {
+namespace {
+
+constexpr absl::string_view kPlanVersionDefinedType =
+    "usage.plan_version_defined";
+constexpr absl::string_view kPlanAssignedType = "usage.plan_assigned";
+constexpr absl::string_view kRecordedType = "usage.recorded";
+constexpr absl::string_view kQuarantinedType = "usage.quarantined";
+
+// Key families of the usage domain (engine/keys.h lists the others):
+//   uplan/<customer>/<plan>/<effective_from, 20-digit unix seconds>
+//                                             billing.v1.RatePlanVersion
+//   uassign/<customer>/<object>               plan_id
+//   useen/<customer>/<platform>/<record_id>   "r" recorded, "q" quarantined
+//   utot/<customer>/<month>/<object>/<kind>/<zone>  billing.v1.UsageTotals
+//   urec/<customer>/<month>/<object>/<platform>/<record_id>
+//                                             billing.v1.UsageRecorded
+//   uquar/<customer>/<platform>/<record_id>   billing.v1.UsageQuarantined
+constexpr absl::string_view kPlanPrefix = "uplan/";
+constexpr absl::string_view kAssignPrefix = "uassign/";
+constexpr absl::string_view kSeenPrefix = "useen/";
+constexpr absl::string_view kTotalsPrefix = "utot/";
+constexpr absl::string_view kRecordPrefix = "urec/";
+constexpr absl::string_view kQuarantinePrefix = "uquar/";
+
+std::string PlanPrefix(absl::string_view c, absl::string_view plan) {
+  return absl::StrCat(kPlanPrefix, c, "/", plan, "/");
+}
+std::string SeenKey(absl::string_view c, const v1::UsageRecord& r) {
+  return absl::StrCat(kSeenPrefix, c, "/", r.platform_id(), "/",
+                      r.record_id());
+}
+std::string QuarantineKey(absl::string_view c, const v1::UsageRecord& r) {
+  return absl::StrCat(kQuarantinePrefix, c, "/", r.platform_id(), "/",
+                      r.record_id());
+}
+std::string MonthPrefix(absl::string_view family, absl::string_view c,
+                        absl::string_view month, absl::string_view object) {
+  return object.empty() ? absl::StrCat(family, c, "/", month, "/")
+                        : absl::StrCat(family, c, "/", month, "/", object, "/");
+}
+
+v1::EventEnvelope NewEvent(absl::string_view type,
+                           absl::string_view customer_id,
+                           BusinessDate business_date) {
+  v1::EventEnvelope event;
+  event.set_type(std::string(type));
+  event.set_customer_id(std::string(customer_id));
+  event.set_effective_date(FormatBusinessDate(business_date));
+  event.set_schema_version(1);
+  return event;
+}
+
+template <typename M>
+absl::StatusOr<std::vector<M>> ScanMessages(const StateReader& state,
+                                            const std::string& prefix,
+                                            size_t max) {
+  std::vector<M> out;
+  absl::Status inner;
+  absl::Status s = state.Scan(
+      prefix, "", [&](absl::string_view key, absl::string_view value) {
+        if (out.size() >= max) return false;
+        M m;
+        if (!m.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+          inner = CorruptState(key, M::descriptor()->full_name());
+          return false;
+        }
+        out.push_back(std::move(m));
+        return true;
+      });
+  if (!s.ok()) return s;
+  if (!inner.ok()) return inner;
+  return out;
+}
+
+absl::StatusOr<std::vector<v1::RatePlanVersion>> PlanVersions(
+    const StateReader& state, absl::string_view customer_id,
+    absl::string_view plan_id) {
+  return ScanMessages<v1::RatePlanVersion>(
+      state, PlanPrefix(customer_id, plan_id), 100'000);
+}
+
+// The plan pricing `object_id`: its own, else its account's.
+absl::StatusOr<std::string> PlanOf(const StateReader& state,
+                                   absl::string_view customer_id,
+                                   const v1::BillableObject& object) {
+  for (const std::string& id : {object.object_id(), object.parent_id()}) {
+    if (id.empty()) continue;
+    auto plan = state.Get(absl::StrCat(kAssignPrefix, customer_id, "/", id));
+    if (!plan.ok()) return plan.status();
+    if (plan->has_value()) return **plan;
+  }
+  return std::string();
+}
+
+absl::StatusOr<std::vector<v1::EventEnvelope>> DecideDefinePlan(
+    const StateReader& state, absl::string_view customer_id,
+    const v1::DefineRatePlanVersion& command, BusinessDate date) {
+  if (auto s = ValidateRatePlanVersion(command.version()); !s.ok()) return s;
+  auto customer = LoadCustomer(state, customer_id);
+  if (!customer.ok()) return customer.status();
+  if (command.version().currency() != (*customer)->currency()) {
+    return FieldError("plan.currency",
+                      absl::StrFormat("%s differs from the customer's "
+                                      "currency %s",
+                                      command.version().currency(),
+                                      (*customer)->currency()));
+  }
+  v1::EventEnvelope e = NewEvent(kPlanVersionDefinedType, customer_id, date);
+  *e.mutable_usage()->mutable_plan_version_defined()->mutable_version() =
+      command.version();
+  return std::vector<v1::EventEnvelope>{std::move(e)};
+}
+
+absl::StatusOr<std::vector<v1::EventEnvelope>> DecideAssignPlan(
+    const StateReader& state, absl::string_view customer_id,
+    const v1::AssignRatePlan& command, BusinessDate date) {
+  auto object = LoadObject(state, customer_id, command.object_id());
+  if (!object.ok()) return object.status();
+  if (!object->has_value()) {
+    return absl::NotFoundError(absl::StrFormat(
+        "object_id: \"%s\" is not an object of customer \"%s\"",
+        absl::CHexEscape(command.object_id()), customer_id));
+  }
+  if (auto s = ValidateCode("plan_id", command.plan_id(), 32); !s.ok()) {
+    return s;
+  }
+  auto versions = PlanVersions(state, customer_id, command.plan_id());
+  if (!versions.ok()) return versions.status();
+  if (versions->empty()) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "plan_id: plan \"%s\" has no version; define one first",
+        command.plan_id()));
+  }
+  v1::EventEnvelope e = NewEvent(kPlanAssignedType, customer_id, date);
+  e.mutable_usage()->mutable_plan_assigned()->set_object_id(
+      command.object_id());
+  e.mutable_usage()->mutable_plan_assigned()->set_plan_id(command.plan_id());
+  return std::vector<v1::EventEnvelope>{std::move(e)};
+}
+
+absl::StatusOr<std::vector<v1::EventEnvelope>> DecideRecord(
+    const StateReader& state, absl::string_view customer_id,
+    const v1::RecordUsage& command, BusinessDate date,
+    const TimeZoneResolver& zones) {
+  const v1::UsageRecord& r = command.record();
+  if (auto s = ValidateUsageRecord(r); !s.ok()) return s;
+  auto object_id = ResolveUsageObject(state, customer_id, r.object());
+  if (!object_id.ok()) return object_id.status();
+  if (!object_id->has_value()) {
+    return absl::NotFoundError(absl::StrFormat(
+        "record.object: \"%s\" is not a phone number or object of customer "
+        "\"%s\"",
+        absl::CHexEscape(r.object()), customer_id));
+  }
+  auto seen = state.Get(SeenKey(customer_id, r));
+  if (!seen.ok()) return seen.status();
+  if (seen->has_value() && **seen == "r") {
+    return absl::AlreadyExistsError(absl::StrFormat(
+        "record: platform \"%s\" record \"%s\" is already billed",
+        r.platform_id(), absl::CHexEscape(r.record_id())));
+  }
+  auto object = LoadObject(state, customer_id, **object_id);
+  if (!object.ok()) return object.status();
+
+  // From here on the record belongs to the customer: what cannot be rated
+  // is quarantined with its reason, never dropped.
+  auto quarantine = [&](std::string reason) {
+    v1::EventEnvelope e = NewEvent(kQuarantinedType, customer_id, date);
+    auto* q = e.mutable_usage()->mutable_quarantined();
+    *q->mutable_record() = r;
+    q->set_object_id(**object_id);
+    q->set_reason(std::move(reason));
+    return std::vector<v1::EventEnvelope>{std::move(e)};
+  };
+  auto plan_id = PlanOf(state, customer_id, **object);
+  if (!plan_id.ok()) return plan_id.status();
+  if (plan_id->empty()) {
+    return quarantine(absl::StrFormat(
+        "no rate plan for object \"%s\" or its account", **object_id));
+  }
+  auto versions = PlanVersions(state, customer_id, *plan_id);
+  if (!versions.ok()) return versions.status();
+  auto start = ParseUsageTime(r.start_time(), "record.start_time");
+  if (!start.ok()) return start.status();
+  auto version = VersionAt(*versions, *start);
+  if (!version.ok()) {
+    return quarantine(absl::StrFormat("plan \"%s\": %s", *plan_id,
+                                      version.status().message()));
+  }
+  auto zone = zones((*version)->time_zone());
+  if (!zone.ok()) {
+    return quarantine(absl::StrFormat("plan \"%s\": time zone: %s", *plan_id,
+                                      zone.status().message()));
+  }
+  auto rated = RateRecord(**version, *zone, r);
+  if (!rated.ok()) {
+    if (absl::IsFailedPrecondition(rated.status())) {
+      return quarantine(std::string(rated.status().message()));
+    }
+    return rated.status();
+  }
+  v1::EventEnvelope e = NewEvent(kRecordedType, customer_id, date);
+  auto* u = e.mutable_usage()->mutable_recorded();
+  *u->mutable_record() = r;
+  u->set_object_id(**object_id);
+  // RFC 3339 starts with the local date as the platform wrote it.
+  u->set_month(r.start_time().substr(0, 7));
+  *u->mutable_rated() = std::move(*rated);
+  return std::vector<v1::EventEnvelope>{std::move(e)};
+}
+
+absl::Status AddToTotals(StateWriter& state, absl::string_view customer_id,
+                         const v1::UsageRecorded& u) {
+  const v1::RatedUsage& rated = u.rated();
+  const std::string zone =
+      rated.zone_label().empty() ? rated.matched_prefix() : rated.zone_label();
+  const std::string key = absl::StrCat(
+      MonthPrefix(kTotalsPrefix, customer_id, u.month(), u.object_id()),
+      v1::UsageKind_Name(u.record().kind()), "/", zone);
+  auto totals = GetMessage<v1::UsageTotals>(state, key);
+  if (!totals.ok()) return totals.status();
+  v1::UsageTotals t = totals->value_or(v1::UsageTotals());
+  t.set_object_id(u.object_id());
+  t.set_month(u.month());
+  t.set_kind(u.record().kind());
+  t.set_zone(zone);
+  t.set_records(t.records() + 1);
+  int64_t sum;
+  if (__builtin_add_overflow(t.quantity(), u.record().quantity(), &sum)) {
+    return absl::OutOfRangeError("usage quantity total overflows");
+  }
+  t.set_quantity(sum);
+  if (__builtin_add_overflow(t.billed_quantity(), rated.billed_quantity(),
+                             &sum)) {
+    return absl::OutOfRangeError("billed quantity total overflows");
+  }
+  t.set_billed_quantity(sum);
+  if (__builtin_add_overflow(t.amount_micros(), rated.amount_micros(), &sum)) {
+    return absl::OutOfRangeError("usage amount total overflows");
+  }
+  t.set_amount_micros(sum);
+  PutMessage(state, key, t);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+TimeZoneResolver UtcOnlyTimeZones() {
+  return [](absl::string_view name) -> absl::StatusOr<absl::TimeZone> {
+    if (name.empty() || name == "UTC") return absl::UTCTimeZone();
+    return absl::FailedPreconditionError(
+        absl::StrFormat("time zone \"%s\" is not loaded here", name));
+  };
+}
+
+absl::StatusOr<std::vector<v1::EventEnvelope>> DecideUsage(
+    const StateReader& state, const v1::UsageCommand& command,
+    BusinessDate business_date, const TimeZoneResolver& zones) {
+  const std::string& customer_id = command.customer_id();
+  if (auto s = ValidateCode("customer_id", customer_id, 32); !s.ok()) return s;
+  auto customer = LoadCustomer(state, customer_id);
+  if (!customer.ok()) return customer.status();
+  if (!customer->has_value()) {
+    return absl::NotFoundError(absl::StrFormat(
+        "customer_id: \"%s\" does not exist", customer_id));
+  }
+  switch (command.body_case()) {
+    case v1::UsageCommand::kDefinePlanVersion:
+      return DecideDefinePlan(state, customer_id,
+                              command.define_plan_version(), business_date);
+    case v1::UsageCommand::kAssignPlan:
+      return DecideAssignPlan(state, customer_id, command.assign_plan(),
+                              business_date);
+    case v1::UsageCommand::kRecordUsage:
+      return DecideRecord(state, customer_id, command.record_usage(),
+                          business_date, zones);
+    case v1::UsageCommand::BODY_NOT_SET:
+      break;
+  }
+  return FieldError("usage", "is empty");
+}
+
+absl::string_view UsageEventType(const v1::UsageEvent& event) {
+  switch (event.body_case()) {
+    case v1::UsageEvent::kPlanVersionDefined:
+      return kPlanVersionDefinedType;
+    case v1::UsageEvent::kPlanAssigned:
+      return kPlanAssignedType;
+    case v1::UsageEvent::kRecorded:
+      return kRecordedType;
+    case v1::UsageEvent::kQuarantined:
+      return kQuarantinedType;
+    case v1::UsageEvent::BODY_NOT_SET:
+      break;
+  }
+  return {};
+}
+
+absl::Status ApplyUsageEvent(StateWriter& state,
+                             const v1::EventEnvelope& event,
+                             const v1::LogPosition& position) {
+  const std::string& c = event.customer_id();
+  const v1::UsageEvent& e = event.usage();
+  switch (e.body_case()) {
+    case v1::UsageEvent::kPlanVersionDefined: {
+      const auto& v = e.plan_version_defined().version();
+      auto from = ParseUsageTime(v.effective_from(), "plan.effective_from");
+      if (!from.ok()) return absl::DataLossError(from.status().message());
+      PutMessage(state,
+                 absl::StrCat(PlanPrefix(c, v.plan_id()),
+                              absl::StrFormat("%020d", absl::ToUnixSeconds(*from))),
+                 v);
+      return absl::OkStatus();
+    }
+    case v1::UsageEvent::kPlanAssigned:
+      state.Put(absl::StrCat(kAssignPrefix, c, "/",
+                             e.plan_assigned().object_id()),
+                e.plan_assigned().plan_id());
+      return absl::OkStatus();
+    case v1::UsageEvent::kRecorded: {
+      const auto& u = e.recorded();
+      const std::string seen = SeenKey(c, u.record());
+      auto before = state.Get(seen);
+      if (!before.ok()) return before.status();
+      if (before->has_value() && **before == "r") {
+        return absl::DataLossError(absl::StrFormat(
+            "usage record %s/%s recorded twice", u.record().platform_id(),
+            u.record().record_id()));
+      }
+      state.Put(seen, "r");
+      state.Delete(QuarantineKey(c, u.record()));
+      PutMessage(state,
+                 absl::StrCat(MonthPrefix(kRecordPrefix, c, u.month(),
+                                          u.object_id()),
+                              u.record().platform_id(), "/",
+                              u.record().record_id()),
+                 u);
+      return AddToTotals(state, c, u);
+    }
+    case v1::UsageEvent::kQuarantined: {
+      const auto& q = e.quarantined();
+      state.Put(SeenKey(c, q.record()), "q");
+      PutMessage(state, QuarantineKey(c, q.record()), q);
+      return absl::OkStatus();
+    }
+    case v1::UsageEvent::BODY_NOT_SET:
+      break;
+  }
+  return absl::DataLossError("usage event without body");
+}
+
+absl::StatusOr<v1::UsageAnswer> UsageAnswerFor(const StateReader& state,
+                                               const v1::LogRecord& record) {
+  v1::UsageAnswer answer;
+  const v1::UsageEvent& e = record.events(0).usage();
+  if (e.has_recorded()) {
+    *answer.mutable_rated() = e.recorded().rated();
+    answer.set_object_id(e.recorded().object_id());
+    answer.set_month(e.recorded().month());
+  } else if (e.has_quarantined()) {
+    answer.set_quarantine_reason(e.quarantined().reason());
+    answer.set_object_id(e.quarantined().object_id());
+  }
+  return answer;
+}
+
+absl::StatusOr<std::optional<std::string>> ResolveUsageObject(
+    const StateReader& state, absl::string_view customer_id,
+    absl::string_view object) {
+  if (!object.empty() && object[0] == '+') {
+    return state.Get(E164Key(customer_id, object));
+  }
+  auto o = LoadObject(state, customer_id, object);
+  if (!o.ok()) return o.status();
+  if (!o->has_value()) return std::optional<std::string>();
+  return std::optional<std::string>(std::string(object));
+}
+
+absl::StatusOr<std::vector<v1::UsageTotals>> UsageTotalsFor(
+    const StateReader& state, absl::string_view customer_id,
+    absl::string_view month, absl::string_view object_id) {
+  return ScanMessages<v1::UsageTotals>(
+      state, MonthPrefix(kTotalsPrefix, customer_id, month, object_id),
+      1'000'000);
+}
+
+absl::StatusOr<std::vector<v1::UsageRecorded>> RatedRecordsFor(
+    const StateReader& state, absl::string_view customer_id,
+    absl::string_view month, absl::string_view object_id,
+    size_t records_max) {
+  return ScanMessages<v1::UsageRecorded>(
+      state, MonthPrefix(kRecordPrefix, customer_id, month, object_id),
+      records_max);
+}
+
+absl::StatusOr<std::vector<v1::UsageQuarantined>> QuarantinedUsage(
+    const StateReader& state, absl::string_view customer_id,
+    size_t records_max) {
+  return ScanMessages<v1::UsageQuarantined>(
+      state, absl::StrCat(kQuarantinePrefix, customer_id, "/"), records_max);
+}
+
+}  // namespace billing

@@ -280,4 +280,31 @@ absl::StatusOr<PriceInForce> PriceAsOf(const PriceTimeline& timeline,
   return out;
 }
 
+absl::StatusOr<v1::IncreaseHistory> IncreaseHistoryAsOf(
+    const StateReader& state, const v1::BillingRule& rule,
+    BusinessDate as_of) {
+  auto timeline = BuildPriceTimeline(state, rule, as_of);
+  if (!timeline.ok()) return timeline.status();
+  v1::IncreaseHistory out;
+  out.set_contract_ref(rule.contract_ref());
+  out.set_rule_id(rule.rule_id());
+  const std::string day = FormatBusinessDate(as_of);
+  out.set_as_of_date(day);
+  out.set_initial_price_micros(timeline->initial_price_micros);
+  for (const PriceStep& step : timeline->steps) {
+    v1::IncreaseHistoryEntry* e = out.add_entries();
+    *e->mutable_change() = step.change;
+    e->set_pending(step.pending);
+    e->set_scheduled(step.change.effective_date() > day);
+  }
+  auto price = PriceAsOf(*timeline, rule, as_of);
+  if (price.ok()) {
+    out.set_price_micros(price->price_micros);
+    *out.mutable_price_source() = price->source;
+  } else {
+    out.set_price_error(std::string(price.status().message()));
+  }
+  return out;
+}
+
 }  // namespace billing

@@ -18,6 +18,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "billing/v1/contract_service.pb.h"
 #include "billing/v1/contracts.pb.h"
 #include "engine/dates.h"
 #include "engine/state.h"
@@ -101,5 +102,13 @@ struct PriceInForce {
 absl::StatusOr<PriceInForce> PriceAsOf(const PriceTimeline& timeline,
                                        const v1::BillingRule& rule,
                                        BusinessDate date);
+
+// The rule's increase history as of `as_of` (ContractService
+// GetIncreaseHistory): every recorded entry with replayed prices, the
+// pending anniversaries up to the date, which entries are still scheduled,
+// and the price in force on the date (or why it cannot be computed).
+absl::StatusOr<v1::IncreaseHistory> IncreaseHistoryAsOf(
+    const StateReader& state, const v1::BillingRule& rule,
+    BusinessDate as_of);
 
 }  // namespace billing

@@ -150,4 +150,36 @@ absl::StatusOr<std::optional<v1::HourlyRate>> HourlyRateInForce(
       state, HourlyRatesPrefix(person_id), date);
 }
 
+absl::StatusOr<v1::ReferenceData> LoadReferenceData(const StateReader& state) {
+  v1::ReferenceData out;
+  absl::Status s = ScanMessages<v1::Article>(
+      state, kArticlePrefix, [&](v1::Article m) {
+        *out.add_articles() = std::move(m);
+        return true;
+      });
+  if (s.ok()) {
+    s = ScanMessages<v1::IndexPublication>(
+        state, kIndexPublicationPrefix, [&](v1::IndexPublication m) {
+          *out.add_index_publications() = std::move(m);
+          return true;
+        });
+  }
+  if (s.ok()) {
+    s = ScanMessages<v1::CompanyMarkup>(
+        state, kCompanyMarkupPrefix, [&](v1::CompanyMarkup m) {
+          *out.add_company_markups() = std::move(m);
+          return true;
+        });
+  }
+  if (s.ok()) {
+    s = ScanMessages<v1::HourlyRate>(state, kHourlyRatePrefix,
+                                     [&](v1::HourlyRate m) {
+                                       *out.add_hourly_rates() = std::move(m);
+                                       return true;
+                                     });
+  }
+  if (!s.ok()) return s;
+  return out;
+}
+
 }  // namespace billing

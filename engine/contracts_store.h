@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "billing/v1/contract_service.pb.h"
 #include "billing/v1/contracts.pb.h"
 #include "engine/dates.h"
 #include "engine/state.h"
@@ -101,5 +102,8 @@ absl::StatusOr<std::optional<v1::CompanyMarkup>> CompanyMarkupInForce(
 // The person's hourly rate in force on `date`.
 absl::StatusOr<std::optional<v1::HourlyRate>> HourlyRateInForce(
     const StateReader& state, absl::string_view person_id, BusinessDate date);
+
+// Every article, index publication, company markup and hourly rate.
+absl::StatusOr<v1::ReferenceData> LoadReferenceData(const StateReader& state);
 
 }  // namespace billing

@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   RegisterCustomerCommands(app, g, &exit_code);
   RegisterStructureCommands(app, g, &exit_code);
   RegisterDemoCommands(app, g, &exit_code);
+  RegisterContractCommands(app, g, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -44,5 +44,9 @@ void RegisterStructureCommands(CLI::App& app, const Global& g,
                                ExitCode* exit_code);
 // demo load (ctl_demo.cc).
 void RegisterDemoCommands(CLI::App& app, const Global& g, ExitCode* exit_code);
+// article, index, markup, rate, reference, contract, rule, reading, work,
+// time, job, increase, due (ctl_contracts.cc).
+void RegisterContractCommands(CLI::App& app, const Global& g,
+                              ExitCode* exit_code);
 
 }  // namespace billing::ctl

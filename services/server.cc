@@ -103,6 +103,8 @@ absl::StatusOr<std::unique_ptr<BillingServer>> BillingServer::Start(
       server->commands_.get(), server->state_.get());
   server->structure_service_ = std::make_unique<StructureServiceImpl>(
       server->commands_.get(), server->state_.get());
+  server->contract_service_ = std::make_unique<ContractServiceImpl>(
+      server->commands_.get(), server->state_.get(), server->clock_.get());
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
@@ -110,6 +112,7 @@ absl::StatusOr<std::unique_ptr<BillingServer>> BillingServer::Start(
                            &server->port_);
   builder.RegisterService(server->customer_service_.get());
   builder.RegisterService(server->structure_service_.get());
+  builder.RegisterService(server->contract_service_.get());
   {
     absl::MutexLock lock(&server->health_mu_);
     server->server_ = builder.BuildAndStart();

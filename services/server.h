@@ -13,6 +13,7 @@
 #include "services/command_processor.h"
 #include "services/customer_service.h"
 #include "services/structure_service.h"
+#include "services/contract_service.h"
 #include "services/projector.h"
 #include "storage/journal.h"
 #include "storage/rocks_state.h"
@@ -71,6 +72,7 @@ class BillingServer {
   std::unique_ptr<CommandProcessor> commands_;
   std::unique_ptr<CustomerServiceImpl> customer_service_;
   std::unique_ptr<StructureServiceImpl> structure_service_;
+  std::unique_ptr<ContractServiceImpl> contract_service_;
   absl::Mutex health_mu_;
   // Written once under health_mu_ in Start (the projector's failure callback
   // may run before it exists); read-only afterwards.

@@ -838,6 +838,60 @@ TEST_F(ContractIncreaseCommandsTest, AnniversaryCommandWithNothingPending) {
                  "for the selected rules");
 }
 
+// The history as of a date: a one-off after the date is "scheduled", the
+// policy's anniversary before it "pending", and the price in force is the
+// pending anniversary's (100 x 1.02 = 102.000000).
+TEST_F(ContractIncreaseCommandsTest, IncreaseHistoryAsOfADate) {
+  Run(Cmd(R"pb(customer_id: "C1"
+               schedule_increase {
+                 contract_ref: "K1"
+                 rule_id: "R1"
+                 increase {
+                   effective_date: "2027-07-01"
+                   kind: INCREASE_KIND_CUSTOM_PERCENT
+                   percent_bp: 300
+                 }
+               })pb"));
+  v1::BillingRule rule = Rule("K1", "R1");
+  rule.mutable_recurring_increase()->set_kind(
+      v1::INCREASE_KIND_CUSTOM_PERCENT);
+  rule.mutable_recurring_increase()->set_percent_bp(200);
+  auto h = IncreaseHistoryAsOf(state_, rule, absl::CivilDay(2027, 3, 1));
+  ASSERT_TRUE(h.ok()) << h.status();
+  ASSERT_EQ(h->entries_size(), 2);
+  EXPECT_TRUE(h->entries(0).pending());
+  EXPECT_EQ(h->entries(0).change().effective_date(), "2027-01-15");
+  EXPECT_FALSE(h->entries(0).scheduled());
+  EXPECT_TRUE(h->entries(1).scheduled());
+  EXPECT_EQ(h->entries(1).change().old_price_micros(), 102000000);
+  EXPECT_EQ(h->entries(1).change().new_price_micros(), 105060000);
+  EXPECT_EQ(h->price_micros(), 102000000);
+  EXPECT_TRUE(h->price_source().pending());
+  EXPECT_EQ(h->initial_price_micros(), 100000000);
+}
+
+TEST_F(ContractsTest, ReferenceDataIsListedByFamily) {
+  Run(Cmd(R"pb(customer_id: "@reference"
+               set_hourly_rate {
+                 rate {
+                   person_id: "P1"
+                   effective_date: "2026-01-01"
+                   rate_micros: 80000000
+                 }
+               })pb"));
+  Run(Cmd(R"pb(customer_id: "@reference"
+               set_company_markup {
+                 markup { effective_date: "2026-01-01" percent_bp: 300 }
+               })pb"));
+  auto data = LoadReferenceData(state_);
+  ASSERT_TRUE(data.ok()) << data.status();
+  ASSERT_EQ(data->articles_size(), 1);
+  EXPECT_EQ(data->articles(0).article_code(), "MAINT");
+  EXPECT_EQ(data->hourly_rates_size(), 1);
+  EXPECT_EQ(data->company_markups(0).percent_bp(), 300);
+  EXPECT_EQ(data->index_publications_size(), 0);
+}
+
 // --- Work units, time, jobs ----------------------------------------------------
 
 TEST_F(ContractsTest, WorkUnitsAndTimeGoToTheirRuleTypesWithinItsDates) {

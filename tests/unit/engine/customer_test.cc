@@ -269,6 +269,10 @@ struct BadField {
   std::string message;
 };
 
+// Names the case in test listings (gtest would print its bytes, which
+// change with every build and so would ctest's test names).
+void PrintTo(const BadField& c, std::ostream* os) { *os << c.test_name; }
+
 class CreateRejectsBadFieldTest
     : public CustomerTest,
       public ::testing::WithParamInterface<BadField> {};
@@ -378,6 +382,10 @@ struct TwoBadFields {
   std::function<void(v1::Customer&)> spoil_second;
   std::string field;  // the one named
 };
+
+// Names the case in test listings (gtest would print its bytes, which
+// change with every build and so would ctest's test names).
+void PrintTo(const TwoBadFields& c, std::ostream* os) { *os << c.test_name; }
 
 class CreateRejectionPrecedenceTest
     : public CustomerTest,

@@ -285,6 +285,41 @@ TEST_F(ContractDueTest, FinishedRule) {
   EXPECT_EQ(r.status(), v1::DUE_STATUS_FINISHED);
 }
 
+// A catch-up owes at most kDuePeriodsMax periods: 1,200 months from
+// 1926-02-01 to 2026-01-01 are due; from 1926-01-01, 1,201 are an anomaly.
+TEST_F(ContractDueTest, CatchUpPeriodsAtTheLimit) {
+  CreateContract("1926-01-01");
+  FlatRule("1926-02-01", "PERIODICITY_MONTHLY", "BILLING_TIMING_IN_ADVANCE");
+  const v1::DueRule ok = OnlyRule(Due(CivilDay(2026, 1, 1)));
+  EXPECT_EQ(ok.status(), v1::DUE_STATUS_DUE);
+  EXPECT_EQ(ok.lines_size(), kDuePeriodsMax);
+  Run(Cmd(R"pb(customer_id: "C1"
+               create_contract {
+                 contract {
+                   contract_ref: "K2"
+                   contract_family: "F"
+                   billing_family: "B"
+                   start_date: "1926-01-01"
+                 }
+               })pb"));
+  Run(Cmd(R"pb(customer_id: "C1"
+               create_rule {
+                 rule {
+                   contract_ref: "K2"
+                   rule_id: "OLD"
+                   rule_type: RULE_TYPE_FLAT
+                   object_ids: "EQ-1"
+                   article_code: "MAINT"
+                   unit_price_micros: 1000000
+                   periodicity: PERIODICITY_MONTHLY
+                   timing: BILLING_TIMING_IN_ADVANCE
+                 }
+               })pb"));
+  const v1::DueRule too_many = OnlyRule(Due(CivilDay(2026, 1, 1), "K2"));
+  EXPECT_EQ(too_many.status(), v1::DUE_STATUS_ANOMALY);
+  EXPECT_THAT(too_many.reasons(), ElementsAre("more than 1200 periods owed"));
+}
+
 // --- Consumed units -------------------------------------------------------
 
 class ContractMeterDueTest : public ContractDueTest {

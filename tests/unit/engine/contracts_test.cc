@@ -562,6 +562,68 @@ TEST_F(ContractsTest, InstallmentEvenSplitPutsTheRemainderOnTheLast) {
   EXPECT_EQ(answer.rule().next_theoretical_date(), "2026-01-01");
 }
 
+// 366 explicit installments (one a day over 2028, a leap year) are
+// accepted; a 367th is refused.
+TEST_F(ContractsTest, InstallmentsAtTheLimit) {
+  CreateContract();
+  v1::ContractCommand command = Cmd(R"pb(customer_id: "C1"
+                                         create_rule {
+                                           rule {
+                                             contract_ref: "K1"
+                                             rule_id: "DAILY"
+                                             rule_type: RULE_TYPE_INSTALLMENT_SCHEDULE
+                                             object_ids: "FILE"
+                                             article_code: "MAINT"
+                                             periodicity: PERIODICITY_MONTHLY
+                                             start_date: "2028-01-01"
+                                             end_date: "2028-12-31"
+                                           }
+                                         })pb");
+  auto* sched =
+      command.mutable_create_rule()->mutable_rule()->mutable_installment_schedule();
+  for (absl::CivilDay d(2028, 1, 1); d <= absl::CivilDay(2028, 12, 31); ++d) {
+    auto* inst = sched->add_installments();
+    inst->set_due_date(FormatBusinessDate(d));
+    inst->set_amount_minor(100);
+  }
+  ASSERT_EQ(sched->installments_size(), kInstallmentsMax);
+  sched->set_fee_minor(100 * kInstallmentsMax);
+  EXPECT_TRUE(When(command).ok());
+  auto* extra = sched->add_installments();
+  extra->set_due_date("2028-12-31");
+  ExpectRejected(command, Code::kInvalidArgument,
+                 "rule.installment_schedule.installments: has 367 "
+                 "installments, at most 366 allowed");
+}
+
+// A rule carries at most kPriceHistoryMax increases.
+TEST_F(ContractsTest, PriceHistoryAtTheLimit) {
+  CreateContract();
+  Run(Cmd(kFlatRule));
+  v1::BillingRule rule = Rule("K1", "R1");
+  for (int i = 0; i < kPriceHistoryMax; ++i) {
+    v1::PriceChange* c = rule.add_price_history();
+    c->set_seq(i + 1);
+    c->set_effective_date("2026-02-01");
+    c->set_kind(v1::INCREASE_KIND_CUSTOM_PERCENT);
+    c->set_origin(v1::INCREASE_ORIGIN_ONE_OFF);
+    c->set_percent_bp(1);
+  }
+  PutMessage(state_, RuleKey("C1", "K1", "R1"), rule);
+  ExpectRejected(Cmd(R"pb(customer_id: "C1"
+                          schedule_increase {
+                            contract_ref: "K1"
+                            rule_id: "R1"
+                            increase {
+                              effective_date: "2026-07-01"
+                              kind: INCREASE_KIND_CUSTOM_PERCENT
+                              percent_bp: 300
+                            }
+                          })pb"),
+                 Code::kFailedPrecondition,
+                 "rule K1/R1 has 1000 increases, at most 1000 allowed");
+}
+
 // --- Readings ----------------------------------------------------------------
 
 class ContractReadingsTest : public ContractsTest {

@@ -138,4 +138,8 @@ std::string HourlyRateKey(absl::string_view person_id,
   return absl::StrCat(HourlyRatesPrefix(person_id), date);
 }
 
+std::string DirectoryKey(absl::string_view number) {
+  return absl::StrCat("dir/", number);
+}
+
 }  // namespace billing

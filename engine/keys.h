@@ -13,6 +13,8 @@
 //                                         billing.v1.AssignmentChange
 //   kids/<customer_id>/<parent_id>/<child_id>   "" (the object tree)
 //   e164/<customer_id>/<number>           object_id of the phone number
+//   dir/<number>                          customer_id: the directory that
+//                                         routes usage by phone number
 //   ctr/<customer_id>/<contract_ref>      billing.v1.Contract
 //   rule/<customer_id>/<contract_ref>/<rule_id>   billing.v1.BillingRule
 //   meter/<customer_id>/<object_id>       billing.v1.MeterState
@@ -69,6 +71,7 @@ std::string ChildrenPrefix(absl::string_view customer_id,
 std::string ChildKey(absl::string_view customer_id,
                      absl::string_view parent_id, absl::string_view child_id);
 std::string E164Key(absl::string_view customer_id, absl::string_view number);
+std::string DirectoryKey(absl::string_view number);
 
 // Contracts (engine/contracts*.h).
 inline constexpr absl::string_view kContractPrefix = "ctr/";

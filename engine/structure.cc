@@ -355,6 +355,13 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideCreateObject(
           "object.e164: %s is already object \"%s\" of customer \"%s\"",
           given.e164(), **holder, customer_id));
     }
+    // A number routes usage to one customer only.
+    auto owner = state.Get(DirectoryKey(given.e164()));
+    if (!owner.ok()) return owner.status();
+    if (owner->has_value() && **owner != customer_id) {
+      return absl::AlreadyExistsError(absl::StrFormat(
+          "object.e164: %s belongs to another customer", given.e164()));
+    }
   }
 
   v1::EventEnvelope created = NewEvent(kObjectCreatedType, customer_id, date);
@@ -784,6 +791,9 @@ absl::Status ApplyStructureEvent(StateWriter& state,
       }
       if (!o.e164().empty()) {
         state.Put(E164Key(customer_id, o.e164()), o.object_id());
+        // The directory usage ingest routes numbers with (number ->
+        // customer), kept from these events (docs/usage.md).
+        state.Put(DirectoryKey(o.e164()), customer_id);
       }
       return PutHistory(state, customer_id, o, o.assignment(),
                         o.assignment_month(), event, position, "created");

@@ -17,6 +17,12 @@ constexpr absl::string_view kPlanVersionDefinedType =
 constexpr absl::string_view kPlanAssignedType = "usage.plan_assigned";
 constexpr absl::string_view kRecordedType = "usage.recorded";
 constexpr absl::string_view kQuarantinedType = "usage.quarantined";
+constexpr absl::string_view kInputQuarantinedType = "usage.input_quarantined";
+constexpr absl::string_view kQuarantineReleasedType =
+    "usage.quarantine_released";
+//   uqin/<offset, 20 digits>                  billing.v1.QuarantinedInput
+//                                             (the "@quarantine" partition)
+constexpr absl::string_view kInputPrefix = "uqin/";
 
 // Key families of the usage domain (engine/keys.h lists the others):
 //   uplan/<customer>/<plan>/<effective_from, 20-digit unix seconds>
@@ -269,6 +275,36 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideUsage(
     const StateReader& state, const v1::UsageCommand& command,
     BusinessDate business_date, const TimeZoneResolver& zones) {
   const std::string& customer_id = command.customer_id();
+  if (customer_id == kQuarantinePartitionKey) {
+    v1::EventEnvelope e;
+    if (command.has_quarantine_input()) {
+      const auto& in = command.quarantine_input();
+      if (in.source().empty()) {
+        return FieldError("quarantine_input.source", "is required");
+      }
+      if (in.reason().empty()) {
+        return FieldError("quarantine_input.reason", "is required");
+      }
+      e = NewEvent(kInputQuarantinedType, customer_id, business_date);
+      *e.mutable_usage()->mutable_input_quarantined() = in;
+    } else if (command.has_release_quarantined()) {
+      const auto& r = command.release_quarantined();
+      auto held = GetMessage<v1::QuarantinedInput>(
+          state, absl::StrCat(kInputPrefix,
+                              absl::StrFormat("%020d", r.offset())));
+      if (!held.ok()) return held.status();
+      if (!held->has_value()) {
+        return absl::NotFoundError(absl::StrFormat(
+            "release_quarantined.offset: %d holds no quarantined input",
+            r.offset()));
+      }
+      e = NewEvent(kQuarantineReleasedType, customer_id, business_date);
+      *e.mutable_usage()->mutable_quarantine_released() = r;
+    } else {
+      return FieldError("usage", "only quarantine commands go to @quarantine");
+    }
+    return std::vector<v1::EventEnvelope>{std::move(e)};
+  }
   if (auto s = ValidateCode("customer_id", customer_id, 32); !s.ok()) return s;
   auto customer = LoadCustomer(state, customer_id);
   if (!customer.ok()) return customer.status();
@@ -302,6 +338,10 @@ absl::string_view UsageEventType(const v1::UsageEvent& event) {
       return kRecordedType;
     case v1::UsageEvent::kQuarantined:
       return kQuarantinedType;
+    case v1::UsageEvent::kInputQuarantined:
+      return kInputQuarantinedType;
+    case v1::UsageEvent::kQuarantineReleased:
+      return kQuarantineReleasedType;
     case v1::UsageEvent::BODY_NOT_SET:
       break;
   }
@@ -355,6 +395,21 @@ absl::Status ApplyUsageEvent(StateWriter& state,
       PutMessage(state, QuarantineKey(c, q.record()), q);
       return absl::OkStatus();
     }
+    case v1::UsageEvent::kInputQuarantined: {
+      v1::QuarantinedInput held;
+      *held.mutable_input() = e.input_quarantined();
+      held.set_offset(position.offset());
+      PutMessage(state,
+                 absl::StrCat(kInputPrefix,
+                              absl::StrFormat("%020d", position.offset())),
+                 held);
+      return absl::OkStatus();
+    }
+    case v1::UsageEvent::kQuarantineReleased:
+      state.Delete(absl::StrCat(
+          kInputPrefix,
+          absl::StrFormat("%020d", e.quarantine_released().offset())));
+      return absl::OkStatus();
     case v1::UsageEvent::BODY_NOT_SET:
       break;
   }
@@ -403,6 +458,35 @@ absl::StatusOr<std::vector<v1::UsageRecorded>> RatedRecordsFor(
   return ScanMessages<v1::UsageRecorded>(
       state, MonthPrefix(kRecordPrefix, customer_id, month, object_id),
       records_max);
+}
+
+absl::StatusOr<std::vector<v1::QuarantinedInput>> QuarantinedInputs(
+    const StateReader& state, int64_t after_offset, size_t records_max) {
+  std::vector<v1::QuarantinedInput> out;
+  absl::Status inner;
+  const std::string start =
+      after_offset < 0
+          ? std::string()
+          : absl::StrCat(kInputPrefix, absl::StrFormat("%020d", after_offset));
+  absl::Status s = state.Scan(
+      kInputPrefix, start, [&](absl::string_view key, absl::string_view value) {
+        if (out.size() >= records_max) return false;
+        v1::QuarantinedInput q;
+        if (!q.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+          inner = CorruptState(key, "billing.v1.QuarantinedInput");
+          return false;
+        }
+        out.push_back(std::move(q));
+        return true;
+      });
+  if (!s.ok()) return s;
+  if (!inner.ok()) return inner;
+  return out;
+}
+
+absl::StatusOr<std::optional<std::string>> CustomerOfNumber(
+    const StateReader& state, absl::string_view e164) {
+  return state.Get(DirectoryKey(e164));
 }
 
 absl::StatusOr<std::vector<v1::UsageQuarantined>> QuarantinedUsage(

@@ -36,6 +36,11 @@
 
 namespace billing {
 
+// The partition key of usage inputs no customer could take (malformed
+// messages, invalid records, unknown numbers): not a valid customer code, so
+// it never collides with a customer.
+inline constexpr absl::string_view kQuarantinePartitionKey = "@quarantine";
+
 // Turns a plan's IANA time zone name into a zone. Injected, because loading
 // a zone reads tzdata files and the engine does no I/O. Empty name: UTC.
 using TimeZoneResolver =
@@ -78,6 +83,16 @@ absl::StatusOr<std::vector<v1::UsageRecorded>> RatedRecordsFor(
     const StateReader& state, absl::string_view customer_id,
     absl::string_view month, absl::string_view object_id,
     size_t records_max);
+
+// Inputs waiting in the "@quarantine" partition, by offset, at most
+// `records_max`, from `after_offset` (exclusive; -1 for the first).
+absl::StatusOr<std::vector<v1::QuarantinedInput>> QuarantinedInputs(
+    const StateReader& state, int64_t after_offset, size_t records_max);
+
+// The customer whose directory entry holds this E.164 number; nullopt when
+// no customer has it.
+absl::StatusOr<std::optional<std::string>> CustomerOfNumber(
+    const StateReader& state, absl::string_view e164);
 
 // Records of the customer waiting in quarantine, with their reasons.
 absl::StatusOr<std::vector<v1::UsageQuarantined>> QuarantinedUsage(

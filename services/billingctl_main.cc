@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   RegisterStructureCommands(app, g, &exit_code);
   RegisterDemoCommands(app, g, &exit_code);
   RegisterContractCommands(app, g, &exit_code);
+  RegisterUsageCommands(app, g, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

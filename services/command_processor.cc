@@ -127,55 +127,82 @@ void CommandProcessor::Stop() {
   }
 }
 
-absl::StatusOr<v1::IdempotencyRecord> CommandProcessor::Execute(
-    CommandRequest request) {
+absl::Status CommandProcessor::Submit(CommandRequest request,
+                                      Pending* pending) {
   if (auto s = ValidateIdempotencyKey("idempotency_key",
                                       request.idempotency_key);
       !s.ok()) {
     return s;
   }
-  Pending pending;
   auto customer_id = CommandCustomerId(request.command);
   if (!customer_id.ok()) return customer_id.status();
   // The partition key must be valid before routing; the engine re-checks.
-  // "@reference" (company-wide reference data, engine/contracts_store.h) is
-  // the one partition key that is not a customer code.
-  if (auto s = *customer_id == kReferencePartition
+  // "@reference" (company-wide reference data, engine/contracts_store.h) and
+  // "@quarantine" (usage no customer could take, services/usage_ingest.h)
+  // are the partition keys that are not customer codes.
+  if (auto s = *customer_id == kReferencePartition ||
+                       *customer_id == kQuarantinePartitionKey
                    ? absl::OkStatus()
                    : ValidateCode("customer.customer_id", *customer_id, 32);
       !s.ok()) {
     return s;
   }
-  pending.customer_id = *customer_id;
+  pending->customer_id = *customer_id;
   if (request.business_date.empty()) {
-    pending.business_date = clock_->Today();
+    pending->business_date = clock_->Today();
   } else {
     auto date = ParseBusinessDate(request.business_date, "business_date");
     if (!date.ok()) return date.status();
-    pending.business_date = *date;
+    pending->business_date = *date;
   }
-  pending.fingerprint =
+  pending->fingerprint =
       RequestFingerprint(request.command, request.business_date);
-  pending.request = std::move(request);
+  pending->request = std::move(request);
 
   Lane& lane = *lanes_.at(
-      PartitionOf(pending.customer_id, journal_->partition_count()).value());
+      PartitionOf(pending->customer_id, journal_->partition_count()).value());
   if (!lane.owned) {
     return absl::UnavailableError(absl::StrFormat(
         "partition %d is not owned by this instance", lane.partition.value()));
   }
-  {
-    absl::MutexLock lock(&lane.mu);
-    if (lane.stopping) return absl::UnavailableError("billingd is stopping");
-    if (lane.queue.size() >= options_.queue_commands_max) {
-      return absl::UnavailableError(absl::StrFormat(
-          "partition %d has %d commands waiting; retry later",
-          lane.partition.value(), lane.queue.size()));
-    }
-    lane.queue.push_back(&pending);
+  absl::MutexLock lock(&lane.mu);
+  if (lane.stopping) return absl::UnavailableError("billingd is stopping");
+  if (lane.queue.size() >= options_.queue_commands_max) {
+    return absl::UnavailableError(absl::StrFormat(
+        "partition %d has %d commands waiting; retry later",
+        lane.partition.value(), lane.queue.size()));
   }
+  lane.queue.push_back(pending);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::IdempotencyRecord> CommandProcessor::Execute(
+    CommandRequest request) {
+  Pending pending;
+  if (auto s = Submit(std::move(request), &pending); !s.ok()) return s;
   pending.done.WaitForNotification();
   return std::move(pending.result);
+}
+
+std::vector<absl::StatusOr<v1::IdempotencyRecord>>
+CommandProcessor::ExecuteBatch(std::vector<CommandRequest> requests) {
+  std::vector<Pending> pendings(requests.size());
+  std::vector<absl::StatusOr<v1::IdempotencyRecord>> results(requests.size());
+  std::vector<bool> queued(requests.size(), false);
+  for (size_t i = 0; i < requests.size(); ++i) {
+    absl::Status s = Submit(std::move(requests[i]), &pendings[i]);
+    if (s.ok()) {
+      queued[i] = true;
+    } else {
+      results[i] = s;
+    }
+  }
+  for (size_t i = 0; i < pendings.size(); ++i) {
+    if (!queued[i]) continue;
+    pendings[i].done.WaitForNotification();
+    results[i] = std::move(pendings[i].result);
+  }
+  return results;
 }
 
 void CommandProcessor::RunLane(Lane* lane) {

@@ -72,6 +72,11 @@ class CommandProcessor {
   // projector stopped on a corrupt log).
   absl::StatusOr<v1::IdempotencyRecord> Execute(CommandRequest request);
 
+  // Submits every request before waiting for any, so that the lanes decide
+  // and append them in groups; one result per request, in order. Thread-safe.
+  std::vector<absl::StatusOr<v1::IdempotencyRecord>> ExecuteBatch(
+      std::vector<CommandRequest> requests);
+
   void Stop();
 
  private:
@@ -80,6 +85,8 @@ class CommandProcessor {
   CommandProcessor(Journal* journal, RocksState* state, Projector* projector,
                    const BusinessClock* clock, CommandProcessorOptions options);
   absl::Status Claim(Lane& lane);
+  // Validates and routes one request and queues `pending` on its lane.
+  absl::Status Submit(CommandRequest request, Pending* pending);
   void RunLane(Lane* lane);
   void ProcessBatch(Lane& lane, std::vector<Pending*>& batch);
 

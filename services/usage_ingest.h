@@ -1,0 +1,83 @@
+#pragma once
+
+// The edge of usage ingest: whatever carries records in (the Kafka usage
+// topic, the gRPC stream, a file) hands them here. A record is validated,
+// routed to its customer (phone numbers through the directory the structure
+// events keep; accounts by the record's customer_id), and recorded through
+// the command processor with the idempotency key
+// "usage/<platform_id>/<record_id>": billed once, forever, however often it
+// is sent. What cannot reach a customer is quarantined in the "@quarantine"
+// partition with its source and reason; nothing is dropped.
+//
+// Every outcome is durable when IngestBatch returns: a caller may then
+// commit its own input position (a Kafka offset) and never lose a record.
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "billing/v1/usage.pb.h"
+#include "engine/usage.h"
+#include "services/command_processor.h"
+#include "storage/rocks_state.h"
+
+namespace billing {
+
+struct IngestInput {
+  // The message as received (kept in quarantine when it does not decode).
+  std::string raw;
+  // Where it came from: "kafka:<topic>/<partition>/<offset>",
+  // "grpc:<platform>/<record>", "file:<name>:<line>".
+  std::string source;
+};
+
+struct IngestOutcome {
+  enum class Kind {
+    kRated,        // recorded on its customer
+    kDuplicate,    // that platform record was billed before: counted only
+    kQuarantined,  // kept aside with `reason` (at the edge or the customer)
+  };
+  Kind kind = Kind::kQuarantined;
+  std::string customer_id;  // empty when quarantined at the edge
+  std::string reason;       // kQuarantined: why
+};
+
+class UsageIngestor {
+ public:
+  UsageIngestor(CommandProcessor* commands, const RocksState* state)
+      : commands_(commands), state_(state) {}
+
+  // Decodes each input (a protobuf UsageRecord, or one JSON object with the
+  // proto's field names), routes and records it; all inputs are submitted
+  // together so the lanes batch them. One outcome per input, in order.
+  // Errors (of the whole call): Unavailable when some outcome is unknown;
+  // retry the same inputs (ids and keys make that safe). DataLoss/Internal
+  // when the projector stopped.
+  absl::StatusOr<std::vector<IngestOutcome>> IngestBatch(
+      absl::Span<const IngestInput> inputs);
+
+  struct Summary {
+    int64_t received = 0;
+    int64_t rated = 0;
+    int64_t duplicates = 0;
+    int64_t quarantined = 0;
+    void Add(const IngestOutcome& o);
+  };
+
+  // Sends quarantined inputs through routing again: with `customer_id`
+  // empty, the "@quarantine" partition's inputs (those that now reach a
+  // customer leave it); otherwise that customer's unrated records (rated now
+  // if a plan covers them). Each record is still billed at most once.
+  absl::StatusOr<Summary> ReplayQuarantine(absl::string_view customer_id);
+
+  // Decodes one message. InvalidArgument naming what is wrong when the bytes
+  // are neither a UsageRecord nor a JSON object of one.
+  static absl::StatusOr<v1::UsageRecord> Decode(absl::string_view bytes);
+
+ private:
+  CommandProcessor* const commands_;
+  const RocksState* const state_;
+};
+
+}  // namespace billing

@@ -1048,6 +1048,46 @@ TEST_F(ContractsTest, SetRuleDatesMustLandOnABillingDate) {
   EXPECT_EQ(answer.rule().last_invoice_ref(), "OLD-42");
 }
 
+// A corrupt event stops the projection (DataLoss naming the position):
+// a reading out of sequence, reference data in a customer's partition.
+TEST_F(ContractsTest, CorruptEventsAreDataLoss) {
+  CreateContract();
+  auto apply = [&](const std::string& customer, const std::string& text) {
+    v1::EventEnvelope e = ParseTextOrDie<v1::EventEnvelope>(text);
+    std::vector<v1::EventEnvelope> events{e};
+    v1::LogRecord record = MakeCommandRecord(
+        customer, "corrupt", 1, Epoch(0), kDay, std::move(events));
+    return ApplyRecord(state_, PartitionId(0), Offset(next_offset_), record);
+  };
+  auto skipped = apply("C1", R"pb(
+    type: "contract.reading_recorded"
+    customer_id: "C1"
+    schema_version: 1
+    contract {
+      reading_recorded {
+        reading {
+          object_id: "M1"
+          seq: 2
+          kind: READING_KIND_REGULAR
+          reading_date: "2026-01-02"
+        }
+      }
+    })pb");
+  EXPECT_EQ(skipped.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(std::string(skipped.status().message()),
+              HasSubstr("reading #2 of object M1, but 0 are recorded"));
+  auto misplaced = apply("C1", R"pb(
+    type: "contract.company_markup_set"
+    customer_id: "C1"
+    schema_version: 1
+    contract {
+      company_markup_set {
+        markup { effective_date: "2026-01-01" percent_bp: 300 }
+      }
+    })pb");
+  EXPECT_EQ(misplaced.status().code(), absl::StatusCode::kDataLoss);
+}
+
 // Each record's events replay to the same state: the state is a function of
 // the log (a scratch replay gives byte-identical data).
 TEST_F(ContractsTest, ReplayGivesIdenticalState) {

@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -19,6 +20,7 @@
 #include "absl/strings/str_join.h"
 #include "billing/v1/customer_service.grpc.pb.h"
 #include "billing/v1/structure_service.grpc.pb.h"
+#include "billing/v1/usage_service.grpc.pb.h"
 #include "services/ctl_common.h"
 
 namespace billing::ctl {
@@ -179,7 +181,8 @@ class DemoLoader {
       : g_(g),
         customer_(std::move(customer)),
         customers_(v1::CustomerService::NewStub(g.Channel())),
-        structure_(v1::BillingStructureService::NewStub(g.Channel())) {}
+        structure_(v1::BillingStructureService::NewStub(g.Channel())),
+        usage_(v1::UsageService::NewStub(g.Channel())) {}
 
   // 0 when every command was answered OK (first time or replayed).
   ExitCode Load() {
@@ -194,6 +197,7 @@ class DemoLoader {
     for (const char* member : kGroupMembers) {
       if (!Group(member, v1::GROUP_ROLE_MEMBER, kGroupHead)) return 1;
     }
+    if (!RatePlan()) return 1;
     PrintSummary();
     return 0;
   }
@@ -300,6 +304,56 @@ class DemoLoader {
                  absl::StrFormat("group of account %s", account));
   }
 
+  // Rate plan "PRO" (voice in France, 0.020000 EUR/min, first minute then
+  // per second, set-up 0.05; mobiles 0.100000 EUR/min), on every account, so
+  // that usage imported for the demo's numbers is rated.
+  bool RatePlan() {
+    v1::DefineRatePlanVersionRequest req;
+    req.set_idempotency_key(NextKey());
+    req.set_business_date(kDemoDate);
+    req.set_customer_id(customer_);
+    v1::RatePlanVersion* v = req.mutable_version();
+    v->set_plan_id("PRO");
+    v->set_effective_from("2026-01-01T00:00:00+01:00");
+    v->set_currency("EUR");
+    v->set_time_zone("Europe/Paris");
+    for (const auto& [prefix, price, label] :
+         {std::tuple<const char*, int64_t, const char*>{"+33", 20000,
+                                                        "France"},
+          {"+336", 100000, "France mobile"},
+          {"+337", 100000, "France mobile"}}) {
+      v1::RateEntry* e = v->add_entries();
+      e->set_kind(v1::USAGE_KIND_VOICE);
+      e->set_destination_prefix(prefix);
+      e->set_price_micros(price);
+      e->set_per_quantity(60);
+      e->set_setup_fee_micros(50000);
+      e->set_first_increment(60);
+      e->set_increment(1);
+      e->set_zone_label(label);
+    }
+    v1::RatePlanVersion out;
+    if (!Check(usage_->DefineRatePlanVersion(g_.Context().get(), req, &out),
+               "rate plan PRO")) {
+      return false;
+    }
+    for (const DemoObject& o : kObjects) {
+      if (o.kind != v1::OBJECT_KIND_ACCOUNT) continue;
+      v1::AssignRatePlanRequest assign;
+      assign.set_idempotency_key(NextKey());
+      assign.set_business_date(kDemoDate);
+      assign.set_customer_id(customer_);
+      assign.set_object_id(o.id);
+      assign.set_plan_id("PRO");
+      v1::AssignRatePlanResponse none;
+      if (!Check(usage_->AssignRatePlan(g_.Context().get(), assign, &none),
+                 absl::StrFormat("rate plan of %s", o.id))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   void PrintSummary() const {
     std::vector<std::string> kinds;
     for (const auto& [kind, n] : per_kind_) {
@@ -338,6 +392,7 @@ class DemoLoader {
   const std::string customer_;
   std::unique_ptr<v1::CustomerService::Stub> customers_;
   std::unique_ptr<v1::BillingStructureService::Stub> structure_;
+  std::unique_ptr<v1::UsageService::Stub> usage_;
   int commands_ = 0;
   int objects_ = 0;
   std::string customer_name_;

@@ -24,6 +24,8 @@ ABSL_FLAG(std::string, kafka_topic, kDefaults.kafka_topic,
           "Kafka topic of the events.");
 ABSL_FLAG(int32_t, kafka_fetch_wait_ms, kDefaults.kafka_fetch_wait_ms,
           "Longest a Kafka fetch waits for new records, milliseconds.");
+ABSL_FLAG(std::string, usage_topic, kDefaults.usage_topic,
+          "With --kafka_brokers: the Kafka topic of usage records to consume.");
 ABSL_FLAG(int32_t, partitions, kDefaults.partitions,
           "Partitions of a new journal (an existing journal keeps its own).");
 ABSL_FLAG(std::string, test_clock_date, kDefaults.test_clock_date,
@@ -51,6 +53,7 @@ int main(int argc, char** argv) {
   options.kafka_brokers = absl::GetFlag(FLAGS_kafka_brokers);
   options.kafka_topic = absl::GetFlag(FLAGS_kafka_topic);
   options.kafka_fetch_wait_ms = absl::GetFlag(FLAGS_kafka_fetch_wait_ms);
+  options.usage_topic = absl::GetFlag(FLAGS_usage_topic);
   options.partitions = absl::GetFlag(FLAGS_partitions);
   options.test_clock_date = absl::GetFlag(FLAGS_test_clock_date);
   options.business_timezone = absl::GetFlag(FLAGS_business_timezone);

@@ -107,6 +107,19 @@ absl::StatusOr<std::unique_ptr<BillingServer>> BillingServer::Start(
       server->commands_.get(), server->state_.get(), server->clock_.get());
   server->usage_service_ = std::make_unique<UsageServiceImpl>(
       server->commands_.get(), server->state_.get());
+  if (!options.kafka_brokers.empty()) {
+    // The usage topic: consumed from the offsets stored in the state.
+    server->usage_ingestor_ = std::make_unique<UsageIngestor>(
+        server->commands_.get(), server->state_.get());
+    KafkaUsageConsumerOptions uo;
+    uo.bootstrap_servers = options.kafka_brokers;
+    uo.topic = options.usage_topic;
+    uo.fetch_wait_max = absl::Milliseconds(options.kafka_fetch_wait_ms);
+    auto consumer = KafkaUsageConsumer::Start(
+        uo, server->usage_ingestor_.get(), server->state_.get());
+    if (!consumer.ok()) return Context(consumer.status(), "usage consumer");
+    server->usage_consumer_ = std::move(*consumer);
+  }
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
@@ -139,6 +152,8 @@ void BillingServer::Wait() {
 void BillingServer::Shutdown() {
   if (server_) server_->Shutdown(std::chrono::system_clock::now() +
                                  std::chrono::seconds(1));
+  // Before the lanes: a batch being ingested finishes and stores its offsets.
+  if (usage_consumer_) usage_consumer_->Stop();
   if (commands_) commands_->Stop();
   if (projector_) projector_->Stop();
 }

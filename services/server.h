@@ -15,6 +15,7 @@
 #include "services/structure_service.h"
 #include "services/contract_service.h"
 #include "services/usage_service.h"
+#include "services/kafka_usage_consumer.h"
 #include "services/projector.h"
 #include "storage/journal.h"
 #include "storage/rocks_state.h"
@@ -37,6 +38,11 @@ struct ServerOptions {
   // empty fetches (librdkafka's mock does; a real broker answers at once).
   // Default: 100 ms.
   int32_t kafka_fetch_wait_ms = 100;
+  // With kafka_brokers: the usage topic billingd consumes (records keyed by
+  // phone number or account; docs/usage.md, "Kafka"). It must exist (ops
+  // create it; until then billingd logs that and asks again). Default:
+  // billing.usage.v1.
+  std::string usage_topic = "billing.usage.v1";
   // Partitions of a new journal (an existing one keeps its count). Default: 4.
   int32_t partitions = 4;
   // Fixed business date "YYYY-MM-DD" (test clock); empty: the system clock in
@@ -75,6 +81,9 @@ class BillingServer {
   std::unique_ptr<StructureServiceImpl> structure_service_;
   std::unique_ptr<ContractServiceImpl> contract_service_;
   std::unique_ptr<UsageServiceImpl> usage_service_;
+  // With kafka_brokers: the usage topic's consumer and its ingestor.
+  std::unique_ptr<UsageIngestor> usage_ingestor_;
+  std::unique_ptr<KafkaUsageConsumer> usage_consumer_;
   absl::Mutex health_mu_;
   // Written once under health_mu_ in Start (the projector's failure callback
   // may run before it exists); read-only afterwards.

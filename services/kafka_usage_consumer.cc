@@ -1,0 +1,492 @@
+#include "services/kafka_usage_consumer.h"
+
+#include <librdkafka/rdkafka.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <climits>
+#include <iostream>
+#include <map>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "engine/state.h"
+
+namespace billing {
+namespace {
+
+// A transient consumer error (a broker connection dropped, say) is logged at
+// most once per this period: librdkafka reports it on every retry.
+constexpr absl::Duration kErrorLogPeriod = absl::Seconds(10);
+
+int ToTimeoutMs(absl::Duration d) {
+  const int64_t ms = absl::ToInt64Milliseconds(d);
+  return static_cast<int>(std::clamp<int64_t>(ms, 1, INT_MAX));
+}
+
+int RemainingMs(absl::Time deadline) {
+  const absl::Duration left = deadline - absl::Now();
+  return left <= absl::ZeroDuration() ? 0 : ToTimeoutMs(left);
+}
+
+std::string ErrText(rd_kafka_resp_err_t err) {
+  return absl::StrCat(rd_kafka_err2name(err), ": ", rd_kafka_err2str(err));
+}
+
+absl::Status SetConf(rd_kafka_conf_t* conf, const char* name,
+                     const std::string& value) {
+  char errstr[512];
+  if (rd_kafka_conf_set(conf, name, value.c_str(), errstr, sizeof(errstr)) !=
+      RD_KAFKA_CONF_OK) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("librdkafka ", name, "=", value, ": ", errstr));
+  }
+  return absl::OkStatus();
+}
+
+void Log(absl::string_view topic, absl::string_view text) {
+  std::cerr << absl::StrCat("usage consumer ", topic, ": ", text, "\n")
+            << std::flush;
+}
+
+// One polled message, copied out of librdkafka.
+struct Polled {
+  int32_t partition;
+  int64_t offset;
+  int64_t timestamp_ms;
+  IngestInput input;
+};
+
+}  // namespace
+
+std::string KafkaUsageConsumer::OffsetKey(absl::string_view topic,
+                                          int32_t partition) {
+  return absl::StrCat("ingest/kafka/", topic, "/", partition);
+}
+
+absl::StatusOr<std::optional<int64_t>> KafkaUsageConsumer::StoredOffset(
+    const StateReader& state, absl::string_view topic, int32_t partition) {
+  const std::string key = OffsetKey(topic, partition);
+  auto value = state.Get(key);
+  if (!value.ok()) return value.status();
+  if (!value->has_value()) return std::optional<int64_t>();
+  int64_t offset = -1;
+  if (!absl::SimpleAtoi(**value, &offset) || offset < 0) {
+    return CorruptState(key, absl::StrCat("\"", **value,
+                                          "\" is not an offset"));
+  }
+  return std::optional<int64_t>(offset);
+}
+
+absl::StatusOr<std::unique_ptr<KafkaUsageConsumer>> KafkaUsageConsumer::Start(
+    KafkaUsageConsumerOptions options, UsageIngestor* ingestor,
+    RocksState* state) {
+  if (options.bootstrap_servers.empty()) {
+    return absl::InvalidArgumentError("bootstrap_servers is empty");
+  }
+  if (options.topic.empty()) return absl::InvalidArgumentError("empty topic");
+  if (ingestor == nullptr || state == nullptr) {
+    return absl::InvalidArgumentError("no ingestor or state");
+  }
+  if (options.batch_records_max < 1) {
+    return absl::InvalidArgumentError("batch_records_max must be at least 1");
+  }
+  for (const auto& [name, d] :
+       std::vector<std::pair<const char*, absl::Duration>>{
+           {"poll_wait", options.poll_wait},
+           {"fetch_wait_max", options.fetch_wait_max},
+           {"request_timeout", options.request_timeout},
+           {"retry_backoff_initial", options.retry_backoff_initial},
+           {"retry_backoff_max", options.retry_backoff_max}}) {
+    if (d <= absl::ZeroDuration() || d > absl::Seconds(300)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(name, " must be within (0, 300 s]"));
+    }
+  }
+  std::unique_ptr<KafkaUsageConsumer> consumer(
+      new KafkaUsageConsumer(std::move(options), ingestor, state));
+  consumer->thread_ = std::thread([c = consumer.get()] { c->Run(); });
+  return consumer;
+}
+
+KafkaUsageConsumer::~KafkaUsageConsumer() { Stop(); }
+
+void KafkaUsageConsumer::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+bool KafkaUsageConsumer::stopping() const {
+  absl::MutexLock lock(&mu_);
+  return stopping_;
+}
+
+bool KafkaUsageConsumer::Pause(absl::Duration d) {
+  absl::MutexLock lock(&mu_);
+  mu_.AwaitWithTimeout(absl::Condition(&stopping_), d);
+  return !stopping_;
+}
+
+KafkaUsageCounters KafkaUsageConsumer::counters() const {
+  absl::MutexLock lock(&mu_);
+  return counters_;
+}
+
+absl::Status KafkaUsageConsumer::status() const {
+  absl::MutexLock lock(&mu_);
+  return status_;
+}
+
+int32_t KafkaUsageConsumer::partition_count() const {
+  absl::MutexLock lock(&mu_);
+  return partition_count_;
+}
+
+bool KafkaUsageConsumer::AwaitCounters(
+    const std::function<bool(const KafkaUsageCounters&)>& done,
+    absl::Duration timeout) const {
+  absl::MutexLock lock(&mu_);
+  auto ready = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return ended_ || done(counters_);
+  };
+  mu_.AwaitWithTimeout(absl::Condition(&ready), timeout);
+  return done(counters_);
+}
+
+void KafkaUsageConsumer::Run() {
+  absl::Status result = Connect();
+  if (result.ok()) result = AssignStoredOffsets();
+  if (result.ok()) result = Consume();
+  if (absl::IsCancelled(result)) result = absl::OkStatus();  // Stop()
+  if (!result.ok()) {
+    Log(options_.topic, absl::StrCat("stopped: ", result.ToString()));
+  }
+  if (consumer_ != nullptr) {
+    rd_kafka_consumer_close(consumer_);
+    rd_kafka_destroy(consumer_);
+    consumer_ = nullptr;
+  }
+  absl::MutexLock lock(&mu_);
+  status_ = result;
+  ended_ = true;
+}
+
+absl::Status KafkaUsageConsumer::Connect() {
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  // assign() needs a group id; a unique one, never joined (no subscribe) and
+  // never committed to: positions live in the state.
+  const std::string group_id =
+      absl::StrCat(options_.client_id, ".usage.", options_.topic, ".",
+                   getpid(), ".", absl::ToUnixNanos(absl::Now()));
+  for (const auto& [name, value] :
+       std::vector<std::pair<const char*, std::string>>{
+           {"bootstrap.servers", options_.bootstrap_servers},
+           {"client.id", options_.client_id},
+           {"socket.timeout.ms",
+            absl::StrCat(ToTimeoutMs(options_.request_timeout))},
+           {"group.id", group_id},
+           {"enable.auto.commit", "false"},
+           {"enable.auto.offset.store", "false"},
+           // An assigned offset outside the log is an error, never a silent
+           // jump to an end (librdkafka's default, "largest", skips history).
+           {"auto.offset.reset", "error"},
+           {"enable.partition.eof", "false"},
+           {"check.crcs", "true"},
+           {"fetch.wait.max.ms",
+            absl::StrCat(ToTimeoutMs(options_.fetch_wait_max))},
+       }) {
+    if (absl::Status s = SetConf(conf, name, value); !s.ok()) {
+      rd_kafka_conf_destroy(conf);
+      return s;
+    }
+  }
+  char errstr[512];
+  consumer_ = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
+  if (consumer_ == nullptr) {
+    rd_kafka_conf_destroy(conf);
+    return absl::InvalidArgumentError(
+        absl::StrCat("creating the Kafka consumer: ", errstr));
+  }
+  // Errors come through rd_kafka_consumer_poll along with messages.
+  rd_kafka_poll_set_consumer(consumer_);
+
+  absl::Duration backoff = options_.retry_backoff_initial;
+  std::string last_problem;
+  absl::Time last_logged = absl::InfinitePast();
+  while (!stopping()) {
+    const rd_kafka_metadata_t* md = nullptr;
+    // All topics, not ours by name: naming a missing topic may auto-create
+    // it on some brokers (librdkafka's mock among them).
+    const rd_kafka_resp_err_t err =
+        rd_kafka_metadata(consumer_, /*all_topics=*/1, nullptr, &md,
+                          ToTimeoutMs(options_.request_timeout));
+    std::string problem;
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      problem = absl::StrCat("metadata from ", options_.bootstrap_servers,
+                             ": ", ErrText(err));
+    } else {
+      const rd_kafka_metadata_topic_t* topic = nullptr;
+      for (int i = 0; i < md->topic_cnt; ++i) {
+        if (options_.topic == md->topics[i].topic) topic = &md->topics[i];
+      }
+      if (topic == nullptr ||
+          topic->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
+        problem = "topic does not exist (create it: on a real cluster ops "
+                  "do; the mock broker takes `topic NAME N`); asking again";
+        absl::MutexLock lock(&mu_);
+        ++counters_.topic_waits;
+      } else if (topic->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        problem = absl::StrCat("topic: ", ErrText(topic->err));
+      } else if (topic->partition_cnt < 1) {
+        problem = "topic has no partitions";
+      } else {
+        bool all_led = true;
+        for (int p = 0; p < topic->partition_cnt; ++p) {
+          all_led = all_led && topic->partitions[p].leader >= 0;
+        }
+        if (all_led) {
+          const int32_t count = topic->partition_cnt;
+          rd_kafka_metadata_destroy(md);
+          absl::MutexLock lock(&mu_);
+          partition_count_ = count;
+          return absl::OkStatus();
+        }
+        problem = "a partition has no leader yet";
+      }
+      rd_kafka_metadata_destroy(md);
+    }
+    if (problem != last_problem ||
+        absl::Now() - last_logged >= absl::Seconds(30)) {
+      Log(options_.topic, problem);
+      last_problem = problem;
+      last_logged = absl::Now();
+    }
+    if (!Pause(backoff)) break;
+    backoff = std::min(backoff * 2, options_.retry_backoff_max);
+  }
+  return absl::CancelledError("stopped");
+}
+
+absl::Status KafkaUsageConsumer::AssignStoredOffsets() {
+  const int32_t count = partition_count();
+  std::unique_ptr<rd_kafka_topic_partition_list_t,
+                  void (*)(rd_kafka_topic_partition_list_t*)>
+      assignment(rd_kafka_topic_partition_list_new(count),
+                 rd_kafka_topic_partition_list_destroy);
+  std::vector<std::string> starts;
+  for (int32_t p = 0; p < count; ++p) {
+    auto stored = StoredOffset(*state_, options_.topic, p);
+    if (!stored.ok()) return stored.status();
+    int64_t start = -1;
+    if (stored->has_value()) {
+      start = **stored;
+      starts.push_back(absl::StrCat(p, "@", start));
+    } else {
+      // Nothing stored (a fresh or rebuilt state): the earliest record still
+      // in the log, named explicitly; the ids deduplicate what was billed.
+      absl::Duration backoff = options_.retry_backoff_initial;
+      while (true) {
+        int64_t low = -1, high = -1;
+        const rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
+            consumer_, options_.topic.c_str(), p, &low, &high,
+            ToTimeoutMs(options_.request_timeout));
+        if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+          start = low;
+          break;
+        }
+        Log(options_.topic, absl::StrCat("watermarks of partition ", p, ": ",
+                                         ErrText(err), "; asking again"));
+        if (!Pause(backoff)) return absl::CancelledError("stopped");
+        backoff = std::min(backoff * 2, options_.retry_backoff_max);
+      }
+      starts.push_back(absl::StrCat(p, "@", start, " (earliest)"));
+    }
+    rd_kafka_topic_partition_list_add(assignment.get(), options_.topic.c_str(),
+                                      p)
+        ->offset = start;
+  }
+  if (const rd_kafka_resp_err_t err = rd_kafka_assign(consumer_,
+                                                      assignment.get());
+      err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return absl::InternalError(absl::StrCat("assigning partitions of ",
+                                            options_.topic, ": ",
+                                            ErrText(err)));
+  }
+  Log(options_.topic,
+      absl::StrCat("consuming ", count, " partitions from ",
+                   absl::StrJoin(starts, ", ")));
+  return absl::OkStatus();
+}
+
+absl::Status KafkaUsageConsumer::Consume() {
+  const std::string source_prefix = absl::StrCat("kafka:", options_.topic, "/");
+  std::vector<Polled> batch;
+  std::vector<IngestInput> inputs;
+  std::vector<int64_t> timestamps;
+  absl::Time last_error_log = absl::InfinitePast();
+  while (!stopping()) {
+    // --- poll: wait for the first message, then take what is fetched ---
+    batch.clear();
+    absl::Status fatal;  // met after `batch` was taken: reported after it
+    const absl::Time deadline = absl::Now() + options_.poll_wait;
+    while (batch.size() < options_.batch_records_max) {
+      const int wait_ms = batch.empty() ? RemainingMs(deadline) : 0;
+      rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer_, wait_ms);
+      if (m == nullptr) {
+        if (!batch.empty() || absl::Now() >= deadline) break;
+        continue;
+      }
+      std::unique_ptr<rd_kafka_message_t, void (*)(rd_kafka_message_t*)> owned(
+          m, rd_kafka_message_destroy);
+      if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) continue;
+      if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        const std::string where =
+            m->rkt != nullptr
+                ? absl::StrCat(rd_kafka_topic_name(m->rkt), "/", m->partition,
+                               " offset ", m->offset)
+                : std::string("consumer");
+        std::string detail = ErrText(m->err);
+        if (m->payload != nullptr) {
+          absl::StrAppend(&detail, " (",
+                          absl::string_view(
+                              static_cast<const char*>(m->payload), m->len),
+                          ")");
+        }
+        switch (m->err) {
+          case RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET:
+          case RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE:
+            // The stored position is outside the log: records were deleted
+            // before we consumed them, or the topic was recreated. Skipping
+            // to an end would lose or double-read usage silently.
+            fatal = absl::DataLossError(absl::StrCat(
+                "stored offset outside the log at ", where, ": ", detail));
+            break;
+          case RD_KAFKA_RESP_ERR__BAD_MSG:
+          case RD_KAFKA_RESP_ERR__BAD_COMPRESSION:
+          case RD_KAFKA_RESP_ERR_INVALID_MSG:
+            fatal = absl::DataLossError(
+                absl::StrCat("corrupt record at ", where, ": ", detail));
+            break;
+          default:
+            // Connection trouble, a leader moving: librdkafka keeps retrying.
+            if (absl::Now() - last_error_log >= kErrorLogPeriod) {
+              Log(options_.topic, absl::StrCat(where, ": ", detail,
+                                               " (librdkafka retries)"));
+              last_error_log = absl::Now();
+            }
+            break;
+        }
+        if (!fatal.ok()) break;
+        continue;
+      }
+      Polled p;
+      p.partition = m->partition;
+      p.offset = m->offset;
+      rd_kafka_timestamp_type_t type;
+      p.timestamp_ms = rd_kafka_message_timestamp(m, &type);
+      if (m->payload != nullptr) {
+        p.input.raw.assign(static_cast<const char*>(m->payload), m->len);
+      }
+      p.input.source = absl::StrCat(source_prefix, m->partition, "/",
+                                    m->offset);
+      batch.push_back(std::move(p));
+    }
+
+    if (!batch.empty()) {
+      inputs.clear();
+      inputs.reserve(batch.size());
+      for (Polled& p : batch) inputs.push_back(std::move(p.input));
+
+      // --- ingest: every outcome durable before any offset moves ---
+      absl::Duration backoff = options_.retry_backoff_initial;
+      absl::StatusOr<std::vector<IngestOutcome>> outcomes;
+      while (true) {
+        outcomes = ingestor_->IngestBatch(inputs);
+        if (outcomes.ok()) break;
+        const absl::Status& s = outcomes.status();
+        if (absl::IsDataLoss(s) || absl::IsInternal(s)) {
+          return absl::Status(
+              s.code(), absl::StrCat("ingest failed, the projector stopped "
+                                     "(offsets not moved): ",
+                                     s.message()));
+        }
+        // Unavailable (an outcome unknown): the same inputs again; ids and
+        // keys make that safe. Anything else is not expected from
+        // IngestBatch; retrying keeps every record rather than dropping one.
+        {
+          absl::MutexLock lock(&mu_);
+          ++counters_.retries;
+        }
+        Log(options_.topic,
+            absl::StrCat("batch of ", inputs.size(), " from ",
+                         inputs.front().source, ": ", s.ToString(),
+                         "; retrying in ", absl::FormatDuration(backoff)));
+        // Stopped while retrying: nothing stored, the batch is consumed
+        // again by the next run.
+        if (!Pause(backoff)) return absl::CancelledError("stopped");
+        backoff = std::min(backoff * 2, options_.retry_backoff_max);
+      }
+      if (outcomes->size() != inputs.size()) {
+        return absl::InternalError(absl::StrCat(
+            "IngestBatch answered ", outcomes->size(), " outcomes for ",
+            inputs.size(), " inputs"));
+      }
+
+      // --- store the next offsets, synced ---
+      std::map<int32_t, int64_t> next;
+      for (const Polled& p : batch) {
+        int64_t& n = next[p.partition];
+        n = std::max(n, p.offset + 1);
+      }
+      OverlayState overlay(state_);
+      for (const auto& [partition, offset] : next) {
+        overlay.Put(OffsetKey(options_.topic, partition), absl::StrCat(offset));
+      }
+      if (absl::Status s = state_->Commit(overlay, /*sync=*/true); !s.ok()) {
+        return absl::Status(
+            s.code(),
+            absl::StrCat("storing offsets after a batch was ingested (it "
+                         "will be re-delivered and deduplicated): ",
+                         s.message()));
+      }
+
+      KafkaUsageCounters delta;
+      for (const IngestOutcome& o : *outcomes) {
+        switch (o.kind) {
+          case IngestOutcome::Kind::kRated:
+            ++delta.rated;
+            break;
+          case IngestOutcome::Kind::kDuplicate:
+            ++delta.duplicates;
+            break;
+          case IngestOutcome::Kind::kQuarantined:
+            ++delta.quarantined;
+            break;
+        }
+      }
+      {
+        absl::MutexLock lock(&mu_);
+        counters_.consumed += static_cast<int64_t>(batch.size());
+        counters_.rated += delta.rated;
+        counters_.duplicates += delta.duplicates;
+        counters_.quarantined += delta.quarantined;
+        ++counters_.batches;
+      }
+      if (options_.on_committed) {
+        timestamps.clear();
+        for (const Polled& p : batch) timestamps.push_back(p.timestamp_ms);
+        options_.on_committed(timestamps);
+      }
+    }
+    if (!fatal.ok()) return fatal;
+  }
+  return absl::CancelledError("stopped");
+}
+
+}  // namespace billing

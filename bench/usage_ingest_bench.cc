@@ -54,6 +54,8 @@ ABSL_FLAG(int32_t, events_partitions, 4,
 ABSL_FLAG(int32_t, usage_partitions, 4,
           "Partitions of the usage topic (when started here).");
 ABSL_FLAG(int64_t, batch, 1000, "batch_records_max of the consumer.");
+ABSL_FLAG(int64_t, in_flight, 4,
+          "batches_in_flight of the consumer (billingd's default: 4).");
 ABSL_FLAG(double, latency_seconds, 5, "Duration of the latency phase.");
 ABSL_FLAG(double, latency_load, 0.5,
           "Produce rate of the latency phase, as a fraction of phase 3's.");
@@ -420,6 +422,7 @@ int Main() {
   uo.bootstrap_servers = brokers;
   uo.topic = usage_topic;
   uo.batch_records_max = batch_max;
+  uo.batches_in_flight = static_cast<size_t>(absl::GetFlag(FLAGS_in_flight));
   uo.fetch_wait_max = absl::Milliseconds(absl::GetFlag(FLAGS_fetch_wait_ms));
   uo.on_committed = [&](const std::vector<int64_t>& ts) {
     const int64_t now_ms = absl::ToUnixMillis(absl::Now());
@@ -500,7 +503,7 @@ int Main() {
   projector.Stop();
 
   std::cout << absl::StrFormat(
-                   "result label=%s journal=%s records=%d e2e_records_per_s=%.0f "
+                   "result label=%s journal=%s in_flight=%d records=%d e2e_records_per_s=%.0f "
                    "e2e_seconds=%.2f steady_records_per_s=%.0f "
                    "ceiling_records_per_s=%.0f ratio=%.3f rated=%d "
                    "duplicates=%d quarantined=%d batches=%d "
@@ -509,7 +512,7 @@ int Main() {
                    "latency_p99_ms=%.0f latency_max_ms=%.0f "
                    "latency_rated=%d preload_s=%.2f",
                    absl::GetFlag(FLAGS_label), absl::GetFlag(FLAGS_journal),
-                   records, e2e_rps, e2e_s,
+                   absl::GetFlag(FLAGS_in_flight), records, e2e_rps, e2e_s,
                    records / steady_s, ceiling_rps, e2e_rps / ceiling_rps,
                    k.rated, k.duplicates, k.quarantined, k.batches,
                    writebatches, rate, lat_records, p50, p99, pmax,

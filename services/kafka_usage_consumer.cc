@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <deque>
 #include <iostream>
 #include <map>
 #include <utility>
@@ -21,6 +22,8 @@ namespace {
 // A transient consumer error (a broker connection dropped, say) is logged at
 // most once per this period: librdkafka reports it on every retry.
 constexpr absl::Duration kErrorLogPeriod = absl::Seconds(10);
+// How long a poll waits for new messages while batches are being ingested.
+constexpr absl::Duration kBusyPollWait = absl::Milliseconds(2);
 
 int ToTimeoutMs(absl::Duration d) {
   const int64_t ms = absl::ToInt64Milliseconds(d);
@@ -51,14 +54,6 @@ void Log(absl::string_view topic, absl::string_view text) {
   std::cerr << absl::StrCat("usage consumer ", topic, ": ", text, "\n")
             << std::flush;
 }
-
-// One polled message, copied out of librdkafka.
-struct Polled {
-  int32_t partition;
-  int64_t offset;
-  int64_t timestamp_ms;
-  IngestInput input;
-};
 
 }  // namespace
 
@@ -93,6 +88,9 @@ absl::StatusOr<std::unique_ptr<KafkaUsageConsumer>> KafkaUsageConsumer::Start(
   }
   if (options.batch_records_max < 1) {
     return absl::InvalidArgumentError("batch_records_max must be at least 1");
+  }
+  if (options.batches_in_flight < 1) {
+    return absl::InvalidArgumentError("batches_in_flight must be at least 1");
   }
   for (const auto& [name, d] :
        std::vector<std::pair<const char*, absl::Duration>>{
@@ -324,169 +322,245 @@ absl::Status KafkaUsageConsumer::AssignStoredOffsets() {
   return absl::OkStatus();
 }
 
-absl::Status KafkaUsageConsumer::Consume() {
-  const std::string source_prefix = absl::StrCat("kafka:", options_.topic, "/");
-  std::vector<Polled> batch;
+// One polled batch, from poll to offsets stored.
+struct KafkaUsageConsumer::Batch {
   std::vector<IngestInput> inputs;
-  std::vector<int64_t> timestamps;
-  absl::Time last_error_log = absl::InfinitePast();
-  while (!stopping()) {
-    // --- poll: wait for the first message, then take what is fetched ---
-    batch.clear();
-    absl::Status fatal;  // met after `batch` was taken: reported after it
-    const absl::Time deadline = absl::Now() + options_.poll_wait;
-    while (batch.size() < options_.batch_records_max) {
-      const int wait_ms = batch.empty() ? RemainingMs(deadline) : 0;
-      rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer_, wait_ms);
-      if (m == nullptr) {
-        if (!batch.empty() || absl::Now() >= deadline) break;
-        continue;
-      }
-      std::unique_ptr<rd_kafka_message_t, void (*)(rd_kafka_message_t*)> owned(
-          m, rd_kafka_message_destroy);
-      if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) continue;
-      if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        const std::string where =
-            m->rkt != nullptr
-                ? absl::StrCat(rd_kafka_topic_name(m->rkt), "/", m->partition,
-                               " offset ", m->offset)
-                : std::string("consumer");
-        std::string detail = ErrText(m->err);
-        if (m->payload != nullptr) {
-          absl::StrAppend(&detail, " (",
-                          absl::string_view(
-                              static_cast<const char*>(m->payload), m->len),
-                          ")");
-        }
-        switch (m->err) {
-          case RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET:
-          case RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE:
-            // The stored position is outside the log: records were deleted
-            // before we consumed them, or the topic was recreated. Skipping
-            // to an end would lose or double-read usage silently.
-            fatal = absl::DataLossError(absl::StrCat(
-                "stored offset outside the log at ", where, ": ", detail));
-            break;
-          case RD_KAFKA_RESP_ERR__BAD_MSG:
-          case RD_KAFKA_RESP_ERR__BAD_COMPRESSION:
-          case RD_KAFKA_RESP_ERR_INVALID_MSG:
-            fatal = absl::DataLossError(
-                absl::StrCat("corrupt record at ", where, ": ", detail));
-            break;
-          default:
-            // Connection trouble, a leader moving: librdkafka keeps retrying.
-            if (absl::Now() - last_error_log >= kErrorLogPeriod) {
-              Log(options_.topic, absl::StrCat(where, ": ", detail,
-                                               " (librdkafka retries)"));
-              last_error_log = absl::Now();
-            }
-            break;
-        }
-        if (!fatal.ok()) break;
-        continue;
-      }
-      Polled p;
-      p.partition = m->partition;
-      p.offset = m->offset;
-      rd_kafka_timestamp_type_t type;
-      p.timestamp_ms = rd_kafka_message_timestamp(m, &type);
+  std::map<int32_t, int64_t> next;  // partition -> next offset
+  std::vector<int64_t> timestamps;  // Kafka timestamps, ms
+  std::thread worker;               // runs Ingest
+  // Set by the worker, under mu_, once `outcomes` is final.
+  bool done = false;
+  absl::StatusOr<std::vector<IngestOutcome>> outcomes;
+};
+
+absl::Status KafkaUsageConsumer::PollBatch(absl::Duration wait, Batch& batch,
+                                           absl::Time& last_error_log) {
+  const std::string source_prefix = absl::StrCat("kafka:", options_.topic, "/");
+  const absl::Time deadline = absl::Now() + wait;
+  while (batch.inputs.size() < options_.batch_records_max) {
+    // Waits only for the first message; the rest is what is fetched.
+    const int wait_ms = batch.inputs.empty() ? RemainingMs(deadline) : 0;
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer_, wait_ms);
+    if (m == nullptr) {
+      if (!batch.inputs.empty() || absl::Now() >= deadline) break;
+      continue;
+    }
+    std::unique_ptr<rd_kafka_message_t, void (*)(rd_kafka_message_t*)> owned(
+        m, rd_kafka_message_destroy);
+    if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) continue;
+    if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      const std::string where =
+          m->rkt != nullptr
+              ? absl::StrCat(rd_kafka_topic_name(m->rkt), "/", m->partition,
+                             " offset ", m->offset)
+              : std::string("consumer");
+      std::string detail = ErrText(m->err);
       if (m->payload != nullptr) {
-        p.input.raw.assign(static_cast<const char*>(m->payload), m->len);
+        absl::StrAppend(
+            &detail, " (",
+            absl::string_view(static_cast<const char*>(m->payload), m->len),
+            ")");
       }
-      p.input.source = absl::StrCat(source_prefix, m->partition, "/",
-                                    m->offset);
-      batch.push_back(std::move(p));
-    }
-
-    if (!batch.empty()) {
-      inputs.clear();
-      inputs.reserve(batch.size());
-      for (Polled& p : batch) inputs.push_back(std::move(p.input));
-
-      // --- ingest: every outcome durable before any offset moves ---
-      absl::Duration backoff = options_.retry_backoff_initial;
-      absl::StatusOr<std::vector<IngestOutcome>> outcomes;
-      while (true) {
-        outcomes = ingestor_->IngestBatch(inputs);
-        if (outcomes.ok()) break;
-        const absl::Status& s = outcomes.status();
-        if (absl::IsDataLoss(s) || absl::IsInternal(s)) {
-          return absl::Status(
-              s.code(), absl::StrCat("ingest failed, the projector stopped "
-                                     "(offsets not moved): ",
-                                     s.message()));
-        }
-        // Unavailable (an outcome unknown): the same inputs again; ids and
-        // keys make that safe. Anything else is not expected from
-        // IngestBatch; retrying keeps every record rather than dropping one.
-        {
-          absl::MutexLock lock(&mu_);
-          ++counters_.retries;
-        }
-        Log(options_.topic,
-            absl::StrCat("batch of ", inputs.size(), " from ",
-                         inputs.front().source, ": ", s.ToString(),
-                         "; retrying in ", absl::FormatDuration(backoff)));
-        // Stopped while retrying: nothing stored, the batch is consumed
-        // again by the next run.
-        if (!Pause(backoff)) return absl::CancelledError("stopped");
-        backoff = std::min(backoff * 2, options_.retry_backoff_max);
-      }
-      if (outcomes->size() != inputs.size()) {
-        return absl::InternalError(absl::StrCat(
-            "IngestBatch answered ", outcomes->size(), " outcomes for ",
-            inputs.size(), " inputs"));
-      }
-
-      // --- store the next offsets, synced ---
-      std::map<int32_t, int64_t> next;
-      for (const Polled& p : batch) {
-        int64_t& n = next[p.partition];
-        n = std::max(n, p.offset + 1);
-      }
-      OverlayState overlay(state_);
-      for (const auto& [partition, offset] : next) {
-        overlay.Put(OffsetKey(options_.topic, partition), absl::StrCat(offset));
-      }
-      if (absl::Status s = state_->Commit(overlay, /*sync=*/true); !s.ok()) {
-        return absl::Status(
-            s.code(),
-            absl::StrCat("storing offsets after a batch was ingested (it "
-                         "will be re-delivered and deduplicated): ",
-                         s.message()));
-      }
-
-      KafkaUsageCounters delta;
-      for (const IngestOutcome& o : *outcomes) {
-        switch (o.kind) {
-          case IngestOutcome::Kind::kRated:
-            ++delta.rated;
-            break;
-          case IngestOutcome::Kind::kDuplicate:
-            ++delta.duplicates;
-            break;
-          case IngestOutcome::Kind::kQuarantined:
-            ++delta.quarantined;
-            break;
-        }
-      }
-      {
-        absl::MutexLock lock(&mu_);
-        counters_.consumed += static_cast<int64_t>(batch.size());
-        counters_.rated += delta.rated;
-        counters_.duplicates += delta.duplicates;
-        counters_.quarantined += delta.quarantined;
-        ++counters_.batches;
-      }
-      if (options_.on_committed) {
-        timestamps.clear();
-        for (const Polled& p : batch) timestamps.push_back(p.timestamp_ms);
-        options_.on_committed(timestamps);
+      switch (m->err) {
+        case RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET:
+        case RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE:
+          // The stored position is outside the log: records were deleted
+          // before we consumed them, or the topic was recreated. Skipping to
+          // an end would lose or double-read usage silently.
+          return absl::DataLossError(absl::StrCat(
+              "stored offset outside the log at ", where, ": ", detail));
+        case RD_KAFKA_RESP_ERR__BAD_MSG:
+        case RD_KAFKA_RESP_ERR__BAD_COMPRESSION:
+        case RD_KAFKA_RESP_ERR_INVALID_MSG:
+          return absl::DataLossError(
+              absl::StrCat("corrupt record at ", where, ": ", detail));
+        default:
+          // Connection trouble, a leader moving: librdkafka keeps retrying.
+          if (absl::Now() - last_error_log >= kErrorLogPeriod) {
+            Log(options_.topic,
+                absl::StrCat(where, ": ", detail, " (librdkafka retries)"));
+            last_error_log = absl::Now();
+          }
+          continue;
       }
     }
-    if (!fatal.ok()) return fatal;
+    IngestInput input;
+    if (m->payload != nullptr) {
+      input.raw.assign(static_cast<const char*>(m->payload), m->len);
+    }
+    input.source = absl::StrCat(source_prefix, m->partition, "/", m->offset);
+    batch.inputs.push_back(std::move(input));
+    int64_t& next = batch.next[m->partition];
+    next = std::max(next, m->offset + 1);
+    rd_kafka_timestamp_type_t type;
+    batch.timestamps.push_back(rd_kafka_message_timestamp(m, &type));
   }
-  return absl::CancelledError("stopped");
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<IngestOutcome>> KafkaUsageConsumer::Ingest(
+    const std::vector<IngestInput>& inputs) {
+  absl::Duration backoff = options_.retry_backoff_initial;
+  while (true) {
+    absl::StatusOr<std::vector<IngestOutcome>> outcomes =
+        ingestor_->IngestBatch(inputs);
+    if (outcomes.ok()) {
+      if (outcomes->size() != inputs.size()) {
+        return absl::InternalError(
+            absl::StrCat("IngestBatch answered ", outcomes->size(),
+                         " outcomes for ", inputs.size(), " inputs"));
+      }
+      return outcomes;
+    }
+    const absl::Status& s = outcomes.status();
+    if (absl::IsDataLoss(s) || absl::IsInternal(s)) {
+      return absl::Status(
+          s.code(), absl::StrCat("ingest failed, the projector stopped "
+                                 "(offsets not moved): ",
+                                 s.message()));
+    }
+    // Unavailable (an outcome unknown): the same inputs again; ids and keys
+    // make that safe. Anything else is not expected from IngestBatch;
+    // retrying keeps every record rather than dropping one.
+    {
+      absl::MutexLock lock(&mu_);
+      ++counters_.retries;
+    }
+    Log(options_.topic,
+        absl::StrCat("batch of ", inputs.size(), " from ",
+                     inputs.front().source, ": ", s.ToString(),
+                     "; retrying in ", absl::FormatDuration(backoff)));
+    // Stopped while retrying: nothing stored, the batch is consumed again by
+    // the next run.
+    if (!Pause(backoff)) return absl::CancelledError("stopped");
+    backoff = std::min(backoff * 2, options_.retry_backoff_max);
+  }
+}
+
+absl::Status KafkaUsageConsumer::CommitDone(
+    std::deque<std::unique_ptr<Batch>>& in_flight) {
+  // The finished batches at the front, in poll order: a batch's offsets are
+  // stored only with (or after) those of every batch polled before it.
+  std::vector<std::unique_ptr<Batch>> finished;
+  absl::Status error;
+  {
+    absl::MutexLock lock(&mu_);
+    while (!in_flight.empty() && in_flight.front()->done) {
+      if (!in_flight.front()->outcomes.ok()) {
+        error = in_flight.front()->outcomes.status();
+        break;
+      }
+      finished.push_back(std::move(in_flight.front()));
+      in_flight.pop_front();
+    }
+  }
+  if (finished.empty()) return error;
+  std::map<int32_t, int64_t> next;
+  KafkaUsageCounters delta;
+  for (auto& b : finished) {
+    b->worker.join();  // it has set `done`: returns at once
+    for (const auto& [partition, offset] : b->next) {
+      int64_t& n = next[partition];
+      n = std::max(n, offset);
+    }
+    delta.consumed += static_cast<int64_t>(b->inputs.size());
+    ++delta.batches;
+    for (const IngestOutcome& o : *b->outcomes) {
+      switch (o.kind) {
+        case IngestOutcome::Kind::kRated:
+          ++delta.rated;
+          break;
+        case IngestOutcome::Kind::kDuplicate:
+          ++delta.duplicates;
+          break;
+        case IngestOutcome::Kind::kQuarantined:
+          ++delta.quarantined;
+          break;
+      }
+    }
+  }
+  OverlayState overlay(state_);
+  for (const auto& [partition, offset] : next) {
+    overlay.Put(OffsetKey(options_.topic, partition), absl::StrCat(offset));
+  }
+  if (absl::Status s = state_->Commit(overlay, /*sync=*/true); !s.ok()) {
+    return absl::Status(
+        s.code(), absl::StrCat("storing offsets after a batch was ingested "
+                               "(it will be re-delivered and deduplicated): ",
+                               s.message()));
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    counters_.consumed += delta.consumed;
+    counters_.rated += delta.rated;
+    counters_.duplicates += delta.duplicates;
+    counters_.quarantined += delta.quarantined;
+    counters_.batches += delta.batches;
+  }
+  if (options_.on_committed) {
+    std::vector<int64_t> timestamps;
+    for (const auto& b : finished) {
+      timestamps.insert(timestamps.end(), b->timestamps.begin(),
+                        b->timestamps.end());
+    }
+    options_.on_committed(timestamps);
+  }
+  return error;
+}
+
+absl::Status KafkaUsageConsumer::Consume() {
+  std::deque<std::unique_ptr<Batch>> in_flight;
+  absl::Time last_error_log = absl::InfinitePast();
+  absl::Status result;
+  while (result.ok()) {
+    if (stopping()) {
+      result = absl::CancelledError("stopped");
+      break;
+    }
+    if (in_flight.size() < options_.batches_in_flight) {
+      // While batches are being ingested, poll briefly so that a finished
+      // one has its offsets stored without waiting for new messages.
+      const absl::Duration wait =
+          in_flight.empty() ? options_.poll_wait
+                            : std::min(options_.poll_wait, kBusyPollWait);
+      auto batch = std::make_unique<Batch>();
+      result = PollBatch(wait, *batch, last_error_log);
+      if (!batch->inputs.empty()) {
+        Batch* b = batch.get();
+        in_flight.push_back(std::move(batch));
+        b->worker = std::thread([this, b] {
+          auto outcomes = Ingest(b->inputs);
+          absl::MutexLock lock(&mu_);
+          b->outcomes = std::move(outcomes);
+          b->done = true;
+        });
+      }
+    } else {
+      // Every slot taken: wait (bounded) for the oldest batch.
+      Batch* oldest = in_flight.front().get();
+      absl::MutexLock lock(&mu_);
+      auto ready = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return oldest->done || stopping_;
+      };
+      mu_.AwaitWithTimeout(absl::Condition(&ready), options_.poll_wait);
+    }
+    if (absl::Status s = CommitDone(in_flight); !s.ok() && result.ok()) {
+      result = s;
+    }
+  }
+  // Ending (Stop, or an error): batches being ingested finish (a retry loop
+  // ends at once), and the offsets of those finished in order are stored.
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  for (auto& b : in_flight) {
+    if (b->worker.joinable()) b->worker.join();
+  }
+  if (absl::Status s = CommitDone(in_flight); !s.ok() && !absl::IsCancelled(s)) {
+    if (result.ok() || absl::IsCancelled(result)) result = s;
+  }
+  return result;
 }
 
 }  // namespace billing

@@ -25,6 +25,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -55,6 +56,12 @@ struct KafkaUsageConsumerOptions {
   std::string client_id = "billingd.usage";
   // Messages handed to one IngestBatch at most. Default: 1000.
   size_t batch_records_max = 1000;
+  // Batches being ingested at once, each in its own IngestBatch call, so
+  // that the command lanes always have the next records queued while they
+  // append and wait for the projection. Offsets are stored in poll order:
+  // a batch's only with (or after) those of every batch polled before it.
+  // Default: 4.
+  size_t batches_in_flight = 4;
   // How long one poll waits for the first message of a batch; also bounds
   // how long Stop waits for an idle loop. Default: 100 ms.
   absl::Duration poll_wait = absl::Milliseconds(100);
@@ -132,9 +139,23 @@ class KafkaUsageConsumer {
                      RocksState* state)
       : options_(std::move(options)), ingestor_(ingestor), state_(state) {}
 
+  struct Batch;
+
   void Run();
-  // The loop proper; returns why it ended (OK on Stop).
+  // The loop proper; returns why it ended (Cancelled on Stop).
   absl::Status Consume();
+  // Fills `batch` with up to batch_records_max messages, waiting at most
+  // `wait` for the first. DataLoss for a corrupt record or an offset outside
+  // the log (`batch` holds what came before it).
+  absl::Status PollBatch(absl::Duration wait, Batch& batch,
+                         absl::Time& last_error_log);
+  // IngestBatch, again while Unavailable (Cancelled when stopping).
+  absl::StatusOr<std::vector<IngestOutcome>> Ingest(
+      const std::vector<IngestInput>& inputs);
+  // Stores the offsets of the finished batches at the front of `in_flight`
+  // (one synced WriteBatch) and counts them; the error of the first failed
+  // one, which stays in `in_flight`.
+  absl::Status CommitDone(std::deque<std::unique_ptr<Batch>>& in_flight);
   // Creates the consumer and learns the topic's partition count, retrying
   // while the topic is missing. OK with consumer_ set, or Cancelled on Stop.
   absl::Status Connect();

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <filesystem>
 #include <iostream>
 #include <map>
@@ -415,7 +416,10 @@ int Main() {
   UsageIngestor ingestor(commands->get(), state->get());
 
   absl::Mutex lat_mu;
-  bool measure_latency = false;
+  // Messages produced from this time on (Kafka CreateTime, ms) are the
+  // latency phase's; the backlog's last batches may still report after it
+  // starts.
+  int64_t latency_from_ms = INT64_MAX;
   std::vector<int64_t> latencies_ms;
   absl::Time first_commit = absl::InfinitePast();
   KafkaUsageConsumerOptions uo;
@@ -428,9 +432,8 @@ int Main() {
     const int64_t now_ms = absl::ToUnixMillis(absl::Now());
     absl::MutexLock lock(&lat_mu);
     if (first_commit == absl::InfinitePast()) first_commit = absl::Now();
-    if (!measure_latency) return;
     for (int64_t t : ts) {
-      if (t >= 0) latencies_ms.push_back(now_ms - t);
+      if (t >= latency_from_ms) latencies_ms.push_back(now_ms - t);
     }
   };
   const int64_t commits_before = (*state)->commit_count();
@@ -463,11 +466,11 @@ int Main() {
   const double rate = std::max(100.0, e2e_rps * absl::GetFlag(FLAGS_latency_load));
   const double lat_s = absl::GetFlag(FLAGS_latency_seconds);
   const int64_t lat_records = static_cast<int64_t>(rate * lat_s);
+  t0 = absl::Now();
   {
     absl::MutexLock lock(&lat_mu);
-    measure_latency = true;
+    latency_from_ms = absl::ToUnixMillis(t0);
   }
-  t0 = absl::Now();
   // Paced in 10 ms steps: a load generator's pacing, not a wait for a
   // condition.
   for (int64_t i = 0; i < lat_records; ++i) {
@@ -519,6 +522,11 @@ int Main() {
                    k2.rated - k.rated, preload_s)
             << std::endl;
   std::filesystem::remove_all(dir);
+  if (static_cast<int64_t>(lat.size()) != lat_records) {
+    std::cerr << "latency samples: " << lat.size() << " of " << lat_records
+              << std::endl;
+    return 2;
+  }
   return k.rated == records && k2.rated - k.rated == lat_records ? 0 : 2;
 }
 

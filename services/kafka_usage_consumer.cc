@@ -489,14 +489,8 @@ absl::Status KafkaUsageConsumer::CommitDone(
                                "(it will be re-delivered and deduplicated): ",
                                s.message()));
   }
-  {
-    absl::MutexLock lock(&mu_);
-    counters_.consumed += delta.consumed;
-    counters_.rated += delta.rated;
-    counters_.duplicates += delta.duplicates;
-    counters_.quarantined += delta.quarantined;
-    counters_.batches += delta.batches;
-  }
+  // The callback before the counters: whoever waits on the counters sees
+  // the callback's effects too.
   if (options_.on_committed) {
     std::vector<int64_t> timestamps;
     for (const auto& b : finished) {
@@ -504,6 +498,14 @@ absl::Status KafkaUsageConsumer::CommitDone(
                         b->timestamps.end());
     }
     options_.on_committed(timestamps);
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    counters_.consumed += delta.consumed;
+    counters_.rated += delta.rated;
+    counters_.duplicates += delta.duplicates;
+    counters_.quarantined += delta.quarantined;
+    counters_.batches += delta.batches;
   }
   return error;
 }

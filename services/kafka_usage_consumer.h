@@ -75,7 +75,8 @@ struct KafkaUsageConsumerOptions {
   // max. Default: 50 ms .. 2 s.
   absl::Duration retry_backoff_initial = absl::Milliseconds(50);
   absl::Duration retry_backoff_max = absl::Seconds(2);
-  // Called from the consumer thread after each batch's offsets are stored,
+  // Called from the consumer thread after each batch's offsets are stored
+  // (before counters() counts them),
   // with the Kafka timestamps (ms since the epoch; -1 when the message has
   // none) of its messages: the bench measures produce-to-rated latency with
   // it. Default: none.

@@ -380,7 +380,9 @@ absl::Status ApplyUsageEvent(StateWriter& state,
             u.record().record_id()));
       }
       state.Put(seen, "r");
-      state.Delete(QuarantineKey(c, u.record()));
+      // Only a record quarantined before leaves the quarantine: a blind
+      // delete per record would leave a tombstone per record behind.
+      if (before->has_value()) state.Delete(QuarantineKey(c, u.record()));
       PutMessage(state,
                  absl::StrCat(MonthPrefix(kRecordPrefix, c, u.month(),
                                           u.object_id()),

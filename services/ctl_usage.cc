@@ -159,13 +159,17 @@ void RegisterUsageCommands(CLI::App& app, const Global& g,
     if (g.json) {
       std::cout << ToJson(resp) << std::endl;
     } else {
-      std::cout << Pad("OBJECT", 20) << " " << Pad("KIND", 18) << " "
+      std::cout << Pad("OBJECT", 20) << " " << Pad("ENTITY", 10) << " "
+                << Pad("DISCOUNT", 9) << " " << Pad("KIND", 18) << " "
                 << Pad("ZONE", 20) << " " << Pad("RECORDS", 8) << " "
                 << Pad("QUANTITY", 12) << " " << Pad("BILLED", 12)
                 << " AMOUNT\n";
       for (const auto& t : resp.totals()) {
+        const int d = t.assignment().discount_hundredths();
         std::cout << Pad(t.object_id(), 20) << " "
-                  << Pad(v1::UsageKind_Name(t.kind()), 18) << " "
+                  << Pad(t.assignment().entity_id(), 10) << " "
+                  << Pad(absl::StrFormat("%d.%02d %%", d / 100, d % 100), 9)
+                  << " " << Pad(v1::UsageKind_Name(t.kind()), 18) << " "
                   << Pad(t.zone(), 20) << " "
                   << Pad(absl::StrCat(t.records()), 8) << " "
                   << Pad(absl::StrCat(t.quantity()), 12) << " "

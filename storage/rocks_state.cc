@@ -37,6 +37,19 @@ absl::Status ScanDb(rocksdb::DB* db, const rocksdb::ReadOptions& base,
                     absl::string_view prefix, absl::string_view start_after,
                     const StateReader::Visitor& visit) {
   rocksdb::ReadOptions ro = base;
+  // Bound the iterator to the prefix: without it, the step past the last
+  // matching key walks every hidden entry (deletions, old versions) that
+  // follows, which made scans of a small family cost O(size of the next).
+  std::string upper(prefix);
+  while (!upper.empty() && static_cast<unsigned char>(upper.back()) == 0xff) {
+    upper.pop_back();
+  }
+  rocksdb::Slice upper_slice;
+  if (!upper.empty()) {
+    upper.back() = static_cast<char>(static_cast<unsigned char>(upper.back()) + 1);
+    upper_slice = rocksdb::Slice(upper);
+    ro.iterate_upper_bound = &upper_slice;
+  }
   std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro));
   if (start_after.empty() || start_after < prefix) {
     it->Seek(ToSlice(prefix));

@@ -108,7 +108,14 @@ class UsageE2eTest(unittest.TestCase):
             timeout=TIMEOUT)
 
     def ingest(self, records):
-        return self.usage.IngestUsage(iter(records), timeout=120)
+        return self.usage.IngestUsage(iter(records), timeout=240)
+
+    def assignment(self, month="2026-03"):
+        resp = self.usage.GetUsageTotals(uspb.GetUsageTotalsRequest(
+            customer_id="C1", month=month), timeout=TIMEOUT)
+        return {t.object_id: (t.assignment.entity_id,
+                              t.assignment.discount_hundredths)
+                for t in resp.totals}
 
     def totals(self, month="2026-03"):
         resp = self.usage.GetUsageTotals(uspb.GetUsageTotalsRequest(
@@ -128,6 +135,28 @@ class UsageE2eTest(unittest.TestCase):
         again = self.ingest([call("R1", 61)])
         self.assertEqual(again.duplicates, 1)
         self.assertEqual(self.totals()[("N1", "France")][3], 140333)
+
+    def test_totals_take_the_entity_and_discount_of_their_month(self):
+        self.ingest([call("M1", 61, "2026-03-02T09:00:00+01:00")])
+        self.assertEqual(self.assignment(), {"N1": ("PARIS", 0)})
+        # Reassigned on the 25th: the whole of March moves, including the
+        # record of the 2nd that came before the command.
+        self.structure.CreateBillingEntity(sspb.CreateBillingEntityRequest(
+            idempotency_key=self.key(), business_date="2026-01-05",
+            customer_id="C1",
+            entity=spb.BillingEntity(entity_id="LYON", name="Lyon")),
+            timeout=TIMEOUT)
+        self.structure.ReassignObjects(sspb.ReassignObjectsRequest(
+            idempotency_key=self.key(), business_date="2026-03-25",
+            customer_id="C1",
+            selection=spb.ObjectSelection(
+                ids=spb.ObjectSelection.Ids(object_ids=["N1"])),
+            entity_id="LYON", discount_percent="12.5"), timeout=TIMEOUT)
+        self.ingest([call("M2", 61, "2026-03-30T09:00:00+01:00"),
+                     call("F1", 61, "2026-02-27T09:00:00+01:00")])
+        self.assertEqual(self.assignment(), {"N1": ("LYON", 1250)})
+        self.assertEqual(self.assignment("2026-02"), {"N1": ("PARIS", 0)})
+        self.assertEqual(self.totals()[("N1", "France")][0], 2)
 
     def test_unknown_number_is_quarantined_then_replayed_once(self):
         summary = self.ingest([call("R9", 61, number="+33199999999")])
@@ -180,22 +209,25 @@ class UsageE2eTest(unittest.TestCase):
                                          timeout=TIMEOUT)
         self.assertEqual(held.inputs[0].input.source, f"file:{path}:2")
 
-    def test_shuffled_duplicated_records_give_the_clean_totals(self):
+    def test_shuffled_duplicated_late_records_give_the_clean_totals(self):
+        """The issue's data set: 100,000 records, 10 % sent twice, shuffled
+        (so many arrive after later ones: late), through the gRPC stream."""
         rng = random.Random(SEED)
-        clean = [call(f"S{i:05d}", 1 + (i * 7919) % 900,
+        count = 100_000
+        clean = [call(f"S{i:06d}", 1 + (i * 7919) % 900,
                       f"2026-03-{1 + i % 28:02d}T{8 + i % 10:02d}:"
                       f"{i % 60:02d}:00+01:00")
-                 for i in range(5000)]
-        messy = clean + [rng.choice(clean) for _ in range(500)]
+                 for i in range(count)]
+        messy = clean + [rng.choice(clean) for _ in range(count // 10)]
         rng.shuffle(messy)
         summary = self.ingest(messy)
-        self.assertEqual((summary.rated, summary.duplicates), (5000, 500),
-                         f"seed {SEED}")
+        self.assertEqual((summary.rated, summary.duplicates),
+                         (count, count // 10), f"seed {SEED}")
         expected_amount = sum(
             50000 + (20000 * max(60, r.quantity) * 2 + 60) // 120
             for r in clean)
         records, quantity, _, amount = self.totals()[("N1", "France")]
-        self.assertEqual(records, 5000)
+        self.assertEqual(records, count)
         self.assertEqual(quantity, sum(r.quantity for r in clean))
         self.assertEqual(amount, expected_amount, f"seed {SEED}")
 

@@ -6,6 +6,8 @@
 #include <string>
 
 #include "gtest/gtest.h"
+#include "rocksdb/perf_context.h"
+#include "rocksdb/perf_level.h"
 
 namespace billing {
 namespace {
@@ -112,6 +114,36 @@ TEST_F(RocksStateTest, SnapshotIsStable) {
   ASSERT_TRUE(state->Commit(n, false).ok());
   EXPECT_EQ(snapshot->Get("k")->value(), "old");
   EXPECT_EQ(state->Get("k")->value(), "new");
+}
+
+// A scan of a small family does not walk the deletions of the family after
+// it (the iterator is bounded to the prefix). Unbounded, every scan of
+// "a/" below would skip the 20,000 tombstones of "b/": ingest once slowed
+// from 9,000 to 400 records/s that way.
+TEST_F(RocksStateTest, ScanDoesNotWalkTheNextFamilysDeletions) {
+  auto state = Open();
+  OverlayState put(state.get());
+  put.Put("a/1", "x");
+  for (int i = 0; i < 20000; ++i) put.Put("b/" + std::to_string(i), "y");
+  ASSERT_TRUE(state->Commit(put, false).ok());
+  OverlayState del(state.get());
+  for (int i = 0; i < 20000; ++i) del.Delete("b/" + std::to_string(i));
+  ASSERT_TRUE(state->Commit(del, false).ok());
+  rocksdb::SetPerfLevel(rocksdb::PerfLevel::kEnableCount);
+  rocksdb::get_perf_context()->Reset();
+  int seen = 0;
+  ASSERT_TRUE(state
+                  ->Scan("a/", "",
+                         [&](absl::string_view, absl::string_view) {
+                           ++seen;
+                           return true;
+                         })
+                  .ok());
+  const uint64_t skipped =
+      rocksdb::get_perf_context()->internal_delete_skipped_count;
+  rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable);
+  EXPECT_EQ(seen, 1);
+  EXPECT_LT(skipped, 100u);
 }
 
 }  // namespace

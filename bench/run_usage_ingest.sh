@@ -77,19 +77,23 @@ cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)
 
 lines=()
 commands=()
-# cpus:journal. kafka is billingd with --kafka_brokers (events on the same
-# broker); embedded is the events on billingd's default journal (fdatasync
-# per append), the usage topic still on Kafka.
-for run in 0:kafka 0,1:kafka 0:embedded 0,1:embedded; do
-  cpus=${run%%:*}
-  journal=${run#*:}
+# cpus:journal:fetch_wait_ms. kafka is billingd with --kafka_brokers (events
+# on the same broker); embedded is the events on billingd's default journal
+# (fdatasync per append), the usage topic still on Kafka. fetch_wait_ms 100
+# is billingd's default; the last run shows what the mock's way of holding
+# an empty fetch for all of it costs (a real broker answers as soon as
+# records arrive).
+for run in 0:kafka:100 0,1:kafka:100 0:embedded:100 0,1:embedded:100 \
+           0,1:kafka:10; do
+  IFS=: read -r cpus journal fetch_wait <<<"$run"
   label="$(( $(tr ',' '\n' <<<"$cpus" | wc -l) ))core"
-  create_topic "bench.events.$label.$journal" 4
-  create_topic "bench.usage.$label.$journal" 4
+  name="$label.$journal.$fetch_wait"
+  create_topic "bench.events.$name" 4
+  create_topic "bench.usage.$name" 4
   cmd=(taskset -c "$cpus" "$bench" "--brokers=$bootstrap"
-       "--events_topic=bench.events.$label.$journal"
-       "--usage_topic=bench.usage.$label.$journal" "--journal=$journal"
-       "--records=$records" "--label=$label" "--dir=$work/$label.$journal")
+       "--events_topic=bench.events.$name" "--usage_topic=bench.usage.$name"
+       "--journal=$journal" "--fetch_wait_ms=$fetch_wait"
+       "--records=$records" "--label=$label" "--dir=$work/$name")
   commands+=("${cmd[*]}")
   echo "+ ${cmd[*]}"
   out=$(timeout "$run_timeout_s" "${cmd[@]}")
@@ -118,11 +122,13 @@ field() {  # field NAME RESULT_LINE
   echo "#"
   echo "# e2e: $records protobuf records preloaded on a 4-partition usage"
   echo "# topic, consumed from the earliest offset by KafkaUsageConsumer in"
-  echo "# batches of 1000: directory lookup (number -> customer, 8 customers,"
+  echo "# batches of 1000, up to 4 in flight: directory lookup (number -> customer, 8 customers,"
   echo "# 800 numbers), rating, one journal record per command (journal"
   echo "# kafka: the events topic, 4 partitions, acks=all, fetch.wait.max.ms"
   echo "# 100 as billingd's default; embedded: billingd's default journal,"
-  echo "# fdatasync per lane append), projection into RocksDB,"
+  echo "# fdatasync per lane append; fetch = fetch.wait.max.ms of every"
+  echo "# consumer, the mock holds each empty fetch that long), projection"
+  echo "# into RocksDB,"
   echo "# offsets stored (synced) after each batch. Time from the consumer's"
   echo "# start to the last record rated; steady = from the first batch's"
   echo "# commit. ceiling: the same records from the same broker, same batch"
@@ -133,11 +139,13 @@ field() {  # field NAME RESULT_LINE
   echo "# offsets stored (rated and durable), in ms. The producer runs in the"
   echo "# pinned process too."
   echo
-  printf '%6s %9s %8s %9s %9s %10s %6s %9s %7s %7s %7s\n' cores journal \
-    records e2e_rec/s steady/s ceiling/s ratio lat_rate p50_ms p99_ms max_ms
+  printf '%6s %9s %6s %8s %9s %9s %10s %6s %9s %7s %7s %7s\n' cores \
+    journal fetch records e2e_rec/s steady/s ceiling/s ratio lat_rate \
+    p50_ms p99_ms max_ms
   for l in "${lines[@]}"; do
-    printf '%6s %9s %8s %9s %9s %10s %6s %9s %7s %7s %7s\n' \
-      "$(field label "$l")" "$(field journal "$l")" "$(field records "$l")" \
+    printf '%6s %9s %6s %8s %9s %9s %10s %6s %9s %7s %7s %7s\n' \
+      "$(field label "$l")" "$(field journal "$l")" \
+      "$(field fetch_wait_ms "$l")" "$(field records "$l")" \
       "$(field e2e_records_per_s "$l")" "$(field steady_records_per_s "$l")" \
       "$(field ceiling_records_per_s "$l")" "$(field ratio "$l")" \
       "$(field latency_rate_per_s "$l")" "$(field latency_p50_ms "$l")" \

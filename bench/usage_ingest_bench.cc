@@ -506,7 +506,7 @@ int Main() {
   projector.Stop();
 
   std::cout << absl::StrFormat(
-                   "result label=%s journal=%s in_flight=%d records=%d e2e_records_per_s=%.0f "
+                   "result label=%s journal=%s fetch_wait_ms=%d in_flight=%d records=%d e2e_records_per_s=%.0f "
                    "e2e_seconds=%.2f steady_records_per_s=%.0f "
                    "ceiling_records_per_s=%.0f ratio=%.3f rated=%d "
                    "duplicates=%d quarantined=%d batches=%d "
@@ -515,6 +515,7 @@ int Main() {
                    "latency_p99_ms=%.0f latency_max_ms=%.0f "
                    "latency_rated=%d preload_s=%.2f",
                    absl::GetFlag(FLAGS_label), absl::GetFlag(FLAGS_journal),
+                   absl::GetFlag(FLAGS_fetch_wait_ms),
                    absl::GetFlag(FLAGS_in_flight), records, e2e_rps, e2e_s,
                    records / steady_s, ceiling_rps, e2e_rps / ceiling_rps,
                    k.rated, k.duplicates, k.quarantined, k.batches,

@@ -11,6 +11,7 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 
@@ -48,6 +49,45 @@ std::string Line(const std::string& number, const std::string& id,
       number, platform, id, number, seconds);
 }
 
+// The embedded journal, with appends that can be made to fail: the next
+// `n` appends answer Unavailable, after writing their entries when `land`
+// (the worst case: in the log, yet unacknowledged).
+class FlakyJournal final : public Journal {
+ public:
+  explicit FlakyJournal(Journal* inner) : inner_(inner) {}
+  void FailNext(int n, bool land) {
+    land_ = land;
+    failures_left_ = n;
+  }
+  int32_t partition_count() const override {
+    return inner_->partition_count();
+  }
+  absl::StatusOr<Offset> Append(PartitionId partition,
+                                std::vector<JournalEntry> entries) override {
+    if (failures_left_.fetch_sub(1) > 0) {
+      if (land_) {
+        if (auto s = inner_->Append(partition, std::move(entries)); !s.ok()) {
+          return s.status();
+        }
+      }
+      return absl::UnavailableError("injected: append outcome unknown");
+    }
+    return inner_->Append(partition, std::move(entries));
+  }
+  absl::StatusOr<Offset> EndOffset(PartitionId partition) override {
+    return inner_->EndOffset(partition);
+  }
+  absl::StatusOr<std::unique_ptr<JournalReader>> OpenReader(
+      const std::vector<std::pair<PartitionId, Offset>>& start) override {
+    return inner_->OpenReader(start);
+  }
+
+ private:
+  Journal* const inner_;
+  std::atomic<bool> land_{false};
+  std::atomic<int> failures_left_{0};
+};
+
 class KafkaUsageConsumerTest : public ::testing::Test {
  protected:
   static constexpr int32_t kPartitions = 2;
@@ -68,14 +108,15 @@ class KafkaUsageConsumerTest : public ::testing::Test {
         {.dir = (root_ / "journal").string(), .partition_count = kPartitions});
     ASSERT_TRUE(journal.ok()) << journal.status();
     journal_ = std::move(*journal);
+    flaky_ = std::make_unique<FlakyJournal>(journal_.get());
     auto state = RocksState::Open({.path = (root_ / "state").string()});
     ASSERT_TRUE(state.ok()) << state.status();
     state_ = std::move(*state);
-    projector_ = std::make_unique<Projector>(journal_.get(), state_.get(),
+    projector_ = std::make_unique<Projector>(flaky_.get(), state_.get(),
                                              partitions_);
     ASSERT_TRUE(projector_->Start().ok());
     auto processor = CommandProcessor::Start(
-        journal_.get(), state_.get(), projector_.get(), &clock_, partitions_);
+        flaky_.get(), state_.get(), projector_.get(), &clock_, partitions_);
     ASSERT_TRUE(processor.ok()) << processor.status();
     processor_ = std::move(*processor);
     ingestor_ = std::make_unique<UsageIngestor>(processor_.get(), state_.get());
@@ -87,6 +128,7 @@ class KafkaUsageConsumerTest : public ::testing::Test {
     processor_.reset();
     projector_.reset();
     state_.reset();
+    flaky_.reset();
     journal_.reset();
     broker_.reset();
     std::filesystem::remove_all(root_);
@@ -224,6 +266,7 @@ class KafkaUsageConsumerTest : public ::testing::Test {
   FixedBusinessClock clock_{BusinessDate(2026, 3, 20)};
   std::unique_ptr<KafkaBrokerProcess> broker_;
   std::unique_ptr<EmbeddedJournal> journal_;
+  std::unique_ptr<FlakyJournal> flaky_;
   std::unique_ptr<RocksState> state_;
   std::unique_ptr<Projector> projector_;
   std::unique_ptr<CommandProcessor> processor_;
@@ -370,6 +413,55 @@ TEST_F(KafkaUsageConsumerTest, WaitsForAMissingTopicAndStopsPromptly) {
   EXPECT_TRUE(consumer_->status().ok()) << consumer_->status();
   EXPECT_EQ(Stored(1), 1);
   EXPECT_EQ(Stored(0), std::nullopt) << "nothing consumed there yet";
+}
+
+// IngestBatch answers Unavailable (the journal's appends fail; the first one
+// after writing its entries, so they are in the log unacknowledged): the
+// consumer sends the same batch again after a backoff, the offsets move only
+// once it succeeded, and nothing is billed twice.
+TEST_F(KafkaUsageConsumerTest, UnavailableBatchIsRetriedWithoutDoubles) {
+  ASSERT_TRUE(broker_->CreateTopic(kTopic, kPartitions).ok());
+  flaky_->FailNext(3, /*land=*/true);
+  Produce(0, Line(kN1, "U1", 61) + Line(kN1, "U2", 20));
+  Produce(1, Line(kN2, "U3", 61));
+  consumer_ = StartConsumer();
+  ASSERT_NE(consumer_, nullptr);
+  AwaitConsumed(*consumer_, 3);
+  consumer_->Stop();
+  EXPECT_TRUE(consumer_->status().ok()) << consumer_->status();
+  const KafkaUsageCounters k = consumer_->counters();
+  EXPECT_GE(k.retries, 1);
+  EXPECT_EQ(k.consumed, 3);
+  // Landed in a failed attempt: reported as duplicates by the retry.
+  EXPECT_EQ(k.rated + k.duplicates, 3);
+  EXPECT_EQ(k.quarantined, 0);
+  EXPECT_EQ(MarchTotals(),
+            (std::vector<std::string>{"N1 France 2 81 121 140333",
+                                      "N2 France 1 61 61 70333"}));
+  EXPECT_EQ(Stored(0), 2);
+  EXPECT_EQ(Stored(1), 1);
+}
+
+// A stored offset outside the log (records deleted before they were
+// consumed, or a recreated topic) is never skipped silently to an end: the
+// consumer stops with DataLoss naming the partition, and stores nothing.
+TEST_F(KafkaUsageConsumerTest, StoredOffsetOutsideTheLogStopsWithDataLoss) {
+  ASSERT_TRUE(broker_->CreateTopic(kTopic, kPartitions).ok());
+  Produce(0, Line(kN1, "D1", 61));
+  OverlayState ahead(state_.get());
+  ahead.Put(KafkaUsageConsumer::OffsetKey(kTopic, 0), "100");
+  ASSERT_TRUE(state_->Commit(ahead, /*sync=*/true).ok());
+  consumer_ = StartConsumer();
+  ASSERT_NE(consumer_, nullptr);
+  // Returns when the consumer ends on its own.
+  EXPECT_FALSE(consumer_->AwaitCounters(
+      [](const KafkaUsageCounters&) { return false; }, kConsumeTimeout));
+  const absl::Status s = consumer_->status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
+  EXPECT_NE(s.message().find("billing.usage.v1/0"), std::string::npos) << s;
+  EXPECT_EQ(consumer_->counters().consumed, 0);
+  EXPECT_EQ(Stored(0), 100);
+  EXPECT_TRUE(MarchTotals().empty());
 }
 
 // Bad options are refused at Start.

@@ -62,25 +62,6 @@ absl::Status OptionalCode(absl::string_view field, absl::string_view value) {
   return value.empty() ? absl::OkStatus() : Code(field, value);
 }
 
-// Object and equipment-line ids: like structure objects' (1 to 64 of
-// A-Z a-z 0-9 . _ - +), so that a rule may name a billable object.
-absl::Status ObjectId(absl::string_view field, absl::string_view id) {
-  if (id.empty()) return FieldError(field, "is required");
-  if (id.size() > kObjectIdLengthMax) {
-    return FieldError(field, absl::StrFormat("is longer than %d characters",
-                                             kObjectIdLengthMax));
-  }
-  for (char c : id) {
-    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' &&
-        c != '_' && c != '-' && c != '+') {
-      return FieldError(
-          field, absl::StrFormat("\"%s\" has a character outside A-Z a-z 0-9 "
-                                 ". _ - +",
-                                 absl::CHexEscape(id)));
-    }
-  }
-  return absl::OkStatus();
-}
 
 absl::StatusOr<BusinessDate> RequiredDate(absl::string_view field,
                                           absl::string_view text) {
@@ -386,7 +367,7 @@ absl::StatusOr<v1::BillingTiming> ValidateRuleShape(const v1::BillingRule& r) {
   std::set<std::string> seen;
   for (int i = 0; i < r.object_ids_size(); ++i) {
     const std::string field = absl::StrFormat("rule.object_ids[%d]", i);
-    if (auto s = ObjectId(field, r.object_ids(i)); !s.ok()) return s;
+    if (auto s = ValidateObjectId(field, r.object_ids(i)); !s.ok()) return s;
     if (!seen.insert(r.object_ids(i)).second) {
       return FieldError(field, absl::StrFormat("\"%s\" is listed twice",
                                                r.object_ids(i)));
@@ -871,7 +852,7 @@ absl::StatusOr<Events> DecideRecordReading(const StateReader& state,
     return s;
   }
   if (auto s = Code("reading.rule_id", r.rule_id()); !s.ok()) return s;
-  if (auto s = ObjectId("reading.object_id", r.object_id()); !s.ok()) return s;
+  if (auto s = ValidateObjectId("reading.object_id", r.object_id()); !s.ok()) return s;
   auto date = RequiredDate("reading.reading_date", r.reading_date());
   if (!date.ok()) return date.status();
   if (r.kind() == v1::READING_KIND_UNSPECIFIED) {

@@ -7,6 +7,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "engine/events.h"
 #include "engine/keys.h"
 #include "engine/money.h"
 #include "engine/validation.h"
@@ -27,15 +28,6 @@ constexpr absl::string_view kUpdatablePaths[] = {
     "invoice_delivery_mode"};
 
 
-v1::EventEnvelope NewEvent(absl::string_view type, absl::string_view customer_id,
-                           BusinessDate business_date) {
-  v1::EventEnvelope event;
-  event.set_type(std::string(type));
-  event.set_customer_id(std::string(customer_id));
-  event.set_effective_date(FormatBusinessDate(business_date));
-  event.set_schema_version(1);
-  return event;
-}
 
 bool SameAddress(const v1::Address& a, const v1::Address& b) {
   return SerializeDeterministic(a) == SerializeDeterministic(b);

@@ -7,6 +7,8 @@
 
 #include "absl/strings/string_view.h"
 #include <functional>
+#include <limits>
+#include <vector>
 #include <map>
 #include <optional>
 #include <string>
@@ -99,6 +101,33 @@ void PutMessage(StateWriter& state, absl::string_view key,
 std::string SerializeDeterministic(const google::protobuf::Message& message);
 
 absl::Status CorruptState(absl::string_view key, absl::string_view what);
+
+// Every message stored under keys that start with `prefix` (after
+// `start_after` when given), in key order, at most `records_max`. DataLoss
+// naming the key when one does not parse.
+template <typename M>
+absl::StatusOr<std::vector<M>> ScanMessages(
+    const StateReader& state, absl::string_view prefix,
+    size_t records_max = std::numeric_limits<size_t>::max(),
+    absl::string_view start_after = "") {
+  std::vector<M> out;
+  absl::Status inner;
+  absl::Status s = state.Scan(
+      prefix, start_after,
+      [&](absl::string_view key, absl::string_view value) {
+        if (out.size() >= records_max) return false;
+        M m;
+        if (!m.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+          inner = CorruptState(key, M::descriptor()->full_name());
+          return false;
+        }
+        out.push_back(std::move(m));
+        return true;
+      });
+  if (!s.ok()) return s;
+  if (!inner.ok()) return inner;
+  return out;
+}
 
 template <typename M>
 absl::StatusOr<std::optional<M>> GetMessage(const StateReader& state,

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "engine/customer.h"
+#include "engine/events.h"
 #include "engine/keys.h"
 #include "engine/money.h"
 #include "engine/validation.h"
@@ -39,23 +40,6 @@ absl::Status NotFoundIn(absl::string_view field, absl::string_view what,
       what, customer_id));
 }
 
-absl::Status ValidateObjectId(absl::string_view field, absl::string_view id) {
-  if (id.empty()) return FieldError(field, "is required");
-  if (id.size() > kObjectIdLengthMax) {
-    return FieldError(field, absl::StrFormat("is longer than %d characters",
-                                             kObjectIdLengthMax));
-  }
-  for (char c : id) {
-    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' &&
-        c != '_' && c != '-' && c != '+') {
-      return FieldError(
-          field, absl::StrFormat("\"%s\" has a character outside A-Z a-z 0-9 "
-                                 ". _ - +",
-                                 absl::CHexEscape(id)));
-    }
-  }
-  return absl::OkStatus();
-}
 
 absl::Status ValidateE164(absl::string_view field, absl::string_view number) {
   bool ok = number.size() >= 9 && number.size() <= 16 && number[0] == '+' &&
@@ -74,16 +58,6 @@ absl::Status ValidateE164(absl::string_view field, absl::string_view number) {
 }
 
 
-v1::EventEnvelope NewEvent(absl::string_view type,
-                           absl::string_view customer_id,
-                           BusinessDate business_date) {
-  v1::EventEnvelope event;
-  event.set_type(std::string(type));
-  event.set_customer_id(std::string(customer_id));
-  event.set_effective_date(FormatBusinessDate(business_date));
-  event.set_schema_version(1);
-  return event;
-}
 
 absl::Status RequireCustomer(const StateReader& state,
                              absl::string_view customer_id) {
@@ -887,22 +861,8 @@ absl::StatusOr<std::optional<v1::BillingEntity>> LoadEntity(
 
 absl::StatusOr<std::vector<v1::BillingEntity>> ListEntities(
     const StateReader& state, absl::string_view customer_id) {
-  std::vector<v1::BillingEntity> out;
-  absl::Status inner;
-  absl::Status s = state.Scan(
-      CustomerFamilyPrefix(kEntityPrefix, customer_id), "",
-      [&](absl::string_view key, absl::string_view value) {
-        v1::BillingEntity e;
-        if (!e.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-          inner = CorruptState(key, "billing.v1.BillingEntity");
-          return false;
-        }
-        out.push_back(std::move(e));
-        return true;
-      });
-  if (!s.ok()) return s;
-  if (!inner.ok()) return inner;
-  return out;
+  return ScanMessages<v1::BillingEntity>(
+      state, CustomerFamilyPrefix(kEntityPrefix, customer_id));
 }
 
 absl::StatusOr<std::optional<v1::BillableObject>> LoadObject(
@@ -915,22 +875,8 @@ absl::StatusOr<std::optional<v1::BillableObject>> LoadObject(
 absl::StatusOr<std::vector<v1::AssignmentChange>> ObjectHistory(
     const StateReader& state, absl::string_view customer_id,
     absl::string_view object_id) {
-  std::vector<v1::AssignmentChange> out;
-  absl::Status inner;
-  absl::Status s = state.Scan(
-      ObjectHistoryPrefix(customer_id, object_id), "",
-      [&](absl::string_view key, absl::string_view value) {
-        v1::AssignmentChange c;
-        if (!c.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-          inner = CorruptState(key, "billing.v1.AssignmentChange");
-          return false;
-        }
-        out.push_back(std::move(c));
-        return true;
-      });
-  if (!s.ok()) return s;
-  if (!inner.ok()) return inner;
-  return out;
+  return ScanMessages<v1::AssignmentChange>(
+      state, ObjectHistoryPrefix(customer_id, object_id));
 }
 
 absl::StatusOr<v1::AssignmentChange> AssignmentForMonth(

@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "engine/customer.h"
+#include "engine/events.h"
 #include "engine/keys.h"
 #include "engine/rating.h"
 #include "engine/structure.h"
@@ -57,38 +58,7 @@ std::string MonthPrefix(absl::string_view family, absl::string_view c,
                         : absl::StrCat(family, c, "/", month, "/", object, "/");
 }
 
-v1::EventEnvelope NewEvent(absl::string_view type,
-                           absl::string_view customer_id,
-                           BusinessDate business_date) {
-  v1::EventEnvelope event;
-  event.set_type(std::string(type));
-  event.set_customer_id(std::string(customer_id));
-  event.set_effective_date(FormatBusinessDate(business_date));
-  event.set_schema_version(1);
-  return event;
-}
 
-template <typename M>
-absl::StatusOr<std::vector<M>> ScanMessages(const StateReader& state,
-                                            const std::string& prefix,
-                                            size_t max) {
-  std::vector<M> out;
-  absl::Status inner;
-  absl::Status s = state.Scan(
-      prefix, "", [&](absl::string_view key, absl::string_view value) {
-        if (out.size() >= max) return false;
-        M m;
-        if (!m.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-          inner = CorruptState(key, M::descriptor()->full_name());
-          return false;
-        }
-        out.push_back(std::move(m));
-        return true;
-      });
-  if (!s.ok()) return s;
-  if (!inner.ok()) return inner;
-  return out;
-}
 
 absl::StatusOr<std::vector<v1::RatePlanVersion>> PlanVersions(
     const StateReader& state, absl::string_view customer_id,
@@ -464,26 +434,11 @@ absl::StatusOr<std::vector<v1::UsageRecorded>> RatedRecordsFor(
 
 absl::StatusOr<std::vector<v1::QuarantinedInput>> QuarantinedInputs(
     const StateReader& state, int64_t after_offset, size_t records_max) {
-  std::vector<v1::QuarantinedInput> out;
-  absl::Status inner;
-  const std::string start =
+  return ScanMessages<v1::QuarantinedInput>(
+      state, kInputPrefix, records_max,
       after_offset < 0
           ? std::string()
-          : absl::StrCat(kInputPrefix, absl::StrFormat("%020d", after_offset));
-  absl::Status s = state.Scan(
-      kInputPrefix, start, [&](absl::string_view key, absl::string_view value) {
-        if (out.size() >= records_max) return false;
-        v1::QuarantinedInput q;
-        if (!q.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-          inner = CorruptState(key, "billing.v1.QuarantinedInput");
-          return false;
-        }
-        out.push_back(std::move(q));
-        return true;
-      });
-  if (!s.ok()) return s;
-  if (!inner.ok()) return inner;
-  return out;
+          : absl::StrCat(kInputPrefix, absl::StrFormat("%020d", after_offset)));
 }
 
 absl::StatusOr<std::optional<std::string>> CustomerOfNumber(

@@ -176,6 +176,25 @@ absl::Status ValidateVatId(absl::string_view field, absl::string_view value) {
   return absl::OkStatus();
 }
 
+absl::Status ValidateObjectId(absl::string_view field, absl::string_view id) {
+  constexpr size_t kObjectIdLengthMax = 64;
+  if (id.empty()) return FieldError(field, "is required");
+  if (id.size() > kObjectIdLengthMax) {
+    return FieldError(field, absl::StrFormat("is longer than %d characters",
+                                             kObjectIdLengthMax));
+  }
+  for (char c : id) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' &&
+        c != '_' && c != '-' && c != '+') {
+      return FieldError(
+          field, absl::StrFormat("\"%s\" has a character outside A-Z a-z 0-9 "
+                                 ". _ - +",
+                                 absl::CHexEscape(id)));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidateIdempotencyKey(absl::string_view field,
                                     absl::string_view value) {
   if (value.empty()) return FieldError(field, "is required");

@@ -36,6 +36,10 @@ absl::Status ValidateCountryCode(absl::string_view field,
 // upper-case letters or digits.
 absl::Status ValidateVatId(absl::string_view field, absl::string_view value);
 
+// A billable object's id (also a rule's object or equipment line): 1 to 64
+// of A-Z a-z 0-9 . _ - + ("+" so that a phone number can be its own id).
+absl::Status ValidateObjectId(absl::string_view field, absl::string_view id);
+
 // Idempotency key: 1 to 128 printable ASCII characters.
 absl::Status ValidateIdempotencyKey(absl::string_view field,
                                     absl::string_view value);

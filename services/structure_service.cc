@@ -29,24 +29,6 @@ constexpr int kPageSizeMax = 1000;
 // The object id rule of engine/structure.h (BillableObject.object_id): 1 to
 // 64 of A-Z a-z 0-9 . _ - +. Queries check it so that a malformed id is
 // INVALID_ARGUMENT rather than NOT_FOUND.
-absl::Status ValidateObjectIdField(absl::string_view field,
-                                   absl::string_view id) {
-  if (id.empty()) return FieldError(field, "is required");
-  if (id.size() > kObjectIdLengthMax) {
-    return FieldError(field, absl::StrFormat("is longer than %d characters",
-                                             kObjectIdLengthMax));
-  }
-  for (char c : id) {
-    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' &&
-        c != '_' && c != '-' && c != '+') {
-      return FieldError(
-          field, absl::StrFormat("\"%s\" has a character outside A-Z a-z 0-9 "
-                                 ". _ - +",
-                                 absl::CHexEscape(id)));
-    }
-  }
-  return absl::OkStatus();
-}
 
 // customer_id well formed and known.
 absl::Status RequireCustomer(const StateReader& state,
@@ -67,7 +49,7 @@ absl::Status RequireCustomer(const StateReader& state,
 absl::StatusOr<v1::BillableObject> RequireObject(const StateReader& state,
                                                  absl::string_view customer_id,
                                                  absl::string_view object_id) {
-  if (auto s = ValidateObjectIdField("object_id", object_id); !s.ok()) {
+  if (auto s = ValidateObjectId("object_id", object_id); !s.ok()) {
     return s;
   }
   auto object = LoadObject(state, customer_id, object_id);
@@ -325,7 +307,7 @@ grpc::Status StructureServiceImpl::ListObjects(
   std::string after_id;
   if (!request->page_token().empty() &&
       (!absl::WebSafeBase64Unescape(request->page_token(), &after_id) ||
-       !ValidateObjectIdField("page_token", after_id).ok())) {
+       !ValidateObjectId("page_token", after_id).ok())) {
     return ToGrpcStatus(
         FieldError("page_token", "is not a token this API gave"));
   }
@@ -408,7 +390,7 @@ grpc::Status StructureServiceImpl::GetBillingDetails(
   if (auto s = RequireCustomer(*snapshot, request->customer_id()); !s.ok()) {
     return ToGrpcStatus(s);
   }
-  if (auto s = ValidateObjectIdField("object_id", request->object_id());
+  if (auto s = ValidateObjectId("object_id", request->object_id());
       !s.ok()) {
     return ToGrpcStatus(s);
   }

@@ -164,6 +164,7 @@ void KafkaUsageConsumer::Run() {
   if (absl::IsCancelled(result)) result = absl::OkStatus();  // Stop()
   if (!result.ok()) {
     Log(options_.topic, absl::StrCat("stopped: ", result.ToString()));
+    if (options_.on_failure) options_.on_failure(result);
   }
   if (consumer_ != nullptr) {
     rd_kafka_consumer_close(consumer_);

@@ -81,6 +81,10 @@ struct KafkaUsageConsumerOptions {
   // none) of its messages: the bench measures produce-to-rated latency with
   // it. Default: none.
   std::function<void(const std::vector<int64_t>& timestamps_ms)> on_committed;
+  // Called once, from the consumer thread, when it stops on its own (a
+  // corrupt state or log; not on Stop()), with the reason. billingd turns
+  // its health to NOT_SERVING. Default: none.
+  std::function<void(const absl::Status&)> on_failure;
 };
 
 // What the consumer did since Start.

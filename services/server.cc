@@ -115,6 +115,14 @@ absl::StatusOr<std::unique_ptr<BillingServer>> BillingServer::Start(
     uo.bootstrap_servers = options.kafka_brokers;
     uo.topic = options.usage_topic;
     uo.fetch_wait_max = absl::Milliseconds(options.kafka_fetch_wait_ms);
+    uo.on_failure = [raw](const absl::Status&) {
+      // Usage no longer flows in: health says so (the reason is logged).
+      absl::MutexLock lock(&raw->health_mu_);
+      if (raw->server_ != nullptr) {
+        raw->server_->GetHealthCheckService()->SetServingStatus(false);
+      }
+      raw->projector_failed_ = true;
+    };
     auto consumer = KafkaUsageConsumer::Start(
         uo, server->usage_ingestor_.get(), server->state_.get());
     if (!consumer.ok()) return Context(consumer.status(), "usage consumer");

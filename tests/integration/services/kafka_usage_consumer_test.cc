@@ -214,8 +214,10 @@ class KafkaUsageConsumerTest : public ::testing::Test {
     ASSERT_EQ(kcat->exit_code, 0) << kcat->stderr_data;
   }
 
-  std::unique_ptr<KafkaUsageConsumer> StartConsumer() {
+  std::unique_ptr<KafkaUsageConsumer> StartConsumer(
+      std::function<void(const absl::Status&)> on_failure = nullptr) {
     KafkaUsageConsumerOptions o;
+    o.on_failure = std::move(on_failure);
     o.bootstrap_servers = broker_->bootstrap_servers();
     o.topic = kTopic;
     o.batch_records_max = 100;
@@ -451,7 +453,12 @@ TEST_F(KafkaUsageConsumerTest, StoredOffsetOutsideTheLogStopsWithDataLoss) {
   OverlayState ahead(state_.get());
   ahead.Put(KafkaUsageConsumer::OffsetKey(kTopic, 0), "100");
   ASSERT_TRUE(state_->Commit(ahead, /*sync=*/true).ok());
-  consumer_ = StartConsumer();
+  absl::Mutex mu;
+  std::vector<absl::Status> failures;
+  consumer_ = StartConsumer([&](const absl::Status& s) {
+    absl::MutexLock lock(&mu);
+    failures.push_back(s);
+  });
   ASSERT_NE(consumer_, nullptr);
   // Returns when the consumer ends on its own.
   EXPECT_FALSE(consumer_->AwaitCounters(
@@ -462,6 +469,10 @@ TEST_F(KafkaUsageConsumerTest, StoredOffsetOutsideTheLogStopsWithDataLoss) {
   EXPECT_EQ(consumer_->counters().consumed, 0);
   EXPECT_EQ(Stored(0), 100);
   EXPECT_TRUE(MarchTotals().empty());
+  consumer_->Stop();
+  absl::MutexLock lock(&mu);
+  ASSERT_EQ(failures.size(), 1u) << "on_failure once";
+  EXPECT_EQ(failures[0], s);
 }
 
 // Bad options are refused at Start.

@@ -24,6 +24,8 @@ namespace {
 constexpr absl::Duration kErrorLogPeriod = absl::Seconds(10);
 // How long a poll waits for new messages while batches are being ingested.
 constexpr absl::Duration kBusyPollWait = absl::Milliseconds(2);
+// Longest one metadata request waits while the consumer looks for its topic.
+constexpr absl::Duration kMetadataWaitMax = absl::Seconds(1);
 
 int ToTimeoutMs(absl::Duration d) {
   const int64_t ms = absl::ToInt64Milliseconds(d);
@@ -222,9 +224,11 @@ absl::Status KafkaUsageConsumer::Connect() {
     const rd_kafka_metadata_t* md = nullptr;
     // All topics, not ours by name: naming a missing topic may auto-create
     // it on some brokers (librdkafka's mock among them).
-    const rd_kafka_resp_err_t err =
-        rd_kafka_metadata(consumer_, /*all_topics=*/1, nullptr, &md,
-                          ToTimeoutMs(options_.request_timeout));
+    // At most a second per attempt, so that Stop is not held by a broker
+    // that does not answer.
+    const rd_kafka_resp_err_t err = rd_kafka_metadata(
+        consumer_, /*all_topics=*/1, nullptr, &md,
+        ToTimeoutMs(std::min(options_.request_timeout, kMetadataWaitMax)));
     std::string problem;
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       problem = absl::StrCat("metadata from ", options_.bootstrap_servers,

@@ -15,6 +15,15 @@
 //   e164/<customer_id>/<number>           object_id of the phone number
 //   dir/<number>                          customer_id: the directory that
 //                                         routes usage by phone number
+//   usage keys (uplan/, uassign/, useen/, utot/, urec/, uquar/, uqin/):
+//                                         engine/usage.cc
+//   ingest/kafka/<topic>/<partition>      next offset of the usage topic,
+//                                         written by the Kafka usage consumer
+//                                         (services/kafka_usage_consumer.h),
+//                                         not by the projection: a state
+//                                         rebuilt from the log lacks it and
+//                                         the consumer starts at the earliest
+//                                         offset, deduplicated by record ids
 //   ctr/<customer_id>/<contract_ref>      billing.v1.Contract
 //   rule/<customer_id>/<contract_ref>/<rule_id>   billing.v1.BillingRule
 //   meter/<customer_id>/<object_id>       billing.v1.MeterState

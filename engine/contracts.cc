@@ -97,16 +97,6 @@ absl::Status Percent(absl::string_view field, int32_t bp, int32_t min) {
   return absl::OkStatus();
 }
 
-absl::Status RequireCustomer(const StateReader& state,
-                             absl::string_view customer_id) {
-  auto customer = LoadCustomer(state, customer_id);
-  if (!customer.ok()) return customer.status();
-  if (!customer->has_value()) {
-    return absl::NotFoundError(
-        absl::StrFormat("customer_id: \"%s\" does not exist", customer_id));
-  }
-  return absl::OkStatus();
-}
 
 absl::StatusOr<v1::Contract> RequireContract(const StateReader& state,
                                              absl::string_view customer_id,

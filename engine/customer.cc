@@ -275,4 +275,19 @@ absl::Status ApplyCustomerEvent(StateWriter& state,
   return absl::OkStatus();
 }
 
+absl::Status RequireCustomer(const StateReader& state,
+                             absl::string_view customer_id) {
+  if (auto s = ValidateCode("customer_id", customer_id, kCustomerIdLengthMax);
+      !s.ok()) {
+    return s;
+  }
+  auto customer = LoadCustomer(state, customer_id);
+  if (!customer.ok()) return customer.status();
+  if (!customer->has_value()) {
+    return absl::NotFoundError(absl::StrFormat(
+        "customer_id: \"%s\" does not exist", customer_id));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace billing

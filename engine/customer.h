@@ -46,6 +46,11 @@ absl::Status ApplyCustomerEvent(StateWriter& state,
 absl::Status ValidateAddress(const v1::Address& address,
                              const std::string& field);
 
+// OK when `customer_id` is a valid code of an existing customer; otherwise
+// InvalidArgument or NotFound naming the field "customer_id".
+absl::Status RequireCustomer(const StateReader& state,
+                             absl::string_view customer_id);
+
 // The customer, or nullopt.
 absl::StatusOr<std::optional<v1::Customer>> LoadCustomer(
     const StateReader& state, absl::string_view customer_id);

@@ -59,17 +59,6 @@ absl::Status ValidateE164(absl::string_view field, absl::string_view number) {
 
 
 
-absl::Status RequireCustomer(const StateReader& state,
-                             absl::string_view customer_id) {
-  if (auto s = ValidateCode("customer_id", customer_id, 32); !s.ok()) return s;
-  auto customer = LoadCustomer(state, customer_id);
-  if (!customer.ok()) return customer.status();
-  if (!customer->has_value()) {
-    return absl::NotFoundError(absl::StrFormat(
-        "customer_id: \"%s\" does not exist", customer_id));
-  }
-  return absl::OkStatus();
-}
 
 absl::StatusOr<v1::BillingEntity> RequireEntity(const StateReader& state,
                                                 absl::string_view customer_id,

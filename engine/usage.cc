@@ -275,13 +275,7 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideUsage(
     }
     return std::vector<v1::EventEnvelope>{std::move(e)};
   }
-  if (auto s = ValidateCode("customer_id", customer_id, 32); !s.ok()) return s;
-  auto customer = LoadCustomer(state, customer_id);
-  if (!customer.ok()) return customer.status();
-  if (!customer->has_value()) {
-    return absl::NotFoundError(absl::StrFormat(
-        "customer_id: \"%s\" does not exist", customer_id));
-  }
+  if (auto s = RequireCustomer(state, customer_id); !s.ok()) return s;
   switch (command.body_case()) {
     case v1::UsageCommand::kDefinePlanVersion:
       return DecideDefinePlan(state, customer_id,

@@ -19,17 +19,6 @@ absl::Status Code(absl::string_view field, absl::string_view value) {
   return ValidateCode(field, value, kCodeLengthMax);
 }
 
-absl::Status RequireCustomer(const StateReader& state,
-                             absl::string_view customer_id) {
-  if (auto s = Code("customer_id", customer_id); !s.ok()) return s;
-  auto customer = LoadCustomer(state, customer_id);
-  if (!customer.ok()) return customer.status();
-  if (!customer->has_value()) {
-    return absl::NotFoundError(
-        absl::StrFormat("customer_id: \"%s\" does not exist", customer_id));
-  }
-  return absl::OkStatus();
-}
 
 absl::StatusOr<v1::BillingRule> FindRule(const StateReader& state,
                                          absl::string_view customer_id,

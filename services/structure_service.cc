@@ -31,20 +31,6 @@ constexpr int kPageSizeMax = 1000;
 // INVALID_ARGUMENT rather than NOT_FOUND.
 
 // customer_id well formed and known.
-absl::Status RequireCustomer(const StateReader& state,
-                             absl::string_view customer_id) {
-  if (auto s = ValidateCode("customer_id", customer_id, kCustomerIdLengthMax);
-      !s.ok()) {
-    return s;
-  }
-  auto customer = LoadCustomer(state, customer_id);
-  if (!customer.ok()) return customer.status();
-  if (!customer->has_value()) {
-    return absl::NotFoundError(
-        absl::StrFormat("customer_id: \"%s\" does not exist", customer_id));
-  }
-  return absl::OkStatus();
-}
 
 absl::StatusOr<v1::BillableObject> RequireObject(const StateReader& state,
                                                  absl::string_view customer_id,

@@ -33,6 +33,44 @@ namespace billing {
 // record is quarantined (a platform clock or unit error, not a call).
 inline constexpr int64_t kRatedSecondsMax = 7 * 24 * 3600;
 
+// --- Limits (docs/usage.md, "Limits") ---
+// Chosen to cover real telephony with a wide margin. A record beyond them is
+// refused by ValidateUsageRecord (ingest quarantines it naming the field); a
+// plan version beyond them is refused at definition, INVALID_ARGUMENT naming
+// the field. Within them a product can still exceed int64 (10^12 units at
+// 10^12 micros), so rating and totals check every product and sum: such a
+// record is quarantined on its customer naming the field, never wrapped.
+
+// UsageRecord.quantity, in the kind's unit: 10^12 (1 TB of data in one
+// record; seconds are further bounded by kRatedSecondsMax).
+inline constexpr int64_t kQuantityMax = 1'000'000'000'000;
+// RateEntry.price_micros: 10^12 millionths, 1,000,000 currency units per
+// per_quantity.
+inline constexpr int64_t kPriceMicrosMax = 1'000'000'000'000;
+// RateEntry.setup_fee_micros: 10^12 millionths.
+inline constexpr int64_t kSetupFeeMicrosMax = 1'000'000'000'000;
+// RateEntry.per_quantity: 1 to 10^12 units (a price per TB).
+inline constexpr int64_t kPerQuantityMax = 1'000'000'000'000;
+// RateEntry.increment (1 to it) and first_increment (0 to it), in units;
+// for kinds counted in seconds at most kRatedSecondsMax.
+inline constexpr int64_t kIncrementMax = 1'000'000'000'000;
+// A timed record's billed duration can reach the call plus one increment,
+// or the first increment: at most this, which bounds the segments laid on
+// the clock.
+inline constexpr int64_t kBilledSecondsMax = 2 * kRatedSecondsMax;
+// RatePlanVersion.entries: 1 to 4096; bands: at most 64.
+inline constexpr int kRateEntriesMax = 4096;
+inline constexpr int kTimeBandsMax = 64;
+// RateEntry.destination_prefix: "", "+" then up to 15 digits (not starting
+// with 0), or "zone:" then up to 32 code characters.
+inline constexpr size_t kE164PrefixBytesMax = 16;
+inline constexpr size_t kZoneCodeBytesMax = 32;
+// RateEntry.zone_label: at most 64 characters of UTF-8 text.
+inline constexpr size_t kZoneLabelCharsMax = 64;
+// RatePlanVersion.time_zone: an IANA name of at most 64 bytes of
+// A-Z a-z 0-9 / _ + -, known to the resolver.
+inline constexpr size_t kTimeZoneNameBytesMax = 64;
+
 // RFC 3339 with an offset or Z. InvalidArgument naming `field`.
 absl::StatusOr<absl::Time> ParseUsageTime(absl::string_view text,
                                           absl::string_view field);
@@ -41,8 +79,11 @@ absl::StatusOr<absl::Time> ParseUsageTime(absl::string_view text,
 // ("record.destination: \"123\" is not E.164 or a zone").
 absl::Status ValidateUsageRecord(const v1::UsageRecord& record);
 
-// A plan version's own consistency (ids, prices >= 0, per_quantity and
-// increment >= 1, bands within a day, entries' bands defined).
+// A plan version's own consistency, fields named "version.<field>": ids,
+// the time zone's spelling (whether it is known is for the caller, which
+// has the resolver), bands within a day, 1 to kRateEntriesMax entries each
+// within the limits above, prefixes that can match a destination, bands
+// defined, no two entries for the same (kind, prefix, band).
 absl::Status ValidateRatePlanVersion(const v1::RatePlanVersion& version);
 
 // The version in force at `start`: the latest effective_from not after it.
@@ -51,8 +92,11 @@ absl::StatusOr<const v1::RatePlanVersion*> VersionAt(
     const std::vector<v1::RatePlanVersion>& versions, absl::Time start);
 
 // Rates `record` with `version`; `zone` is the version's time zone, loaded
-// by the caller. FailedPrecondition when no entry matches (the record is
-// then quarantined with that reason).
+// by the caller. FailedPrecondition when no entry matches; OutOfRange,
+// naming the field, when the billed quantity or an amount does not fit in
+// int64 or a timed record would be billed beyond kBilledSecondsMax (a
+// version defined before the limits). The record is then quarantined with
+// that reason. Every amount is >= 0.
 absl::StatusOr<v1::RatedUsage> RateRecord(const v1::RatePlanVersion& version,
                                           const absl::TimeZone& zone,
                                           const v1::UsageRecord& record);

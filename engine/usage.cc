@@ -82,12 +82,22 @@ absl::StatusOr<std::string> PlanOf(const StateReader& state,
 
 absl::StatusOr<std::vector<v1::EventEnvelope>> DecideDefinePlan(
     const StateReader& state, absl::string_view customer_id,
-    const v1::DefineRatePlanVersion& command, BusinessDate date) {
+    const v1::DefineRatePlanVersion& command, BusinessDate date,
+    const TimeZoneResolver& zones) {
   if (auto s = ValidateRatePlanVersion(command.version()); !s.ok()) return s;
+  // A zone the resolver does not know would quarantine every record the
+  // version prices: refused now. Records are rated at decide time with the
+  // rating in their event, so a replay never needs the zone again.
+  if (auto zone = zones(command.version().time_zone()); !zone.ok()) {
+    return FieldError("version.time_zone",
+                      absl::StrFormat("\"%s\" is not a known time zone",
+                                      absl::CHexEscape(
+                                          command.version().time_zone())));
+  }
   auto customer = LoadCustomer(state, customer_id);
   if (!customer.ok()) return customer.status();
   if (command.version().currency() != (*customer)->currency()) {
-    return FieldError("plan.currency",
+    return FieldError("version.currency",
                       absl::StrFormat("%s differs from the customer's "
                                       "currency %s",
                                       command.version().currency(),
@@ -126,6 +136,119 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideAssignPlan(
   return std::vector<v1::EventEnvelope>{std::move(e)};
 }
 
+// utot/<customer>/<month>/<object>/<kind>/<zone>: the totals a rated record
+// adds to. The zone is the entry's label, else its prefix.
+std::string TotalsKey(absl::string_view customer_id,
+                      const v1::UsageRecorded& u) {
+  const v1::RatedUsage& rated = u.rated();
+  const std::string& zone =
+      rated.zone_label().empty() ? rated.matched_prefix() : rated.zone_label();
+  return absl::StrCat(
+      MonthPrefix(kTotalsPrefix, customer_id, u.month(), u.object_id()),
+      v1::UsageKind_Name(u.record().kind()), "/", zone);
+}
+
+// `t` with the record `u` added: the one rule for decide (which quarantines
+// a record that fails it) and apply (which then never sees one). Every sum
+// is checked: OutOfRange naming the field whose month total would overflow,
+// or that is negative (never decided; only a damaged event holds one).
+absl::StatusOr<v1::UsageTotals> AddedToTotals(v1::UsageTotals t,
+                                              const v1::UsageRecorded& u) {
+  const v1::RatedUsage& rated = u.rated();
+  t.set_object_id(u.object_id());
+  t.set_month(u.month());
+  t.set_kind(u.record().kind());
+  t.set_zone(rated.zone_label().empty() ? rated.matched_prefix()
+                                        : rated.zone_label());
+  auto add = [&](absl::string_view field, absl::string_view total_name,
+                 int64_t total, int64_t value,
+                 int64_t& sum) -> absl::Status {
+    if (value >= 0 && !__builtin_add_overflow(total, value, &sum)) {
+      return absl::OkStatus();
+    }
+    return absl::OutOfRangeError(absl::StrFormat(
+        "%s: %d %s the month's %s %d of object \"%s\" (%s, zone \"%s\", %s)",
+        field, value, value < 0 ? "is negative: it cannot be added to"
+                                : "overflows",
+        total_name, total, t.object_id(), v1::UsageKind_Name(t.kind()),
+        absl::CHexEscape(t.zone()), t.month()));
+  };
+  int64_t records, quantity, billed, amount;
+  for (const absl::Status& s :
+       {add("record.quantity", "quantity total", t.quantity(),
+            u.record().quantity(), quantity),
+        add("rated.billed_quantity", "billed quantity total",
+            t.billed_quantity(), rated.billed_quantity(), billed),
+        add("rated.amount_micros", "amount total", t.amount_micros(),
+            rated.amount_micros(), amount),
+        add("record", "count of records", t.records(), 1, records)}) {
+    if (!s.ok()) return s;
+  }
+  t.set_records(records);
+  t.set_quantity(quantity);
+  t.set_billed_quantity(billed);
+  t.set_amount_micros(amount);
+  return t;
+}
+
+// Rates `u.record()` on its object into `u.rated()`. Returns "" when it can
+// be billed, else the reason it is quarantined with (in this order): the
+// object did not exist in the record's month, no plan, no version at its
+// start, an unknown time zone, no rate for it, a rating beyond int64, a
+// month total that would overflow. Other errors: the state's.
+absl::StatusOr<std::string> RateOnObject(const StateReader& state,
+                                         absl::string_view customer_id,
+                                         const v1::BillableObject& object,
+                                         const TimeZoneResolver& zones,
+                                         v1::UsageRecorded& u) {
+  const v1::UsageRecord& r = u.record();
+  // Usage totals report the entity and discount of their month
+  // (AssignmentForMonth): a month before the object's creation has none.
+  auto month = ParseBillingMonth(u.month(), "record.start_time");
+  if (!month.ok()) return month.status();
+  auto change =
+      AssignmentForMonth(state, customer_id, object.object_id(), *month);
+  if (absl::IsNotFound(change.status())) {
+    return absl::StrFormat(
+        "object \"%s\" did not exist in %s (created %s): usage of a month "
+        "before its creation cannot be billed",
+        object.object_id(), u.month(), object.created_on());
+  }
+  if (!change.ok()) return change.status();
+  auto plan_id = PlanOf(state, customer_id, object);
+  if (!plan_id.ok()) return plan_id.status();
+  if (plan_id->empty()) {
+    return absl::StrFormat("no rate plan for object \"%s\" or its account",
+                           object.object_id());
+  }
+  auto versions = PlanVersions(state, customer_id, *plan_id);
+  if (!versions.ok()) return versions.status();
+  auto start = ParseUsageTime(r.start_time(), "record.start_time");
+  if (!start.ok()) return start.status();
+  auto version = VersionAt(*versions, *start);
+  if (!version.ok()) {
+    return absl::StrFormat("plan \"%s\": %s", *plan_id,
+                           version.status().message());
+  }
+  auto zone = zones((*version)->time_zone());
+  if (!zone.ok()) {
+    return absl::StrFormat("plan \"%s\": time zone: %s", *plan_id,
+                           zone.status().message());
+  }
+  auto rated = RateRecord(**version, *zone, r);
+  if (absl::IsFailedPrecondition(rated.status()) ||
+      absl::IsOutOfRange(rated.status())) {
+    return std::string(rated.status().message());
+  }
+  if (!rated.ok()) return rated.status();
+  *u.mutable_rated() = std::move(*rated);
+  auto totals = GetMessage<v1::UsageTotals>(state, TotalsKey(customer_id, u));
+  if (!totals.ok()) return totals.status();
+  auto added = AddedToTotals(totals->value_or(v1::UsageTotals()), u);
+  if (!added.ok()) return std::string(added.status().message());
+  return std::string();
+}
+
 absl::StatusOr<std::vector<v1::EventEnvelope>> DecideRecord(
     const StateReader& state, absl::string_view customer_id,
     const v1::RecordUsage& command, BusinessDate date,
@@ -134,7 +257,11 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideRecord(
   if (auto s = ValidateUsageRecord(r); !s.ok()) return s;
   auto object_id = ResolveUsageObject(state, customer_id, r.object());
   if (!object_id.ok()) return object_id.status();
-  if (!object_id->has_value()) {
+  auto object = object_id->has_value()
+                    ? LoadObject(state, customer_id, **object_id)
+                    : std::optional<v1::BillableObject>();
+  if (!object.ok()) return object.status();
+  if (!object->has_value()) {
     return absl::NotFoundError(absl::StrFormat(
         "record.object: \"%s\" is not a phone number or object of customer "
         "\"%s\"",
@@ -147,87 +274,44 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideRecord(
         "record: platform \"%s\" record \"%s\" is already billed",
         r.platform_id(), absl::CHexEscape(r.record_id())));
   }
-  auto object = LoadObject(state, customer_id, **object_id);
-  if (!object.ok()) return object.status();
-
   // From here on the record belongs to the customer: what cannot be rated
   // is quarantined with its reason, never dropped.
-  auto quarantine = [&](std::string reason) {
+  v1::UsageRecorded u;
+  *u.mutable_record() = r;
+  u.set_object_id(**object_id);
+  // RFC 3339 starts with the local date as the platform wrote it.
+  u.set_month(r.start_time().substr(0, 7));
+  auto reason = RateOnObject(state, customer_id, **object, zones, u);
+  if (!reason.ok()) return reason.status();
+  if (!reason->empty()) {
     v1::EventEnvelope e = NewEvent(kQuarantinedType, customer_id, date);
     auto* q = e.mutable_usage()->mutable_quarantined();
     *q->mutable_record() = r;
     q->set_object_id(**object_id);
-    q->set_reason(std::move(reason));
+    q->set_reason(std::move(*reason));
     return std::vector<v1::EventEnvelope>{std::move(e)};
-  };
-  auto plan_id = PlanOf(state, customer_id, **object);
-  if (!plan_id.ok()) return plan_id.status();
-  if (plan_id->empty()) {
-    return quarantine(absl::StrFormat(
-        "no rate plan for object \"%s\" or its account", **object_id));
-  }
-  auto versions = PlanVersions(state, customer_id, *plan_id);
-  if (!versions.ok()) return versions.status();
-  auto start = ParseUsageTime(r.start_time(), "record.start_time");
-  if (!start.ok()) return start.status();
-  auto version = VersionAt(*versions, *start);
-  if (!version.ok()) {
-    return quarantine(absl::StrFormat("plan \"%s\": %s", *plan_id,
-                                      version.status().message()));
-  }
-  auto zone = zones((*version)->time_zone());
-  if (!zone.ok()) {
-    return quarantine(absl::StrFormat("plan \"%s\": time zone: %s", *plan_id,
-                                      zone.status().message()));
-  }
-  auto rated = RateRecord(**version, *zone, r);
-  if (!rated.ok()) {
-    if (absl::IsFailedPrecondition(rated.status())) {
-      return quarantine(std::string(rated.status().message()));
-    }
-    return rated.status();
   }
   v1::EventEnvelope e = NewEvent(kRecordedType, customer_id, date);
-  auto* u = e.mutable_usage()->mutable_recorded();
-  *u->mutable_record() = r;
-  u->set_object_id(**object_id);
-  // RFC 3339 starts with the local date as the platform wrote it.
-  u->set_month(r.start_time().substr(0, 7));
-  *u->mutable_rated() = std::move(*rated);
+  *e.mutable_usage()->mutable_recorded() = std::move(u);
   return std::vector<v1::EventEnvelope>{std::move(e)};
 }
 
+// Decide quarantined every record whose sums would not fit: one here is a
+// damaged or foreign event, and stops the projection (a wrong bill is worse
+// than none).
 absl::Status AddToTotals(StateWriter& state, absl::string_view customer_id,
                          const v1::UsageRecorded& u) {
-  const v1::RatedUsage& rated = u.rated();
-  const std::string zone =
-      rated.zone_label().empty() ? rated.matched_prefix() : rated.zone_label();
-  const std::string key = absl::StrCat(
-      MonthPrefix(kTotalsPrefix, customer_id, u.month(), u.object_id()),
-      v1::UsageKind_Name(u.record().kind()), "/", zone);
+  const std::string key = TotalsKey(customer_id, u);
   auto totals = GetMessage<v1::UsageTotals>(state, key);
   if (!totals.ok()) return totals.status();
-  v1::UsageTotals t = totals->value_or(v1::UsageTotals());
-  t.set_object_id(u.object_id());
-  t.set_month(u.month());
-  t.set_kind(u.record().kind());
-  t.set_zone(zone);
-  t.set_records(t.records() + 1);
-  int64_t sum;
-  if (__builtin_add_overflow(t.quantity(), u.record().quantity(), &sum)) {
-    return absl::OutOfRangeError("usage quantity total overflows");
+  auto added = AddedToTotals(totals->value_or(v1::UsageTotals()), u);
+  if (!added.ok()) {
+    return absl::DataLossError(absl::StrFormat(
+        "usage record %s/%s does not add to its totals: %s",
+        u.record().platform_id(), absl::CHexEscape(u.record().record_id()),
+        added.status().message()));
   }
-  t.set_quantity(sum);
-  if (__builtin_add_overflow(t.billed_quantity(), rated.billed_quantity(),
-                             &sum)) {
-    return absl::OutOfRangeError("billed quantity total overflows");
-  }
-  t.set_billed_quantity(sum);
-  if (__builtin_add_overflow(t.amount_micros(), rated.amount_micros(), &sum)) {
-    return absl::OutOfRangeError("usage amount total overflows");
-  }
-  t.set_amount_micros(sum);
-  PutMessage(state, key, t);
+  PutMessage(state, key, *added);
   return absl::OkStatus();
 }
 
@@ -279,13 +363,17 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideUsage(
   switch (command.body_case()) {
     case v1::UsageCommand::kDefinePlanVersion:
       return DecideDefinePlan(state, customer_id,
-                              command.define_plan_version(), business_date);
+                              command.define_plan_version(), business_date,
+                              zones);
     case v1::UsageCommand::kAssignPlan:
       return DecideAssignPlan(state, customer_id, command.assign_plan(),
                               business_date);
     case v1::UsageCommand::kRecordUsage:
       return DecideRecord(state, customer_id, command.record_usage(),
                           business_date, zones);
+    case v1::UsageCommand::kQuarantineInput:
+    case v1::UsageCommand::kReleaseQuarantined:
+      return FieldError("usage", "quarantine commands go to @quarantine only");
     case v1::UsageCommand::BODY_NOT_SET:
       break;
   }
@@ -320,7 +408,7 @@ absl::Status ApplyUsageEvent(StateWriter& state,
   switch (e.body_case()) {
     case v1::UsageEvent::kPlanVersionDefined: {
       const auto& v = e.plan_version_defined().version();
-      auto from = ParseUsageTime(v.effective_from(), "plan.effective_from");
+      auto from = ParseUsageTime(v.effective_from(), "version.effective_from");
       if (!from.ok()) return absl::DataLossError(from.status().message());
       PutMessage(state,
                  absl::StrCat(PlanPrefix(c, v.plan_id()),
@@ -412,9 +500,25 @@ absl::StatusOr<std::optional<std::string>> ResolveUsageObject(
 absl::StatusOr<std::vector<v1::UsageTotals>> UsageTotalsFor(
     const StateReader& state, absl::string_view customer_id,
     absl::string_view month, absl::string_view object_id) {
-  return ScanMessages<v1::UsageTotals>(
+  auto billing_month = ParseBillingMonth(month, "month");
+  if (!billing_month.ok()) return billing_month.status();
+  auto totals = ScanMessages<v1::UsageTotals>(
       state, MonthPrefix(kTotalsPrefix, customer_id, month, object_id),
       1'000'000);
+  if (!totals.ok()) return totals.status();
+  for (auto& t : *totals) {
+    // Resolved now, never stored: a reassignment later in the month still
+    // moves it all. Every rated record's object existed in its month
+    // (RateOnObject), so only totals from an older log lack one.
+    auto change =
+        AssignmentForMonth(state, customer_id, t.object_id(), *billing_month);
+    if (change.ok()) {
+      *t.mutable_assignment() = change->assignment();
+    } else if (!absl::IsNotFound(change.status())) {
+      return change.status();
+    }
+  }
+  return totals;
 }
 
 absl::StatusOr<std::vector<v1::UsageRecorded>> RatedRecordsFor(

@@ -2,6 +2,12 @@
 
 #include "engine/rating.h"
 
+#include <functional>
+#include <limits>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "gtest/gtest.h"
 
 namespace billing {
@@ -222,11 +228,227 @@ TEST(RatingTest, BadPlansNameTheField) {
   auto plan = PerSecondAfterFirstMinute();
   plan.mutable_entries(0)->set_increment(0);
   EXPECT_EQ(ValidateRatePlanVersion(plan).message(),
-            "plan.entries[0].increment: must be at least 1");
+            "version.entries[0].increment: 0 must be at least 1");
   plan = PerSecondAfterFirstMinute();
   plan.mutable_entries(0)->set_band("night");
   EXPECT_EQ(ValidateRatePlanVersion(plan).message(),
-            "plan.entries[0].band: \"night\" is not a band of the plan");
+            "version.entries[0].band: \"night\" is not a band of the plan");
+}
+
+// --- Rounding: every rounding step has a case whose exact value has a
+// fraction of one half or more, so truncation or half-down fails a test. ---
+
+// 62 s at 0.020000 per minute, first minute then per second, no set-up:
+// 20000 x 62 / 60 = 20666.67 micros -> 20667 (truncation: 20666).
+TEST(RatingTest, SixtyTwoSecondsRoundHalfUpToTheMicro) {
+  auto plan = Plan({Entry(v1::USAGE_KIND_VOICE, "+33", 20000, 60, 0, 60, 1)});
+  auto rated = RateRecord(plan, absl::UTCTimeZone(), Call(62, "+33612345678"));
+  ASSERT_TRUE(rated.ok()) << rated.status();
+  ASSERT_EQ(rated->segments_size(), 1);
+  EXPECT_EQ(rated->segments(0).amount_micros(), 20667);
+  EXPECT_EQ(rated->amount_micros(), 20667);
+}
+
+// An exact half goes up: 1 SMS at 0.010001 per 2 messages is 5000.5 micros
+// -> 5001 (truncation and half-down: 5000); 3 SMS: 15001.5 -> 15002.
+TEST(RatingTest, AnExactHalfRoundsUp) {
+  auto plan = Plan({Entry(v1::USAGE_KIND_SMS, "+33", 10001, 2, 0, 0, 1)});
+  v1::UsageRecord sms = Call(1, "+33612345678");
+  sms.set_kind(v1::USAGE_KIND_SMS);
+  EXPECT_EQ(AmountOf(plan, sms), 5001);
+  sms.set_quantity(3);
+  EXPECT_EQ(AmountOf(plan, sms), 15002);
+  sms.set_quantity(2);
+  EXPECT_EQ(AmountOf(plan, sms), 10001);  // exact, nothing to round
+}
+
+// Each segment of a call crossing a band is rounded on its own, half up:
+// Monday 2026-03-16 18:59:19 Paris, 90 s; peak 0.020000/min until 19:00
+// (41 s: 13666.67 -> 13667), then 0.010000/min (49 s: 8166.67 -> 8167);
+// plus 0.05 set-up: 71834 (truncation: 71832).
+TEST(RatingTest, EverySegmentRoundsHalfUp) {
+  v1::RatePlanVersion plan =
+      Plan({Entry(v1::USAGE_KIND_VOICE, "+33", 10000, 60, 50000, 60, 1),
+            Entry(v1::USAGE_KIND_VOICE, "+33", 20000, 60, 50000, 60, 1,
+                  "peak")});
+  v1::TimeBand* peak = plan.add_bands();
+  peak->set_name("peak");
+  for (int d = 1; d <= 5; ++d) peak->add_weekdays(d);
+  peak->set_start_minute(8 * 60);
+  peak->set_end_minute(19 * 60);
+  ASSERT_TRUE(ValidateRatePlanVersion(plan).ok());
+  auto rated = RateRecord(plan, absl::FixedTimeZone(3600),
+                          Call(90, "+33142680000", "2026-03-16T18:59:19+01:00"));
+  ASSERT_TRUE(rated.ok()) << rated.status();
+  ASSERT_EQ(rated->segments_size(), 2);
+  EXPECT_EQ(rated->segments(0).billed_quantity(), 41);
+  EXPECT_EQ(rated->segments(0).amount_micros(), 13667);
+  EXPECT_EQ(rated->segments(1).billed_quantity(), 49);
+  EXPECT_EQ(rated->segments(1).amount_micros(), 8167);
+  EXPECT_EQ(rated->amount_micros(), 71834);
+}
+
+// --- Limits and overflow ---
+
+v1::UsageRecord Sms(int64_t quantity) {
+  v1::UsageRecord r = Call(quantity, "+33612345678");
+  r.set_kind(v1::USAGE_KIND_SMS);
+  return r;
+}
+
+// A record beyond kQuantityMax is refused naming the field (ingest
+// quarantines it); at the maximum it is accepted.
+TEST(RatingTest, QuantityAboveTheMaximumNamesTheField) {
+  EXPECT_EQ(ValidateUsageRecord(Sms(9223372036854775807)).message(),
+            "record.quantity: 9223372036854775807 is more than the maximum "
+            "1000000000000");
+  EXPECT_TRUE(ValidateUsageRecord(Sms(kQuantityMax)).ok());
+  EXPECT_EQ(ValidateUsageRecord(Sms(kQuantityMax + 1)).code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+// Within the limits a product can still exceed int64: 10^12 SMS at
+// 1,000,000.000000 each is 10^24 micros. OutOfRange naming the quantity
+// (the record is quarantined), never a wrapped, negative amount.
+TEST(RatingTest, AmountBeyondInt64IsOutOfRangeNeverNegative) {
+  auto plan = Plan({Entry(v1::USAGE_KIND_SMS, "+33", kPriceMicrosMax, 1, 0,
+                          0, 1)});
+  ASSERT_TRUE(ValidateRatePlanVersion(plan).ok());
+  auto rated = RateRecord(plan, absl::UTCTimeZone(), Sms(kQuantityMax));
+  EXPECT_EQ(rated.status().code(), absl::StatusCode::kOutOfRange);
+  EXPECT_EQ(rated.status().message(),
+            "record.quantity: 1000000000000 billed 1000000000000 at "
+            "1000000000000 micros per 1 gives 1000000000000000000000000, "
+            "more than 9223372036854775807: the record cannot be rated");
+  // 9,223,372 SMS at that price is 9223372000000000000 micros: it fits.
+  EXPECT_EQ(AmountOf(plan, Sms(9'223'372)), 9'223'372'000'000'000'000);
+}
+
+// Versions defined before the limits may hold int64 max: rating them is
+// checked too. A price of int64 max on a 2 s call (was -0.000002), an
+// increment of int64 max (was a negative billed quantity).
+TEST(RatingTest, VersionsBeyondTheLimitsNeverRateNegative) {
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  auto price = Plan({Entry(v1::USAGE_KIND_VOICE, "+33", kMax, 1, 0, 0, 1)});
+  auto rated = RateRecord(price, absl::UTCTimeZone(), Call(2, "+33612345678"));
+  EXPECT_EQ(rated.status().code(), absl::StatusCode::kOutOfRange);
+  EXPECT_EQ(rated.status().message(),
+            "record.quantity: 2 billed 2 at 9223372036854775807 micros per 1 "
+            "gives 18446744073709551614, more than 9223372036854775807: the "
+            "record cannot be rated");
+  auto step = Plan({Entry(v1::USAGE_KIND_SMS, "+33", 100000, 1, 0, 1, kMax)});
+  rated = RateRecord(step, absl::UTCTimeZone(), Sms(5));
+  EXPECT_EQ(rated.status().message(),
+            "record.quantity: 5 billed with first_increment 1 and increment "
+            "9223372036854775807 gives 9223372036854775808, more than "
+            "9223372036854775807: the record cannot be rated");
+  auto timed = Plan({Entry(v1::USAGE_KIND_VOICE, "+33", 1, 1, 0, 0, kMax)});
+  rated = RateRecord(timed, absl::UTCTimeZone(), Call(2, "+33612345678"));
+  EXPECT_EQ(rated.status().message(),
+            "record.quantity: 2 s billed with first_increment 0 and increment "
+            "9223372036854775807 gives 9223372036854775807 s, longer than "
+            "1209600 s: the record cannot be rated");
+}
+
+// Each entry field over its maximum is refused naming it; at the maximum
+// the version is accepted.
+TEST(RatingTest, PlanFieldsAboveTheirMaximumAreRefused) {
+  struct Case {
+    std::function<void(v1::RateEntry&, int64_t)> set;
+    int64_t max;
+    std::string field;
+  };
+  const std::vector<Case> cases = {
+      {[](v1::RateEntry& e, int64_t v) { e.set_price_micros(v); },
+       kPriceMicrosMax, "price_micros"},
+      {[](v1::RateEntry& e, int64_t v) { e.set_setup_fee_micros(v); },
+       kSetupFeeMicrosMax, "setup_fee_micros"},
+      {[](v1::RateEntry& e, int64_t v) { e.set_per_quantity(v); },
+       kPerQuantityMax, "per_quantity"},
+      {[](v1::RateEntry& e, int64_t v) { e.set_increment(v); },
+       kRatedSecondsMax, "increment"},  // voice: in seconds
+      {[](v1::RateEntry& e, int64_t v) { e.set_first_increment(v); },
+       kRatedSecondsMax, "first_increment"},
+  };
+  for (const Case& c : cases) {
+    auto plan = PerSecondAfterFirstMinute();
+    c.set(*plan.mutable_entries(0), c.max);
+    EXPECT_TRUE(ValidateRatePlanVersion(plan).ok()) << c.field;
+    c.set(*plan.mutable_entries(0), c.max + 1);
+    EXPECT_EQ(ValidateRatePlanVersion(plan).message(),
+              absl::StrFormat("version.entries[0].%s: %d is more than the "
+                              "maximum %d",
+                              c.field, c.max + 1, c.max));
+  }
+  // Messages and bytes step up to kIncrementMax.
+  auto data = Plan({Entry(v1::USAGE_KIND_DATA, "zone:", 1, 1, 0, 0,
+                          kIncrementMax)});
+  EXPECT_TRUE(ValidateRatePlanVersion(data).ok());
+  data.mutable_entries(0)->set_increment(kIncrementMax + 1);
+  EXPECT_EQ(ValidateRatePlanVersion(data).message(),
+            "version.entries[0].increment: 1000000000001 is more than the "
+            "maximum 1000000000000");
+}
+
+// Plans that could never rate a record are refused at definition.
+TEST(RatingTest, PlansThatCanNeverRateAreRefused) {
+  auto expect = [](const v1::RatePlanVersion& plan, const std::string& message) {
+    absl::Status s = ValidateRatePlanVersion(plan);
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << message;
+    EXPECT_EQ(s.message(), message);
+  };
+  expect(Plan({}), "version.entries: at least one entry is required");
+  auto plan = Plan({Entry(v1::USAGE_KIND_VOICE, "abc", 1, 1, 0, 0, 1)});
+  expect(plan, "version.entries[0].destination_prefix: \"abc\" is not \"+\" "
+               "and digits (an E.164 prefix such as \"+336\") nor \"zone:\" "
+               "and a code");
+  for (const std::string bad : {"33", "+0", "+33a", "+12345678901234567",
+                                "zone", "zone:EU ROAMING"}) {
+    plan.mutable_entries(0)->set_destination_prefix(bad);
+    EXPECT_FALSE(ValidateRatePlanVersion(plan).ok()) << bad;
+  }
+  for (const std::string good : {"", "+", "+33", "zone:", "zone:EU-"}) {
+    plan.mutable_entries(0)->set_destination_prefix(good);
+    EXPECT_TRUE(ValidateRatePlanVersion(plan).ok()) << good;
+  }
+  plan.mutable_entries(0)->set_zone_label(std::string(10'000, 'x'));
+  absl::Status label = ValidateRatePlanVersion(plan);
+  EXPECT_EQ(label.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StartsWith(label.message(),
+                               "version.entries[0].zone_label: "))
+      << label;
+  EXPECT_LT(label.message().size(), 200u) << "quotes at most a prefix";
+  plan = Plan({Entry(v1::USAGE_KIND_VOICE, "+33", 1, 1, 0, 0, 1),
+               Entry(v1::USAGE_KIND_SMS, "+33", 1, 1, 0, 0, 1),
+               Entry(v1::USAGE_KIND_VOICE, "+33", 2, 1, 0, 0, 1)});
+  expect(plan, "version.entries[2]: duplicates entries[0] (kind, prefix, "
+               "band)");
+  plan = PerSecondAfterFirstMinute();
+  plan.set_time_zone("../../etc/passwd");
+  expect(plan, "version.time_zone: \"../../etc/passwd\" is not an IANA time "
+               "zone name (\"Europe/Paris\")");
+  plan.set_time_zone(std::string(10'000, 'A'));
+  EXPECT_EQ(ValidateRatePlanVersion(plan).message(),
+            "version.time_zone: \"" + std::string(32, 'A') +
+                "\"... (10000 bytes) is longer than 64 bytes");
+  plan.set_time_zone("America/Argentina/Buenos_Aires");
+  EXPECT_TRUE(ValidateRatePlanVersion(plan).ok());
+  plan = PerSecondAfterFirstMinute();
+  while (plan.entries_size() <= kRateEntriesMax) {
+    *plan.add_entries() = Entry(v1::USAGE_KIND_VOICE,
+                                absl::StrCat("+4", plan.entries_size()), 1, 1,
+                                0, 0, 1);
+  }
+  expect(plan, "version.entries: has 4097 entries, at most 4096 allowed");
+}
+
+// A start time must have a four-digit year: the month is its first seven
+// characters.
+TEST(RatingTest, StartTimeNeedsAFourDigitYear) {
+  v1::UsageRecord r = Call(60, "+33612345678", "12026-03-20T10:00:00+01:00");
+  EXPECT_EQ(ValidateUsageRecord(r).message(),
+            "record.start_time: \"12026-03-20T10:00:00+01:00\" is not an RFC "
+            "3339 time with offset (2026-03-20T14:03:05+01:00)");
 }
 
 }  // namespace

@@ -7,7 +7,12 @@
 #include <algorithm>
 #include <random>
 
+#include <limits>
+
 #include "absl/strings/str_format.h"
+#include "engine/engine.h"
+#include "engine/events.h"
+#include "engine/rating.h"
 #include "engine/structure.h"
 #include "gtest/gtest.h"
 #include "tests/unit/engine/ledger.h"
@@ -217,8 +222,251 @@ TEST_F(UsageTest, PlanCurrencyMustBeTheCustomers) {
   c.mutable_usage()->mutable_define_plan_version()->mutable_version()
       ->set_currency("USD");
   ledger_.ExpectRejected(c, kJan5, absl::StatusCode::kInvalidArgument,
-                         "plan.currency: USD differs from the customer's "
+                         "version.currency: USD differs from the customer's "
                          "currency EUR");
+}
+
+// --- Rounding in totals: the month adds the rounded amounts, never
+// re-rounds. Two 62 s calls at 0.020000/min (first minute, then per second)
+// with 0.05 set-up: 2 x (50000 + 20666.67 -> 20667) = 141334 (truncation
+// gives 141332; rounding the exact sum once would give 141333).
+TEST_F(UsageTest, TotalsAddTheRoundedAmountOfEachRecord) {
+  WithPlan();
+  ledger_.Given(Call("R1", 62), kApr2);
+  ledger_.Given(Call("R2", 62), kApr2);
+  auto totals = Totals("2026-03");
+  ASSERT_EQ(totals.size(), 1u);
+  EXPECT_EQ(totals[0].billed_quantity(), 124);
+  EXPECT_EQ(totals[0].amount_micros(), 141334);
+}
+
+// --- Limits and overflow (issue 9, finding 3) ---
+
+// The issue's plan PM: SMS at 0.100000 each, per message.
+v1::Command DefineSmsPlan(int64_t price_micros) {
+  v1::Command c = Usage();
+  auto* v = c.mutable_usage()->mutable_define_plan_version()->mutable_version();
+  v->set_plan_id("PM");
+  v->set_effective_from("2026-01-01T00:00:00Z");
+  v->set_currency("EUR");
+  auto* e = v->add_entries();
+  e->set_kind(v1::USAGE_KIND_SMS);
+  e->set_price_micros(price_micros);
+  e->set_per_quantity(1);
+  e->set_increment(1);
+  return c;
+}
+
+v1::Command Sms(const std::string& id, int64_t quantity) {
+  v1::Command c = Call(id, quantity);
+  c.mutable_usage()->mutable_record_usage()->mutable_record()->set_kind(
+      v1::USAGE_KIND_SMS);
+  return c;
+}
+
+v1::Command AssignPm() {
+  v1::Command c = AssignPlan("N1");
+  c.mutable_usage()->mutable_assign_plan()->set_plan_id("PM");
+  return c;
+}
+
+// An SMS of quantity int64 max (was: rated to a total of -0.100000) is
+// refused naming the field, and the state is unchanged; ingest quarantines
+// it. The next SMS is rated.
+TEST_F(UsageTest, QuantityAboveTheMaximumIsRefusedNamingTheField) {
+  ledger_.Given(DefineSmsPlan(100000), kJan5);
+  ledger_.Given(AssignPm(), kJan5);
+  ledger_.ExpectRejected(Sms("S1", 9223372036854775807), kApr2,
+                         absl::StatusCode::kInvalidArgument,
+                         "record.quantity: 9223372036854775807 is more than "
+                         "the maximum 1000000000000");
+  ledger_.Given(Sms("S2", 1), kApr2);
+  auto totals = Totals("2026-03");
+  ASSERT_EQ(totals.size(), 1u);
+  EXPECT_EQ(totals[0].amount_micros(), 100000);
+}
+
+// A plan version over a maximum is refused at definition, naming the field.
+TEST_F(UsageTest, PlanOverAMaximumIsRefusedAtDefinition) {
+  ledger_.ExpectRejected(DefineSmsPlan(9223372036854775807), kJan5,
+                         absl::StatusCode::kInvalidArgument,
+                         "version.entries[0].price_micros: "
+                         "9223372036854775807 is more than the maximum "
+                         "1000000000000");
+}
+
+// Given a usage.recorded event logged before the limits that left the SMS
+// quantity total of N1 in March at 9223372036854775000, an SMS of 1000
+// (was: INTERNAL "decided record does not apply", forever) is quarantined on
+// C1 naming record.quantity, and applies.
+TEST_F(UsageTest, RecordThatWouldOverflowTheMonthsTotalIsQuarantined) {
+  ledger_.Given(DefineSmsPlan(100000), kJan5);
+  ledger_.Given(AssignPm(), kJan5);
+  v1::EventEnvelope old = NewEvent("usage.recorded", "C1", kApr2);
+  auto* u = old.mutable_usage()->mutable_recorded();
+  *u->mutable_record() = Sms("OLD", 1).usage().record_usage().record();
+  u->mutable_record()->set_quantity(9223372036854775000);
+  u->set_object_id("N1");
+  u->set_month("2026-03");
+  ledger_.Apply(Sms("OLD", 1), kApr2, {old});
+  auto events = ledger_.When(Sms("S1", 1000), kApr2);
+  ASSERT_TRUE(events.ok()) << events.status();
+  ASSERT_EQ(events->size(), 1u);
+  EXPECT_EQ((*events)[0].type(), "usage.quarantined");
+  EXPECT_EQ((*events)[0].usage().quarantined().reason(),
+            "record.quantity: 1000 overflows the month's quantity total "
+            "9223372036854775000 of object \"N1\" (USAGE_KIND_SMS, zone \"\", "
+            "2026-03)");
+  ledger_.Apply(Sms("S1", 1000), kApr2, std::move(*events));
+  ASSERT_EQ(QuarantinedUsage(ledger_.state(), "C1", 10)->size(), 1u);
+  EXPECT_EQ(Totals("2026-03")[0].quantity(), 9223372036854775000);
+}
+
+// Within the limits: 5,000,000 SMS at the maximum price, 1,000,000.000000
+// each, is 5 x 10^18 micros; a second one would make the month's amount
+// 10^19, beyond int64: quarantined naming rated.amount_micros.
+TEST_F(UsageTest, AmountThatWouldOverflowTheMonthsTotalIsQuarantined) {
+  ledger_.Given(DefineSmsPlan(kPriceMicrosMax), kJan5);
+  ledger_.Given(AssignPm(), kJan5);
+  ledger_.Given(Sms("S1", 5'000'000), kApr2);
+  auto events = ledger_.When(Sms("S2", 5'000'000), kApr2);
+  ASSERT_TRUE(events.ok()) << events.status();
+  EXPECT_EQ((*events)[0].usage().quarantined().reason(),
+            "rated.amount_micros: 5000000000000000000 overflows the month's "
+            "amount total 5000000000000000000 of object \"N1\" "
+            "(USAGE_KIND_SMS, zone \"\", 2026-03)");
+  // One record whose own amount is beyond int64 (10^12 x 10^12): quarantined
+  // too (was: OUT_OF_RANGE, neither billed nor kept).
+  events = ledger_.When(Sms("S3", kQuantityMax), kApr2);
+  ASSERT_TRUE(events.ok()) << events.status();
+  EXPECT_EQ((*events)[0].type(), "usage.quarantined");
+  EXPECT_NE((*events)[0].usage().quarantined().reason().find(
+                "record.quantity: 1000000000000 billed 1000000000000 at "
+                "1000000000000 micros per 1 gives"),
+            std::string::npos);
+}
+
+// A version logged before the limits with a price of int64 max: a 2 s call
+// on it (was: -0.000002) is quarantined naming the quantity.
+TEST_F(UsageTest, PlanLoggedBeforeTheLimitsQuarantinesInsteadOfWrapping) {
+  v1::Command define = DefineSmsPlan(0);
+  v1::EventEnvelope old = NewEvent("usage.plan_version_defined", "C1", kJan5);
+  auto* v = old.mutable_usage()->mutable_plan_version_defined()
+                ->mutable_version();
+  *v = define.usage().define_plan_version().version();
+  v->mutable_entries(0)->set_kind(v1::USAGE_KIND_VOICE);
+  v->mutable_entries(0)->set_price_micros(
+      std::numeric_limits<int64_t>::max());
+  ledger_.Apply(define, kJan5, {old});
+  ledger_.Given(AssignPm(), kJan5);
+  auto events = ledger_.When(Call("R1", 2), kApr2);
+  ASSERT_TRUE(events.ok()) << events.status();
+  EXPECT_EQ((*events)[0].usage().quarantined().reason(),
+            "record.quantity: 2 billed 2 at 9223372036854775807 micros per 1 "
+            "gives 18446744073709551614, more than 9223372036854775807: the "
+            "record cannot be rated");
+}
+
+// The totals never take a value that overflows or is negative: an event
+// that would (damaged, or decided by a bug) stops its application with
+// DATA_LOSS naming the field.
+TEST_F(UsageTest, ApplyRefusesARecordThatWouldOverflowTheTotals) {
+  auto recorded = [](const std::string& id, int64_t quantity, int64_t amount) {
+    v1::EventEnvelope e = NewEvent("usage.recorded", "C1", kApr2);
+    auto* u = e.mutable_usage()->mutable_recorded();
+    *u->mutable_record() = Sms(id, 1).usage().record_usage().record();
+    u->mutable_record()->set_quantity(quantity);
+    u->set_object_id("N1");
+    u->set_month("2026-03");
+    u->mutable_rated()->set_amount_micros(amount);
+    return e;
+  };
+  OverlayState state(&ledger_.state());
+  ASSERT_TRUE(ApplyUsageEvent(state, recorded("A", 9223372036854775000, 0), {})
+                  .ok());
+  absl::Status s = ApplyUsageEvent(state, recorded("B", 1000, 0), {});
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(s.message(),
+            "usage record PBX1/B does not add to its totals: record.quantity: "
+            "1000 overflows the month's quantity total 9223372036854775000 of "
+            "object \"N1\" (USAGE_KIND_SMS, zone \"\", 2026-03)");
+  s = ApplyUsageEvent(state, recorded("C", 1, -100000), {});
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(s.message().find("rated.amount_micros: -100000 is negative"),
+            std::string::npos)
+      << s;
+}
+
+// --- Plans that can never rate (finding 9): the time zone is resolved at
+// definition with the resolver Decide is given.
+TEST_F(UsageTest, UnknownTimeZoneIsRefusedAtDefinition) {
+  const TimeZoneResolver zones =
+      [](absl::string_view name) -> absl::StatusOr<absl::TimeZone> {
+    if (name.empty() || name == "Europe/Paris") return absl::UTCTimeZone();
+    return absl::FailedPreconditionError("not known");
+  };
+  v1::Command c = DefinePlan("2026-01-01T00:00:00+01:00", 20000);
+  auto* v = c.mutable_usage()->mutable_define_plan_version()->mutable_version();
+  v->set_time_zone("Mars/Olympus");
+  auto events = Decide(ledger_.state(), c, kJan5, zones);
+  EXPECT_EQ(events.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(events.status().message(),
+            "version.time_zone: \"Mars/Olympus\" is not a known time zone");
+  v->set_time_zone("Europe/Paris");
+  EXPECT_TRUE(Decide(ledger_.state(), c, kJan5, zones).ok());
+}
+
+// --- The object in the record's month (smaller finding): usage totals
+// report the entity of their month, and object get --month agrees. ---
+
+v1::Command CreateNumber(const std::string& id, const std::string& e164) {
+  v1::Command c = Structure();
+  auto* n = c.mutable_structure()->mutable_create_object()->mutable_object();
+  n->set_object_id(id);
+  n->set_kind(v1::OBJECT_KIND_PHONE_NUMBER);
+  n->set_parent_id("ACC1");
+  n->set_e164(e164);
+  return c;
+}
+
+// Created on 2025-12-10 and still there: its March 2026 usage is rated and
+// its totals show entity A, as AssignmentForMonth(2026-03) does.
+TEST_F(UsageTest, UsageOfAMonthTheObjectExistedInShowsItsEntity) {
+  WithPlan();
+  ledger_.Given(CreateNumber("N2", "+33142680002"), BusinessDate(2025, 12, 10));
+  ledger_.Given(Call("R1", 60, "2026-03-20T10:00:00+01:00", "+33142680002"),
+                kApr2);
+  auto totals = UsageTotalsFor(ledger_.state(), "C1", "2026-03", "N2");
+  ASSERT_TRUE(totals.ok()) << totals.status();
+  ASSERT_EQ(totals->size(), 1u);
+  EXPECT_EQ((*totals)[0].assignment().entity_id(), "A");
+  auto change = AssignmentForMonth(ledger_.state(), "C1", "N2",
+                                   BillingMonth(2026, 3));
+  ASSERT_TRUE(change.ok()) << change.status();
+  EXPECT_EQ(change->assignment().entity_id(), "A");
+}
+
+// Created on 2026-12-01: it did not exist in March 2026 (object get --month
+// 2026-03 says so), so its March usage is quarantined with that reason
+// (was: rated, with an empty entity).
+TEST_F(UsageTest, UsageOfAMonthBeforeTheObjectsCreationIsQuarantined) {
+  WithPlan();
+  ledger_.Given(CreateNumber("N3", "+33142680003"), BusinessDate(2026, 12, 1));
+  auto events = ledger_.When(
+      Call("R1", 60, "2026-03-20T10:00:00+01:00", "+33142680003"), kApr2);
+  ASSERT_TRUE(events.ok()) << events.status();
+  ASSERT_EQ(events->size(), 1u);
+  EXPECT_EQ((*events)[0].type(), "usage.quarantined");
+  EXPECT_EQ((*events)[0].usage().quarantined().reason(),
+            "object \"N3\" did not exist in 2026-03 (created 2026-12-01): "
+            "usage of a month before its creation cannot be billed");
+  EXPECT_TRUE(absl::IsNotFound(AssignmentForMonth(ledger_.state(), "C1", "N3",
+                                                  BillingMonth(2026, 3))
+                                   .status()));
+  // December usage of it is rated.
+  ledger_.Given(Call("R2", 60, "2026-12-02T10:00:00+01:00", "+33142680003"),
+                kApr2);
+  EXPECT_EQ(UsageTotalsFor(ledger_.state(), "C1", "2026-12", "N3")->size(), 1u);
 }
 
 // 100,000 records, 10 % sent twice, shuffled (late ones after later ones):

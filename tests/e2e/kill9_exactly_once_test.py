@@ -7,7 +7,8 @@ Scenario (setUpClass), with an outside client (Python grpcio):
   2. Once K commands are acknowledged (K seeded-random in [100, 900]), the
      daemon gets SIGKILL. Commands in flight then fail (UNAVAILABLE); the
      ones not yet taken are never sent.
-  3. billingd restarts on the same data_dir and port; every unacknowledged
+  3. billingd restarts on the same data_dir, on a fresh port (the killed
+     daemon's may be taken by another test meanwhile); every unacknowledged
      command is sent again with its same key until answered (bounded
      attempts, waiting on channel readiness in between).
 The test cases then check the outcome. Replay a run with E2E_SEED=<seed>
@@ -202,12 +203,18 @@ class Kill9ExactlyOnceTest(unittest.TestCase):
               f"{len(cls.phase1_failures)} in flight, {len(unsent)} unsent "
               f"({time.monotonic() - started:.1f}s)", flush=True)
 
-        # Phase 2: restart on the same data_dir and port; retry with the
-        # same keys on the same channel.
-        cls.daemon = e2e.Billingd(cls.data_dir, cls.workdir,
-                                  listen=first_daemon.address)
+        # Phase 2: restart on the same data_dir, on a fresh port the kernel
+        # picks (as every e2e daemon does): the killed daemon's port may be
+        # taken meanwhile by another test under ctest -j. Retry with the same
+        # keys on a new channel to the new address.
         first_daemon.close()
+        cls.channel.close()
+        cls.channel = None
+        cls.daemon = e2e.Billingd(cls.data_dir, cls.workdir)
+        cls.channel = grpc.insecure_channel(cls.daemon.address,
+                                            options=CHANNEL_OPTIONS)
         wait_ready(cls.channel)
+        stub = service_grpc.CustomerServiceStub(cls.channel)
         # What survived the kill, before any retry: every acknowledged
         # command, plus those that were durable but not yet answered.
         cls.survivors = {c.customer_id: c for c in list_all(stub)}
@@ -263,7 +270,8 @@ class Kill9ExactlyOnceTest(unittest.TestCase):
     def tearDownClass(cls):
         # Our connection closed first: billingd's shutdown waits (up to its
         # drain deadline) for open connections, not only for calls.
-        cls.channel.close()
+        if cls.channel is not None:
+            cls.channel.close()
         try:
             rc = cls.daemon.stop()
             if rc != 0:

@@ -7,11 +7,15 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <set>
 #include <thread>
+#include <utility>
 
 #include "absl/strings/str_format.h"
+#include "absl/synchronization/notification.h"
 #include "engine/customer.h"
 #include "engine/engine.h"
+#include "engine/keys.h"
 #include "gtest/gtest.h"
 #include "storage/embedded_journal.h"
 
@@ -26,6 +30,11 @@ CommandRequest Create(const std::string& id, const std::string& key,
   c->set_customer_id(id);
   c->set_name(name);
   return r;
+}
+
+// Customer `i` of thread `t` in the concurrent test.
+std::string BatchedId(int t, int i) {
+  return absl::StrFormat("T%02dC%03d", t, i);
 }
 
 CommandRequest Rename(const std::string& id, const std::string& key,
@@ -45,11 +54,10 @@ class CommandProcessorTest : public ::testing::Test {
 
   void SetUp() override {
     root_ = std::filesystem::path(::testing::TempDir()) /
-            absl::StrFormat("commands_%s_%d",
-                            ::testing::UnitTest::GetInstance()
-                                ->current_test_info()
-                                ->name(),
-                            getpid());
+            absl::StrFormat(
+                "commands_%s_%d",
+                ::testing::UnitTest::GetInstance()->current_test_info()->name(),
+                getpid());
     std::filesystem::remove_all(root_);
     auto journal = EmbeddedJournal::Open(
         {.dir = (root_ / "journal").string(), .partition_count = kPartitions});
@@ -58,8 +66,8 @@ class CommandProcessorTest : public ::testing::Test {
     auto state = RocksState::Open({.path = (root_ / "state").string()});
     ASSERT_TRUE(state.ok()) << state.status();
     state_ = std::move(*state);
-    projector_ = std::make_unique<Projector>(journal_.get(), state_.get(),
-                                             partitions_);
+    projector_ =
+        std::make_unique<Projector>(journal_.get(), state_.get(), partitions_);
     ASSERT_TRUE(projector_->Start().ok());
     processor_ = StartProcessor();
   }
@@ -80,6 +88,37 @@ class CommandProcessorTest : public ::testing::Test {
     int64_t n = 0;
     for (PartitionId p : partitions_) n += journal_->EndOffset(p)->value();
     return n;
+  }
+  // Keys under `prefix` in the state.
+  int CountKeys(absl::string_view prefix) {
+    int n = 0;
+    EXPECT_TRUE(state_
+                    ->Scan(prefix, "",
+                           [&](absl::string_view, absl::string_view) {
+                             ++n;
+                             return true;
+                           })
+                    .ok());
+    return n;
+  }
+  // Command records skipped as already applied, over every partition.
+  uint64_t DuplicateRecords() {
+    uint64_t n = 0;
+    for (PartitionId p : partitions_) {
+      auto progress = LoadPartitionProgress(*state_, p);
+      EXPECT_TRUE(progress.ok()) << progress.status();
+      if (progress.ok()) n += progress->duplicate_records();
+    }
+    return n;
+  }
+  // The state holds `answered` byte for byte.
+  void ExpectStoredAsAnswered(const v1::Customer& answered) {
+    auto stored = LoadCustomer(*state_, answered.customer_id());
+    ASSERT_TRUE(stored.ok()) << stored.status();
+    ASSERT_TRUE(stored->has_value()) << answered.customer_id() << " not stored";
+    EXPECT_EQ(SerializeDeterministic(**stored),
+              SerializeDeterministic(answered))
+        << answered.customer_id();
   }
 
   std::filesystem::path root_;
@@ -149,42 +188,83 @@ TEST_F(CommandProcessorTest, RejectionWritesNothing) {
   EXPECT_TRUE(processor_->Execute(Create("C1", "k1")).ok());
 }
 
-// Many concurrent callers: every command applied exactly once, and the
-// lanes commit them in groups (fewer journal appends than commands).
+// Many concurrent callers: every command applied exactly once (each
+// customer in the state once, at version 1, equal to its caller's answer;
+// one record per command, at its own position; no duplicate skipped), and
+// the lanes commit them in groups (fewer journal appends than commands).
 TEST_F(CommandProcessorTest, ConcurrentCommandsAreBatched) {
   constexpr int kThreads = 16;
   constexpr int kPerThread = 40;
+  constexpr int kCommands = kThreads * kPerThread;
   const int64_t before = RecordsInLog();
+  std::vector<absl::StatusOr<v1::IdempotencyRecord>> answers(
+      kCommands, absl::UnknownError("not answered"));
   std::vector<std::thread> threads;
-  std::atomic<int> failures{0};
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kPerThread; ++i) {
-        const std::string id = absl::StrFormat("T%02dC%03d", t, i);
-        if (!processor_->Execute(Create(id, "key-" + id)).ok()) ++failures;
+        answers[t * kPerThread + i] = processor_->Execute(
+            Create(BatchedId(t, i), "key-" + BatchedId(t, i),
+                   "Name " + BatchedId(t, i)));
       }
     });
   }
   for (auto& th : threads) th.join();
-  EXPECT_EQ(failures.load(), 0);
-  EXPECT_EQ(RecordsInLog() - before, kThreads * kPerThread);
+
+  std::set<std::pair<int32_t, int64_t>> positions;
+  for (int t = 0; t < kThreads; ++t) {
+    for (int i = 0; i < kPerThread; ++i) {
+      const std::string id = BatchedId(t, i);
+      const auto& answer = answers[t * kPerThread + i];
+      ASSERT_TRUE(answer.ok()) << id << ": " << answer.status();
+      EXPECT_EQ(answer->customer().customer_id(), id);
+      EXPECT_EQ(answer->customer().name(), "Name " + id);
+      EXPECT_EQ(answer->customer().version(), 1u) << id;
+      ExpectStoredAsAnswered(answer->customer());
+      positions.insert(
+          {answer->position().partition(), answer->position().offset()});
+    }
+  }
+  EXPECT_EQ(positions.size(), size_t{kCommands}) << "a record per command";
+  EXPECT_EQ(CountKeys(kCustomerPrefix), kCommands);
+  EXPECT_EQ(CountKeys(kIdempotencyPrefix), kCommands);
+  EXPECT_EQ(RecordsInLog() - before, kCommands);
+  EXPECT_EQ(DuplicateRecords(), 0u);
   const EmbeddedJournalStats stats = journal_->stats();
-  EXPECT_LT(stats.appends, kThreads * kPerThread) << "no batching happened";
+  EXPECT_LT(stats.appends, kCommands) << "no batching happened";
 }
 
-// Two commands of one customer in one batch: the second sees the first.
-TEST_F(CommandProcessorTest, SameKeyRacingFromTwoThreadsWritesOnce) {
+// Eight threads send one create with one key at once: one record is
+// written, and every caller gets the same answer, which is what the state
+// holds (the customer at version 1).
+TEST_F(CommandProcessorTest, SameKeyFromEightThreadsWritesOnceAndAnswersAlike) {
+  constexpr int kThreads = 8;
   const int64_t before = RecordsInLog();
+  std::vector<absl::StatusOr<v1::IdempotencyRecord>> answers(
+      kThreads, absl::UnknownError("not answered"));
+  absl::Notification go;
   std::vector<std::thread> threads;
-  std::atomic<int> ok{0};
-  for (int t = 0; t < 8; ++t) {
-    threads.emplace_back([&] {
-      if (processor_->Execute(Create("C1", "same-key")).ok()) ++ok;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      go.WaitForNotification();
+      answers[t] = processor_->Execute(Create("C1", "same-key"));
     });
   }
+  go.Notify();
   for (auto& th : threads) th.join();
-  EXPECT_EQ(ok.load(), 8);
+
+  for (int t = 0; t < kThreads; ++t) {
+    ASSERT_TRUE(answers[t].ok())
+        << "thread " << t << ": " << answers[t].status();
+    EXPECT_EQ(answers[t]->customer().version(), 1u);
+    ExpectStoredAsAnswered(answers[t]->customer());
+    EXPECT_EQ(SerializeDeterministic(*answers[t]),
+              SerializeDeterministic(*answers[0]))
+        << "thread " << t << " got another answer";
+  }
   EXPECT_EQ(RecordsInLog() - before, 1);
+  EXPECT_EQ(CountKeys(kCustomerPrefix), 1);
+  EXPECT_EQ(CountKeys(kIdempotencyPrefix), 1);
 }
 
 // A second writer claims the partitions with a higher epoch; the first one's

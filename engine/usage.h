@@ -11,13 +11,25 @@
 //
 // A record is billed once: a second record with the same (platform_id,
 // record_id) is ALREADY_EXISTS (ingest counts it as a duplicate). A record of
-// this customer that cannot be rated (no plan, no version at its start, no
-// rate for its destination) becomes usage.quarantined with the reason; the
-// same record sent again later (replay) is rated then.
+// this customer that cannot be billed becomes usage.quarantined with the
+// reason, in this order: its object did not exist in the record's month
+// (created later: AssignmentForMonth has no entity for it), no plan, no
+// version at its start, an unknown time zone, no rate for its destination,
+// a rating beyond int64 ("record.quantity: ..."), or a month total (object,
+// kind, zone) that would overflow, naming the field ("record.quantity",
+// "rated.billed_quantity", "rated.amount_micros"). The same record sent
+// again later (replay) is rated then, if it can be. Totals therefore never
+// overflow and are never negative: apply refuses, DATA_LOSS, an event that
+// would make them so (decide never makes one).
 //
 // Rejections (the services layer quarantines these before they reach a
-// customer): record.* fields (engine/rating.h), record.object (NOT_FOUND when
-// it is not a phone number or object of the customer), then ALREADY_EXISTS.
+// customer): record.* fields (engine/rating.h, including the limits there),
+// record.object (NOT_FOUND when it is not a phone number or object of the
+// customer), then ALREADY_EXISTS. A plan version is refused with
+// INVALID_ARGUMENT naming the field ("version.entries[2]: ...") when it is
+// beyond a limit or could never rate (ValidateRatePlanVersion), when the
+// resolver does not know its time zone ("version.time_zone"), or when its
+// currency is not the customer's ("version.currency").
 
 #include <functional>
 #include <optional>
@@ -43,6 +55,8 @@ inline constexpr absl::string_view kQuarantinePartitionKey = "@quarantine";
 
 // Turns a plan's IANA time zone name into a zone. Injected, because loading
 // a zone reads tzdata files and the engine does no I/O. Empty name: UTC.
+// Asked when a version is defined (an unknown zone is refused) and when a
+// record is rated; never on apply or replay (the rating is in the event).
 using TimeZoneResolver =
     std::function<absl::StatusOr<absl::TimeZone>(absl::string_view name)>;
 
@@ -72,7 +86,10 @@ absl::StatusOr<std::optional<std::string>> ResolveUsageObject(
     absl::string_view object);
 
 // Totals of `month` ("YYYY-MM"), for one object or (empty) every object, by
-// object, kind and zone.
+// object, kind and zone, each with the entity and discount in force for its
+// object in that month (AssignmentForMonth, as `object get --month` shows;
+// left empty only for totals an older log recorded before the object's
+// creation month). InvalidArgument naming "month" when it is not YYYY-MM.
 absl::StatusOr<std::vector<v1::UsageTotals>> UsageTotalsFor(
     const StateReader& state, absl::string_view customer_id,
     absl::string_view month, absl::string_view object_id);

@@ -12,6 +12,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "engine/contracts_due.h"
+#include "engine/contracts_limits.h"
 #include "engine/contracts_prices.h"
 #include "engine/contracts_schedule.h"
 #include "engine/customer.h"
@@ -82,6 +83,31 @@ absl::Status NotNegativeMicros(absl::string_view field, int64_t v) {
     return FieldError(field, absl::StrCat(FormatMicros(v), " is negative"));
   }
   return absl::OkStatus();
+}
+
+// At most `max` (engine/contracts_limits.h): both as the integers the
+// field holds, so that a caller can compare them with what it sent.
+absl::Status AtMost(absl::string_view field, int64_t v, int64_t max) {
+  if (v > max) {
+    return FieldError(field,
+                      absl::StrFormat("%d is over the maximum %d", v, max));
+  }
+  return absl::OkStatus();
+}
+
+// 0 to `max`.
+absl::Status NotNegativeMicrosAtMost(absl::string_view field, int64_t v,
+                                     int64_t max) {
+  if (auto s = NotNegativeMicros(field, v); !s.ok()) return s;
+  return AtMost(field, v, max);
+}
+
+absl::Status NotNegativeMilliAtMost(absl::string_view field, int64_t v,
+                                    int64_t max) {
+  if (v < 0) {
+    return FieldError(field, absl::StrCat(FormatMilli(v), " is negative"));
+  }
+  return AtMost(field, v, max);
 }
 
 absl::Status Percent(absl::string_view field, int32_t bp, int32_t min) {
@@ -190,6 +216,11 @@ absl::StatusOr<Events> DecidePublishIndex(const StateReader& state,
                       absl::StrCat(FormatMicros(p.value_micros()),
                                    " is not positive"));
   }
+  if (auto s = AtMost("publication.value_micros", p.value_micros(),
+                      kIndexMicrosMax);
+      !s.ok()) {
+    return s;
+  }
   auto existing = GetMessage<v1::IndexPublication>(
       state, IndexPublicationKey(p.index_code(), p.publication_date()));
   if (!existing.ok()) return existing.status();
@@ -226,7 +257,8 @@ absl::StatusOr<Events> DecideSetHourlyRate(absl::string_view partition,
   if (auto s = Code("rate.person_id", r.person_id()); !s.ok()) return s;
   auto date = RequiredDate("rate.effective_date", r.effective_date());
   if (!date.ok()) return date.status();
-  if (auto s = NotNegativeMicros("rate.rate_micros", r.rate_micros());
+  if (auto s = NotNegativeMicrosAtMost("rate.rate_micros", r.rate_micros(),
+                                       kUnitPriceMicrosMax);
       !s.ok()) {
     return s;
   }
@@ -325,9 +357,8 @@ absl::StatusOr<Events> DecideCreateContract(const StateReader& state,
   return One(std::move(e));
 }
 
-// The caller's fields of a rule, checked in the documented order; returns
-// the timing to use.
-absl::StatusOr<v1::BillingTiming> ValidateRuleShape(const v1::BillingRule& r) {
+// The rule's type, objects and article code.
+absl::Status ValidateRuleIdentity(const v1::BillingRule& r) {
   if (auto s = Code("rule.contract_ref", r.contract_ref()); !s.ok()) return s;
   if (auto s = Code("rule.rule_id", r.rule_id()); !s.ok()) return s;
   if (auto s = ValidateText("rule.label", r.label(), 0, kTextLengthMax);
@@ -363,9 +394,16 @@ absl::StatusOr<v1::BillingTiming> ValidateRuleShape(const v1::BillingRule& r) {
                                                r.object_ids(i)));
     }
   }
-  if (auto s = Code("rule.article_code", r.article_code()); !s.ok()) return s;
-  if (auto s = NotNegativeMicros("rule.unit_price_micros",
-                                 r.unit_price_micros());
+  return Code("rule.article_code", r.article_code());
+}
+
+// Unit price, cost price and quantity: each 0 to its maximum, and only on
+// the rule types that have one.
+absl::Status ValidateRuleValues(const v1::BillingRule& r) {
+  const v1::RuleType type = r.rule_type();
+  if (auto s = NotNegativeMicrosAtMost("rule.unit_price_micros",
+                                       r.unit_price_micros(),
+                                       kUnitPriceMicrosMax);
       !s.ok()) {
     return s;
   }
@@ -377,20 +415,27 @@ absl::StatusOr<v1::BillingTiming> ValidateRuleShape(const v1::BillingRule& r) {
               "leave it 0"
             : "an installment schedule bills its installments; leave it 0");
   }
-  if (auto s = NotNegativeMicros("rule.cost_price_micros",
-                                 r.cost_price_micros());
+  if (auto s = NotNegativeMicrosAtMost("rule.cost_price_micros",
+                                       r.cost_price_micros(),
+                                       kUnitPriceMicrosMax);
       !s.ok()) {
     return s;
   }
-  if (r.quantity_milli() < 0) {
-    return FieldError("rule.quantity_milli",
-                      absl::StrCat(FormatMilli(r.quantity_milli()),
-                                   " is negative"));
+  if (auto s = NotNegativeMilliAtMost("rule.quantity_milli",
+                                      r.quantity_milli(), kQuantityMilliMax);
+      !s.ok()) {
+    return s;
   }
   if (type != v1::RULE_TYPE_FLAT && r.quantity_milli() != 0) {
     return FieldError("rule.quantity_milli",
                       "only a flat rule has a fixed quantity");
   }
+  return absl::OkStatus();
+}
+
+// Periodicity and timing; returns the timing to use.
+absl::StatusOr<v1::BillingTiming> ValidateRuleTiming(
+    const v1::BillingRule& r) {
   if (r.periodicity() == v1::PERIODICITY_UNSPECIFIED) {
     return FieldError("rule.periodicity",
                       "is required (monthly, bimonthly, quarterly, "
@@ -406,30 +451,35 @@ absl::StatusOr<v1::BillingTiming> ValidateRuleShape(const v1::BillingRule& r) {
                       absl::StrFormat("%d is not a billing timing",
                                       static_cast<int>(r.timing())));
   }
-  v1::BillingTiming timing = r.timing();
+  const v1::RuleType type = r.rule_type();
+  const v1::BillingTiming timing = r.timing();
   if (type == v1::RULE_TYPE_FLAT) {
     if (timing == v1::BILLING_TIMING_UNSPECIFIED) {
       return FieldError("rule.timing",
                         "is required for a flat rule (in advance or in "
                         "arrears)");
     }
-  } else if (type == v1::RULE_TYPE_INSTALLMENT_SCHEDULE) {
+    return timing;
+  }
+  if (type == v1::RULE_TYPE_INSTALLMENT_SCHEDULE) {
     if (timing == v1::BILLING_TIMING_IN_ARREARS) {
       return FieldError("rule.timing",
                         "an installment schedule is billed in advance, on "
                         "each installment's due date");
     }
-    timing = v1::BILLING_TIMING_IN_ADVANCE;
-  } else {
-    if (timing == v1::BILLING_TIMING_IN_ADVANCE) {
-      return FieldError(
-          "rule.timing",
-          absl::StrFormat("a %s rule is billed in arrears: what is measured "
-                          "cannot be billed before it is",
-                          RuleTypeName(type)));
-    }
-    timing = v1::BILLING_TIMING_IN_ARREARS;
+    return v1::BILLING_TIMING_IN_ADVANCE;
   }
+  if (timing == v1::BILLING_TIMING_IN_ADVANCE) {
+    return FieldError(
+        "rule.timing",
+        absl::StrFormat("a %s rule is billed in arrears: what is measured "
+                        "cannot be billed before it is",
+                        RuleTypeName(type)));
+  }
+  return v1::BILLING_TIMING_IN_ARREARS;
+}
+
+absl::Status ValidateRuleDates(const v1::BillingRule& r) {
   auto start = OptionalDate("rule.start_date", r.start_date());
   if (!start.ok()) return start.status();
   auto end = OptionalDate("rule.end_date", r.end_date());
@@ -439,15 +489,17 @@ absl::StatusOr<v1::BillingTiming> ValidateRuleShape(const v1::BillingRule& r) {
                       absl::StrFormat("%s is before the start %s",
                                       r.end_date(), r.start_date()));
   }
-  if (type == v1::RULE_TYPE_INSTALLMENT_SCHEDULE && !end->has_value()) {
+  if (r.rule_type() == v1::RULE_TYPE_INSTALLMENT_SCHEDULE &&
+      !end->has_value()) {
     return FieldError("rule.end_date",
                       "is required for an installment schedule (the last "
                       "day of the fiscal year)");
   }
-  if (auto s = OptionalCode("rule.condition_job_id", r.condition_job_id());
-      !s.ok()) {
-    return s;
-  }
+  return OptionalCode("rule.condition_job_id", r.condition_job_id());
+}
+
+absl::Status ValidateRecurringIncrease(const v1::BillingRule& r) {
+  const v1::RuleType type = r.rule_type();
   const v1::RecurringIncrease& inc = r.recurring_increase();
   if (!v1::IncreaseKind_IsValid(inc.kind())) {
     return FieldError("rule.recurring_increase.kind",
@@ -476,56 +528,105 @@ absl::StatusOr<v1::BillingTiming> ValidateRuleShape(const v1::BillingRule& r) {
         !s.ok()) {
       return s;
     }
+    constexpr absl::string_view kReference =
+        "rule.recurring_increase.syntec.reference_index_micros";
     if (inc.syntec().reference_index_micros() <= 0) {
       return FieldError(
-          "rule.recurring_increase.syntec.reference_index_micros",
+          kReference,
           "is required (the index value the price was agreed at), positive");
+    }
+    if (auto s = AtMost(kReference, inc.syntec().reference_index_micros(),
+                        kIndexMicrosMax);
+        !s.ok()) {
+      return s;
     }
   } else if (inc.has_syntec()) {
     return FieldError("rule.recurring_increase.syntec",
                       "only a Syntec policy has one");
   }
   if (inc.kind() == v1::INCREASE_KIND_CUSTOM_PERCENT) {
-    if (auto s = Percent("rule.recurring_increase.percent_bp",
-                         inc.percent_bp(), 1);
-        !s.ok()) {
-      return s;
-    }
-  } else if (inc.percent_bp() != 0) {
+    return Percent("rule.recurring_increase.percent_bp", inc.percent_bp(), 1);
+  }
+  if (inc.percent_bp() != 0) {
     return FieldError("rule.recurring_increase.percent_bp",
                       "only a custom percent policy has one");
   }
+  return absl::OkStatus();
+}
+
+// The fee and the installments: each 0 to kAmountMinorMax (so that their
+// sum fits), at most kInstallmentsMax of them.
+absl::Status ValidateScheduleShape(const v1::BillingRule& r) {
   const v1::InstallmentSchedule& sched = r.installment_schedule();
-  if (type != v1::RULE_TYPE_INSTALLMENT_SCHEDULE) {
+  if (r.rule_type() != v1::RULE_TYPE_INSTALLMENT_SCHEDULE) {
     if (r.has_installment_schedule()) {
       return FieldError("rule.installment_schedule",
                         "only an installment schedule rule has one");
     }
-  } else {
-    if (sched.fee_minor() < 0) {
-      return FieldError("rule.installment_schedule.fee_minor",
-                        absl::StrFormat("%d is negative", sched.fee_minor()));
+    return absl::OkStatus();
+  }
+  constexpr absl::string_view kFee = "rule.installment_schedule.fee_minor";
+  if (sched.fee_minor() < 0) {
+    return FieldError(kFee,
+                      absl::StrFormat("%d is negative", sched.fee_minor()));
+  }
+  if (auto s = AtMost(kFee, sched.fee_minor(), kAmountMinorMax); !s.ok()) {
+    return s;
+  }
+  if (sched.installments_size() > kInstallmentsMax) {
+    return FieldError(
+        "rule.installment_schedule.installments",
+        absl::StrFormat("has %d installments, at most %d allowed",
+                        sched.installments_size(), kInstallmentsMax));
+  }
+  for (int i = 0; i < sched.installments_size(); ++i) {
+    const std::string field =
+        absl::StrFormat("rule.installment_schedule.installments[%d]", i);
+    const v1::Installment& inst = sched.installments(i);
+    auto due = RequiredDate(field + ".due_date", inst.due_date());
+    if (!due.ok()) return due.status();
+    if (inst.amount_minor() < 0) {
+      return FieldError(field + ".amount_minor",
+                        absl::StrFormat("%d is negative", inst.amount_minor()));
     }
-    if (sched.installments_size() > kInstallmentsMax) {
-      return FieldError(
-          "rule.installment_schedule.installments",
-          absl::StrFormat("has %d installments, at most %d allowed",
-                          sched.installments_size(), kInstallmentsMax));
-    }
-    for (int i = 0; i < sched.installments_size(); ++i) {
-      const std::string field = absl::StrFormat(
-          "rule.installment_schedule.installments[%d]", i);
-      auto due = RequiredDate(field + ".due_date",
-                              sched.installments(i).due_date());
-      if (!due.ok()) return due.status();
-      if (sched.installments(i).amount_minor() < 0) {
-        return FieldError(field + ".amount_minor",
-                          absl::StrFormat("%d is negative",
-                                          sched.installments(i).amount_minor()));
-      }
+    if (auto s = AtMost(field + ".amount_minor", inst.amount_minor(),
+                        kAmountMinorMax);
+        !s.ok()) {
+      return s;
     }
   }
+  return absl::OkStatus();
+}
+
+// The caller's fields of a rule, checked in the documented order; returns
+// the timing to use.
+absl::StatusOr<v1::BillingTiming> ValidateRuleShape(const v1::BillingRule& r) {
+  if (auto s = ValidateRuleIdentity(r); !s.ok()) return s;
+  if (auto s = ValidateRuleValues(r); !s.ok()) return s;
+  auto timing = ValidateRuleTiming(r);
+  if (!timing.ok()) return timing.status();
+  if (auto s = ValidateRuleDates(r); !s.ok()) return s;
+  if (auto s = ValidateRecurringIncrease(r); !s.ok()) return s;
+  if (auto s = ValidateScheduleShape(r); !s.ok()) return s;
   return timing;
+}
+
+// An installment is billed as one unit at its amount: the fee (and so
+// every installment) is at most kUnitPriceMicrosMax in the currency.
+absl::Status FeeWithinAUnitPrice(int64_t fee_minor, const Currency& currency) {
+  auto fee_micros = MinorToMicros(fee_minor, currency);
+  auto per_minor = MinorToMicros(1, currency);
+  if (!per_minor.ok()) return per_minor.status();
+  if (fee_micros.ok() && *fee_micros <= kUnitPriceMicrosMax) {
+    return absl::OkStatus();
+  }
+  return FieldError(
+      "rule.installment_schedule.fee_minor",
+      absl::StrFormat("%s %s is over the maximum %s %s (each installment is "
+                      "billed as one unit at a price of at most %s)",
+                      FormatMinor(fee_minor, currency), currency.code,
+                      FormatMinor(kUnitPriceMicrosMax / *per_minor, currency),
+                      currency.code, FormatMicros(kUnitPriceMicrosMax)));
 }
 
 // Installments of a new schedule rule over [start, end]: the caller's
@@ -535,9 +636,14 @@ absl::StatusOr<v1::InstallmentSchedule> ResolveSchedule(
     const Currency& currency) {
   v1::InstallmentSchedule out;
   const v1::InstallmentSchedule& given = r.installment_schedule();
+  if (auto s = FeeWithinAUnitPrice(given.fee_minor(), currency); !s.ok()) {
+    return s;
+  }
   out.set_fee_minor(given.fee_minor());
   const std::string field = "rule.installment_schedule.installments";
   if (given.installments_size() > 0) {
+    // At most kInstallmentsMax amounts of at most kAmountMinorMax each
+    // (ValidateScheduleShape): the sum fits.
     int64_t sum = 0;
     std::string previous;
     for (int i = 0; i < given.installments_size(); ++i) {
@@ -834,15 +940,15 @@ absl::StatusOr<Events> DecideRecordRuleBilled(const StateReader& state,
   return One(std::move(e));
 }
 
-absl::StatusOr<Events> DecideRecordReading(const StateReader& state,
-                                           absl::string_view customer_id,
-                                           const v1::RecordReading& cmd) {
-  const v1::Reading& r = cmd.reading();
+// The reading's own fields, in the documented order.
+absl::Status ValidateReadingShape(const v1::Reading& r) {
   if (auto s = Code("reading.contract_ref", r.contract_ref()); !s.ok()) {
     return s;
   }
   if (auto s = Code("reading.rule_id", r.rule_id()); !s.ok()) return s;
-  if (auto s = ValidateObjectId("reading.object_id", r.object_id()); !s.ok()) return s;
+  if (auto s = ValidateObjectId("reading.object_id", r.object_id()); !s.ok()) {
+    return s;
+  }
   auto date = RequiredDate("reading.reading_date", r.reading_date());
   if (!date.ok()) return date.status();
   if (r.kind() == v1::READING_KIND_UNSPECIFIED) {
@@ -854,48 +960,100 @@ absl::StatusOr<Events> DecideRecordReading(const StateReader& state,
                       absl::StrFormat("%d is not a reading kind",
                                       static_cast<int>(r.kind())));
   }
-  if (r.value_milli() < 0) {
-    return FieldError("reading.value_milli",
-                      absl::StrCat(FormatMilli(r.value_milli()),
-                                   " is negative"));
+  if (auto s = NotNegativeMilliAtMost("reading.value_milli", r.value_milli(),
+                                      kReadingMilliMax);
+      !s.ok()) {
+    return s;
   }
-  if (r.has_old_meter_final_value_milli()) {
-    if (r.kind() != v1::READING_KIND_REPLACEMENT) {
-      return FieldError("reading.old_meter_final_value_milli",
-                        "only a meter replacement has one");
-    }
-    if (r.old_meter_final_value_milli() < 0) {
-      return FieldError(
-          "reading.old_meter_final_value_milli",
-          absl::StrCat(FormatMilli(r.old_meter_final_value_milli()),
-                       " is negative"));
-    }
+  if (!r.has_old_meter_final_value_milli()) return absl::OkStatus();
+  if (r.kind() != v1::READING_KIND_REPLACEMENT) {
+    return FieldError("reading.old_meter_final_value_milli",
+                      "only a meter replacement has one");
   }
-  if (auto s = RequireCustomer(state, customer_id); !s.ok()) return s;
-  auto rule = RequireRule(state, customer_id, r.contract_ref(), r.rule_id(),
-                          "reading.contract_ref", "reading.rule_id");
-  if (!rule.ok()) return rule.status();
-  if (rule->rule_type() != v1::RULE_TYPE_CONSUMED_UNITS) {
+  return NotNegativeMilliAtMost("reading.old_meter_final_value_milli",
+                                r.old_meter_final_value_milli(),
+                                kReadingMilliMax);
+}
+
+// The rule the reading goes to: a consumed-units rule covering its object.
+absl::Status CheckReadingRule(const v1::BillingRule& rule,
+                              const v1::Reading& r) {
+  if (rule.rule_type() != v1::RULE_TYPE_CONSUMED_UNITS) {
     return FieldError(
         "reading.rule_id",
         absl::StrFormat("rule \"%s\" is a %s rule; readings go to "
                         "consumed-units rules",
-                        r.rule_id(), RuleTypeName(rule->rule_type())));
+                        r.rule_id(), RuleTypeName(rule.rule_type())));
   }
-  if (std::find(rule->object_ids().begin(), rule->object_ids().end(),
-                r.object_id()) == rule->object_ids().end()) {
-    std::vector<std::string> listed(
-        rule->object_ids().begin(),
-        rule->object_ids().begin() +
-            std::min(rule->object_ids_size(), kObjectsListedMax));
+  if (std::find(rule.object_ids().begin(), rule.object_ids().end(),
+                r.object_id()) != rule.object_ids().end()) {
+    return absl::OkStatus();
+  }
+  std::vector<std::string> listed(
+      rule.object_ids().begin(),
+      rule.object_ids().begin() +
+          std::min(rule.object_ids_size(), kObjectsListedMax));
+  return FieldError(
+      "reading.object_id",
+      absl::StrFormat("\"%s\" is not covered by rule \"%s\" (objects: %s%s)",
+                      r.object_id(), r.rule_id(), absl::StrJoin(listed, ", "),
+                      rule.object_ids_size() > kObjectsListedMax ? ", ..."
+                                                                 : ""));
+}
+
+// A reading after the object's first, against its latest reading m: not
+// a second installation, not dated before it, and (unless it is a meter
+// replacement) not below it. Readings are recorded in date order, so the
+// latest is the previous one in date order too and no later reading exists
+// for the new one to exceed. Below it is FailedPrecondition: the command is
+// well formed, the meter's history makes it illegal now.
+absl::Status CheckReadingAfter(const v1::MeterState& m, const v1::Reading& r) {
+  if (r.kind() == v1::READING_KIND_INSTALLATION) {
     return FieldError(
-        "reading.object_id",
-        absl::StrFormat("\"%s\" is not covered by rule \"%s\" (objects: %s%s)",
-                        r.object_id(), r.rule_id(),
-                        absl::StrJoin(listed, ", "),
-                        rule->object_ids_size() > kObjectsListedMax ? ", ..."
-                                                                    : ""));
+        "reading.kind",
+        absl::StrFormat("object \"%s\" already has its installation "
+                        "reading; a new meter is a replacement",
+                        r.object_id()));
   }
+  if (r.reading_date() < m.latest_date()) {
+    return FieldError(
+        "reading.reading_date",
+        absl::StrFormat("%s is before the object's latest reading #%d of %s",
+                        r.reading_date(), m.readings(), m.latest_date()));
+  }
+  if (r.kind() == v1::READING_KIND_REGULAR &&
+      r.value_milli() < m.latest_value_milli()) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "reading.value_milli: %s on %s is below %s on %s (reading #%d, the "
+        "previous reading of object %s); record a meter replacement if the "
+        "meter was changed",
+        FormatMilli(r.value_milli()), r.reading_date(),
+        FormatMilli(m.latest_value_milli()), m.latest_date(), m.readings(),
+        r.object_id()));
+  }
+  if (r.has_old_meter_final_value_milli() &&
+      r.old_meter_final_value_milli() < m.latest_value_milli()) {
+    return FieldError(
+        "reading.old_meter_final_value_milli",
+        absl::StrFormat("%s is lower than the old meter's latest reading "
+                        "%s of %s",
+                        FormatMilli(r.old_meter_final_value_milli()),
+                        FormatMilli(m.latest_value_milli()),
+                        m.latest_date()));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Events> DecideRecordReading(const StateReader& state,
+                                           absl::string_view customer_id,
+                                           const v1::RecordReading& cmd) {
+  const v1::Reading& r = cmd.reading();
+  if (auto s = ValidateReadingShape(r); !s.ok()) return s;
+  if (auto s = RequireCustomer(state, customer_id); !s.ok()) return s;
+  auto rule = RequireRule(state, customer_id, r.contract_ref(), r.rule_id(),
+                          "reading.contract_ref", "reading.rule_id");
+  if (!rule.ok()) return rule.status();
+  if (auto s = CheckReadingRule(*rule, r); !s.ok()) return s;
   auto meter = LoadMeter(state, customer_id, r.object_id());
   if (!meter.ok()) return meter.status();
   if (!meter->has_value() && r.kind() != v1::READING_KIND_INSTALLATION) {
@@ -907,31 +1065,8 @@ absl::StatusOr<Events> DecideRecordReading(const StateReader& state,
   }
   uint32_t seq = 1;
   if (meter->has_value()) {
-    const v1::MeterState& m = **meter;
-    if (r.kind() == v1::READING_KIND_INSTALLATION) {
-      return FieldError(
-          "reading.kind",
-          absl::StrFormat("object \"%s\" already has its installation "
-                          "reading; a new meter is a replacement",
-                          r.object_id()));
-    }
-    if (r.reading_date() < m.latest_date()) {
-      return FieldError(
-          "reading.reading_date",
-          absl::StrFormat("%s is before the object's latest reading #%d of %s",
-                          r.reading_date(), m.readings(), m.latest_date()));
-    }
-    if (r.has_old_meter_final_value_milli() &&
-        r.old_meter_final_value_milli() < m.latest_value_milli()) {
-      return FieldError(
-          "reading.old_meter_final_value_milli",
-          absl::StrFormat("%s is lower than the old meter's latest reading "
-                          "%s of %s",
-                          FormatMilli(r.old_meter_final_value_milli()),
-                          FormatMilli(m.latest_value_milli()),
-                          m.latest_date()));
-    }
-    seq = m.readings() + 1;
+    if (auto s = CheckReadingAfter(**meter, r); !s.ok()) return s;
+    seq = (*meter)->readings() + 1;
   }
   v1::EventEnvelope e =
       NewEvent(kReadingRecordedType, customer_id, r.reading_date());
@@ -986,6 +1121,11 @@ absl::StatusOr<Events> DecideRecordWorkUnits(const StateReader& state,
     return FieldError("units.quantity_milli",
                       absl::StrCat(FormatMilli(u.quantity_milli()),
                                    " is not positive"));
+  }
+  if (auto s = AtMost("units.quantity_milli", u.quantity_milli(),
+                      kQuantityMilliMax);
+      !s.ok()) {
+    return s;
   }
   if (auto s = ValidateText("units.note", u.note(), 0, kTextLengthMax);
       !s.ok()) {
@@ -1086,16 +1226,17 @@ absl::Status ValidateIncreaseShape(const v1::PriceIncrease& inc) {
         !s.ok()) {
       return s;
     }
-    if (inc.syntec().reference_index_micros() < 0) {
-      return FieldError(
-          "increase.syntec.reference_index_micros",
-          absl::StrCat(FormatMicros(inc.syntec().reference_index_micros()),
-                       " is negative"));
+    if (auto s = NotNegativeMicrosAtMost(
+            "increase.syntec.reference_index_micros",
+            inc.syntec().reference_index_micros(), kIndexMicrosMax);
+        !s.ok()) {
+      return s;
     }
-    if (inc.new_index_micros() < 0) {
-      return FieldError("increase.new_index_micros",
-                        absl::StrCat(FormatMicros(inc.new_index_micros()),
-                                     " is negative"));
+    if (auto s = NotNegativeMicrosAtMost("increase.new_index_micros",
+                                         inc.new_index_micros(),
+                                         kIndexMicrosMax);
+        !s.ok()) {
+      return s;
     }
   } else {
     if (inc.has_syntec()) {
@@ -1120,6 +1261,101 @@ absl::Status ValidateIncreaseShape(const v1::PriceIncrease& inc) {
             : "only a custom percent increase has one");
   }
   return ValidateText("increase.reason", inc.reason(), 0, kTextLengthMax);
+}
+
+// Completes `change` (kind, syntec or percent_bp set from the command) with
+// what the state says on `date`: the Syntec index code, reference and new
+// index, or the company markup in force.
+absl::Status ResolveIncreaseParameters(const StateReader& state,
+                                       const v1::BillingRule& rule,
+                                       const v1::PriceIncrease& inc,
+                                       BusinessDate date,
+                                       const PriceInForce& before,
+                                       v1::PriceChange& change) {
+  if (inc.kind() == v1::INCREASE_KIND_COMPANY_MARKUP) {
+    auto markup = CompanyMarkupInForce(state, date);
+    if (!markup.ok()) return markup.status();
+    if (!markup->has_value()) {
+      return absl::FailedPreconditionError(absl::StrFormat(
+          "no company markup in force on %s; set one in \"%s\"",
+          inc.effective_date(), kReferencePartition));
+    }
+    change.set_percent_bp((*markup)->percent_bp());
+    return absl::OkStatus();
+  }
+  if (inc.kind() != v1::INCREASE_KIND_SYNTEC) {
+    change.set_percent_bp(inc.percent_bp());
+    return absl::OkStatus();
+  }
+  v1::SyntecFormula* f = change.mutable_syntec();
+  *f = inc.syntec();
+  if (f->index_code().empty()) {
+    const auto& policy = rule.recurring_increase();
+    f->set_index_code(policy.kind() == v1::INCREASE_KIND_SYNTEC &&
+                              !policy.syntec().index_code().empty()
+                          ? policy.syntec().index_code()
+                          : std::string(kDefaultIndexCode));
+  }
+  if (f->reference_index_micros() == 0) {
+    if (before.reference_index_micros <= 0) {
+      return absl::FailedPreconditionError(absl::StrFormat(
+          "rule %s has no Syntec reference index as of %s; give "
+          "increase.syntec.reference_index_micros",
+          RuleName(rule), inc.effective_date()));
+    }
+    f->set_reference_index_micros(before.reference_index_micros);
+  }
+  if (inc.new_index_micros() != 0) {
+    change.set_new_index_micros(inc.new_index_micros());
+    return absl::OkStatus();
+  }
+  auto published = LatestIndexOnOrBefore(state, f->index_code(), date);
+  if (!published.ok()) return published.status();
+  if (!published->has_value()) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "no %s index published on or before %s; publish it in \"%s\" or "
+        "give increase.new_index_micros",
+        f->index_code(), inc.effective_date(), kReferencePartition));
+  }
+  change.set_new_index_micros((*published)->value_micros());
+  change.set_new_index_date((*published)->publication_date());
+  return absl::OkStatus();
+}
+
+// "Syntec, I_new 280.500000 against I_ref 270.000000", "+3.00 %".
+std::string DescribeIncrease(const v1::PriceChange& c) {
+  if (c.kind() == v1::INCREASE_KIND_SYNTEC) {
+    return absl::StrFormat("Syntec, I_new %s against I_ref %s",
+                           FormatMicros(c.new_index_micros()),
+                           FormatMicros(c.syntec().reference_index_micros()));
+  }
+  return absl::StrCat(
+      c.kind() == v1::INCREASE_KIND_COMPANY_MARKUP ? "company markup +" : "+",
+      contracts_internal::FormatPercentBp(c.percent_bp()));
+}
+
+// The new price of `change` from its old price: FailedPrecondition when it
+// does not fit in 64 bits or is over kUnitPriceMicrosMax (legal parameters
+// whose result is not: the price as it stands makes it illegal now).
+absl::StatusOr<int64_t> IncreasedPrice(const v1::BillingRule& rule,
+                                       const v1::PriceChange& change) {
+  auto after = RevisedPrice(change.old_price_micros(), change);
+  if (!after.ok()) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "rule %s: the increase of %s (%s) cannot be computed from the price "
+        "%s: %s",
+        RuleName(rule), change.effective_date(), DescribeIncrease(change),
+        FormatMicros(change.old_price_micros()), after.status().message()));
+  }
+  if (*after > kUnitPriceMicrosMax) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "rule %s: the increase of %s (%s) would take the price from %s to "
+        "%s, over the maximum unit price %s",
+        RuleName(rule), change.effective_date(), DescribeIncrease(change),
+        FormatMicros(change.old_price_micros()), FormatMicros(*after),
+        FormatMicros(kUnitPriceMicrosMax)));
+  }
+  return after;
 }
 
 absl::StatusOr<Events> DecideScheduleIncrease(const StateReader& state,
@@ -1165,57 +1401,12 @@ absl::StatusOr<Events> DecideScheduleIncrease(const StateReader& state,
   change.set_reason(inc.reason());
   change.set_recorded_on(FormatBusinessDate(business_date));
   change.set_old_price_micros(before->price_micros);
-  absl::StatusOr<int64_t> after = absl::UnknownError("unset");
-  if (inc.kind() == v1::INCREASE_KIND_SYNTEC) {
-    v1::SyntecFormula* f = change.mutable_syntec();
-    *f = inc.syntec();
-    if (f->index_code().empty()) {
-      const auto& policy = rule->recurring_increase();
-      f->set_index_code(policy.kind() == v1::INCREASE_KIND_SYNTEC &&
-                                !policy.syntec().index_code().empty()
-                            ? policy.syntec().index_code()
-                            : std::string(kDefaultIndexCode));
-    }
-    if (f->reference_index_micros() == 0) {
-      if (before->reference_index_micros <= 0) {
-        return absl::FailedPreconditionError(absl::StrFormat(
-            "rule %s has no Syntec reference index as of %s; give "
-            "increase.syntec.reference_index_micros",
-            RuleName(*rule), inc.effective_date()));
-      }
-      f->set_reference_index_micros(before->reference_index_micros);
-    }
-    if (inc.new_index_micros() != 0) {
-      change.set_new_index_micros(inc.new_index_micros());
-    } else {
-      auto published = LatestIndexOnOrBefore(state, f->index_code(), *date);
-      if (!published.ok()) return published.status();
-      if (!published->has_value()) {
-        return absl::FailedPreconditionError(absl::StrFormat(
-            "no %s index published on or before %s; publish it in \"%s\" or "
-            "give increase.new_index_micros",
-            f->index_code(), inc.effective_date(), kReferencePartition));
-      }
-      change.set_new_index_micros((*published)->value_micros());
-      change.set_new_index_date((*published)->publication_date());
-    }
-    after = SyntecRevisedPrice(before->price_micros, f->a_micros(),
-                               f->b_micros(), f->reference_index_micros(),
-                               change.new_index_micros());
-  } else if (inc.kind() == v1::INCREASE_KIND_COMPANY_MARKUP) {
-    auto markup = CompanyMarkupInForce(state, *date);
-    if (!markup.ok()) return markup.status();
-    if (!markup->has_value()) {
-      return absl::FailedPreconditionError(absl::StrFormat(
-          "no company markup in force on %s; set one in \"%s\"",
-          inc.effective_date(), kReferencePartition));
-    }
-    change.set_percent_bp((*markup)->percent_bp());
-    after = MarkedUpPrice(before->price_micros, change.percent_bp());
-  } else {
-    change.set_percent_bp(inc.percent_bp());
-    after = MarkedUpPrice(before->price_micros, change.percent_bp());
+  if (auto s =
+          ResolveIncreaseParameters(state, *rule, inc, *date, *before, change);
+      !s.ok()) {
+    return s;
   }
+  auto after = IncreasedPrice(*rule, change);
   if (!after.ok()) return after.status();
   change.set_new_price_micros(*after);
 

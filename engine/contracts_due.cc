@@ -6,6 +6,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/numeric/int128.h"
+#include "engine/contracts_limits.h"
 #include "engine/contracts_prices.h"
 #include "engine/contracts_schedule.h"
 #include "engine/contracts_store.h"
@@ -96,17 +98,7 @@ class RuleDue {
         anomalies_.push_back("unknown rule type");
     }
     if (!s.ok()) return s;
-    int64_t amount = 0, cost = 0;
-    for (const v1::DueLine& line : out_.lines()) {
-      auto a = AddMinor(amount, line.amount_minor());
-      auto c = AddMinor(cost, line.cost_minor());
-      if (!a.ok()) return a.status();
-      if (!c.ok()) return c.status();
-      amount = *a;
-      cost = *c;
-    }
-    out_.set_amount_minor(amount);
-    out_.set_cost_minor(cost);
+    SumLines();
     if (!anomalies_.empty()) {
       for (auto& a : anomalies_) out_.add_reasons(a);
       out_.set_status(v1::DUE_STATUS_ANOMALY);
@@ -120,6 +112,45 @@ class RuleDue {
   }
 
  private:
+  // The rule's amount and cost: the sums of its lines (each at most
+  // kAmountMinorMax, so that the sums are exact in 128 bits), or an
+  // anomaly when a sum is over kAmountMinorMax.
+  void SumLines() {
+    absl::int128 amount = 0, cost = 0;
+    for (const v1::DueLine& line : out_.lines()) {
+      amount += line.amount_minor();
+      cost += line.cost_minor();
+    }
+    if (amount > kAmountMinorMax || cost > kAmountMinorMax) {
+      anomalies_.push_back(absl::StrFormat(
+          "the %s of the rule's %d lines adds up to more than the maximum "
+          "%s %s",
+          amount > kAmountMinorMax ? "amount" : "cost", out_.lines_size(),
+          FormatMinor(kAmountMinorMax, currency_), currency_.code));
+      return;
+    }
+    out_.set_amount_minor(static_cast<int64_t>(amount));
+    out_.set_cost_minor(static_cast<int64_t>(cost));
+  }
+
+  // unit_price x quantity rounded to the currency, or nullopt with an
+  // anomaly when it is over kAmountMinorMax (or beyond 64 bits).
+  std::optional<int64_t> LineAmount(absl::string_view where,
+                                    absl::string_view what,
+                                    int64_t unit_price_micros,
+                                    int64_t quantity_milli) {
+    auto amount = LineAmountMinor(unit_price_micros, quantity_milli, currency_);
+    if (amount.ok() && *amount <= kAmountMinorMax &&
+        *amount >= -kAmountMinorMax) {
+      return *amount;
+    }
+    anomalies_.push_back(absl::StrFormat(
+        "%s: the %s %s x %s is over the maximum of a line, %s %s", where, what,
+        FormatMilli(quantity_milli), FormatMicros(unit_price_micros),
+        FormatMinor(kAmountMinorMax, currency_), currency_.code));
+    return std::nullopt;
+  }
+
   v1::DueRule Finish(v1::DueStatus status, absl::string_view reason) {
     out_.set_status(status);
     out_.add_reasons(std::string(reason));
@@ -183,11 +214,21 @@ class RuleDue {
     return std::optional<PriceInForce>(*price);
   }
 
-  absl::StatusOr<v1::DueLine*> AddLine(const RulePeriod& first,
-                                       const RulePeriod& last,
-                                       int64_t quantity_milli,
-                                       int64_t unit_price_micros,
-                                       const v1::PriceSource& source) {
+  // A line over [first.start, last.end], or nullptr (with an anomaly) when
+  // its amount or cost cannot be billed. `object`: the object of a
+  // consumed-units line, named in the anomaly.
+  v1::DueLine* AddLine(const RulePeriod& first, const RulePeriod& last,
+                       int64_t quantity_milli, int64_t unit_price_micros,
+                       const v1::PriceSource& source,
+                       absl::string_view object = "") {
+    const std::string where = absl::StrFormat(
+        "%s%s to %s", object.empty() ? "" : absl::StrCat("object ", object, ", "),
+        FormatBusinessDate(first.start), FormatBusinessDate(last.end));
+    auto amount = LineAmount(where, "amount", unit_price_micros, quantity_milli);
+    if (!amount.has_value()) return nullptr;
+    auto cost =
+        LineAmount(where, "cost", rule_.cost_price_micros(), quantity_milli);
+    if (!cost.has_value()) return nullptr;
     v1::DueLine* line = out_.add_lines();
     line->set_period_start(FormatBusinessDate(first.start));
     line->set_period_end(FormatBusinessDate(last.end));
@@ -195,11 +236,6 @@ class RuleDue {
     line->set_quantity_milli(quantity_milli);
     line->set_unit_price_micros(unit_price_micros);
     *line->mutable_price_source() = source;
-    auto amount = LineAmountMinor(unit_price_micros, quantity_milli, currency_);
-    if (!amount.ok()) return amount.status();
-    auto cost =
-        LineAmountMinor(rule_.cost_price_micros(), quantity_milli, currency_);
-    if (!cost.ok()) return cost.status();
     line->set_amount_minor(*amount);
     line->set_cost_minor(*cost);
     return line;
@@ -210,10 +246,10 @@ class RuleDue {
       auto price = PriceOn(p.start);
       if (!price.ok()) return price.status();
       if (!price->has_value()) continue;
-      auto line = AddLine(p, p, rule_.quantity_milli(), (*price)->price_micros,
-                          (*price)->source);
-      if (!line.ok()) return line.status();
-      (*line)->set_explanation(absl::StrFormat(
+      v1::DueLine* line = AddLine(p, p, rule_.quantity_milli(),
+                                  (*price)->price_micros, (*price)->source);
+      if (line == nullptr) continue;
+      line->set_explanation(absl::StrFormat(
           "%s x %s, %s", FormatMilli(rule_.quantity_milli()),
           FormatMicros((*price)->price_micros),
           DescribeSource((*price)->source)));
@@ -227,14 +263,25 @@ class RuleDue {
                                    rule_.rule_id(), p.start, p.end);
       if (!entries.ok()) return entries.status();
       int64_t quantity = 0;
-      for (const auto& e : *entries) quantity += e.quantity_milli();
+      bool fits = true;
+      for (const auto& e : *entries) {
+        fits = fits &&
+               !__builtin_add_overflow(quantity, e.quantity_milli(), &quantity);
+      }
+      if (!fits) {
+        anomalies_.push_back(absl::StrFormat(
+            "%s to %s: the units of the %d entries do not add up in 64 bits",
+            FormatBusinessDate(p.start), FormatBusinessDate(p.end),
+            entries->size()));
+        continue;
+      }
       auto price = PriceOn(p.start);
       if (!price.ok()) return price.status();
       if (!price->has_value()) continue;
-      auto line =
+      v1::DueLine* line =
           AddLine(p, p, quantity, (*price)->price_micros, (*price)->source);
-      if (!line.ok()) return line.status();
-      (*line)->set_explanation(absl::StrFormat(
+      if (line == nullptr) continue;
+      line->set_explanation(absl::StrFormat(
           "%d entries, %s units dated %s to %s, x %s, %s", entries->size(),
           FormatMilli(quantity), FormatBusinessDate(p.start),
           FormatBusinessDate(p.end), FormatMicros((*price)->price_micros),
@@ -264,22 +311,30 @@ class RuleDue {
           continue;
         }
         auto& g = groups[{e.person_id(), (*rate)->effective_date()}];
-        g.first += e.hours_milli();
+        if (__builtin_add_overflow(g.first, e.hours_milli(), &g.first)) {
+          anomalies_.push_back(absl::StrFormat(
+              "%s to %s: the hours of person \"%s\" do not add up in 64 "
+              "bits",
+              FormatBusinessDate(p.start), FormatBusinessDate(p.end),
+              e.person_id()));
+          return absl::OkStatus();
+        }
         g.second = (*rate)->rate_micros();
       }
       if (groups.empty()) {
-        auto line = AddLine(p, p, 0, 0, v1::PriceSource());
-        if (!line.ok()) return line.status();
-        (*line)->set_explanation("no time recorded in the period");
+        v1::DueLine* line = AddLine(p, p, 0, 0, v1::PriceSource());
+        if (line != nullptr) {
+          line->set_explanation("no time recorded in the period");
+        }
         continue;
       }
       for (const auto& [key, value] : groups) {
         v1::PriceSource source;
         source.set_person_id(key.first);
         source.set_rate_effective_date(key.second);
-        auto line = AddLine(p, p, value.first, value.second, source);
-        if (!line.ok()) return line.status();
-        (*line)->set_explanation(absl::StrFormat(
+        v1::DueLine* line = AddLine(p, p, value.first, value.second, source);
+        if (line == nullptr) continue;
+        line->set_explanation(absl::StrFormat(
             "%s h by %s at %s/h (rate from %s)", FormatMilli(value.first),
             key.first, FormatMicros(value.second), key.second));
       }
@@ -288,21 +343,26 @@ class RuleDue {
   }
 
   absl::Status Installments(const std::vector<RulePeriod>& owed) {
-    const int64_t micros_per_minor = [&] {
-      int64_t m = 1;
-      for (int i = currency_.exponent; i < 6; ++i) m *= 10;
-      return m;
-    }();
     const auto& due = rule_.installment_schedule().installments();
     for (const RulePeriod& p : owed) {
       const v1::Installment& inst = due[p.index];
+      // Billed as one unit at its amount (a unit price).
+      auto price = MinorToMicros(inst.amount_minor(), currency_);
+      if (!price.ok() || *price > kUnitPriceMicrosMax) {
+        anomalies_.push_back(absl::StrFormat(
+            "installment %d of %d due %s: %s %s is over the maximum unit "
+            "price %s",
+            p.index + 1, due.size(), inst.due_date(),
+            FormatMinor(inst.amount_minor(), currency_), currency_.code,
+            FormatMicros(kUnitPriceMicrosMax)));
+        continue;
+      }
       v1::PriceSource source;
       source.set_installment(p.index + 1);
       source.set_effective_date(inst.due_date());
-      auto line = AddLine(p, p, kMilliPerUnit,
-                          inst.amount_minor() * micros_per_minor, source);
-      if (!line.ok()) return line.status();
-      (*line)->set_explanation(absl::StrFormat(
+      v1::DueLine* line = AddLine(p, p, kMilliPerUnit, *price, source);
+      if (line == nullptr) continue;
+      line->set_explanation(absl::StrFormat(
           "installment %d of %d due %s: %s of the fee %s", p.index + 1,
           due.size(), inst.due_date(),
           FormatMinor(inst.amount_minor(), currency_),
@@ -322,10 +382,10 @@ class RuleDue {
         anomalies_.push_back(units->anomaly);
         continue;
       }
-      auto line = AddLine(owed.front(), owed.back(), units->units_milli,
-                          (*price)->price_micros, (*price)->source);
-      if (!line.ok()) return line.status();
-      v1::DueLine* l = *line;
+      v1::DueLine* l =
+          AddLine(owed.front(), owed.back(), units->units_milli,
+                  (*price)->price_micros, (*price)->source, object);
+      if (l == nullptr) continue;
       l->set_object_id(object);
       *l->mutable_from_reading() = units->from;
       *l->mutable_to_reading() = units->to;
@@ -362,6 +422,33 @@ class RuleDue {
   std::string held_;
 };
 
+// "object X: reading #3 of 2026-03-15 (1100.000) is lower than ... and is
+// not flagged as a meter replacement": `r` below `previous`, the reading
+// just before it. When `previous` is the base (the last billed reading, or
+// the meter's installation), it is named as such.
+std::string LowerReadingAnomaly(absl::string_view object_id,
+                                const v1::Reading& r,
+                                const v1::Reading& previous,
+                                const v1::Reading& base,
+                                uint32_t billed_seq) {
+  const std::string than =
+      previous.seq() == base.seq()
+          ? absl::StrFormat("the %s %s of %s",
+                            base.seq() == billed_seq
+                                ? "last billed reading"
+                                : "meter's installation reading",
+                            FormatMilli(base.value_milli()),
+                            base.reading_date())
+          : absl::StrFormat("the previous reading #%d of %s (%s)",
+                            previous.seq(), previous.reading_date(),
+                            FormatMilli(previous.value_milli()));
+  return absl::StrFormat(
+      "object %s: reading #%d of %s (%s) is lower than %s and is not flagged "
+      "as a meter replacement",
+      object_id, r.seq(), r.reading_date(), FormatMilli(r.value_milli()),
+      than);
+}
+
 }  // namespace
 
 absl::StatusOr<ConsumedUnits> ComputeConsumedUnits(
@@ -377,6 +464,8 @@ absl::StatusOr<ConsumedUnits> ComputeConsumedUnits(
   const std::string day = FormatBusinessDate(as_of);
   bool installed = false;
   v1::Reading base, latest;
+  // Units of replaced meters not billed yet: each at most int64 max (values
+  // are not negative), their sum checked.
   int64_t carried = 0;
   for (const v1::Reading& r : *readings) {
     if (r.reading_date() > day) break;
@@ -398,11 +487,26 @@ absl::StatusOr<ConsumedUnits> ComputeConsumedUnits(
               FormatMilli(base.value_milli()));
           return out;
         }
-        carried += old_end - base.value_milli();
+        if (__builtin_add_overflow(carried, old_end - base.value_milli(),
+                                   &carried)) {
+          out.anomaly = absl::StrFormat(
+              "object %s: the units carried from replaced meters up to "
+              "reading #%d of %s do not fit in 64 bits",
+              object_id, r.seq(), r.reading_date());
+          return out;
+        }
         base = latest = r;
         break;
       }
       default:
+        // A meter does not go backwards: a reading not billed yet below the
+        // one before it (refused since issue 9; a journal written before
+        // may hold one) bills nothing until it is corrected.
+        if (r.seq() > billed_seq && r.value_milli() < latest.value_milli()) {
+          out.anomaly =
+              LowerReadingAnomaly(object_id, r, latest, base, billed_seq);
+          return out;
+        }
         latest = r;
     }
     if (r.seq() == billed_seq) {
@@ -417,21 +521,25 @@ absl::StatusOr<ConsumedUnits> ComputeConsumedUnits(
     return out;
   }
   if (latest.value_milli() < base.value_milli()) {
+    // Caught above for every reading after the base; kept so that the
+    // units below are never negative.
+    out.anomaly =
+        LowerReadingAnomaly(object_id, latest, base, base, billed_seq);
+    return out;
+  }
+  const int64_t on_meter = latest.value_milli() - base.value_milli();
+  if (__builtin_add_overflow(carried, on_meter, &out.units_milli)) {
     out.anomaly = absl::StrFormat(
-        "object %s: reading #%d of %s (%s) is lower than the %s %s of %s "
-        "and is not flagged as a meter replacement",
-        object_id, latest.seq(), latest.reading_date(),
-        FormatMilli(latest.value_milli()),
-        base.seq() == billed_seq ? "last billed reading" : "meter's "
-                                                           "installation "
-                                                           "reading",
-        FormatMilli(base.value_milli()), base.reading_date());
+        "object %s: the units consumed (%s carried from replaced meters, "
+        "plus %s since reading #%d of %s) do not fit in 64 bits",
+        object_id, FormatMilli(carried), FormatMilli(on_meter), base.seq(),
+        base.reading_date());
+    out.units_milli = 0;
     return out;
   }
   out.from = RefOf(base);
   out.to = RefOf(latest);
   out.carried_units_milli = carried;
-  out.units_milli = carried + latest.value_milli() - base.value_milli();
   return out;
 }
 
@@ -507,9 +615,18 @@ absl::StatusOr<v1::DueReport> ComputeDue(const StateReader& state,
               .Compute();
       if (!due.ok()) return due.status();
       if (due->status() == v1::DUE_STATUS_DUE) {
-        auto sum = AddMinor(total, due->amount_minor());
-        if (!sum.ok()) return sum.status();
-        total = *sum;
+        // Each rule's amount is at most kAmountMinorMax: no overflow.
+        if (total + due->amount_minor() > kAmountMinorMax) {
+          due->set_status(v1::DUE_STATUS_ANOMALY);
+          due->add_reasons(absl::StrFormat(
+              "its %s %s and the %s %s due on the rules before it would take "
+              "the customer's total over the maximum %s %s",
+              FormatMinor(due->amount_minor(), *currency), currency->code,
+              FormatMinor(total, *currency), currency->code,
+              FormatMinor(kAmountMinorMax, *currency), currency->code));
+        } else {
+          total += due->amount_minor();
+        }
       }
       *report.add_rules() = std::move(*due);
     }

@@ -5,6 +5,7 @@
 
 #include "absl/numeric/int128.h"
 #include "absl/strings/str_format.h"
+#include "engine/contracts_limits.h"
 #include "engine/contracts_schedule.h"
 #include "engine/contracts_store.h"
 #include "engine/money.h"
@@ -52,6 +53,52 @@ std::string IndexCodeOf(const v1::SyntecFormula& f) {
                                 : f.index_code();
 }
 
+// Fills a pending anniversary's parameters from the policy and the
+// reference data on its date (the index, the company markup), or sets its
+// error. Errors: storage errors only.
+absl::Status ResolvePendingStep(const StateReader& state,
+                                const v1::RecurringIncrease& policy,
+                                int64_t reference_index, PriceStep& step) {
+  v1::PriceChange& c = step.change;
+  auto date = ParseBusinessDate(c.effective_date(), "effective_date");
+  if (!date.ok()) return date.status();
+  if (c.kind() == v1::INCREASE_KIND_SYNTEC) {
+    *c.mutable_syntec() = policy.syntec();
+    c.mutable_syntec()->set_index_code(IndexCodeOf(policy.syntec()));
+    c.mutable_syntec()->set_reference_index_micros(reference_index);
+    auto published =
+        LatestIndexOnOrBefore(state, c.syntec().index_code(), *date);
+    if (!published.ok()) return published.status();
+    if (reference_index <= 0) {
+      step.error = absl::StrFormat(
+          "anniversary %s: the rule has no Syntec reference index",
+          c.effective_date());
+    } else if (!published->has_value()) {
+      step.error = absl::StrFormat(
+          "anniversary %s: no %s index published on or before %s",
+          c.effective_date(), c.syntec().index_code(), c.effective_date());
+    } else {
+      c.set_new_index_micros((*published)->value_micros());
+      c.set_new_index_date((*published)->publication_date());
+    }
+    return absl::OkStatus();
+  }
+  if (c.kind() == v1::INCREASE_KIND_COMPANY_MARKUP) {
+    auto markup = CompanyMarkupInForce(state, *date);
+    if (!markup.ok()) return markup.status();
+    if (!markup->has_value()) {
+      step.error =
+          absl::StrFormat("anniversary %s: no company markup in force on %s",
+                          c.effective_date(), c.effective_date());
+    } else {
+      c.set_percent_bp((*markup)->percent_bp());
+    }
+    return absl::OkStatus();
+  }
+  c.set_percent_bp(policy.percent_bp());
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<int64_t> SyntecRevisedPrice(int64_t old_price_micros,
@@ -81,6 +128,17 @@ absl::StatusOr<int64_t> MarkedUpPrice(int64_t old_price_micros,
       Multiply(old_price_micros, absl::int128(kBpPerUnit) + percent_bp);
   if (!numerator.ok()) return numerator.status();
   return ToInt64(DivRoundHalfAway(*numerator, kBpPerUnit));
+}
+
+absl::StatusOr<int64_t> RevisedPrice(int64_t old_price_micros,
+                                     const v1::PriceChange& change) {
+  if (change.kind() == v1::INCREASE_KIND_SYNTEC) {
+    return SyntecRevisedPrice(old_price_micros, change.syntec().a_micros(),
+                              change.syntec().b_micros(),
+                              change.syntec().reference_index_micros(),
+                              change.new_index_micros());
+  }
+  return MarkedUpPrice(old_price_micros, change.percent_bp());
 }
 
 absl::Status ValidateSyntecCoefficients(const v1::SyntecFormula& f,
@@ -182,52 +240,21 @@ absl::StatusOr<PriceTimeline> BuildPriceTimeline(const StateReader& state,
       continue;
     }
     if (step.pending) {
-      auto date = ParseBusinessDate(c.effective_date(), "effective_date");
-      if (!date.ok()) return date.status();
-      if (c.kind() == v1::INCREASE_KIND_SYNTEC) {
-        *c.mutable_syntec() = policy.syntec();
-        c.mutable_syntec()->set_index_code(IndexCodeOf(policy.syntec()));
-        c.mutable_syntec()->set_reference_index_micros(reference_index);
-        auto published =
-            LatestIndexOnOrBefore(state, c.syntec().index_code(), *date);
-        if (!published.ok()) return published.status();
-        if (reference_index <= 0) {
-          step.error = absl::StrFormat(
-              "anniversary %s: the rule has no Syntec reference index",
-              c.effective_date());
-        } else if (!published->has_value()) {
-          step.error = absl::StrFormat(
-              "anniversary %s: no %s index published on or before %s",
-              c.effective_date(), c.syntec().index_code(), c.effective_date());
-        } else {
-          c.set_new_index_micros((*published)->value_micros());
-          c.set_new_index_date((*published)->publication_date());
-        }
-      } else if (c.kind() == v1::INCREASE_KIND_COMPANY_MARKUP) {
-        auto markup = CompanyMarkupInForce(state, *date);
-        if (!markup.ok()) return markup.status();
-        if (!markup->has_value()) {
-          step.error = absl::StrFormat(
-              "anniversary %s: no company markup in force on %s",
-              c.effective_date(), c.effective_date());
-        } else {
-          c.set_percent_bp((*markup)->percent_bp());
-        }
-      } else {
-        c.set_percent_bp(policy.percent_bp());
+      if (auto st = ResolvePendingStep(state, policy, reference_index, step);
+          !st.ok()) {
+        return st;
       }
     }
     if (!step.error.empty()) {
       failed = step.error;
       continue;
     }
-    absl::StatusOr<int64_t> next =
-        c.kind() == v1::INCREASE_KIND_SYNTEC
-            ? SyntecRevisedPrice(price, c.syntec().a_micros(),
-                                 c.syntec().b_micros(),
-                                 c.syntec().reference_index_micros(),
-                                 c.new_index_micros())
-            : MarkedUpPrice(price, c.percent_bp());
+    absl::StatusOr<int64_t> next = RevisedPrice(price, c);
+    if (next.ok() && *next > kUnitPriceMicrosMax) {
+      next = absl::OutOfRangeError(absl::StrFormat(
+          "the new price %s is over the maximum unit price %s",
+          FormatMicros(*next), FormatMicros(kUnitPriceMicrosMax)));
+    }
     if (!next.ok()) {
       step.error = absl::StrFormat("%s %s: %s", c.effective_date(),
                                    step.pending ? "anniversary" : "increase",

@@ -45,6 +45,13 @@ absl::StatusOr<int64_t> SyntecRevisedPrice(int64_t old_price_micros,
 absl::StatusOr<int64_t> MarkedUpPrice(int64_t old_price_micros,
                                       int32_t percent_bp);
 
+// The price `change` makes of `old_price_micros`: SyntecRevisedPrice with
+// its formula and new index for a Syntec change, MarkedUpPrice with its
+// percent otherwise. Errors as theirs. Does not check kUnitPriceMicrosMax
+// (engine/contracts_limits.h): the callers do, each saying what it means.
+absl::StatusOr<int64_t> RevisedPrice(int64_t old_price_micros,
+                                     const v1::PriceChange& change);
+
 // a and b each 0..1 and a + b = 1, or InvalidArgument naming
 // "<field>.a_micros" / "<field>.b_micros" ("a + b = 0.150000 + 0.800000 =
 // 0.950000, not 1").
@@ -65,8 +72,9 @@ struct PriceStep {
   // An anniversary of the policy not recorded yet.
   bool pending = false;
   // Non-empty when the step cannot be computed (no index published, no
-  // company markup in force, or an earlier step that failed): prices from
-  // its date on are unknown.
+  // company markup in force, a new price over kUnitPriceMicrosMax or beyond
+  // 64 bits, or an earlier step that failed): prices from its date on are
+  // unknown.
   std::string error;
   bool cancelled() const { return !change.cancelled_on().empty(); }
 };

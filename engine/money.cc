@@ -168,6 +168,11 @@ absl::StatusOr<int64_t> AddMinor(int64_t a, int64_t b) {
   return out;
 }
 
+absl::StatusOr<int64_t> MinorToMicros(int64_t minor,
+                                      const Currency& currency) {
+  return ToInt64(absl::int128(minor) * Pow10(6 - currency.exponent));
+}
+
 absl::StatusOr<int64_t> ParseMicros(absl::string_view text,
                                     absl::string_view field) {
   return ParseScaled(text, 6, 6, field, "a price with at most 6 decimals");

@@ -47,6 +47,11 @@ absl::StatusOr<int64_t> LineAmountMinor(int64_t unit_price_micros,
 // a + b; OutOfRange on overflow.
 absl::StatusOr<int64_t> AddMinor(int64_t a, int64_t b);
 
+// An amount in minor units as millionths of the major unit, exactly:
+// 268 EUR -> 2680000 (2.680000); 5 JPY -> 5000000. OutOfRange when it does
+// not fit int64.
+absl::StatusOr<int64_t> MinorToMicros(int64_t minor, const Currency& currency);
+
 // Parses a decimal with at most six decimals ("0.333333", "-12", "3.5") into
 // millionths. Errors: InvalidArgument naming `field`.
 absl::StatusOr<int64_t> ParseMicros(absl::string_view text,

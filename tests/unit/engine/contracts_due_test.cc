@@ -2,11 +2,15 @@
 // increases (applied through ApplyRecord), then ComputeDue's periods,
 // quantities, prices and anomalies, with numbers a person can check.
 
+#include <cstdint>
+#include <functional>
+#include <limits>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "engine/contracts_due.h"
+#include "engine/contracts_limits.h"
 #include "gmock/gmock.h"
 #include "tests/unit/engine/contracts_fixture.h"
 
@@ -85,6 +89,7 @@ TEST_F(ContractDueTest, CatchUpBillsEveryPeriodSinceTheStart) {
     EXPECT_EQ(line.price_source().seq(), 0u);
     EXPECT_EQ(line.price_source().effective_date(), "2026-01-15");
   }
+  ASSERT_EQ(r.lines_size(), 3);
   EXPECT_EQ(r.lines(1).billing_date(), "2026-02-15");
   EXPECT_EQ(r.amount_minor(), 30000);
   EXPECT_EQ(r.cost_minor(), 18000);
@@ -123,6 +128,7 @@ TEST_F(ContractDueTest, QuarterlyInArrears) {
   EXPECT_EQ(Periods(OnlyRule(Due(CivilDay(2026, 4, 1)))),
             "2026-01-01..2026-03-31");
   const v1::DueRule two = OnlyRule(Due(CivilDay(2026, 7, 15)));
+  ASSERT_EQ(two.lines_size(), 2);
   EXPECT_EQ(Periods(two), "2026-01-01..2026-03-31, 2026-04-01..2026-06-30");
   EXPECT_EQ(two.lines(0).billing_date(), "2026-04-01");
   EXPECT_EQ(two.lines(1).billing_date(), "2026-07-01");
@@ -163,6 +169,7 @@ TEST_F(ContractDueTest, CompanyMarkupOneOffUsesThePolicyInForce) {
   FlatRule("2026-01-01", "PERIODICITY_MONTHLY", "BILLING_TIMING_IN_ADVANCE");
   Increase("2026-07-01", "INCREASE_KIND_COMPANY_MARKUP");
   const v1::DueRule r = OnlyRule(Due(CivilDay(2026, 7, 1)));
+  ASSERT_EQ(r.lines_size(), 7);  // January to July, catch-up
   EXPECT_EQ(r.lines(5).unit_price_micros(), 100000000);
   EXPECT_EQ(r.lines(6).unit_price_micros(), 103000000);
   EXPECT_EQ(r.lines(6).price_source().kind(),
@@ -182,6 +189,7 @@ TEST_F(ContractDueTest, CancelledIncreaseNoLongerPrices) {
                  reason: "disputed"
                })pb"));
   const v1::DueRule r = OnlyRule(Due(CivilDay(2026, 7, 1)));
+  ASSERT_EQ(r.lines_size(), 7);  // January to July, catch-up
   EXPECT_EQ(r.lines(6).unit_price_micros(), 100000000);
   EXPECT_EQ(r.lines(6).price_source().seq(), 0u);
 }
@@ -227,6 +235,7 @@ TEST_F(ContractDueTest, SyntecAnniversaryPendingThenRecorded) {
   EXPECT_EQ(answer.increases(0).change().new_price_micros(), 103305556);
   EXPECT_EQ(answer.increases(0).change().seq(), 1u);
   const v1::DueRule after = OnlyRule(Due(CivilDay(2027, 1, 15)));
+  ASSERT_EQ(after.lines_size(), 2);
   EXPECT_EQ(after.lines(1).unit_price_micros(), 103305556);
   EXPECT_FALSE(after.lines(1).price_source().pending());
   EXPECT_EQ(after.lines(1).price_source().seq(), 1u);
@@ -320,6 +329,202 @@ TEST_F(ContractDueTest, CatchUpPeriodsAtTheLimit) {
   EXPECT_THAT(too_many.reasons(), ElementsAre("more than 1200 periods owed"));
 }
 
+// --- Values beyond what can be billed (issue 9, finding 6) -----------------
+
+// A second flat rule R2 on K1, yearly in advance from 2026-01-01, no cost.
+v1::ContractCommand YearlyRule(const std::string& rule_id,
+                               int64_t quantity_milli,
+                               int64_t unit_price_micros,
+                               const std::string& extra = "") {
+  return Cmd(absl::StrCat(R"pb(customer_id: "C1" create_rule { rule {
+        contract_ref: "K1" rule_type: RULE_TYPE_FLAT object_ids: "EQ-2"
+        article_code: "MAINT" periodicity: PERIODICITY_YEARLY
+        timing: BILLING_TIMING_IN_ADVANCE start_date: "2026-01-01"
+        rule_id: ")pb",
+                          rule_id, "\" quantity_milli: ", quantity_milli,
+                          " unit_price_micros: ", unit_price_micros, " ",
+                          extra, "}}"));
+}
+
+// Legal values whose product is not: 10^12 units (the maximum) at
+// 100.000000 is 10^14 EUR, over the 10^13 EUR a line may hold. R2 is an
+// anomaly with the reason; R1 (3 x 100.00) is still due, and the total
+// is R1's.
+TEST_F(ContractDueTest, AmountOverTheMaximumIsAnAnomalyOtherRulesStillDue) {
+  CreateContract();
+  FlatRule("2026-01-15", "PERIODICITY_MONTHLY", "BILLING_TIMING_IN_ADVANCE");
+  Run(YearlyRule("R2", kQuantityMilliMax, 100000000));
+  const v1::DueReport report = Due(CivilDay(2026, 4, 1));
+  ASSERT_EQ(report.rules_size(), 2);
+  const v1::DueRule& r1 = report.rules(0);
+  const v1::DueRule& r2 = report.rules(1);
+  EXPECT_EQ(r1.rule_id(), "R1");
+  EXPECT_EQ(r1.status(), v1::DUE_STATUS_DUE);
+  EXPECT_EQ(r1.amount_minor(), 30000);
+  EXPECT_EQ(r2.rule_id(), "R2");
+  EXPECT_EQ(r2.status(), v1::DUE_STATUS_ANOMALY);
+  EXPECT_THAT(r2.reasons(),
+              ElementsAre("2026-01-01 to 2026-12-31: the amount "
+                          "1000000000000.000 x 100.000000 is over the maximum "
+                          "of a line, 10000000000000.00 EUR"));
+  EXPECT_EQ(r2.lines_size(), 0);
+  EXPECT_EQ(report.amount_minor(), 30000);
+}
+
+// The issue's case: a rule recorded (before the limits) with quantity
+// int64 max. What is due no longer fails as a whole with "OUT_OF_RANGE:
+// amount does not fit in 64 bits": that rule is an anomaly, R1 is due.
+TEST_F(ContractDueTest, RecordedQuantityOfInt64MaxIsAnAnomaly) {
+  CreateContract();
+  FlatRule("2026-01-15", "PERIODICITY_MONTHLY", "BILLING_TIMING_IN_ADVANCE");
+  RunAsRecordedBefore(YearlyRule("R2", 1000, 100000000),
+                      [](std::vector<v1::EventEnvelope>& events) {
+                        events.at(0)
+                            .mutable_contract()
+                            ->mutable_rule_created()
+                            ->mutable_rule()
+                            ->set_quantity_milli(
+                                std::numeric_limits<int64_t>::max());
+                      });
+  auto report = ComputeDue(state_, "C1", DueSelection{}, CivilDay(2026, 4, 1));
+  ASSERT_TRUE(report.ok()) << report.status();
+  ASSERT_EQ(report->rules_size(), 2);
+  EXPECT_EQ(report->rules(0).status(), v1::DUE_STATUS_DUE);
+  EXPECT_EQ(report->rules(1).status(), v1::DUE_STATUS_ANOMALY);
+  EXPECT_THAT(report->rules(1).reasons(),
+              ElementsAre("2026-01-01 to 2026-12-31: the amount "
+                          "9223372036854775.807 x 100.000000 is over the "
+                          "maximum of a line, 10000000000000.00 EUR"));
+  EXPECT_EQ(report->amount_minor(), 30000);
+}
+
+// An increase compounding: 50,000,000,000.000000 doubled at each
+// anniversary (100 %) is 10^11 (the maximum) on 2027-01-01, and 2 x 10^11
+// on 2028-01-01: that period's price is unknown, the rule an anomaly; the
+// 2026 and 2027 lines are shown, R1's 25 months still due.
+TEST_F(ContractDueTest, CompoundingIncreasesOverTheMaximumAreAnAnomaly) {
+  CreateContract();
+  FlatRule("2026-01-15", "PERIODICITY_MONTHLY", "BILLING_TIMING_IN_ADVANCE");
+  Run(YearlyRule("R2", 1000, kUnitPriceMicrosMax / 2,
+                 R"pb(recurring_increase {
+                        kind: INCREASE_KIND_CUSTOM_PERCENT
+                        percent_bp: 10000
+                      })pb"));
+  const v1::DueReport report = Due(CivilDay(2028, 1, 15));
+  ASSERT_EQ(report.rules_size(), 2);
+  const v1::DueRule& r2 = report.rules(1);
+  EXPECT_EQ(r2.status(), v1::DUE_STATUS_ANOMALY);
+  EXPECT_THAT(r2.reasons(),
+              ElementsAre("rule K1/R2: price as of 2028-01-01 unknown: "
+                          "2028-01-01 anniversary: the new price "
+                          "200000000000.000000 is over the maximum unit price "
+                          "100000000000.000000"));
+  ASSERT_EQ(r2.lines_size(), 2);
+  EXPECT_EQ(r2.lines(1).unit_price_micros(), kUnitPriceMicrosMax);
+  EXPECT_EQ(r2.lines(1).amount_minor(), 10'000'000'000'000);
+  EXPECT_EQ(report.rules(0).status(), v1::DUE_STATUS_DUE);
+  EXPECT_EQ(report.amount_minor(), 25 * 10000);
+}
+
+// Two rules of 6,000,000,000,000.00 EUR each (100,000 units at
+// 60,000,000.000000): each within a line's maximum, together over the
+// customer's 10,000,000,000,000.00. The second is an anomaly saying so.
+TEST_F(ContractDueTest, TotalDueOverTheMaximumMakesTheRuleAnAnomaly) {
+  CreateContract();
+  Run(YearlyRule("A", 100000000, 60000000000000));
+  Run(YearlyRule("B", 100000000, 60000000000000));
+  const v1::DueReport report = Due(CivilDay(2026, 1, 1));
+  ASSERT_EQ(report.rules_size(), 2);
+  EXPECT_EQ(report.rules(0).status(), v1::DUE_STATUS_DUE);
+  EXPECT_EQ(report.rules(0).amount_minor(), 600'000'000'000'000);
+  EXPECT_EQ(report.rules(1).status(), v1::DUE_STATUS_ANOMALY);
+  EXPECT_THAT(report.rules(1).reasons(),
+              ElementsAre("its 6000000000000.00 EUR and the 6000000000000.00 "
+                          "EUR due on the rules before it would take the "
+                          "customer's total over the maximum "
+                          "10000000000000.00 EUR"));
+  EXPECT_EQ(report.amount_minor(), 600'000'000'000'000);
+}
+
+// Units of work recorded before the limits: two entries of int64 max
+// thousandths in January do not add up in 64 bits.
+TEST_F(ContractDueTest, RecordedWorkUnitsBeyond64BitsAreAnAnomaly) {
+  CreateContract();
+  Run(Cmd(R"pb(customer_id: "C1"
+               create_rule {
+                 rule {
+                   contract_ref: "K1"
+                   rule_id: "PAYSLIPS"
+                   rule_type: RULE_TYPE_UNIT_OF_WORK
+                   object_ids: "PAYROLL"
+                   article_code: "MAINT"
+                   unit_price_micros: 25000000
+                   periodicity: PERIODICITY_MONTHLY
+                 }
+               })pb"));
+  for (int i = 0; i < 2; ++i) {
+    RunAsRecordedBefore(
+        Cmd(R"pb(customer_id: "C1"
+                 record_work_units {
+                   units {
+                     contract_ref: "K1"
+                     rule_id: "PAYSLIPS"
+                     work_date: "2026-01-31"
+                     quantity_milli: 1000
+                   }
+                 })pb"),
+        [](std::vector<v1::EventEnvelope>& events) {
+          events.at(0)
+              .mutable_contract()
+              ->mutable_work_units_recorded()
+              ->mutable_units()
+              ->set_quantity_milli(std::numeric_limits<int64_t>::max());
+        });
+  }
+  const v1::DueRule r = OnlyRule(Due(CivilDay(2026, 2, 1)));
+  EXPECT_EQ(r.status(), v1::DUE_STATUS_ANOMALY);
+  EXPECT_THAT(r.reasons(),
+              ElementsAre("2026-01-01 to 2026-01-31: the units of the 2 "
+                          "entries do not add up in 64 bits"));
+}
+
+// An installment recorded (before the limits) at int64 max cents cannot be
+// billed as one unit: an anomaly; the other installments are shown.
+TEST_F(ContractDueTest, RecordedInstallmentBeyondAUnitPriceIsAnAnomaly) {
+  CreateContract();
+  RunAsRecordedBefore(
+      Cmd(R"pb(customer_id: "C1"
+               create_rule {
+                 rule {
+                   contract_ref: "K1"
+                   rule_id: "FEE"
+                   rule_type: RULE_TYPE_INSTALLMENT_SCHEDULE
+                   object_ids: "FILE-2026"
+                   article_code: "MAINT"
+                   periodicity: PERIODICITY_QUARTERLY
+                   end_date: "2026-12-31"
+                   installment_schedule { fee_minor: 100000 }
+                 }
+               })pb"),
+      [](std::vector<v1::EventEnvelope>& events) {
+        events.at(0)
+            .mutable_contract()
+            ->mutable_rule_created()
+            ->mutable_rule()
+            ->mutable_installment_schedule()
+            ->mutable_installments(1)
+            ->set_amount_minor(std::numeric_limits<int64_t>::max());
+      });
+  const v1::DueRule r = OnlyRule(Due(CivilDay(2026, 4, 1)));
+  EXPECT_EQ(r.status(), v1::DUE_STATUS_ANOMALY);
+  EXPECT_THAT(r.reasons(),
+              ElementsAre("installment 2 of 4 due 2026-04-01: "
+                          "92233720368547758.07 EUR is over the maximum unit "
+                          "price 100000000000.000000"));
+  ASSERT_EQ(r.lines_size(), 1);
+  EXPECT_EQ(r.lines(0).amount_minor(), 25000);
+}
+
 // --- Consumed units -------------------------------------------------------
 
 class ContractMeterDueTest : public ContractDueTest {
@@ -343,13 +548,41 @@ class ContractMeterDueTest : public ContractDueTest {
                  })pb"));
   }
 
-  void Reading(const std::string& date, int64_t value_milli,
-               const std::string& kind) {
-    Run(Cmd(absl::StrCat(R"pb(customer_id: "C1" record_reading { reading {
+  static v1::ContractCommand ReadingCmd(const std::string& date,
+                                        int64_t value_milli,
+                                        const std::string& kind,
+                                        const std::string& extra = "") {
+    return Cmd(absl::StrCat(R"pb(customer_id: "C1" record_reading { reading {
           contract_ref: "K1" rule_id: "COPIES" object_id: "COPIER-1"
           reading_date: ")pb",
-                         date, "\" value_milli: ", value_milli,
-                         " kind: ", kind, "}}")));
+                            date, "\" value_milli: ", value_milli,
+                            " kind: ", kind, " ", extra, "}}"));
+  }
+
+  void Reading(const std::string& date, int64_t value_milli,
+               const std::string& kind) {
+    Run(ReadingCmd(date, value_milli, kind));
+  }
+
+  // A reading recorded before readings going backwards (or beyond the
+  // limits) were refused: `decided` as decided, its event edited.
+  void ReadingAsRecordedBefore(const v1::ContractCommand& decided,
+                               const std::function<void(v1::Reading&)>& edit) {
+    RunAsRecordedBefore(decided, [&](std::vector<v1::EventEnvelope>& events) {
+      ASSERT_EQ(events.size(), 1u);
+      edit(*events[0]
+                 .mutable_contract()
+                ->mutable_reading_recorded()
+                ->mutable_reading());
+    });
+  }
+
+  // The same for a regular reading whose event carries `value_milli`.
+  void ReadingAsRecordedBefore(const std::string& date, int64_t decided_milli,
+                               int64_t value_milli) {
+    ReadingAsRecordedBefore(
+        ReadingCmd(date, decided_milli, "READING_KIND_REGULAR"),
+        [&](v1::Reading& r) { r.set_value_milli(value_milli); });
   }
 };
 
@@ -411,17 +644,19 @@ TEST_F(ContractMeterDueTest, ReplacedMetersFinalUnitsAreCarried) {
                })pb"));
   Reading("2026-02-28", 300000, "READING_KIND_REGULAR");
   const v1::DueRule r = OnlyRule(Due(CivilDay(2026, 3, 1)));
+  ASSERT_EQ(r.lines_size(), 1);
   EXPECT_EQ(r.lines(0).carried_units_milli(), 50000);
   EXPECT_EQ(r.lines(0).quantity_milli(), 270000);
 }
 
 // A reading lower than the last billed one, not flagged as a replacement,
-// is an anomaly: nothing billed, the reason given.
+// is an anomaly: nothing billed, the reason given. (Such a reading is
+// refused today; a journal written before still holds it.)
 TEST_F(ContractMeterDueTest, LowerReadingIsAnAnomaly) {
   Reading("2026-01-02", 1000000, "READING_KIND_INSTALLATION");
   Reading("2026-01-31", 1250000, "READING_KIND_REGULAR");
   Billed("COPIES", "2026-01-01", "FA-1", CivilDay(2026, 2, 1));
-  Reading("2026-02-28", 1200000, "READING_KIND_REGULAR");
+  ReadingAsRecordedBefore("2026-02-28", 1250000, 1200000);
   const v1::DueReport report = Due(CivilDay(2026, 3, 1));
   const v1::DueRule r = OnlyRule(report);
   EXPECT_EQ(r.status(), v1::DUE_STATUS_ANOMALY);
@@ -445,6 +680,103 @@ TEST_F(ContractMeterDueTest, LowerReadingIsAnAnomaly) {
                  "#3 of 2026-02-28 (1200.000) is lower than the last billed "
                  "reading 1250.000 of 2026-01-31 and is not flagged as a "
                  "meter replacement");
+}
+
+// Finding 10, the issue's example: installation 1,000, 1,300 on 03-01;
+// 1,100 on 03-15 is refused, and what is due as of 04-01 stays 300 units
+// (15.00 at 0.05), DUE.
+TEST_F(ContractMeterDueTest, BackwardsReadingIsRefusedAndTheBillStays) {
+  Reading("2026-01-02", 1000000, "READING_KIND_INSTALLATION");
+  Reading("2026-03-01", 1300000, "READING_KIND_REGULAR");
+  ExpectRejected(ReadingCmd("2026-03-15", 1100000, "READING_KIND_REGULAR"),
+                 absl::StatusCode::kFailedPrecondition,
+                 "reading.value_milli: 1100.000 on 2026-03-15 is below "
+                 "1300.000 on 2026-03-01 (reading #2, the previous reading of "
+                 "object COPIER-1); record a meter replacement if the meter "
+                 "was changed");
+  const v1::DueReport report = Due(CivilDay(2026, 4, 1));
+  const v1::DueRule r = OnlyRule(report);
+  EXPECT_EQ(r.status(), v1::DUE_STATUS_DUE);
+  ASSERT_EQ(r.lines_size(), 1);
+  EXPECT_EQ(r.lines(0).quantity_milli(), 300000);
+  EXPECT_EQ(r.lines(0).to_reading().value_milli(), 1300000);
+  EXPECT_EQ(report.amount_minor(), 1500);
+}
+
+// The reading to stay above is the previous one, not the last billed one:
+// billed at 1,250, read 1,400 on 02-20, then 1,300 on 02-28 is refused
+// (although above 1,250).
+TEST_F(ContractMeterDueTest, BackwardsFromThePreviousNotTheLastBilled) {
+  Reading("2026-01-02", 1000000, "READING_KIND_INSTALLATION");
+  Reading("2026-01-31", 1250000, "READING_KIND_REGULAR");
+  Billed("COPIES", "2026-01-01", "FA-1", CivilDay(2026, 2, 1));
+  Reading("2026-02-20", 1400000, "READING_KIND_REGULAR");
+  ExpectRejected(ReadingCmd("2026-02-28", 1300000, "READING_KIND_REGULAR"),
+                 absl::StatusCode::kFailedPrecondition,
+                 "reading.value_milli: 1300.000 on 2026-02-28 is below "
+                 "1400.000 on 2026-02-20 (reading #3, the previous reading of "
+                 "object COPIER-1); record a meter replacement if the meter "
+                 "was changed");
+  const v1::DueRule r = OnlyRule(Due(CivilDay(2026, 3, 1)));
+  ASSERT_EQ(r.lines_size(), 1);
+  EXPECT_EQ(r.lines(0).quantity_milli(), 150000);  // 1,400 - 1,250
+}
+
+// A journal written before the refusal holds 1,000, 1,300, 1,100: the due
+// computation no longer bills 100 units from it, it reports the anomaly.
+TEST_F(ContractMeterDueTest, RecordedBackwardsReadingIsAnAnomaly) {
+  Reading("2026-01-02", 1000000, "READING_KIND_INSTALLATION");
+  Reading("2026-03-01", 1300000, "READING_KIND_REGULAR");
+  ReadingAsRecordedBefore("2026-03-15", 1300000, 1100000);
+  const v1::DueReport report = Due(CivilDay(2026, 4, 1));
+  const v1::DueRule r = OnlyRule(report);
+  EXPECT_EQ(r.status(), v1::DUE_STATUS_ANOMALY);
+  EXPECT_THAT(r.reasons(),
+              ElementsAre("object COPIER-1: reading #3 of 2026-03-15 "
+                          "(1100.000) is lower than the previous reading #2 "
+                          "of 2026-03-01 (1300.000) and is not flagged as a "
+                          "meter replacement"));
+  EXPECT_EQ(r.lines_size(), 0);
+  EXPECT_EQ(report.amount_minor(), 0);
+}
+
+// Finding 6 on readings recorded before the limits: a reading of int64
+// max makes an amount over the maximum, an anomaly naming the object and
+// the period; the customer's report is still computed.
+TEST_F(ContractMeterDueTest, RecordedReadingOfInt64MaxIsAnAnomaly) {
+  Reading("2026-01-02", 1000000, "READING_KIND_INSTALLATION");
+  ReadingAsRecordedBefore("2026-01-31", 1000000,
+                          std::numeric_limits<int64_t>::max());
+  const v1::DueReport report = Due(CivilDay(2026, 2, 1));
+  const v1::DueRule r = OnlyRule(report);
+  EXPECT_EQ(r.status(), v1::DUE_STATUS_ANOMALY);
+  EXPECT_THAT(r.reasons(),
+              ElementsAre("object COPIER-1, 2026-01-01 to 2026-01-31: the "
+                          "amount 9223372036853775.807 x 0.050000 is over the "
+                          "maximum of a line, 10000000000000.00 EUR"));
+  EXPECT_EQ(r.lines_size(), 0);
+  EXPECT_EQ(report.amount_minor(), 0);
+}
+
+// Installed at 1,000; replaced, the old meter's last value recorded as
+// int64 max (9223372036854775.807): 9223372036853775.807 units carried;
+// the new meter from 0 to 2,000 adds 2,000.000: more than 64 bits hold.
+TEST_F(ContractMeterDueTest, CarriedUnitsBeyond64BitsAreAnAnomaly) {
+  Reading("2026-01-02", 1000000, "READING_KIND_INSTALLATION");
+  ReadingAsRecordedBefore(
+      ReadingCmd("2026-01-10", 0, "READING_KIND_REPLACEMENT",
+                 "old_meter_final_value_milli: 1000000"),
+      [](v1::Reading& r) {
+        r.set_old_meter_final_value_milli(std::numeric_limits<int64_t>::max());
+      });
+  Reading("2026-01-31", 2000000, "READING_KIND_REGULAR");
+  const v1::DueRule r = OnlyRule(Due(CivilDay(2026, 2, 1)));
+  EXPECT_EQ(r.status(), v1::DUE_STATUS_ANOMALY);
+  EXPECT_THAT(r.reasons(),
+              ElementsAre("object COPIER-1: the units consumed "
+                          "(9223372036853775.807 carried from replaced "
+                          "meters, plus 2000.000 since reading #2 of "
+                          "2026-01-10) do not fit in 64 bits"));
 }
 
 TEST_F(ContractMeterDueTest, NoInstallationReadingIsAnAnomaly) {

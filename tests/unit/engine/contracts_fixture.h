@@ -4,6 +4,7 @@
 // their records applied through ApplyRecord, as a writer and the projector
 // would; the state is in memory.
 
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -86,6 +87,20 @@ class ContractsTest : public ::testing::Test {
     EXPECT_TRUE(idem.ok() && idem->has_value());
     return idem.ok() && idem->has_value() ? (*idem)->contract()
                                           : v1::ContractAnswer();
+  }
+
+  // Given events that today's commands refuse, as an older version (before
+  // the limits of engine/contracts_limits.h) decided them: decides a valid
+  // `command`, lets `edit` change the events, and applies them.
+  void RunAsRecordedBefore(
+      const v1::ContractCommand& command,
+      const std::function<void(std::vector<v1::EventEnvelope>&)>& edit,
+      absl::CivilDay day = kDay) {
+    auto events = When(command, day);
+    ASSERT_TRUE(events.ok()) << events.status() << "\n"
+                             << command.DebugString();
+    edit(*events);
+    Append(command.customer_id(), std::move(*events), day);
   }
 
   // Then: this rejection, word for word, and nothing changed.

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "engine/contracts_limits.h"
 #include "engine/contracts_prices.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/message_differencer.h"
@@ -148,6 +149,40 @@ TEST_F(ContractsTest, ReferenceBadInput) {
                           })pb"),
                  Code::kInvalidArgument,
                  "rate.rate_micros: -0.000001 is negative");
+}
+
+// Index values and hourly rates over their maximum (finding 6).
+TEST_F(ContractsTest, ReferenceValuesOverTheirMaximum) {
+  ExpectRejected(Cmd(R"pb(customer_id: "@reference"
+                          publish_index {
+                            publication {
+                              index_code: "SYNTEC"
+                              publication_date: "2026-01-01"
+                              value_micros: 9223372036854775807
+                            }
+                          })pb"),
+                 Code::kInvalidArgument,
+                 "publication.value_micros: 9223372036854775807 is over the "
+                 "maximum 1000000000000");
+  ExpectRejected(Cmd(R"pb(customer_id: "@reference"
+                          set_hourly_rate {
+                            rate {
+                              person_id: "P1"
+                              effective_date: "2026-01-01"
+                              rate_micros: 9223372036854775807
+                            }
+                          })pb"),
+                 Code::kInvalidArgument,
+                 "rate.rate_micros: 9223372036854775807 is over the maximum "
+                 "100000000000000000");
+  Run(Cmd(R"pb(customer_id: "@reference"
+               publish_index {
+                 publication {
+                   index_code: "SYNTEC"
+                   publication_date: "2026-01-01"
+                   value_micros: 1000000000000
+                 }
+               })pb"));
 }
 
 // --- Contracts --------------------------------------------------------------
@@ -457,6 +492,88 @@ INSTANTIATE_TEST_SUITE_P(
                 Code::kInvalidArgument,
                 "rule.end_date: 2027-01-31 is after the contract's end "
                 "2026-12-31"},
+        // Issue 9, finding 6: each value over its maximum is refused,
+        // naming the field (engine/contracts_limits.h).
+        BadRule{"QuantityOverTheMaximum",
+                With(R"pb(contract_ref: "K1"
+                          quantity_milli: 9223372036854775807)pb"),
+                Code::kInvalidArgument,
+                "rule.quantity_milli: 9223372036854775807 is over the "
+                "maximum 1000000000000000"},
+        BadRule{"PriceOverTheMaximum",
+                R"pb(contract_ref: "K1" rule_type: RULE_TYPE_FLAT
+                     object_ids: "EQ-1" article_code: "MAINT"
+                     unit_price_micros: 9223372036854775807
+                     periodicity: PERIODICITY_MONTHLY
+                     timing: BILLING_TIMING_IN_ADVANCE)pb",
+                Code::kInvalidArgument,
+                "rule.unit_price_micros: 9223372036854775807 is over the "
+                "maximum 100000000000000000"},
+        BadRule{"CostOverTheMaximum",
+                With(R"pb(contract_ref: "K1"
+                          cost_price_micros: 100000000000000001)pb"),
+                Code::kInvalidArgument,
+                "rule.cost_price_micros: 100000000000000001 is over the "
+                "maximum 100000000000000000"},
+        BadRule{"SyntecReferenceOverTheMaximum",
+                With(R"pb(contract_ref: "K1"
+                          recurring_increase {
+                            kind: INCREASE_KIND_SYNTEC
+                            syntec {
+                              a_micros: 150000
+                              b_micros: 850000
+                              reference_index_micros: 9223372036854775807
+                            }
+                          })pb"),
+                Code::kInvalidArgument,
+                "rule.recurring_increase.syntec.reference_index_micros: "
+                "9223372036854775807 is over the maximum 1000000000000"},
+        BadRule{"FeeOverTheMaximum",
+                R"pb(contract_ref: "K2"
+                     rule_type: RULE_TYPE_INSTALLMENT_SCHEDULE
+                     object_ids: "FILE-2026" article_code: "MAINT"
+                     periodicity: PERIODICITY_QUARTERLY
+                     end_date: "2026-12-31"
+                     installment_schedule {
+                       fee_minor: 9223372036854775807
+                     })pb",
+                Code::kInvalidArgument,
+                "rule.installment_schedule.fee_minor: 9223372036854775807 "
+                "is over the maximum 1000000000000000"},
+        BadRule{"InstallmentOverTheMaximum",
+                R"pb(contract_ref: "K2"
+                     rule_type: RULE_TYPE_INSTALLMENT_SCHEDULE
+                     object_ids: "FILE-2026" article_code: "MAINT"
+                     periodicity: PERIODICITY_QUARTERLY
+                     end_date: "2026-12-31"
+                     installment_schedule {
+                       fee_minor: 100000
+                       installments {
+                         due_date: "2026-01-31"
+                         amount_minor: 9223372036854775807
+                       }
+                       installments {
+                         due_date: "2026-06-30"
+                         amount_minor: 9223372036854775807
+                       }
+                     })pb",
+                Code::kInvalidArgument,
+                "rule.installment_schedule.installments[0].amount_minor: "
+                "9223372036854775807 is over the maximum 1000000000000000"},
+        // 100,000,000,000.01 EUR: under kAmountMinorMax cents, but over the
+        // largest unit price an installment is billed at.
+        BadRule{"FeeOverTheMaximumUnitPrice",
+                R"pb(contract_ref: "K2"
+                     rule_type: RULE_TYPE_INSTALLMENT_SCHEDULE
+                     object_ids: "FILE-2026" article_code: "MAINT"
+                     periodicity: PERIODICITY_QUARTERLY
+                     end_date: "2026-12-31"
+                     installment_schedule { fee_minor: 10000000000001 })pb",
+                Code::kInvalidArgument,
+                "rule.installment_schedule.fee_minor: 100000000000.01 EUR is "
+                "over the maximum 100000000000.00 EUR (each installment is "
+                "billed as one unit at a price of at most "
+                "100000000000.000000)"},
         BadRule{"InstallmentsNotAddingUp",
                 R"pb(contract_ref: "K2"
                      rule_type: RULE_TYPE_INSTALLMENT_SCHEDULE
@@ -509,6 +626,25 @@ TEST_F(ContractsTest, RuleRejectionPrecedence) {
                  Code::kInvalidArgument,
                  "rule.periodicity: is required (monthly, bimonthly, "
                  "quarterly, half-yearly or yearly)");
+}
+
+// Each maximum is itself accepted: a flat rule of 10^12 units at
+// 100,000,000,000.000000, costed at the same.
+TEST_F(ContractsTest, RuleValuesAtTheirMaximum) {
+  CreateContract();
+  v1::ContractCommand command = Cmd(kFlatRule);
+  auto* rule = command.mutable_create_rule()->mutable_rule();
+  rule->set_quantity_milli(kQuantityMilliMax);
+  rule->set_unit_price_micros(kUnitPriceMicrosMax);
+  rule->set_cost_price_micros(kUnitPriceMicrosMax);
+  auto answer = Run(command);
+  EXPECT_EQ(answer.rule().quantity_milli(), 1'000'000'000'000'000);
+  EXPECT_EQ(answer.rule().unit_price_micros(), 100'000'000'000'000'000);
+  rule->set_rule_id("R2");
+  rule->set_quantity_milli(kQuantityMilliMax + 1);
+  ExpectRejected(command, Code::kInvalidArgument,
+                 "rule.quantity_milli: 1000000000000001 is over the maximum "
+                 "1000000000000000");
 }
 
 TEST_F(ContractsTest, RuleObjectsAtTheLimit) {
@@ -726,6 +862,57 @@ TEST_F(ContractReadingsTest, ReadingBadValues) {
                  "replacement has one");
 }
 
+// Finding 6: readings over 10^12 units are refused; at it, accepted.
+TEST_F(ContractReadingsTest, ReadingValuesOverTheMaximum) {
+  ExpectRejected(Reading("COPIER-1", "2026-01-05", 9223372036854775807,
+                         "READING_KIND_INSTALLATION"),
+                 Code::kInvalidArgument,
+                 "reading.value_milli: 9223372036854775807 is over the "
+                 "maximum 1000000000000000");
+  Run(Reading("COPIER-1", "2026-01-05", kReadingMilliMax,
+              "READING_KIND_INSTALLATION"));
+  ExpectRejected(Reading("COPIER-1", "2026-02-05", 0,
+                         "READING_KIND_REPLACEMENT",
+                         "old_meter_final_value_milli: 1000000000000001"),
+                 Code::kInvalidArgument,
+                 "reading.old_meter_final_value_milli: 1000000000000001 is "
+                 "over the maximum 1000000000000000");
+}
+
+// Finding 10, the issue's example: installation 1,000, 1,300 on 03-01, then
+// 1,100 on 03-15 is refused (the meter went backwards), naming both values
+// and dates; as a meter replacement the same value is taken.
+TEST_F(ContractReadingsTest, ReadingBelowThePreviousIsRefused) {
+  Run(Reading("COPIER-1", "2026-01-02", 1000000, "READING_KIND_INSTALLATION"));
+  Run(Reading("COPIER-1", "2026-03-01", 1300000, "READING_KIND_REGULAR"));
+  ExpectRejected(
+      Reading("COPIER-1", "2026-03-15", 1100000, "READING_KIND_REGULAR"),
+      Code::kFailedPrecondition,
+      "reading.value_milli: 1100.000 on 2026-03-15 is below 1300.000 on "
+      "2026-03-01 (reading #2, the previous reading of object COPIER-1); "
+      "record a meter replacement if the meter was changed");
+  // The same day as the previous reading: still below it.
+  ExpectRejected(
+      Reading("COPIER-1", "2026-03-01", 1299999, "READING_KIND_REGULAR"),
+      Code::kFailedPrecondition,
+      "reading.value_milli: 1299.999 on 2026-03-01 is below 1300.000 on "
+      "2026-03-01 (reading #2, the previous reading of object COPIER-1); "
+      "record a meter replacement if the meter was changed");
+  // Another object's readings are its own.
+  Run(Reading("COPIER-2", "2026-03-15", 5000, "READING_KIND_INSTALLATION"));
+  // Unchanged is fine (nothing consumed), and so is a replacement.
+  Run(Reading("COPIER-1", "2026-03-10", 1300000, "READING_KIND_REGULAR"));
+  Run(Reading("COPIER-1", "2026-03-15", 1100000, "READING_KIND_REPLACEMENT"));
+  // After it, the new meter's value is the one to stay above.
+  ExpectRejected(
+      Reading("COPIER-1", "2026-03-31", 1099000, "READING_KIND_REGULAR"),
+      Code::kFailedPrecondition,
+      "reading.value_milli: 1099.000 on 2026-03-31 is below 1100.000 on "
+      "2026-03-15 (reading #4, the previous reading of object COPIER-1); "
+      "record a meter replacement if the meter was changed");
+  Run(Reading("COPIER-1", "2026-03-31", 1150000, "READING_KIND_REGULAR"));
+}
+
 TEST_F(ContractReadingsTest, ReadingAnswerCarriesItsSeqAndPosition) {
   auto answer = Run(
       Reading("COPIER-1", "2026-01-05", 1000000, "READING_KIND_INSTALLATION"));
@@ -863,6 +1050,112 @@ TEST_F(ContractIncreaseCommandsTest, IncreaseBadInput) {
                           })pb"),
                  Code::kNotFound,
                  "rule_id: \"R9\" is not a rule of contract \"K1\"");
+}
+
+// Finding 6: a Syntec increase with an index of int64 max names the field.
+TEST_F(ContractIncreaseCommandsTest, IndexOverTheMaximumNamesTheField) {
+  ExpectRejected(Cmd(R"pb(customer_id: "C1"
+                          schedule_increase {
+                            contract_ref: "K1"
+                            rule_id: "R1"
+                            increase {
+                              effective_date: "2026-07-01"
+                              kind: INCREASE_KIND_SYNTEC
+                              syntec {
+                                a_micros: 150000
+                                b_micros: 850000
+                                reference_index_micros: 270000000
+                              }
+                              new_index_micros: 9223372036854775807
+                            }
+                          })pb"),
+                 Code::kInvalidArgument,
+                 "increase.new_index_micros: 9223372036854775807 is over the "
+                 "maximum 1000000000000");
+  ExpectRejected(Cmd(R"pb(customer_id: "C1"
+                          schedule_increase {
+                            contract_ref: "K1"
+                            rule_id: "R1"
+                            increase {
+                              effective_date: "2026-07-01"
+                              kind: INCREASE_KIND_SYNTEC
+                              syntec {
+                                a_micros: 150000
+                                b_micros: 850000
+                                reference_index_micros: 1000000000001
+                              }
+                              new_index_micros: 280500000
+                            }
+                          })pb"),
+                 Code::kInvalidArgument,
+                 "increase.syntec.reference_index_micros: 1000000000001 is "
+                 "over the maximum 1000000000000");
+}
+
+// Legal values whose result is not: 100.000000 x (1,000,000.000000 /
+// 0.000100) = 10^12, over the largest unit price 10^11. Refused, nothing
+// recorded, the field values in the message.
+TEST_F(ContractIncreaseCommandsTest, IncreaseOverTheMaximumPriceIsRefused) {
+  ExpectRejected(Cmd(R"pb(customer_id: "C1"
+                          schedule_increase {
+                            contract_ref: "K1"
+                            rule_id: "R1"
+                            increase {
+                              effective_date: "2026-07-01"
+                              kind: INCREASE_KIND_SYNTEC
+                              syntec {
+                                a_micros: 0
+                                b_micros: 1000000
+                                reference_index_micros: 100
+                              }
+                              new_index_micros: 1000000000000
+                            }
+                          })pb"),
+                 Code::kFailedPrecondition,
+                 "rule K1/R1: the increase of 2026-07-01 (Syntec, I_new "
+                 "1000000.000000 against I_ref 0.000100) would take the "
+                 "price from 100.000000 to 1000000000000.000000, over the "
+                 "maximum unit price 100000000000.000000");
+  // 1,000 % of a price at the maximum: the same, for a percent.
+  v1::BillingRule rule = Rule("K1", "R1");
+  rule.set_unit_price_micros(kUnitPriceMicrosMax);
+  PutMessage(state_, RuleKey("C1", "K1", "R1"), rule);
+  ExpectRejected(Cmd(R"pb(customer_id: "C1"
+                          schedule_increase {
+                            contract_ref: "K1"
+                            rule_id: "R1"
+                            increase {
+                              effective_date: "2026-07-01"
+                              kind: INCREASE_KIND_CUSTOM_PERCENT
+                              percent_bp: 100000
+                            }
+                          })pb"),
+                 Code::kFailedPrecondition,
+                 "rule K1/R1: the increase of 2026-07-01 (+1000.00 %) would "
+                 "take the price from 100000000000.000000 to "
+                 "1100000000000.000000, over the maximum unit price "
+                 "100000000000.000000");
+  // Beyond 64 bits: 10^11 x 10^10.
+  ExpectRejected(Cmd(R"pb(customer_id: "C1"
+                          schedule_increase {
+                            contract_ref: "K1"
+                            rule_id: "R1"
+                            increase {
+                              effective_date: "2026-07-01"
+                              kind: INCREASE_KIND_SYNTEC
+                              syntec {
+                                a_micros: 0
+                                b_micros: 1000000
+                                reference_index_micros: 100
+                              }
+                              new_index_micros: 1000000000000
+                            }
+                          })pb"),
+                 Code::kFailedPrecondition,
+                 "rule K1/R1: the increase of 2026-07-01 (Syntec, I_new "
+                 "1000000.000000 against I_ref 0.000100) cannot be computed "
+                 "from the price 100000000000.000000: price does not fit in "
+                 "64 bits");
 }
 
 TEST_F(ContractIncreaseCommandsTest, CancelTwiceIsFailedPrecondition) {
@@ -1012,6 +1305,35 @@ TEST_F(ContractsTest, WorkUnitsAndTimeGoToTheirRuleTypesWithinItsDates) {
                           })pb"),
                  Code::kInvalidArgument,
                  "entry.hours_milli: 24.001 is more than 24 hours");
+}
+
+// Finding 6: a unit-of-work entry over 10^12 units names the field.
+TEST_F(ContractsTest, WorkUnitsOverTheMaximum) {
+  CreateContract();
+  Run(Cmd(R"pb(customer_id: "C1"
+               create_rule {
+                 rule {
+                   contract_ref: "K1"
+                   rule_id: "PAYSLIPS"
+                   rule_type: RULE_TYPE_UNIT_OF_WORK
+                   object_ids: "PAYROLL"
+                   article_code: "MAINT"
+                   unit_price_micros: 25000000
+                   periodicity: PERIODICITY_MONTHLY
+                 }
+               })pb"));
+  ExpectRejected(Cmd(R"pb(customer_id: "C1"
+                          record_work_units {
+                            units {
+                              contract_ref: "K1"
+                              rule_id: "PAYSLIPS"
+                              work_date: "2026-02-01"
+                              quantity_milli: 9223372036854775807
+                            }
+                          })pb"),
+                 Code::kInvalidArgument,
+                 "units.quantity_milli: 9223372036854775807 is over the "
+                 "maximum 1000000000000000");
 }
 
 TEST_F(ContractsTest, JobCompletedOnce) {

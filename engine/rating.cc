@@ -131,9 +131,9 @@ std::string BandAtTime(const v1::RatePlanVersion& v, const absl::TimeZone& zone,
 absl::Status ValidateTimeZoneName(absl::string_view name) {
   constexpr absl::string_view kField = "version.time_zone";
   if (name.size() > kTimeZoneNameBytesMax) {
-    return FieldError(kField, absl::StrFormat("%s is longer than %d bytes",
-                                              Quoted(name),
-                                              kTimeZoneNameBytesMax));
+    return FieldError(
+        kField, absl::StrFormat("%s is longer than %d bytes", Quoted(name),
+                                kTimeZoneNameBytesMax));
   }
   // IANA names: "Europe/Paris", "America/Argentina/Buenos_Aires",
   // "Etc/GMT+5". No dots, no empty component: never a path outside tzdata.
@@ -195,11 +195,11 @@ absl::Status ValidatePrefix(const std::string& field, absl::string_view p) {
     }
   }
   if (!ok) {
-    return FieldError(field, absl::StrFormat(
-                                 "%s is not \"+\" and digits (an E.164 "
-                                 "prefix such as \"+336\") nor \"zone:\" "
-                                 "and a code",
-                                 Quoted(p)));
+    return FieldError(field,
+                      absl::StrFormat("%s is not \"+\" and digits (an E.164 "
+                                      "prefix such as \"+336\") nor \"zone:\" "
+                                      "and a code",
+                                      Quoted(p)));
   }
   return absl::OkStatus();
 }
@@ -208,14 +208,14 @@ absl::Status ValidatePrefix(const std::string& field, absl::string_view p) {
 absl::Status Bounded(const std::string& field, int64_t value, int64_t min,
                      int64_t max) {
   if (value < min) {
-    return FieldError(field, min == 0
-                                 ? absl::StrFormat("%d is negative", value)
-                                 : absl::StrFormat("%d must be at least %d",
-                                                   value, min));
+    return FieldError(
+        field, min == 0
+                   ? absl::StrFormat("%d is negative", value)
+                   : absl::StrFormat("%d must be at least %d", value, min));
   }
   if (value > max) {
-    return FieldError(field, absl::StrFormat("%d is more than the maximum %d",
-                                             value, max));
+    return FieldError(
+        field, absl::StrFormat("%d is more than the maximum %d", value, max));
   }
   return absl::OkStatus();
 }
@@ -227,8 +227,8 @@ absl::Status ValidateEntry(const v1::RatePlanVersion& v, int i) {
       !v1::UsageKind_IsValid(e.kind())) {
     return FieldError(f + ".kind", "is not a usage kind");
   }
-  if (auto s = ValidatePrefix(f + ".destination_prefix",
-                              e.destination_prefix());
+  if (auto s =
+          ValidatePrefix(f + ".destination_prefix", e.destination_prefix());
       !s.ok()) {
     return s;
   }
@@ -240,8 +240,7 @@ absl::Status ValidateEntry(const v1::RatePlanVersion& v, int i) {
         Bounded(f + ".per_quantity", e.per_quantity(), 1, kPerQuantityMax),
         Bounded(f + ".setup_fee_micros", e.setup_fee_micros(), 0,
                 kSetupFeeMicrosMax),
-        Bounded(f + ".first_increment", e.first_increment(), 0,
-                increment_max),
+        Bounded(f + ".first_increment", e.first_increment(), 0, increment_max),
         Bounded(f + ".increment", e.increment(), 1, increment_max),
         ValidateText(f + ".zone_label", e.zone_label(), 0,
                      kZoneLabelCharsMax)}) {
@@ -273,10 +272,10 @@ absl::Status ValidateEntries(const v1::RatePlanVersion& v) {
   for (int i = 0; i < v.entries_size(); ++i) {
     if (auto s = ValidateEntry(v, i); !s.ok()) return s;
     const auto& e = v.entries(i);
-    auto [it, inserted] = first_of.emplace(
-        std::make_tuple(static_cast<int>(e.kind()), e.destination_prefix(),
-                        e.band()),
-        i);
+    auto [it, inserted] =
+        first_of.emplace(std::make_tuple(static_cast<int>(e.kind()),
+                                         e.destination_prefix(), e.band()),
+                         i);
     if (!inserted) {
       return FieldError(absl::StrFormat("version.entries[%d]", i),
                         absl::StrFormat("duplicates entries[%d] (kind, "
@@ -454,10 +453,10 @@ const v1::RateEntry* EntryForBand(const v1::RatePlanVersion& version,
 absl::Status NoRateInBand(const v1::RatePlanVersion& version,
                           const v1::UsageRecord& record,
                           const std::string& band) {
-  return absl::FailedPreconditionError(absl::StrFormat(
-      "no rate for %s to %s in band \"%s\" of plan %s",
-      v1::UsageKind_Name(record.kind()), record.destination(), band,
-      version.plan_id()));
+  return absl::FailedPreconditionError(
+      absl::StrFormat("no rate for %s to %s in band \"%s\" of plan %s",
+                      v1::UsageKind_Name(record.kind()), record.destination(),
+                      band, version.plan_id()));
 }
 
 // Lays `billed` units from `start` into out's segments (durations are cut
@@ -547,10 +546,10 @@ absl::StatusOr<v1::RatedUsage> RateRecord(const v1::RatePlanVersion& version,
   // 1. The longest matching prefix among the kind's entries.
   const v1::RateEntry* base = LongestPrefixEntry(version, record);
   if (base == nullptr) {
-    return absl::FailedPreconditionError(absl::StrFormat(
-        "no rate for %s to %s in plan %s (version from %s)",
-        v1::UsageKind_Name(record.kind()), record.destination(),
-        version.plan_id(), version.effective_from()));
+    return absl::FailedPreconditionError(
+        absl::StrFormat("no rate for %s to %s in plan %s (version from %s)",
+                        v1::UsageKind_Name(record.kind()), record.destination(),
+                        version.plan_id(), version.effective_from()));
   }
   const std::string& prefix = base->destination_prefix();
   // The entry at the start gives the increments and the set-up fee.

@@ -89,19 +89,19 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideDefinePlan(
   // version prices: refused now. Records are rated at decide time with the
   // rating in their event, so a replay never needs the zone again.
   if (auto zone = zones(command.version().time_zone()); !zone.ok()) {
-    return FieldError("version.time_zone",
-                      absl::StrFormat("\"%s\" is not a known time zone",
-                                      absl::CHexEscape(
-                                          command.version().time_zone())));
+    return FieldError(
+        "version.time_zone",
+        absl::StrFormat("\"%s\" is not a known time zone",
+                        absl::CHexEscape(command.version().time_zone())));
   }
   auto customer = LoadCustomer(state, customer_id);
   if (!customer.ok()) return customer.status();
   if (command.version().currency() != (*customer)->currency()) {
-    return FieldError("version.currency",
-                      absl::StrFormat("%s differs from the customer's "
-                                      "currency %s",
-                                      command.version().currency(),
-                                      (*customer)->currency()));
+    return FieldError(
+        "version.currency",
+        absl::StrFormat("%s differs from the customer's "
+                        "currency %s",
+                        command.version().currency(), (*customer)->currency()));
   }
   v1::EventEnvelope e = NewEvent(kPlanVersionDefinedType, customer_id, date);
   *e.mutable_usage()->mutable_plan_version_defined()->mutable_version() =
@@ -161,15 +161,14 @@ absl::StatusOr<v1::UsageTotals> AddedToTotals(v1::UsageTotals t,
   t.set_zone(rated.zone_label().empty() ? rated.matched_prefix()
                                         : rated.zone_label());
   auto add = [&](absl::string_view field, absl::string_view total_name,
-                 int64_t total, int64_t value,
-                 int64_t& sum) -> absl::Status {
+                 int64_t total, int64_t value, int64_t& sum) -> absl::Status {
     if (value >= 0 && !__builtin_add_overflow(total, value, &sum)) {
       return absl::OkStatus();
     }
     return absl::OutOfRangeError(absl::StrFormat(
         "%s: %d %s the month's %s %d of object \"%s\" (%s, zone \"%s\", %s)",
-        field, value, value < 0 ? "is negative: it cannot be added to"
-                                : "overflows",
+        field, value,
+        value < 0 ? "is negative: it cannot be added to" : "overflows",
         total_name, total, t.object_id(), v1::UsageKind_Name(t.kind()),
         absl::CHexEscape(t.zone()), t.month()));
   };
@@ -362,9 +361,8 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideUsage(
   if (auto s = RequireCustomer(state, customer_id); !s.ok()) return s;
   switch (command.body_case()) {
     case v1::UsageCommand::kDefinePlanVersion:
-      return DecideDefinePlan(state, customer_id,
-                              command.define_plan_version(), business_date,
-                              zones);
+      return DecideDefinePlan(state, customer_id, command.define_plan_version(),
+                              business_date, zones);
     case v1::UsageCommand::kAssignPlan:
       return DecideAssignPlan(state, customer_id, command.assign_plan(),
                               business_date);

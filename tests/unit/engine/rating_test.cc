@@ -267,18 +267,18 @@ TEST(RatingTest, AnExactHalfRoundsUp) {
 // (41 s: 13666.67 -> 13667), then 0.010000/min (49 s: 8166.67 -> 8167);
 // plus 0.05 set-up: 71834 (truncation: 71832).
 TEST(RatingTest, EverySegmentRoundsHalfUp) {
-  v1::RatePlanVersion plan =
-      Plan({Entry(v1::USAGE_KIND_VOICE, "+33", 10000, 60, 50000, 60, 1),
-            Entry(v1::USAGE_KIND_VOICE, "+33", 20000, 60, 50000, 60, 1,
-                  "peak")});
+  v1::RatePlanVersion plan = Plan(
+      {Entry(v1::USAGE_KIND_VOICE, "+33", 10000, 60, 50000, 60, 1),
+       Entry(v1::USAGE_KIND_VOICE, "+33", 20000, 60, 50000, 60, 1, "peak")});
   v1::TimeBand* peak = plan.add_bands();
   peak->set_name("peak");
   for (int d = 1; d <= 5; ++d) peak->add_weekdays(d);
   peak->set_start_minute(8 * 60);
   peak->set_end_minute(19 * 60);
   ASSERT_TRUE(ValidateRatePlanVersion(plan).ok());
-  auto rated = RateRecord(plan, absl::FixedTimeZone(3600),
-                          Call(90, "+33142680000", "2026-03-16T18:59:19+01:00"));
+  auto rated =
+      RateRecord(plan, absl::FixedTimeZone(3600),
+                 Call(90, "+33142680000", "2026-03-16T18:59:19+01:00"));
   ASSERT_TRUE(rated.ok()) << rated.status();
   ASSERT_EQ(rated->segments_size(), 2);
   EXPECT_EQ(rated->segments(0).billed_quantity(), 41);
@@ -311,8 +311,8 @@ TEST(RatingTest, QuantityAboveTheMaximumNamesTheField) {
 // 1,000,000.000000 each is 10^24 micros. OutOfRange naming the quantity
 // (the record is quarantined), never a wrapped, negative amount.
 TEST(RatingTest, AmountBeyondInt64IsOutOfRangeNeverNegative) {
-  auto plan = Plan({Entry(v1::USAGE_KIND_SMS, "+33", kPriceMicrosMax, 1, 0,
-                          0, 1)});
+  auto plan =
+      Plan({Entry(v1::USAGE_KIND_SMS, "+33", kPriceMicrosMax, 1, 0, 0, 1)});
   ASSERT_TRUE(ValidateRatePlanVersion(plan).ok());
   auto rated = RateRecord(plan, absl::UTCTimeZone(), Sms(kQuantityMax));
   EXPECT_EQ(rated.status().code(), absl::StatusCode::kOutOfRange);
@@ -381,8 +381,8 @@ TEST(RatingTest, PlanFieldsAboveTheirMaximumAreRefused) {
                               c.field, c.max + 1, c.max));
   }
   // Messages and bytes step up to kIncrementMax.
-  auto data = Plan({Entry(v1::USAGE_KIND_DATA, "zone:", 1, 1, 0, 0,
-                          kIncrementMax)});
+  auto data =
+      Plan({Entry(v1::USAGE_KIND_DATA, "zone:", 1, 1, 0, 0, kIncrementMax)});
   EXPECT_TRUE(ValidateRatePlanVersion(data).ok());
   data.mutable_entries(0)->set_increment(kIncrementMax + 1);
   EXPECT_EQ(ValidateRatePlanVersion(data).message(),
@@ -392,18 +392,20 @@ TEST(RatingTest, PlanFieldsAboveTheirMaximumAreRefused) {
 
 // Plans that could never rate a record are refused at definition.
 TEST(RatingTest, PlansThatCanNeverRateAreRefused) {
-  auto expect = [](const v1::RatePlanVersion& plan, const std::string& message) {
+  auto expect = [](const v1::RatePlanVersion& plan,
+                   const std::string& message) {
     absl::Status s = ValidateRatePlanVersion(plan);
     EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << message;
     EXPECT_EQ(s.message(), message);
   };
   expect(Plan({}), "version.entries: at least one entry is required");
   auto plan = Plan({Entry(v1::USAGE_KIND_VOICE, "abc", 1, 1, 0, 0, 1)});
-  expect(plan, "version.entries[0].destination_prefix: \"abc\" is not \"+\" "
-               "and digits (an E.164 prefix such as \"+336\") nor \"zone:\" "
-               "and a code");
-  for (const std::string bad : {"33", "+0", "+33a", "+12345678901234567",
-                                "zone", "zone:EU ROAMING"}) {
+  expect(plan,
+         "version.entries[0].destination_prefix: \"abc\" is not \"+\" "
+         "and digits (an E.164 prefix such as \"+336\") nor \"zone:\" "
+         "and a code");
+  for (const std::string bad :
+       {"33", "+0", "+33a", "+12345678901234567", "zone", "zone:EU ROAMING"}) {
     plan.mutable_entries(0)->set_destination_prefix(bad);
     EXPECT_FALSE(ValidateRatePlanVersion(plan).ok()) << bad;
   }
@@ -414,19 +416,21 @@ TEST(RatingTest, PlansThatCanNeverRateAreRefused) {
   plan.mutable_entries(0)->set_zone_label(std::string(10'000, 'x'));
   absl::Status label = ValidateRatePlanVersion(plan);
   EXPECT_EQ(label.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_TRUE(absl::StartsWith(label.message(),
-                               "version.entries[0].zone_label: "))
+  EXPECT_TRUE(
+      absl::StartsWith(label.message(), "version.entries[0].zone_label: "))
       << label;
   EXPECT_LT(label.message().size(), 200u) << "quotes at most a prefix";
   plan = Plan({Entry(v1::USAGE_KIND_VOICE, "+33", 1, 1, 0, 0, 1),
                Entry(v1::USAGE_KIND_SMS, "+33", 1, 1, 0, 0, 1),
                Entry(v1::USAGE_KIND_VOICE, "+33", 2, 1, 0, 0, 1)});
-  expect(plan, "version.entries[2]: duplicates entries[0] (kind, prefix, "
-               "band)");
+  expect(plan,
+         "version.entries[2]: duplicates entries[0] (kind, prefix, "
+         "band)");
   plan = PerSecondAfterFirstMinute();
   plan.set_time_zone("../../etc/passwd");
-  expect(plan, "version.time_zone: \"../../etc/passwd\" is not an IANA time "
-               "zone name (\"Europe/Paris\")");
+  expect(plan,
+         "version.time_zone: \"../../etc/passwd\" is not an IANA time "
+         "zone name (\"Europe/Paris\")");
   plan.set_time_zone(std::string(10'000, 'A'));
   EXPECT_EQ(ValidateRatePlanVersion(plan).message(),
             "version.time_zone: \"" + std::string(32, 'A') +
@@ -435,9 +439,9 @@ TEST(RatingTest, PlansThatCanNeverRateAreRefused) {
   EXPECT_TRUE(ValidateRatePlanVersion(plan).ok());
   plan = PerSecondAfterFirstMinute();
   while (plan.entries_size() <= kRateEntriesMax) {
-    *plan.add_entries() = Entry(v1::USAGE_KIND_VOICE,
-                                absl::StrCat("+4", plan.entries_size()), 1, 1,
-                                0, 0, 1);
+    *plan.add_entries() =
+        Entry(v1::USAGE_KIND_VOICE, absl::StrCat("+4", plan.entries_size()), 1,
+              1, 0, 0, 1);
   }
   expect(plan, "version.entries: has 4097 entries, at most 4096 allowed");
 }

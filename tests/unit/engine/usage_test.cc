@@ -5,9 +5,8 @@
 #include "engine/usage.h"
 
 #include <algorithm>
-#include <random>
-
 #include <limits>
+#include <random>
 
 #include "absl/strings/str_format.h"
 #include "engine/engine.h"
@@ -351,12 +350,11 @@ TEST_F(UsageTest, AmountThatWouldOverflowTheMonthsTotalIsQuarantined) {
 TEST_F(UsageTest, PlanLoggedBeforeTheLimitsQuarantinesInsteadOfWrapping) {
   v1::Command define = DefineSmsPlan(0);
   v1::EventEnvelope old = NewEvent("usage.plan_version_defined", "C1", kJan5);
-  auto* v = old.mutable_usage()->mutable_plan_version_defined()
-                ->mutable_version();
+  auto* v =
+      old.mutable_usage()->mutable_plan_version_defined()->mutable_version();
   *v = define.usage().define_plan_version().version();
   v->mutable_entries(0)->set_kind(v1::USAGE_KIND_VOICE);
-  v->mutable_entries(0)->set_price_micros(
-      std::numeric_limits<int64_t>::max());
+  v->mutable_entries(0)->set_price_micros(std::numeric_limits<int64_t>::max());
   ledger_.Apply(define, kJan5, {old});
   ledger_.Given(AssignPm(), kJan5);
   auto events = ledger_.When(Call("R1", 2), kApr2);
@@ -382,8 +380,8 @@ TEST_F(UsageTest, ApplyRefusesARecordThatWouldOverflowTheTotals) {
     return e;
   };
   OverlayState state(&ledger_.state());
-  ASSERT_TRUE(ApplyUsageEvent(state, recorded("A", 9223372036854775000, 0), {})
-                  .ok());
+  ASSERT_TRUE(
+      ApplyUsageEvent(state, recorded("A", 9223372036854775000, 0), {}).ok());
   absl::Status s = ApplyUsageEvent(state, recorded("B", 1000, 0), {});
   EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
   EXPECT_EQ(s.message(),
@@ -440,8 +438,8 @@ TEST_F(UsageTest, UsageOfAMonthTheObjectExistedInShowsItsEntity) {
   ASSERT_TRUE(totals.ok()) << totals.status();
   ASSERT_EQ(totals->size(), 1u);
   EXPECT_EQ((*totals)[0].assignment().entity_id(), "A");
-  auto change = AssignmentForMonth(ledger_.state(), "C1", "N2",
-                                   BillingMonth(2026, 3));
+  auto change =
+      AssignmentForMonth(ledger_.state(), "C1", "N2", BillingMonth(2026, 3));
   ASSERT_TRUE(change.ok()) << change.status();
   EXPECT_EQ(change->assignment().entity_id(), "A");
 }
@@ -460,9 +458,9 @@ TEST_F(UsageTest, UsageOfAMonthBeforeTheObjectsCreationIsQuarantined) {
   EXPECT_EQ((*events)[0].usage().quarantined().reason(),
             "object \"N3\" did not exist in 2026-03 (created 2026-12-01): "
             "usage of a month before its creation cannot be billed");
-  EXPECT_TRUE(absl::IsNotFound(AssignmentForMonth(ledger_.state(), "C1", "N3",
-                                                  BillingMonth(2026, 3))
-                                   .status()));
+  EXPECT_TRUE(absl::IsNotFound(
+      AssignmentForMonth(ledger_.state(), "C1", "N3", BillingMonth(2026, 3))
+          .status()));
   // December usage of it is rated.
   ledger_.Given(Call("R2", 60, "2026-12-02T10:00:00+01:00", "+33142680003"),
                 kApr2);

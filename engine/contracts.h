@@ -10,7 +10,9 @@
 // Rejections, in precedence order (the first that applies is the answer).
 // Every command first checks customer_id: a reference command must go to
 // "@reference", any other to a customer code (InvalidArgument
-// "customer_id"). Then, per command:
+// "customer_id"). Every number is checked against its maximum
+// (engine/contracts_limits.h) right after its sign: InvalidArgument
+// "<field>: <value> is over the maximum <max>". Then, per command:
 //   define_article: article.article_code, article.label,
 //       article.vat_rate_bp.
 //   publish_index: publication.index_code, publication.publication_date,
@@ -31,7 +33,9 @@
 //       rule.installment_schedule (shape); then NOT_FOUND (customer,
 //       contract), ALREADY_EXISTS (rule), NOT_FOUND rule.article_code, then
 //       rule.start_date / rule.end_date against the contract's dates, then
-//       rule.installment_schedule against the fiscal year.
+//       rule.installment_schedule.fee_minor against the largest unit price
+//       in the customer's currency, then rule.installment_schedule against
+//       the fiscal year.
 //   set_rule_dates: contract_ref, rule_id, next_theoretical_date,
 //       last_invoice_date, last_invoice_ref; NOT_FOUND; then
 //       next_theoretical_date must be a billing date of the rule.
@@ -44,8 +48,12 @@
 //       then reading.rule_id (not a consumed-units rule), reading.object_id
 //       (not covered by the rule), reading.kind (first must be the
 //       installation; only one installation), reading.reading_date (before
-//       the object's latest reading), reading.old_meter_final_value_milli
-//       (below the old meter's latest reading).
+//       the object's latest reading), then FAILED_PRECONDITION
+//       "reading.value_milli: ..." (a regular reading below the object's
+//       latest reading, which is the previous one in date order: readings
+//       are recorded in date order), then
+//       reading.old_meter_final_value_milli (below the old meter's latest
+//       reading).
 //   record_work_units / record_time: contract_ref, rule_id, date, quantity
 //       or person and hours, note; NOT_FOUND; then rule_id (wrong rule
 //       type), the date outside the rule's dates.
@@ -57,10 +65,10 @@
 //       FAILED_PRECONDITION (the rule has no unit price to increase),
 //       increase.effective_date (before the rule's start), then
 //       FAILED_PRECONDITION (no index, no markup, no reference index, price
-//       unknown).
+//       unknown, the new price beyond 64 bits or over kUnitPriceMicrosMax).
 //   apply_anniversary_increases: as_of_date, contract_ref, rule_id;
-//       NOT_FOUND; FAILED_PRECONDITION (an increase cannot be computed;
-//       nothing pending).
+//       NOT_FOUND; FAILED_PRECONDITION (an increase cannot be computed, its
+//       new price over kUnitPriceMicrosMax included; nothing pending).
 //   cancel_increase: contract_ref, rule_id, seq, reason; NOT_FOUND (rule,
 //       then seq); FAILED_PRECONDITION (already cancelled).
 
@@ -71,6 +79,7 @@
 #include "billing/v1/commands.pb.h"
 #include "billing/v1/events.pb.h"
 #include "billing/v1/state.pb.h"
+#include "engine/contracts_limits.h"
 #include "engine/contracts_store.h"
 #include "engine/dates.h"
 #include "engine/state.h"

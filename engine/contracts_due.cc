@@ -467,6 +467,9 @@ absl::StatusOr<ConsumedUnits> ComputeConsumedUnits(
   // Units of replaced meters not billed yet: each at most int64 max (values
   // are not negative), their sum checked.
   int64_t carried = 0;
+  // The first reading not billed yet below the one before it, until a
+  // meter replacement after it says where the meter stood.
+  std::string backwards;
   for (const v1::Reading& r : *readings) {
     if (r.reading_date() > day) break;
     switch (r.kind()) {
@@ -474,6 +477,7 @@ absl::StatusOr<ConsumedUnits> ComputeConsumedUnits(
         installed = true;
         base = latest = r;
         carried = 0;
+        backwards.clear();
         break;
       case v1::READING_KIND_REPLACEMENT: {
         const int64_t old_end = r.has_old_meter_final_value_milli()
@@ -496,16 +500,18 @@ absl::StatusOr<ConsumedUnits> ComputeConsumedUnits(
           return out;
         }
         base = latest = r;
+        backwards.clear();
         break;
       }
       default:
         // A meter does not go backwards: a reading not billed yet below the
         // one before it (refused since issue 9; a journal written before
-        // may hold one) bills nothing until it is corrected.
-        if (r.seq() > billed_seq && r.value_milli() < latest.value_milli()) {
-          out.anomaly =
+        // may hold one) bills nothing until a replacement is recorded after
+        // it (readings are never edited: the correction is a new event).
+        if (backwards.empty() && r.seq() > billed_seq &&
+            r.value_milli() < latest.value_milli()) {
+          backwards =
               LowerReadingAnomaly(object_id, r, latest, base, billed_seq);
-          return out;
         }
         latest = r;
     }
@@ -518,6 +524,10 @@ absl::StatusOr<ConsumedUnits> ComputeConsumedUnits(
     out.anomaly = absl::StrFormat(
         "object %s has no installation reading on or before %s", object_id,
         day);
+    return out;
+  }
+  if (!backwards.empty()) {
+    out.anomaly = std::move(backwards);
     return out;
   }
   if (latest.value_milli() < base.value_milli()) {

@@ -21,9 +21,19 @@
 //     consumed units: per object, the units since the last billed reading
 //     (or the installation) up to the latest reading on or before the date,
 //     plus units carried from replaced meters, over the owed periods;
-//   - a reading lower than the last billed one (not a replacement), a
-//     missing installation reading, a person without a rate, a price that
-//     cannot be computed: ANOMALY with the reason.
+//   - a reading lower than the last billed one or than the reading before
+//     it (not a replacement), a missing installation reading, a person
+//     without a rate, a price that cannot be computed (an increase over
+//     kUnitPriceMicrosMax), a line whose amount or cost is over
+//     kAmountMinorMax (engine/contracts_limits.h), units or hours that do
+//     not add up in 64 bits, an installment over the largest unit price, a
+//     rule total over kAmountMinorMax: ANOMALY
+//     with the reason (a line that cannot be billed is left out, the
+//     rule's other lines are shown);
+//   - a DUE rule that would take the report's total over kAmountMinorMax:
+//     ANOMALY saying so, not counted.
+// A rule that cannot be computed never makes the report an error: the
+// errors are the selection's (below) and the state's.
 
 #include <cstdint>
 #include <optional>

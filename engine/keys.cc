@@ -1,5 +1,7 @@
 #include "engine/keys.h"
 
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
@@ -140,6 +142,43 @@ std::string HourlyRateKey(absl::string_view person_id,
 
 std::string DirectoryKey(absl::string_view number) {
   return absl::StrCat("dir/", number);
+}
+
+}  // namespace billing
+
+namespace billing {
+namespace {
+
+// Families keyed "<family><customer_id>/...": the customer is the owner. The
+// usage families are laid out in engine/usage.cc. A new family must be added
+// here (tests/integration/storage/partition_rebuild_test.cc fails on a key
+// of no known family).
+constexpr absl::string_view kCustomerFamilies[] = {
+    "cust/",  "idem/",   "ent/",    "obj/",  "objh/",  "kids/", "e164/",
+    "ctr/",   "rule/",   "meter/",  "read/", "work/",  "time/", "job/",
+    "uplan/", "uassign/", "useen/", "utot/", "urec/",  "uquar/"};
+
+}  // namespace
+
+absl::StatusOr<std::optional<std::string>> OwnerOfStateKey(
+    absl::string_view key, absl::string_view value) {
+  if (absl::StartsWith(key, kPartitionPrefix) ||
+      absl::StartsWith(key, "ingest/")) {
+    return std::nullopt;
+  }
+  if (absl::StartsWith(key, kReferencePrefix)) {
+    return std::string("@reference");
+  }
+  if (absl::StartsWith(key, "uqin/")) return std::string("@quarantine");
+  if (absl::StartsWith(key, "dir/")) return std::string(value);
+  for (absl::string_view family : kCustomerFamilies) {
+    if (!absl::StartsWith(key, family)) continue;
+    absl::string_view rest = key.substr(family.size());
+    return std::string(rest.substr(0, rest.find('/')));
+  }
+  return absl::DataLossError(absl::StrCat(
+      "state key \"", absl::CHexEscape(key.substr(0, 60)),
+      "\" is of no known family: the rebuild cannot tell its partition"));
 }
 
 }  // namespace billing

@@ -39,7 +39,9 @@
 //   ref/markup/<date>                     billing.v1.CompanyMarkup
 //   ref/rate/<person_id>/<date>           billing.v1.HourlyRate
 
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -130,5 +132,19 @@ std::string CompanyMarkupKey(absl::string_view date);
 // "ref/rate/<person_id>/": one person's rates, by date.
 std::string HourlyRatesPrefix(absl::string_view person_id);
 std::string HourlyRateKey(absl::string_view person_id, absl::string_view date);
+
+}  // namespace billing
+
+namespace billing {
+
+// The partition key (a customer id, "@reference" or "@quarantine") whose
+// records wrote `key`: what a rebuild of that partition deletes first.
+// nullopt for keys no record writes: part/ (a partition's progress, reset on
+// its own) and ingest/ (Kafka usage offsets, kept: records ingested again are
+// deduplicated by their ids). DataLoss for a key of no known family: a
+// rebuild refuses rather than leave a key behind. `value` is needed for dir/
+// keys, whose value is the owning customer.
+absl::StatusOr<std::optional<std::string>> OwnerOfStateKey(
+    absl::string_view key, absl::string_view value);
 
 }  // namespace billing

@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   RegisterDemoCommands(app, g, &exit_code);
   RegisterContractCommands(app, g, &exit_code);
   RegisterUsageCommands(app, g, &exit_code);
+  RegisterOperationsCommands(app, g, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -3,11 +3,15 @@
 
 #include <csignal>
 #include <iostream>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
 #include "services/server.h"
 
 namespace {
@@ -34,6 +38,10 @@ ABSL_FLAG(std::string, test_clock_date, kDefaults.test_clock_date,
 ABSL_FLAG(std::string, business_timezone, kDefaults.business_timezone,
           "Time zone of the business day (e.g. Europe/Paris).");
 
+ABSL_FLAG(std::vector<std::string>, rebuild_partitions, {},
+          "Comma-separated partitions whose state is deleted and rebuilt from "
+          "the journal before serving (docs/operations.md), e.g. 1,3.");
+
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "billingd [--data_dir=DIR] [--listen=HOST:PORT] [--kafka_brokers=...]");
@@ -57,6 +65,15 @@ int main(int argc, char** argv) {
   options.partitions = absl::GetFlag(FLAGS_partitions);
   options.test_clock_date = absl::GetFlag(FLAGS_test_clock_date);
   options.business_timezone = absl::GetFlag(FLAGS_business_timezone);
+  for (const std::string& p : absl::GetFlag(FLAGS_rebuild_partitions)) {
+    int32_t partition = 0;
+    if (!absl::SimpleAtoi(p, &partition)) {
+      std::cerr << "billingd: --rebuild_partitions: \"" << absl::CHexEscape(p)
+                << "\" is not a partition number" << std::endl;
+      return 2;
+    }
+    options.rebuild_partitions.push_back(partition);
+  }
 
   auto server = billing::BillingServer::Start(options);
   if (!server.ok()) {

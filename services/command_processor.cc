@@ -4,6 +4,7 @@
 #include "engine/contracts_store.h"
 #include "engine/engine.h"
 #include "engine/keys.h"
+#include "engine/record_codec.h"
 #include "engine/validation.h"
 
 namespace billing {
@@ -78,6 +79,12 @@ absl::StatusOr<std::unique_ptr<CommandProcessor>> CommandProcessor::Start(
 }
 
 absl::Status CommandProcessor::Claim(Lane& lane) {
+  // A stopped partition is not claimed: nothing may be written behind a
+  // record the projection could not apply. Its commands are refused.
+  if (absl::Status s = projector_->PartitionStatus(lane.partition);
+      absl::IsDataLoss(s)) {
+    return absl::OkStatus();
+  }
   const absl::Time deadline = absl::Now() + options_.projection_wait;
   auto end = journal_->EndOffset(lane.partition);
   if (!end.ok()) return end.status();
@@ -85,15 +92,17 @@ absl::Status CommandProcessor::Claim(Lane& lane) {
     if (auto s = projector_->WaitApplied(lane.partition,
                                          Offset(end->value() - 1), deadline);
         !s.ok()) {
-      return s;
+      // Stopped while catching up: refused like one stopped at start.
+      return absl::IsDataLoss(s) ? absl::OkStatus() : s;
     }
   }
   auto progress = LoadPartitionProgress(*state_, lane.partition);
   if (!progress.ok()) return progress.status();
   const Epoch epoch(progress->epoch() + 1);
-  v1::LogRecord marker = MakeOwnershipRecord(epoch, options_.owner);
+  auto marker = EncodeRecord(MakeOwnershipRecord(epoch, options_.owner));
+  if (!marker.ok()) return marker.status();
   std::vector<JournalEntry> entries;
-  entries.push_back({"", SerializeDeterministic(marker)});
+  entries.push_back({"", std::move(marker->bytes)});
   auto offset = journal_->Append(lane.partition, std::move(entries));
   if (!offset.ok()) return offset.status();
   if (auto s = projector_->WaitApplied(lane.partition, *offset, deadline);
@@ -161,6 +170,7 @@ absl::Status CommandProcessor::Submit(CommandRequest request,
 
   Lane& lane = *lanes_.at(
       PartitionOf(pending->customer_id, journal_->partition_count()).value());
+  if (absl::Status stop = StoppedError(lane); !stop.ok()) return stop;
   if (!lane.owned) {
     return absl::UnavailableError(absl::StrFormat(
         "partition %d is not owned by this instance", lane.partition.value()));
@@ -227,7 +237,22 @@ void CommandProcessor::RunLane(Lane* lane) {
   }
 }
 
+absl::Status CommandProcessor::StoppedError(const Lane& lane) const {
+  absl::Status s = projector_->PartitionStatus(lane.partition);
+  if (s.ok() || !absl::IsDataLoss(s)) return absl::OkStatus();
+  return absl::DataLossError(absl::StrFormat(
+      "partition %d is stopped; commands for its customers are refused and "
+      "nothing is written until it is repaired (docs/operations.md): %s",
+      lane.partition.value(), s.message()));
+}
+
 void CommandProcessor::ProcessBatch(Lane& lane, std::vector<Pending*>& batch) {
+  // The partition may have stopped since these were queued: nothing is
+  // decided or appended behind a record the projection could not apply.
+  if (absl::Status stop = StoppedError(lane); !stop.ok()) {
+    for (Pending* p : batch) p->Reply(stop);
+    return;
+  }
   auto progress = LoadPartitionProgress(*state_, lane.partition);
   if (!progress.ok()) {
     for (Pending* p : batch) p->Reply(progress.status());
@@ -275,11 +300,17 @@ void CommandProcessor::ProcessBatch(Lane& lane, std::vector<Pending*>& batch) {
       p->Reply(events.status());
       continue;
     }
-    v1::LogRecord record = MakeCommandRecord(
+    // What is applied here is the record parsed back from the bytes to be
+    // appended: exactly what the projection will read.
+    auto record = EncodeRecord(MakeCommandRecord(
         p->customer_id, r.idempotency_key, p->fingerprint, lane.epoch,
-        p->business_date, std::move(*events));
-    auto applied =
-        ApplyRecord(overlay, lane.partition, Offset(provisional), record);
+        p->business_date, std::move(*events)));
+    if (!record.ok()) {
+      p->Reply(record.status());
+      continue;
+    }
+    auto applied = ApplyRecord(overlay, lane.partition, Offset(provisional),
+                               record->decoded);
     if (!applied.ok()) {
       // The engine refused its own decision: a bug, never written.
       p->Reply(absl::InternalError(absl::StrFormat(
@@ -287,7 +318,7 @@ void CommandProcessor::ProcessBatch(Lane& lane, std::vector<Pending*>& batch) {
       continue;
     }
     ++provisional;
-    entries.push_back({p->customer_id, SerializeDeterministic(record)});
+    entries.push_back({p->customer_id, std::move(record->bytes)});
     answer_from_state.push_back(p);
   }
   if (!entries.empty()) {

@@ -57,7 +57,9 @@ struct CommandRequest {
 class CommandProcessor {
  public:
   // Catches the projection up on every owned partition, claims each with a
-  // new ownership epoch, and starts the lanes.
+  // new ownership epoch, and starts the lanes. A partition the projector has
+  // stopped (a corrupt record, a state ahead of its journal) is not claimed:
+  // its commands answer DataLoss naming it, and nothing is appended to it.
   static absl::StatusOr<std::unique_ptr<CommandProcessor>> Start(
       Journal* journal, RocksState* state, Projector* projector,
       const BusinessClock* clock, std::vector<PartitionId> partitions,
@@ -68,8 +70,10 @@ class CommandProcessor {
   // Thread-safe. Returns the first answer for a known key.
   // Errors: InvalidArgument (a field, named), NotFound, AlreadyExists,
   // Aborted (expected version), FailedPrecondition (key reused with another
-  // request), Unavailable (retry with the same key), DataLoss/Internal (the
-  // projector stopped on a corrupt log).
+  // request), Unavailable (retry with the same key), DataLoss (the
+  // command's partition is stopped on a corrupt log: nothing appended),
+  // Internal (the engine built a record that would not decode: not
+  // appended).
   absl::StatusOr<v1::IdempotencyRecord> Execute(CommandRequest request);
 
   // Submits every request before waiting for any, so that the lanes decide
@@ -88,6 +92,9 @@ class CommandProcessor {
   // Validates and routes one request and queues `pending` on its lane.
   absl::Status Submit(CommandRequest request, Pending* pending);
   void RunLane(Lane* lane);
+  // DataLoss naming the partition and why, when its projection stopped; OK
+  // otherwise.
+  absl::Status StoppedError(const Lane& lane) const;
   void ProcessBatch(Lane& lane, std::vector<Pending*>& batch);
 
   // Time zones of rate plans, loaded from the system's tzdata on first use.

@@ -50,5 +50,8 @@ void RegisterContractCommands(CLI::App& app, const Global& g,
                               ExitCode* exit_code);
 void RegisterUsageCommands(CLI::App& app, const Global& g,
                            ExitCode* exit_code);
+// status (ctl_operations.cc).
+void RegisterOperationsCommands(CLI::App& app, const Global& g,
+                                ExitCode* exit_code);
 
 }  // namespace billing::ctl

@@ -1,9 +1,9 @@
 #include "services/projector.h"
 
+#include <algorithm>
 #include <iostream>
 
 #include "absl/strings/str_format.h"
-#include "storage/projection.h"
 
 namespace billing {
 
@@ -17,16 +17,58 @@ Projector::Projector(Journal* journal, RocksState* state,
 
 Projector::~Projector() { Stop(); }
 
+absl::StatusOr<std::vector<std::pair<PartitionId, Offset>>>
+Projector::CheckStarts(
+    const std::vector<std::pair<PartitionId, Offset>>& stored) {
+  std::vector<std::pair<PartitionId, Offset>> serving;
+  for (const auto& [p, next] : stored) {
+    auto end = journal_->EndOffset(p);
+    if (!end.ok()) return end.status();
+    if (absl::Status damage = journal_->PartitionDamage(p); !damage.ok()) {
+      // The records before the damage are still projected; none after it.
+      // The damage is the cause, whether or not the state is also ahead.
+      working_stopped_[p.value()] = StoppedPartition{
+          p, *end,
+          absl::DataLossError(absl::StrFormat(
+              "partition %d is damaged in the journal at offset %d: %s. "
+              "Repair the journal (docs/operations.md), then rebuild: "
+              "billingd --rebuild_partitions=%d",
+              p.value(), end->value(), damage.message(), p.value()))};
+      if (next.value() <= end->value()) serving.emplace_back(p, next);
+      continue;
+    }
+    if (next.value() <= end->value()) {
+      serving.emplace_back(p, next);
+      continue;
+    }
+    StoppedPartition stop{p, *end, absl::DataLossError(absl::StrFormat(
+        "partition %d: the state is ahead of the journal: it has applied "
+        "offsets up to %d but the journal ends at %d, so the journal lost "
+        "records %d to %d of partition %d (a damaged or truncated tail); the "
+        "partition is stopped. Rebuild its state from what the journal "
+        "holds: billingd --rebuild_partitions=%d (docs/operations.md)",
+        p.value(), next.value() - 1, end->value(), end->value(),
+        next.value() - 1, p.value(), p.value()))};
+    working_stopped_[p.value()] = stop;
+  }
+  return serving;
+}
+
 absl::Status Projector::Start() {
-  auto start = StoredStartOffsets(*state_, partitions_);
-  if (!start.ok()) return start.status();
+  auto stored = StoredStartOffsets(*state_, partitions_);
+  if (!stored.ok()) return stored.status();
   {
     absl::MutexLock lock(&mu_);
-    for (const auto& [p, o] : *start) next_offset_[p.value()] = o.value();
+    for (const auto& [p, o] : *stored) next_offset_[p.value()] = o.value();
   }
-  auto reader = journal_->OpenReader(*start);
-  if (!reader.ok()) return reader.status();
-  reader_ = std::move(*reader);
+  auto start = CheckStarts(*stored);
+  if (!start.ok()) return start.status();
+  NoteStopped();
+  if (!start->empty()) {
+    auto reader = journal_->OpenReader(*start);
+    if (!reader.ok()) return reader.status();
+    reader_ = std::move(*reader);
+  }
   thread_ = std::thread([this] { Run(); });
   return absl::OkStatus();
 }
@@ -39,6 +81,31 @@ void Projector::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+void Projector::NoteStopped() {
+  std::vector<StoppedPartition> fresh;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [p, stop] : working_stopped_) {
+      if (stopped_.contains(p)) continue;
+      stopped_[p] = stop;
+      fresh.push_back(stop);
+    }
+  }
+  for (const StoppedPartition& stop : fresh) {
+    std::cerr << "projector: partition " << stop.partition.value()
+              << " stopped at offset " << stop.offset.value() << ": "
+              << stop.reason << std::endl;
+    if (options_.on_partition_stopped) options_.on_partition_stopped(stop);
+  }
+}
+
+// Waits for Stop() when no partition is left to read.
+bool Projector::IdleUntilStopped() {
+  absl::MutexLock lock(&mu_);
+  mu_.AwaitWithTimeout(absl::Condition(&stopping_), options_.poll_timeout);
+  return stopping_;
+}
+
 void Projector::Run() {
   while (true) {
     {
@@ -47,6 +114,10 @@ void Projector::Run() {
         if (status_.ok()) status_ = absl::CancelledError("projector stopped");
         return;
       }
+    }
+    if (reader_ == nullptr) {
+      IdleUntilStopped();
+      continue;
     }
     auto batch = reader_->Poll(options_.batch_records_max,
                                options_.poll_timeout);
@@ -61,7 +132,8 @@ void Projector::Run() {
     } else if (batch->empty()) {
       continue;
     } else {
-      auto stats = ProjectBatch(*state_, *batch);
+      auto stats = ProjectBatch(*state_, *batch, &working_stopped_);
+      NoteStopped();
       if (stats.ok()) {
         records_seen_.fetch_add(static_cast<int64_t>(batch->size()));
         absl::MutexLock lock(&mu_);
@@ -89,7 +161,7 @@ absl::Status Projector::WaitApplied(PartitionId partition, Offset offset,
   absl::MutexLock lock(&mu_);
   auto done = [&]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
     auto it = next_offset_.find(p);
-    return !status_.ok() || stopping_ ||
+    return !status_.ok() || stopping_ || stopped_.contains(p) ||
            (it != next_offset_.end() && it->second >= needed);
   };
   mu_.AwaitWithDeadline(absl::Condition(&done), deadline);
@@ -98,6 +170,9 @@ absl::Status Projector::WaitApplied(PartitionId partition, Offset offset,
     return absl::OkStatus();
   }
   if (!status_.ok()) return status_;
+  if (auto stop = stopped_.find(p); stop != stopped_.end()) {
+    return stop->second.reason;
+  }
   if (stopping_) return absl::CancelledError("projector stopped");
   return absl::DeadlineExceededError(absl::StrFormat(
       "partition %d offset %d not projected in time", p, offset.value()));
@@ -106,6 +181,31 @@ absl::Status Projector::WaitApplied(PartitionId partition, Offset offset,
 absl::Status Projector::status() const {
   absl::MutexLock lock(&mu_);
   return status_;
+}
+
+absl::Status Projector::PartitionStatus(PartitionId partition) const {
+  absl::MutexLock lock(&mu_);
+  if (auto stop = stopped_.find(partition.value()); stop != stopped_.end()) {
+    return stop->second.reason;
+  }
+  return status_;
+}
+
+std::vector<StoppedPartition> Projector::Stopped() const {
+  absl::MutexLock lock(&mu_);
+  std::vector<StoppedPartition> out;
+  for (const auto& [p, stop] : stopped_) out.push_back(stop);
+  std::sort(out.begin(), out.end(),
+            [](const StoppedPartition& a, const StoppedPartition& b) {
+              return a.partition.value() < b.partition.value();
+            });
+  return out;
+}
+
+int64_t Projector::NextOffset(PartitionId partition) const {
+  absl::MutexLock lock(&mu_);
+  auto it = next_offset_.find(partition.value());
+  return it == next_offset_.end() ? 0 : it->second;
 }
 
 }  // namespace billing

@@ -6,9 +6,14 @@
 // command only once its record is applied (read-your-writes, and the epoch
 // fence of docs/architecture.md).
 //
-// A corrupt record stops the projector for good: status() names the position
-// and the reason, every waiter gets that error, and state stays as of the last
-// good batch (a wrong bill is worse than no bill).
+// A corrupt record stops its partition only: that partition's state stays as
+// of its last good record (a wrong bill is worse than no bill), its waiters
+// get the reason (DataLoss naming the position), and every other partition
+// goes on. A partition whose stored progress is past its journal's end (the
+// journal lost acknowledged records: a damaged tail) is stopped at Start the
+// same way, naming the lost offsets. Stopped() lists them; billingd's status
+// and health name them (docs/operations.md says how to repair). Only a
+// failure of the journal or of RocksDB itself stops the whole projector.
 
 #include <atomic>
 #include <functional>
@@ -20,6 +25,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "storage/journal.h"
+#include "storage/projection.h"
 #include "storage/rocks_state.h"
 
 namespace billing {
@@ -33,6 +39,9 @@ struct ProjectorOptions {
   // Called once, from the projector thread, when it stops on an error (not
   // on Stop()). billingd turns its health to NOT_SERVING. Default: none.
   std::function<void(const absl::Status&)> on_failure;
+  // Called once per partition, from the thread that found it (Start's or the
+  // projector's), when a partition stops. Default: none.
+  std::function<void(const StoppedPartition&)> on_partition_stopped;
 };
 
 class Projector {
@@ -43,7 +52,9 @@ class Projector {
   Projector(const Projector&) = delete;
   Projector& operator=(const Projector&) = delete;
 
-  // Opens the reader at the stored offsets and starts the thread.
+  // Opens the reader at the stored offsets and starts the thread. A
+  // partition whose stored offset is past its journal's end is stopped, not
+  // an error.
   absl::Status Start();
   // Stops the thread; idempotent.
   void Stop();
@@ -56,23 +67,42 @@ class Projector {
 
   // OK while running; the reason it stopped otherwise.
   absl::Status status() const;
+  // OK when `partition` is projected; why not otherwise (its stop, or the
+  // projector's own).
+  absl::Status PartitionStatus(PartitionId partition) const;
+  // The stopped partitions, by partition number.
+  std::vector<StoppedPartition> Stopped() const;
+  // The next offset to apply of `partition` (its progress in the state).
+  int64_t NextOffset(PartitionId partition) const;
   // Records applied since Start (any outcome).
   int64_t records_seen() const { return records_seen_.load(); }
 
  private:
   void Run();
+  // Stops partitions whose stored offset is past the journal's end; the
+  // others, with their start offsets.
+  absl::StatusOr<std::vector<std::pair<PartitionId, Offset>>> CheckStarts(
+      const std::vector<std::pair<PartitionId, Offset>>& stored);
+  // Publishes partitions newly found in working_stopped_ (log, callback).
+  void NoteStopped();
+  bool IdleUntilStopped();
 
   Journal* const journal_;
   RocksState* const state_;
   const std::vector<PartitionId> partitions_;
   const ProjectorOptions options_;
-  std::unique_ptr<JournalReader> reader_;
+  std::unique_ptr<JournalReader> reader_;  // null when nothing is left to read
+  // The projector thread's own list (Start's before the thread runs).
+  StoppedPartitions working_stopped_;
   std::thread thread_;
   std::atomic<int64_t> records_seen_{0};
 
   mutable absl::Mutex mu_;
   absl::flat_hash_map<int32_t, int64_t> next_offset_ ABSL_GUARDED_BY(mu_);
   absl::Status status_ ABSL_GUARDED_BY(mu_);
+  // Written by the projector thread (and Start) under mu_; the projector
+  // thread passes its own copy to ProjectBatch.
+  StoppedPartitions stopped_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
 };
 

@@ -6,12 +6,14 @@
 #include <unistd.h>
 
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 #include "storage/embedded_journal.h"
 #include "storage/kafka_journal.h"
+#include "storage/projection.h"
 
 namespace billing {
 namespace {
@@ -74,15 +76,18 @@ absl::StatusOr<std::unique_ptr<BillingServer>> BillingServer::Start(
   for (int32_t i = 0; i < server->journal_->partition_count(); ++i) {
     partitions.push_back(PartitionId(i));
   }
+  if (auto s = server->RebuildPartitions(options.rebuild_partitions);
+      !s.ok()) {
+    return Context(s, "rebuild_partitions");
+  }
   ProjectorOptions po;
   BillingServer* raw = server.get();
-  po.on_failure = [raw](const absl::Status&) {
-    // A corrupt log: commands fail with DATA_LOSS; health says so.
-    absl::MutexLock lock(&raw->health_mu_);
-    if (raw->server_ != nullptr) {
-      raw->server_->GetHealthCheckService()->SetServingStatus(false);
-    }
-    raw->projector_failed_ = true;
+  po.on_failure = [raw](const absl::Status& s) {
+    // The journal or the state failed: commands fail; health says so.
+    raw->OnFailure("projector", s);
+  };
+  po.on_partition_stopped = [raw](const StoppedPartition& stop) {
+    raw->OnPartitionStopped(stop.partition.value());
   };
   server->projector_ = std::make_unique<Projector>(
       server->journal_.get(), server->state_.get(), partitions, po);
@@ -115,13 +120,9 @@ absl::StatusOr<std::unique_ptr<BillingServer>> BillingServer::Start(
     uo.bootstrap_servers = options.kafka_brokers;
     uo.topic = options.usage_topic;
     uo.fetch_wait_max = absl::Milliseconds(options.kafka_fetch_wait_ms);
-    uo.on_failure = [raw](const absl::Status&) {
+    uo.on_failure = [raw](const absl::Status& s) {
       // Usage no longer flows in: health says so (the reason is logged).
-      absl::MutexLock lock(&raw->health_mu_);
-      if (raw->server_ != nullptr) {
-        raw->server_->GetHealthCheckService()->SetServingStatus(false);
-      }
-      raw->projector_failed_ = true;
+      raw->OnFailure("usage consumer", s);
     };
     auto consumer = KafkaUsageConsumer::Start(
         uo, server->usage_ingestor_.get(), server->state_.get());
@@ -137,6 +138,12 @@ absl::StatusOr<std::unique_ptr<BillingServer>> BillingServer::Start(
   builder.RegisterService(server->structure_service_.get());
   builder.RegisterService(server->contract_service_.get());
   builder.RegisterService(server->usage_service_.get());
+  server->operations_service_ = std::make_unique<OperationsServiceImpl>(
+      server->journal_.get(), server->projector_.get(), [raw] {
+        absl::MutexLock lock(&raw->health_mu_);
+        return raw->failure_;
+      });
+  builder.RegisterService(server->operations_service_.get());
   {
     absl::MutexLock lock(&server->health_mu_);
     server->server_ = builder.BuildAndStart();
@@ -144,11 +151,52 @@ absl::StatusOr<std::unique_ptr<BillingServer>> BillingServer::Start(
       return absl::UnavailableError(
           absl::StrFormat("listen: cannot bind \"%s\"", options.listen));
     }
-    if (server->projector_failed_) {
-      server->server_->GetHealthCheckService()->SetServingStatus(false);
+    auto* health = server->server_->GetHealthCheckService();
+    if (!server->failure_.empty()) health->SetServingStatus(false);
+    for (int32_t p : server->stopped_partitions_) {
+      health->SetServingStatus(absl::StrFormat("billing.partition.%d", p),
+                               false);
     }
   }
   return server;
+}
+
+void BillingServer::OnFailure(absl::string_view what,
+                              const absl::Status& status) {
+  absl::MutexLock lock(&health_mu_);
+  if (failure_.empty()) failure_ = absl::StrFormat("%s: %s", what,
+                                                   status.ToString());
+  if (server_ != nullptr) {
+    server_->GetHealthCheckService()->SetServingStatus(false);
+  }
+}
+
+void BillingServer::OnPartitionStopped(int32_t partition) {
+  // The service goes on for the other partitions: "" stays SERVING, the
+  // partition's own health name says it is not.
+  absl::MutexLock lock(&health_mu_);
+  stopped_partitions_.push_back(partition);
+  if (server_ != nullptr) {
+    server_->GetHealthCheckService()->SetServingStatus(
+        absl::StrFormat("billing.partition.%d", partition), false);
+  }
+}
+
+absl::Status BillingServer::RebuildPartitions(
+    const std::vector<int32_t>& partitions) {
+  if (partitions.empty()) return absl::OkStatus();
+  std::vector<PartitionId> ids;
+  for (int32_t p : partitions) {
+    if (p < 0 || p >= journal_->partition_count()) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "partition %d is outside [0, %d)", p, journal_->partition_count()));
+    }
+    ids.push_back(PartitionId(p));
+  }
+  std::cerr << "billingd: rebuilding the state of partition(s) "
+            << absl::StrJoin(partitions, ",") << " from the journal"
+            << std::endl;
+  return ResetPartitions(*state_, ids, journal_->partition_count());
 }
 
 BillingServer::~BillingServer() { Shutdown(); }

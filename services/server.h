@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -15,6 +16,7 @@
 #include "services/structure_service.h"
 #include "services/contract_service.h"
 #include "services/usage_service.h"
+#include "services/operations_service.h"
 #include "services/kafka_usage_consumer.h"
 #include "services/projector.h"
 #include "storage/journal.h"
@@ -53,6 +55,10 @@ struct ServerOptions {
   // fdatasync each embedded journal append before acknowledging. Only tests
   // that measure the cost of durability turn it off. Default: true.
   bool journal_sync = true;
+  // Partitions whose state is deleted and rebuilt from the journal before
+  // serving (docs/operations.md: a state ahead of a damaged journal, a
+  // partition stopped on a record since repaired). Default: none.
+  std::vector<int32_t> rebuild_partitions;
 };
 
 class BillingServer {
@@ -81,6 +87,7 @@ class BillingServer {
   std::unique_ptr<StructureServiceImpl> structure_service_;
   std::unique_ptr<ContractServiceImpl> contract_service_;
   std::unique_ptr<UsageServiceImpl> usage_service_;
+  std::unique_ptr<OperationsServiceImpl> operations_service_;
   // With kafka_brokers: the usage topic's consumer and its ingestor.
   std::unique_ptr<UsageIngestor> usage_ingestor_;
   std::unique_ptr<KafkaUsageConsumer> usage_consumer_;
@@ -88,7 +95,15 @@ class BillingServer {
   // Written once under health_mu_ in Start (the projector's failure callback
   // may run before it exists); read-only afterwards.
   std::unique_ptr<grpc::Server> server_;
-  bool projector_failed_ ABSL_GUARDED_BY(health_mu_) = false;
+  // Why the service as a whole stopped serving (the projector or the usage
+  // consumer); empty while it serves.
+  std::string failure_ ABSL_GUARDED_BY(health_mu_);
+  // Partitions stopped before the server existed, marked once it does.
+  std::vector<int32_t> stopped_partitions_ ABSL_GUARDED_BY(health_mu_);
+
+  void OnFailure(absl::string_view what, const absl::Status& status);
+  void OnPartitionStopped(int32_t partition);
+  absl::Status RebuildPartitions(const std::vector<int32_t>& partitions);
   int port_ = 0;
 };
 

@@ -349,6 +349,9 @@ struct Partition {
   uint64_t durable_bytes ABSL_GUARDED_BY(mu) = 0;
   // Set by a failed write or fdatasync; every later append fails with it.
   absl::Status broken ABSL_GUARDED_BY(mu);
+  // Set at open when a record in the middle is corrupt (DataLoss naming it):
+  // the records before it are readable, nothing is ever appended after it.
+  absl::Status damage ABSL_GUARDED_BY(mu);
 };
 
 // Everything the journal and its readers share. Lock order: a partition's
@@ -370,6 +373,7 @@ class Core {
   absl::StatusOr<Offset> Append(PartitionId partition,
                                 std::vector<JournalEntry> entries);
   absl::StatusOr<Offset> EndOffset(PartitionId partition);
+  absl::Status PartitionDamage(PartitionId partition);
 
   // Appends to `out` the records of `partition` from `next`: at most
   // `records_max`, and at most `bytes_budget` encoded bytes unless `out` is
@@ -579,7 +583,12 @@ absl::Status Core::ScanPartition(Partition& p) ABSL_NO_THREAD_SAFETY_ANALYSIS {
           offset, ", byte position ", position, ": ", why, "; ", remaining,
           " bytes from there to EOF; the journal was not changed"));
     };
-    if (!at_end) return corruption(result.reason);
+    if (!at_end) {
+      // Only this partition is damaged: its good prefix stays readable, the
+      // file is left as it is, appends are refused (Core::Append).
+      p.damage = corruption(result.reason);
+      break;
+    }
     // The tail is under one record (<= 64 MiB + header): read it whole and
     // look for any valid record starting after `position`.
     absl::StatusOr<absl::string_view> tail = reader.Read(position, remaining);
@@ -591,11 +600,13 @@ absl::Status Core::ScanPartition(Partition& p) ABSL_NO_THREAD_SAFETY_ANALYSIS {
          at = tail->find(magic_view, at + 1)) {
       if (CheckRecord(tail->data() + at, tail->size() - at).check ==
           RecordCheck::kOk) {
-        return corruption(absl::StrCat(
+        p.damage = corruption(absl::StrCat(
             result.reason, ", yet a valid record follows at byte position ",
             position + at));
+        break;
       }
     }
+    if (!p.damage.ok()) break;
     absl::FPrintF(stderr,
                   "embedded journal: dropping torn last record of %s "
                   "(partition %d, offset %d, byte position %d, %d bytes: "
@@ -656,6 +667,10 @@ absl::StatusOr<Offset> Core::Append(PartitionId partition,
   Partition& p = *partitions_[static_cast<size_t>(partition.value())];
   {
     absl::MutexLock lock(&p.mu);
+    if (!p.damage.ok()) {
+      return absl::DataLossError(absl::StrCat(
+          "partition ", p.id, " refuses appends: ", p.damage.message()));
+    }
     if (!p.broken.ok()) {
       return absl::FailedPreconditionError(
           absl::StrCat("partition ", p.id,
@@ -782,6 +797,17 @@ absl::Status Core::WriteGroup(const Partition& p, uint64_t position,
     return ErrnoStatus(errno, "fdatasync", p.path);
   }
   return absl::OkStatus();
+}
+
+absl::Status Core::PartitionDamage(PartitionId partition) {
+  if (partition.value() < 0 || partition.value() >= partition_count()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "partition ", partition.value(), " out of range [0, ",
+        partition_count(), ")"));
+  }
+  Partition& p = *partitions_[static_cast<size_t>(partition.value())];
+  absl::MutexLock lock(&p.mu);
+  return p.damage;
 }
 
 absl::StatusOr<Offset> Core::EndOffset(PartitionId partition) {
@@ -955,6 +981,10 @@ int32_t EmbeddedJournal::partition_count() const {
 absl::StatusOr<Offset> EmbeddedJournal::Append(
     PartitionId partition, std::vector<JournalEntry> entries) {
   return core_->Append(partition, std::move(entries));
+}
+
+absl::Status EmbeddedJournal::PartitionDamage(PartitionId partition) {
+  return core_->PartitionDamage(partition);
 }
 
 absl::StatusOr<Offset> EmbeddedJournal::EndOffset(PartitionId partition) {

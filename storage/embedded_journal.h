@@ -19,9 +19,11 @@
 // Crash recovery on Open(): a torn last record (an unfinished write: header or
 // payload cut by EOF, or a checksum mismatch in the record that ends at EOF,
 // with no valid record after it) is dropped by truncating the file back to the
-// last good record, and reported on stderr. Any other damage is corruption:
-// Open() fails with DataLoss naming file, partition, offset and byte position,
-// and changes nothing.
+// last good record, and reported on stderr. Any other damage is corruption of
+// that partition only: Open() succeeds, the records before the damage stay
+// readable, PartitionDamage() names file, partition, offset and byte
+// position (DataLoss), every append to it is refused with that, and the file
+// is left as it was. (billingd stops that partition: docs/operations.md.)
 //
 // Thread-safety: all methods are thread-safe. Readers share the journal's open
 // files, so a reader may outlive the journal object that opened it; the
@@ -138,6 +140,7 @@ class EmbeddedJournal : public Journal {
                                 std::vector<JournalEntry> entries) override;
 
   absl::StatusOr<Offset> EndOffset(PartitionId partition) override;
+  absl::Status PartitionDamage(PartitionId partition) override;
 
   // The reader re-verifies every record's checksum as it reads it, and is
   // not thread-safe (one consumer thread at a time). A Poll returns at most

@@ -62,6 +62,14 @@ class Journal {
   // watermark): every record below it is durable and readable.
   virtual absl::StatusOr<Offset> EndOffset(PartitionId partition) = 0;
 
+  // OK, or DataLoss naming where `partition` is damaged: the records below
+  // EndOffset are readable, nothing after the damage is, and appends are
+  // refused. Default: OK (Kafka verifies checksums as it reads: a corrupt
+  // record comes back from Poll).
+  virtual absl::Status PartitionDamage(PartitionId) {
+    return absl::OkStatus();
+  }
+
   // A reader of the given partitions, each starting at the given offset
   // (never at "the end": there is no implicit offset reset).
   virtual absl::StatusOr<std::unique_ptr<JournalReader>> OpenReader(

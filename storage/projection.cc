@@ -1,52 +1,110 @@
 #include "storage/projection.h"
 
+#include <optional>
+
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_format.h"
 #include "billing/v1/events.pb.h"
+#include "absl/container/flat_hash_set.h"
 #include "engine/engine.h"
+#include "engine/keys.h"
 
 namespace billing {
 
-absl::StatusOr<ProjectionStats> ProjectBatch(
-    RocksState& state, absl::Span<const JournalRecord> records) {
-  ProjectionStats stats;
-  OverlayState overlay(&state);
+namespace {
+
+// Decodes one journal record. DataLoss naming the position when the bytes are
+// not a LogRecord or its key is not its customer.
+absl::StatusOr<v1::LogRecord> DecodeRecord(const JournalRecord& r) {
+  v1::LogRecord record;
+  if (!record.ParseFromString(r.value)) {
+    return absl::DataLossError(absl::StrFormat(
+        "corrupt record at partition %d offset %d: not a billing.v1."
+        "LogRecord (%d bytes)",
+        r.partition.value(), r.offset.value(), r.value.size()));
+  }
+  if (r.key != record.customer_id()) {
+    return absl::DataLossError(absl::StrFormat(
+        "corrupt record at partition %d offset %d: message key \"%s\" but "
+        "customer \"%s\"",
+        r.partition.value(), r.offset.value(),
+        absl::CHexEscape(r.key.substr(0, 40)),
+        absl::CHexEscape(record.customer_id().substr(0, 40))));
+  }
+  return record;
+}
+
+void Count(ApplyOutcome outcome, ProjectionStats& stats) {
+  switch (outcome) {
+    case ApplyOutcome::kApplied:
+      ++stats.applied;
+      break;
+    case ApplyOutcome::kAlreadyApplied:
+      ++stats.already_applied;
+      break;
+    case ApplyOutcome::kFenced:
+      ++stats.fenced;
+      break;
+    case ApplyOutcome::kDuplicate:
+      ++stats.duplicates;
+      break;
+  }
+}
+
+bool Skipped(const StoppedPartitions* stopped, const JournalRecord& r) {
+  if (stopped == nullptr) return false;
+  auto it = stopped->find(r.partition.value());
+  return it != stopped->end() && r.offset.value() >= it->second.offset.value();
+}
+
+// One pass over the batch into `overlay`. A DataLoss of a record comes back
+// as `*corrupt` (the pass stops there); other errors as the status.
+absl::Status ApplyPass(OverlayState& overlay,
+                       absl::Span<const JournalRecord> records,
+                       const StoppedPartitions* stopped,
+                       ProjectionStats& stats,
+                       std::optional<StoppedPartition>* corrupt) {
   for (const JournalRecord& r : records) {
-    v1::LogRecord record;
-    if (!record.ParseFromString(r.value)) {
-      return absl::DataLossError(absl::StrFormat(
-          "corrupt record at partition %d offset %d: not a billing.v1."
-          "LogRecord (%d bytes)",
-          r.partition.value(), r.offset.value(), r.value.size()));
+    if (Skipped(stopped, r)) continue;
+    auto record = DecodeRecord(r);
+    absl::StatusOr<ApplyOutcome> outcome =
+        record.ok() ? ApplyRecord(overlay, r.partition, r.offset, *record)
+                    : absl::StatusOr<ApplyOutcome>(record.status());
+    if (!outcome.ok()) {
+      if (!absl::IsDataLoss(outcome.status())) return outcome.status();
+      *corrupt = StoppedPartition{r.partition, r.offset, outcome.status()};
+      return absl::OkStatus();
     }
-    if (r.key != record.customer_id()) {
-      return absl::DataLossError(absl::StrFormat(
-          "corrupt record at partition %d offset %d: message key \"%s\" but "
-          "customer \"%s\"",
-          r.partition.value(), r.offset.value(), absl::CHexEscape(r.key),
-          record.customer_id()));
-    }
-    auto outcome = ApplyRecord(overlay, r.partition, r.offset, record);
-    if (!outcome.ok()) return outcome.status();
-    switch (*outcome) {
-      case ApplyOutcome::kApplied:
-        ++stats.applied;
-        break;
-      case ApplyOutcome::kAlreadyApplied:
-        ++stats.already_applied;
-        break;
-      case ApplyOutcome::kFenced:
-        ++stats.fenced;
-        break;
-      case ApplyOutcome::kDuplicate:
-        ++stats.duplicates;
-        break;
-    }
+    Count(*outcome, stats);
     int64_t& next = stats.next_offsets[r.partition.value()];
     next = std::max(next, r.offset.value() + 1);
   }
-  if (auto s = state.Commit(overlay, /*sync=*/false); !s.ok()) return s;
-  return stats;
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<ProjectionStats> ProjectBatch(
+    RocksState& state, absl::Span<const JournalRecord> records,
+    StoppedPartitions* stopped) {
+  // Each pass either applies the whole (remaining) batch or finds one more
+  // corrupt partition: at most one pass per partition, plus one.
+  while (true) {
+    ProjectionStats stats;
+    OverlayState overlay(&state);
+    std::optional<StoppedPartition> corrupt;
+    if (auto s = ApplyPass(overlay, records, stopped, stats, &corrupt);
+        !s.ok()) {
+      return s;
+    }
+    if (corrupt.has_value()) {
+      if (stopped == nullptr) return corrupt->reason;
+      (*stopped)[corrupt->partition.value()] = *corrupt;
+      continue;
+    }
+    if (auto s = state.Commit(overlay, /*sync=*/false); !s.ok()) return s;
+    return stats;
+  }
 }
 
 absl::StatusOr<std::vector<std::pair<PartitionId, Offset>>> StoredStartOffsets(
@@ -96,6 +154,32 @@ absl::Status ProjectToEnd(Journal& journal, RocksState& state,
     }
   }
   return absl::OkStatus();
+}
+
+absl::Status ResetPartitions(RocksState& state,
+                             const std::vector<PartitionId>& partitions,
+                             int32_t partition_count) {
+  absl::flat_hash_set<int32_t> reset;
+  for (PartitionId p : partitions) reset.insert(p.value());
+  OverlayState deletes(&state);
+  absl::Status unknown;
+  auto status = state.Scan("", "", [&](absl::string_view key,
+                                       absl::string_view value) {
+    auto owner = OwnerOfStateKey(key, value);
+    if (!owner.ok()) {
+      unknown = owner.status();
+      return false;
+    }
+    if (owner->has_value() &&
+        reset.contains(PartitionOf(**owner, partition_count).value())) {
+      deletes.Delete(key);
+    }
+    return true;
+  });
+  if (!status.ok()) return status;
+  if (!unknown.ok()) return unknown;
+  for (PartitionId p : partitions) deletes.Delete(PartitionProgressKey(p));
+  return state.Commit(deletes, /*sync=*/true);
 }
 
 }  // namespace billing

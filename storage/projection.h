@@ -28,10 +28,30 @@ struct ProjectionStats {
   absl::flat_hash_map<int32_t, int64_t> next_offsets;
 };
 
-// Errors: DataLoss naming the partition and offset of a corrupt record (the
-// caller stops; nothing of the batch is committed); storage errors.
+// A partition the projection no longer applies: the first record it could
+// not apply (or, for a state ahead of its journal, the journal's end), and
+// why (DataLoss naming the position).
+struct StoppedPartition {
+  PartitionId partition;
+  Offset offset;
+  absl::Status reason;
+};
+// Stopped partitions by partition number.
+using StoppedPartitions = absl::flat_hash_map<int32_t, StoppedPartition>;
+
+// Without `stopped`: errors are DataLoss naming the partition and offset of
+// a corrupt record (the caller stops; nothing of the batch is committed), and
+// storage errors.
+//
+// With `stopped` (the projector's mode): records of a partition at or past
+// its entry are skipped; a corrupt record stops only its partition (added to
+// `*stopped`, with the reason), and everything else of the batch, including
+// that partition's records before it, is applied and committed. The batch is
+// re-applied from scratch after each stop, so nothing of the corrupt record
+// reaches the state. Errors: storage errors only.
 absl::StatusOr<ProjectionStats> ProjectBatch(
-    RocksState& state, absl::Span<const JournalRecord> records);
+    RocksState& state, absl::Span<const JournalRecord> records,
+    StoppedPartitions* stopped = nullptr);
 
 // Where a reader of `partitions` starts: each partition's stored progress.
 absl::StatusOr<std::vector<std::pair<PartitionId, Offset>>> StoredStartOffsets(
@@ -43,5 +63,16 @@ absl::StatusOr<std::vector<std::pair<PartitionId, Offset>>> StoredStartOffsets(
 absl::Status ProjectToEnd(Journal& journal, RocksState& state,
                           const std::vector<PartitionId>& partitions,
                           size_t batch_records_max = 4096);
+
+// Deletes every state key written by the records of `partitions` (each
+// key's owner per engine/keys.h OwnerOfStateKey, hashed with PartitionOf over
+// `partition_count`) and their progress, in one synced WriteBatch: the next
+// projection of those partitions starts at offset 0 and rebuilds their state
+// from the journal. The other partitions' keys are untouched. Errors:
+// DataLoss for a key of no known family (nothing is deleted); storage
+// errors. Memory: the deleted keys are held until the commit.
+absl::Status ResetPartitions(RocksState& state,
+                             const std::vector<PartitionId>& partitions,
+                             int32_t partition_count);
 
 }  // namespace billing

@@ -241,25 +241,31 @@ TEST(EmbeddedJournalTest, CorruptLastRecordIsDropped) {
   }
 }
 
-// Damage to a record followed by more data is corruption, not a torn write:
-// Open fails with DataLoss naming file, partition, offset and byte position,
-// and leaves the file as it was.
+// Damage to a record followed by more data is corruption, not a torn write,
+// and of that partition only: Open succeeds, PartitionDamage is DataLoss
+// naming file, partition, offset and byte position, the record before it is
+// readable, appends are refused, and the file is left as it was.
 TEST(EmbeddedJournalTest, CorruptionInTheMiddleIsDataLossNamingTheOffset) {
   ScopedTempDir dir;
   AppendThreeSmall(dir.path());
   const std::string path = PartitionPath(dir.path(), 0);
   FlipByte(path, kSmallRecordBytes + kHeader + 2);  // Record 1's value.
-  absl::StatusOr<std::unique_ptr<EmbeddedJournal>> journal =
-      EmbeddedJournal::Open(Options(dir.path(), 1));
-  ASSERT_EQ(journal.status().code(), absl::StatusCode::kDataLoss)
-      << journal.status();
-  const std::string message(journal.status().message());
+  auto journal = MustOpen(Options(dir.path(), 1));
+  ASSERT_NE(journal, nullptr);
+  const absl::Status damage = journal->PartitionDamage(PartitionId(0));
+  ASSERT_EQ(damage.code(), absl::StatusCode::kDataLoss) << damage;
+  const std::string message(damage.message());
   EXPECT_TRUE(absl::StrContains(message, "partition-00000.log")) << message;
   EXPECT_TRUE(absl::StrContains(message, "partition 0,")) << message;
   EXPECT_TRUE(absl::StrContains(message, "offset 1,")) << message;
   EXPECT_TRUE(absl::StrContains(
       message, absl::StrCat("byte position ", kSmallRecordBytes, ":")))
       << message;
+  EXPECT_EQ(journal->EndOffset(PartitionId(0))->value(), 1);
+  auto appended = journal->Append(PartitionId(0), {{"k", "v"}});
+  EXPECT_EQ(appended.status().code(), absl::StatusCode::kDataLoss)
+      << appended.status();
+  journal.reset();
   EXPECT_EQ(FileBytes(path), 3 * kSmallRecordBytes);
 }
 
@@ -271,12 +277,12 @@ TEST(EmbeddedJournalTest, CorruptLengthInTheMiddleIsNotATornTail) {
   AppendThreeSmall(dir.path());
   const std::string path = PartitionPath(dir.path(), 0);
   WriteU32(path, kSmallRecordBytes + 4, 1000);  // Record 1's payload_bytes.
-  absl::StatusOr<std::unique_ptr<EmbeddedJournal>> journal =
-      EmbeddedJournal::Open(Options(dir.path(), 1));
-  ASSERT_EQ(journal.status().code(), absl::StatusCode::kDataLoss)
-      << journal.status();
-  EXPECT_TRUE(absl::StrContains(journal.status().message(), "offset 1,"))
-      << journal.status();
+  auto journal = MustOpen(Options(dir.path(), 1));
+  ASSERT_NE(journal, nullptr);
+  const absl::Status damage = journal->PartitionDamage(PartitionId(0));
+  ASSERT_EQ(damage.code(), absl::StatusCode::kDataLoss) << damage;
+  EXPECT_TRUE(absl::StrContains(damage.message(), "offset 1,")) << damage;
+  journal.reset();
   EXPECT_EQ(FileBytes(path), 3 * kSmallRecordBytes);
 }
 

@@ -488,6 +488,57 @@ TEST_F(ContractDueTest, RecordedWorkUnitsBeyond64BitsAreAnAnomaly) {
                           "entries do not add up in 64 bits"));
 }
 
+// Time recorded before the limits: two entries of int64 max thousandths of
+// an hour by P1 in March do not add up in 64 bits.
+TEST_F(ContractDueTest, RecordedHoursBeyond64BitsAreAnAnomaly) {
+  Run(Cmd(R"pb(customer_id: "@reference"
+               set_hourly_rate {
+                 rate {
+                   person_id: "P1"
+                   effective_date: "2026-01-01"
+                   rate_micros: 80000000
+                 }
+               })pb"));
+  CreateContract();
+  Run(Cmd(R"pb(customer_id: "C1"
+               create_rule {
+                 rule {
+                   contract_ref: "K1"
+                   rule_id: "HOURS"
+                   rule_type: RULE_TYPE_TIME_SPENT
+                   object_ids: "FILE-1"
+                   article_code: "MAINT"
+                   periodicity: PERIODICITY_MONTHLY
+                   start_date: "2026-03-01"
+                 }
+               })pb"));
+  for (int i = 0; i < 2; ++i) {
+    RunAsRecordedBefore(
+        Cmd(R"pb(customer_id: "C1"
+                 record_time {
+                   entry {
+                     contract_ref: "K1"
+                     rule_id: "HOURS"
+                     person_id: "P1"
+                     work_date: "2026-03-10"
+                     hours_milli: 1000
+                   }
+                 })pb"),
+        [](std::vector<v1::EventEnvelope>& events) {
+          events.at(0)
+              .mutable_contract()
+              ->mutable_time_recorded()
+              ->mutable_entry()
+              ->set_hours_milli(std::numeric_limits<int64_t>::max());
+        });
+  }
+  const v1::DueRule r = OnlyRule(Due(CivilDay(2026, 4, 1)));
+  EXPECT_EQ(r.status(), v1::DUE_STATUS_ANOMALY);
+  EXPECT_THAT(r.reasons(),
+              ElementsAre("2026-03-01 to 2026-03-31: the hours of person "
+                          "\"P1\" do not add up in 64 bits"));
+}
+
 // An installment recorded (before the limits) at int64 max cents cannot be
 // billed as one unit: an anomaly; the other installments are shown.
 TEST_F(ContractDueTest, RecordedInstallmentBeyondAUnitPriceIsAnAnomaly) {
@@ -724,6 +775,9 @@ TEST_F(ContractMeterDueTest, BackwardsFromThePreviousNotTheLastBilled) {
 
 // A journal written before the refusal holds 1,000, 1,300, 1,100: the due
 // computation no longer bills 100 units from it, it reports the anomaly.
+// The correction is a new event: a meter replacement recorded after it,
+// here with the old meter's final value 1,300 and the new one at 50, read
+// 80 on 03-31: 300 + 30 = 330 units.
 TEST_F(ContractMeterDueTest, RecordedBackwardsReadingIsAnAnomaly) {
   Reading("2026-01-02", 1000000, "READING_KIND_INSTALLATION");
   Reading("2026-03-01", 1300000, "READING_KIND_REGULAR");
@@ -738,6 +792,15 @@ TEST_F(ContractMeterDueTest, RecordedBackwardsReadingIsAnAnomaly) {
                           "meter replacement"));
   EXPECT_EQ(r.lines_size(), 0);
   EXPECT_EQ(report.amount_minor(), 0);
+
+  Run(ReadingCmd("2026-03-20", 50000, "READING_KIND_REPLACEMENT",
+                 "old_meter_final_value_milli: 1300000"));
+  Reading("2026-03-31", 80000, "READING_KIND_REGULAR");
+  const v1::DueRule corrected = OnlyRule(Due(CivilDay(2026, 4, 1)));
+  EXPECT_EQ(corrected.status(), v1::DUE_STATUS_DUE);
+  ASSERT_EQ(corrected.lines_size(), 1);
+  EXPECT_EQ(corrected.lines(0).carried_units_milli(), 300000);
+  EXPECT_EQ(corrected.lines(0).quantity_milli(), 330000);
 }
 
 // Finding 6 on readings recorded before the limits: a reading of int64

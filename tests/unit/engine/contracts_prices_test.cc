@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "absl/time/civil_time.h"
 #include "billing/v1/contracts.pb.h"
+#include "engine/contracts_limits.h"
 #include "engine/keys.h"
 #include "engine/state.h"
 #include "gtest/gtest.h"
@@ -152,6 +153,7 @@ TEST(ContractPriceTimelineTest, CancelledIncreaseDoesNotApply) {
   *rule.add_price_history() = Custom(2, "2026-07-01", 1000);
   auto t = BuildPriceTimeline(state, rule, CivilDay(2026, 12, 31));
   ASSERT_TRUE(t.ok()) << t.status();
+  ASSERT_EQ(t->steps.size(), 2u);
   EXPECT_TRUE(t->steps[0].cancelled());
   EXPECT_EQ(t->steps[1].change.old_price_micros(), 100'000000);
   EXPECT_EQ(t->steps[1].change.new_price_micros(), 110'000000);
@@ -240,6 +242,41 @@ TEST(ContractPriceTimelineTest, AnniversaryWithoutIndexMakesLaterPricesUnknown) 
   EXPECT_EQ(later.status().message(),
             "rule K1/R1: price as of 2027-01-15 unknown: anniversary "
             "2027-01-15: no SYNTEC index published on or before 2027-01-15");
+}
+
+// Issue 9, finding 6: a step whose new price is over kUnitPriceMicrosMax
+// (100,000,000,000.000000) cannot be computed, like a missing index:
+// 60,000,000,000.000000 + 100 % on 2026-03-01 is 120,000,000,000.000000;
+// prices from that day are unknown, the +3 % after it too.
+TEST(ContractPriceTimelineTest, NewPriceOverTheMaximumMakesLaterPricesUnknown) {
+  MemoryState state;
+  v1::BillingRule rule = FlatRule();
+  rule.set_unit_price_micros(60'000'000'000'000000);
+  *rule.add_price_history() = Custom(1, "2026-03-01", 10000);
+  *rule.add_price_history() = Custom(2, "2026-07-01", 300);
+  EXPECT_EQ(*RevisedPrice(rule.unit_price_micros(), rule.price_history(0)),
+            120'000'000'000'000000);
+  auto t = BuildPriceTimeline(state, rule, CivilDay(2026, 12, 31));
+  ASSERT_TRUE(t.ok()) << t.status();
+  ASSERT_EQ(t->steps.size(), 2u);
+  EXPECT_EQ(t->steps[0].error,
+            "2026-03-01 increase: the new price 120000000000.000000 is over "
+            "the maximum unit price 100000000000.000000");
+  EXPECT_EQ(t->steps[1].error,
+            "follows an increase that cannot be computed (2026-03-01 "
+            "increase: the new price 120000000000.000000 is over the maximum "
+            "unit price 100000000000.000000)");
+  EXPECT_EQ(PriceAsOf(*t, rule, CivilDay(2026, 2, 28))->price_micros,
+            60'000'000'000'000000);
+  auto march = PriceAsOf(*t, rule, CivilDay(2026, 3, 1));
+  EXPECT_EQ(march.status().code(), absl::StatusCode::kFailedPrecondition);
+  // At the maximum exactly, the step is computed: 50,000,000,000 + 100 %.
+  rule.set_unit_price_micros(kUnitPriceMicrosMax / 2);
+  auto at_max = BuildPriceTimeline(state, rule, CivilDay(2026, 3, 1));
+  ASSERT_TRUE(at_max.ok()) << at_max.status();
+  EXPECT_EQ(at_max->steps[0].error, "");
+  EXPECT_EQ(PriceAsOf(*at_max, rule, CivilDay(2026, 3, 1))->price_micros,
+            kUnitPriceMicrosMax);
 }
 
 TEST(ContractPriceTimelineTest, CompanyMarkupAnniversaryUsesThePolicyInForce) {

@@ -1158,6 +1158,30 @@ TEST_F(ContractIncreaseCommandsTest, IncreaseOverTheMaximumPriceIsRefused) {
                  "64 bits");
 }
 
+// The anniversary command records nothing when a pending anniversary
+// would take the price over the maximum: R1 at 100,000,000,000.000000
+// (the maximum) with a recurring 2 %.
+TEST_F(ContractIncreaseCommandsTest, AnniversaryOverTheMaximumPriceIsRefused) {
+  CreateContract("2026-01-01", "K2");
+  v1::ContractCommand command = Cmd(kFlatRule);
+  auto* rule = command.mutable_create_rule()->mutable_rule();
+  rule->set_contract_ref("K2");
+  rule->set_unit_price_micros(kUnitPriceMicrosMax);
+  rule->mutable_recurring_increase()->set_kind(
+      v1::INCREASE_KIND_CUSTOM_PERCENT);
+  rule->mutable_recurring_increase()->set_percent_bp(200);
+  Run(command);
+  ExpectRejected(Cmd(R"pb(customer_id: "C1"
+                          apply_anniversary_increases {
+                            as_of_date: "2027-01-15"
+                            contract_ref: "K2"
+                          })pb"),
+                 Code::kFailedPrecondition,
+                 "rule K2/R1: 2027-01-15 anniversary: the new price "
+                 "102000000000.000000 is over the maximum unit price "
+                 "100000000000.000000; nothing recorded");
+}
+
 TEST_F(ContractIncreaseCommandsTest, CancelTwiceIsFailedPrecondition) {
   Run(Cmd(R"pb(customer_id: "C1"
                schedule_increase {

@@ -15,12 +15,12 @@
 namespace billing {
 namespace {
 
-constexpr size_t kCustomerIdLengthMax = 32;
-constexpr size_t kNameLengthMax = 200;
-constexpr size_t kAddressLinesMax = 3;
-constexpr size_t kAddressLineLengthMax = 100;
-constexpr size_t kPostalCodeLengthMax = 16;
-constexpr size_t kCityLengthMax = 100;
+using limits::kAddressLineLengthMax;
+using limits::kAddressLinesMax;
+using limits::kCityLengthMax;
+using limits::kCustomerIdLengthMax;
+using limits::kCustomerNameLengthMax;
+using limits::kPostalCodeLengthMax;
 
 // Paths an update may name, in the order their values are validated.
 constexpr absl::string_view kUpdatablePaths[] = {
@@ -44,7 +44,7 @@ absl::Status ValidateFields(const v1::Customer& c, absl::string_view prefix,
       !s.ok()) {
     return s;
   }
-  if (auto s = ValidateText(p + ".name", c.name(), 1, kNameLengthMax);
+  if (auto s = ValidateText(p + ".name", c.name(), 1, kCustomerNameLengthMax);
       !s.ok()) {
     return s;
   }
@@ -135,7 +135,7 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideCreateCustomer(
   if (!existing.ok()) return existing.status();
   if (existing->has_value()) {
     return absl::AlreadyExistsError(absl::StrFormat(
-        "customer.customer_id: \"%s\" already exists", given.customer_id()));
+        "customer.customer_id: %s already exists", QuoteValue(given.customer_id())));
   }
   v1::EventEnvelope event =
       NewEvent(kCustomerCreatedType, given.customer_id(), business_date);
@@ -170,15 +170,15 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideUpdateCustomer(
   if (!existing.ok()) return existing.status();
   if (!existing->has_value()) {
     return absl::NotFoundError(absl::StrFormat(
-        "customer.customer_id: \"%s\" does not exist", given.customer_id()));
+        "customer.customer_id: %s does not exist", QuoteValue(given.customer_id())));
   }
   const v1::Customer& old = **existing;
   if (command.expected_version() != 0 &&
       command.expected_version() != old.version()) {
     return absl::AbortedError(absl::StrFormat(
-        "expected_version: %d, but customer \"%s\" is at version %d; read it "
+        "expected_version: %d, but customer %s is at version %d; read it "
         "again and retry",
-        command.expected_version(), old.customer_id(), old.version()));
+        command.expected_version(), QuoteValue(old.customer_id()), old.version()));
   }
   if (command.update_mask().paths_size() == 0) {
     return FieldError("update_mask", "is empty; name the fields to change");
@@ -191,10 +191,10 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideUpdateCustomer(
                   path) == std::end(kUpdatablePaths)) {
       return FieldError(
           absl::StrFormat("update_mask.paths[%d]", i),
-          absl::StrFormat("\"%s\" is not an updatable field (one of: name, "
+          absl::StrFormat("%s is not an updatable field (one of: name, "
                           "billing_address, email, vat_id, currency, "
                           "invoice_delivery_mode)",
-                          absl::CHexEscape(path)));
+                          QuoteValue(path)));
     }
   }
   v1::Customer updated = old;
@@ -249,26 +249,28 @@ absl::Status ApplyCustomerEvent(StateWriter& state,
                                   : event.customer_updated().customer();
   if (c.customer_id() != event.customer_id()) {
     return absl::DataLossError(absl::StrFormat(
-        "%s carries customer \"%s\" in an envelope of customer \"%s\"",
-        event.type(), c.customer_id(), event.customer_id()));
+        "%s carries customer %s in an envelope of customer %s",
+        QuoteValue(event.type()), QuoteValue(c.customer_id()),
+        QuoteValue(event.customer_id())));
   }
   auto existing = LoadCustomer(state, c.customer_id());
   if (!existing.ok()) return existing.status();
   if (created && existing->has_value()) {
     return absl::DataLossError(absl::StrFormat(
-        "customer.created for \"%s\", which already exists", c.customer_id()));
+        "customer.created for %s, which already exists",
+        QuoteValue(c.customer_id())));
   }
   if (!created) {
     if (!existing->has_value()) {
       return absl::DataLossError(absl::StrFormat(
-          "customer.updated for \"%s\", which does not exist",
-          c.customer_id()));
+          "customer.updated for %s, which does not exist",
+          QuoteValue(c.customer_id())));
     }
     if (c.version() != (*existing)->version() + 1) {
       return absl::DataLossError(absl::StrFormat(
-          "customer.updated for \"%s\" to version %d, but the state is at "
+          "customer.updated for %s to version %d, but the state is at "
           "version %d",
-          c.customer_id(), c.version(), (*existing)->version()));
+          QuoteValue(c.customer_id()), c.version(), (*existing)->version()));
     }
   }
   PutMessage(state, CustomerKey(c.customer_id()), c);
@@ -285,7 +287,7 @@ absl::Status RequireCustomer(const StateReader& state,
   if (!customer.ok()) return customer.status();
   if (!customer->has_value()) {
     return absl::NotFoundError(absl::StrFormat(
-        "customer_id: \"%s\" does not exist", customer_id));
+        "customer_id: %s does not exist", QuoteValue(customer_id)));
   }
   return absl::OkStatus();
 }

@@ -8,8 +8,11 @@
 //   update: customer.customer_id, NOT_FOUND, ABORTED (expected_version),
 //           update_mask.paths[i], then the new values as for create.
 
-#include "absl/strings/string_view.h"
+#include <optional>
+#include <string>
 #include <vector>
+
+#include "absl/strings/string_view.h"
 
 #include "absl/status/statusor.h"
 #include "billing/v1/commands.pb.h"
@@ -18,6 +21,17 @@
 #include "engine/state.h"
 
 namespace billing {
+
+// Length limits of a customer's string fields (docs/api.md): bytes for the
+// ASCII code, code points for text (engine/validation.h, ValidateText).
+namespace limits {
+inline constexpr size_t kCustomerIdLengthMax = 32;
+inline constexpr size_t kCustomerNameLengthMax = 200;
+inline constexpr size_t kAddressLinesMax = 3;
+inline constexpr size_t kAddressLineLengthMax = 100;
+inline constexpr size_t kPostalCodeLengthMax = 16;
+inline constexpr size_t kCityLengthMax = 100;
+}  // namespace limits
 
 // Stable event type names (never renamed; see docs/architecture.md).
 inline constexpr absl::string_view kCustomerCreatedType = "customer.created";

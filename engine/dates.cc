@@ -16,8 +16,8 @@ absl::StatusOr<BusinessDate> ParseBusinessDate(absl::string_view text,
   }
   if (!shape || !absl::ParseCivilTime(text, &day) ||
       FormatBusinessDate(day) != text) {
-    return FieldError(field, absl::StrFormat("\"%s\" is not a date YYYY-MM-DD",
-                                             text));
+    return FieldError(field, absl::StrFormat("%s is not a date YYYY-MM-DD",
+                                             QuoteValue(text)));
   }
   return day;
 }

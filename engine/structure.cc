@@ -17,10 +17,9 @@
 namespace billing {
 namespace {
 
-constexpr size_t kEntityIdLengthMax = 32;
-constexpr size_t kObjectIdLengthMax = 64;
-constexpr size_t kNameLengthMax = 200;
-constexpr size_t kLabelLengthMax = 200;
+using limits::kEntityIdLengthMax;
+using limits::kEntityNameLengthMax;
+using limits::kObjectLabelLengthMax;
 
 constexpr absl::string_view kEntityCreatedType = "structure.entity_created";
 constexpr absl::string_view kMainEntityChangedType =
@@ -36,8 +35,8 @@ constexpr absl::string_view kObjectsReassignedType =
 absl::Status NotFoundIn(absl::string_view field, absl::string_view what,
                         absl::string_view id, absl::string_view customer_id) {
   return absl::NotFoundError(absl::StrFormat(
-      "%s: \"%s\" is not %s of customer \"%s\"", field, absl::CHexEscape(id),
-      what, customer_id));
+      "%s: %s is not %s of customer %s", field, QuoteValue(id), what,
+      QuoteValue(customer_id)));
 }
 
 
@@ -49,10 +48,10 @@ absl::Status ValidateE164(absl::string_view field, absl::string_view number) {
   }
   if (!ok) {
     return FieldError(field,
-                      absl::StrFormat("\"%s\" is not an E.164 number (\"+\" "
+                      absl::StrFormat("%s is not an E.164 number (\"+\" "
                                       "then 8 to 15 digits, e.g. "
                                       "+33142680000)",
-                                      absl::CHexEscape(number)));
+                                      QuoteValue(number)));
   }
   return absl::OkStatus();
 }
@@ -138,7 +137,8 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideCreateEntity(
       !s.ok()) {
     return s;
   }
-  if (auto s = ValidateText("entity.name", given.name(), 1, kNameLengthMax);
+  if (auto s = ValidateText("entity.name", given.name(), 1,
+                            kEntityNameLengthMax);
       !s.ok()) {
     return s;
   }
@@ -156,8 +156,8 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideCreateEntity(
   if (!existing.ok()) return existing.status();
   if (existing->has_value()) {
     return absl::AlreadyExistsError(absl::StrFormat(
-        "entity.entity_id: \"%s\" already exists for customer \"%s\"",
-        given.entity_id(), customer_id));
+        "entity.entity_id: %s already exists for customer %s",
+        QuoteValue(given.entity_id()), QuoteValue(customer_id)));
   }
   auto main = FindMainEntity(state, customer_id);
   if (!main.ok()) return main.status();
@@ -225,10 +225,17 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideCreateObject(
     return s;
   }
   const v1::ObjectKind kind = given.kind();
-  if (kind == v1::OBJECT_KIND_UNSPECIFIED || !v1::ObjectKind_IsValid(kind)) {
-    return FieldError("object.kind", "is required (account, phone number, "
-                                     "alias, option, call queue, fax line, "
-                                     "voice menu or conference bridge)");
+  constexpr absl::string_view kKinds =
+      "account, phone number, alias, option, call queue, fax line, voice "
+      "menu or conference bridge";
+  if (kind == v1::OBJECT_KIND_UNSPECIFIED) {
+    return FieldError("object.kind", absl::StrCat("is required (", kKinds,
+                                                  ")"));
+  }
+  if (!v1::ObjectKind_IsValid(kind)) {
+    return FieldError("object.kind",
+                      absl::StrFormat("%d is not a known kind (%s)",
+                                      static_cast<int>(kind), kKinds));
   }
   const bool needs_parent =
       kind == v1::OBJECT_KIND_ALIAS || kind == v1::OBJECT_KIND_OPTION;
@@ -253,7 +260,8 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideCreateObject(
                         customer_id);
     }
   }
-  if (auto s = ValidateText("object.label", given.label(), 0, kLabelLengthMax);
+  if (auto s = ValidateText("object.label", given.label(), 0,
+                            kObjectLabelLengthMax);
       !s.ok()) {
     return s;
   }
@@ -290,9 +298,9 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideCreateObject(
     if (!main.ok()) return main.status();
     if (!main->has_value()) {
       return absl::FailedPreconditionError(absl::StrFormat(
-          "entity_id: customer \"%s\" has no billing entity yet; create one "
+          "entity_id: customer %s has no billing entity yet; create one "
           "first",
-          customer_id));
+          QuoteValue(customer_id)));
     }
     entity_id = (*main)->entity_id();
   } else if (auto e = RequireEntity(state, customer_id, entity_id,
@@ -307,23 +315,24 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideCreateObject(
   if (!existing.ok()) return existing.status();
   if (existing->has_value()) {
     return absl::AlreadyExistsError(absl::StrFormat(
-        "object.object_id: \"%s\" already exists for customer \"%s\"",
-        given.object_id(), customer_id));
+        "object.object_id: %s already exists for customer %s",
+        QuoteValue(given.object_id()), QuoteValue(customer_id)));
   }
   if (kind == v1::OBJECT_KIND_PHONE_NUMBER) {
     auto holder = state.Get(E164Key(customer_id, given.e164()));
     if (!holder.ok()) return holder.status();
     if (holder->has_value()) {
       return absl::AlreadyExistsError(absl::StrFormat(
-          "object.e164: %s is already object \"%s\" of customer \"%s\"",
-          given.e164(), **holder, customer_id));
+          "object.e164: %s is already object %s of customer %s",
+          QuoteValue(given.e164()), QuoteValue(**holder), QuoteValue(customer_id)));
     }
     // A number routes usage to one customer only.
     auto owner = state.Get(DirectoryKey(given.e164()));
     if (!owner.ok()) return owner.status();
     if (owner->has_value() && **owner != customer_id) {
       return absl::AlreadyExistsError(absl::StrFormat(
-          "object.e164: %s belongs to another customer", given.e164()));
+          "object.e164: %s belongs to another customer",
+          QuoteValue(given.e164())));
     }
   }
 
@@ -400,8 +409,8 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideSetAccountGroup(
     }
     if ((*head)->account().group_role() != v1::GROUP_ROLE_HEAD) {
       return absl::FailedPreconditionError(absl::StrFormat(
-          "head_account_id: \"%s\" is not a group head; make it one first",
-          command.head_account_id()));
+          "head_account_id: %s is not a group head; make it one first",
+          QuoteValue(command.head_account_id())));
     }
     head_id = command.head_account_id();
   } else if (!command.head_account_id().empty()) {
@@ -410,9 +419,9 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideSetAccountGroup(
   if (command.role() == v1::GROUP_ROLE_HEAD) {
     if (current.group_role() == v1::GROUP_ROLE_MEMBER) {
       return absl::FailedPreconditionError(absl::StrFormat(
-          "account_id: \"%s\" is a member of the group headed by \"%s\"; a "
-          "head cannot be a member (remove it from that group first)",
-          command.account_id(), current.group_head_id()));
+          "account_id: %s is a member of the group headed by %s; a head "
+          "cannot be a member (remove it from that group first)",
+          QuoteValue(command.account_id()), QuoteValue(current.group_head_id())));
     }
     head_id = command.account_id();
   }
@@ -424,8 +433,8 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideSetAccountGroup(
     if (!members.ok()) return members.status();
     if (*members > 0) {
       return absl::FailedPreconditionError(absl::StrFormat(
-          "account_id: \"%s\" heads a group of %d members; move them first",
-          command.account_id(), *members));
+          "account_id: %s heads a group of %d members; move them first",
+          QuoteValue(command.account_id()), *members));
     }
   }
   v1::EventEnvelope changed =
@@ -460,8 +469,8 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideReassign(
             absl::StrFormat("selection.ids.object_ids[%d]", i);
         if (auto s = ValidateObjectId(field, given[i]); !s.ok()) return s;
         if (!seen.insert(given[i]).second) {
-          return FieldError(field, absl::StrFormat("\"%s\" is listed twice",
-                                                   given[i]));
+          return FieldError(field, absl::StrFormat("%s is listed twice",
+                                                   QuoteValue(given[i])));
         }
         auto o = LoadObject(state, customer_id, given[i]);
         if (!o.ok()) return o.status();
@@ -553,9 +562,10 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideReassign(
     // nothing to reassign.
     if (o.created_on().substr(0, 7) > month_text) {
       return absl::FailedPreconditionError(absl::StrFormat(
-          "business_date: %s is in a month before object \"%s\" was created "
+          "business_date: %s is in a month before object %s was created "
           "(%s)",
-          FormatBusinessDate(date), o.object_id(), o.created_on()));
+          FormatBusinessDate(date), QuoteValue(o.object_id()),
+          QuoteValue(o.created_on())));
     }
   }
   // TODO(invoicing issue): a month already invoiced is accepted and will
@@ -599,7 +609,7 @@ absl::StatusOr<v1::BillingEntity> MustEntity(const StateReader& state,
   if (!e.ok()) return e.status();
   if (!e->has_value()) {
     return absl::DataLossError(
-        absl::StrFormat("entity \"%s\" does not exist", entity_id));
+        absl::StrFormat("entity %s does not exist", QuoteValue(entity_id)));
   }
   return **e;
 }
@@ -611,7 +621,7 @@ absl::StatusOr<v1::BillableObject> MustObject(const StateReader& state,
   if (!o.ok()) return o.status();
   if (!o->has_value()) {
     return absl::DataLossError(
-        absl::StrFormat("object \"%s\" does not exist", object_id));
+        absl::StrFormat("object %s does not exist", QuoteValue(object_id)));
   }
   return **o;
 }
@@ -627,8 +637,8 @@ absl::StatusOr<BillingMonth> ParseBillingMonth(absl::string_view text,
   BillingMonth month;
   if (!shape || !absl::ParseCivilTime(text, &month) ||
       FormatBillingMonth(month) != text) {
-    return FieldError(field, absl::StrFormat("\"%s\" is not a month YYYY-MM",
-                                             absl::CHexEscape(text)));
+    return FieldError(field, absl::StrFormat("%s is not a month YYYY-MM",
+                                             QuoteValue(text)));
   }
   return month;
 }
@@ -643,7 +653,8 @@ absl::StatusOr<int32_t> ParseDiscountPercent(absl::string_view text,
   auto v = ParseFixedPoint(text, 2, field, "a percent with at most 2 decimals");
   if (!v.ok()) return v.status();
   if (*v < 0 || *v > 10000) {
-    return FieldError(field, absl::StrFormat("%s is outside 0 to 100", text));
+    return FieldError(field,
+                      absl::StrFormat("%s is outside 0 to 100", QuoteValue(text)));
   }
   return static_cast<int32_t>(*v);
 }
@@ -711,7 +722,7 @@ absl::Status ApplyStructureEvent(StateWriter& state,
       if (!existing.ok()) return existing.status();
       if (existing->has_value()) {
         return absl::DataLossError(absl::StrFormat(
-            "entity \"%s\" created twice", entity.entity_id()));
+            "entity %s created twice", QuoteValue(entity.entity_id())));
       }
       PutMessage(state, EntityKey(customer_id, entity.entity_id()), entity);
       return absl::OkStatus();
@@ -746,7 +757,7 @@ absl::Status ApplyStructureEvent(StateWriter& state,
       if (!existing.ok()) return existing.status();
       if (existing->has_value()) {
         return absl::DataLossError(
-            absl::StrFormat("object \"%s\" created twice", o.object_id()));
+            absl::StrFormat("object %s created twice", QuoteValue(o.object_id())));
       }
       PutMessage(state, ObjectKey(customer_id, o.object_id()), o);
       if (!o.parent_id().empty()) {
@@ -885,9 +896,9 @@ absl::StatusOr<v1::AssignmentChange> AssignmentForMonth(
   }
   if (best == nullptr) {
     return absl::NotFoundError(absl::StrFormat(
-        "object \"%s\" of customer \"%s\" was not billed in %s (it did not "
-        "exist yet)",
-        object_id, customer_id, wanted));
+        "object %s of customer %s was not billed in %s (it did not exist "
+        "yet)",
+        QuoteValue(object_id), QuoteValue(customer_id), wanted));
   }
   return *best;
 }
@@ -909,8 +920,8 @@ absl::StatusOr<v1::AssignmentChange> AssignmentAtOffset(
   }
   if (current == nullptr) {
     return absl::NotFoundError(absl::StrFormat(
-        "object \"%s\" of customer \"%s\" did not exist at log offset %d",
-        object_id, customer_id, offset));
+        "object %s of customer %s did not exist at log offset %d",
+        QuoteValue(object_id), QuoteValue(customer_id), offset));
   }
   return *current;
 }
@@ -922,7 +933,7 @@ absl::StatusOr<ResolvedBillingDetails> ResolveBillingDetails(
   if (!customer.ok()) return customer.status();
   if (!customer->has_value()) {
     return absl::NotFoundError(absl::StrFormat(
-        "customer_id: \"%s\" does not exist", customer_id));
+        "customer_id: %s does not exist", QuoteValue(customer_id)));
   }
   auto object = LoadObject(state, customer_id, object_id);
   if (!object.ok()) return object.status();

@@ -11,7 +11,8 @@
 //   create_entity: entity.entity_id, entity.name, entity.billing_address.*,
 //     entity.email, then ALREADY_EXISTS.
 //   set_main_entity, set_entity_invoiced_separately: entity_id (NOT_FOUND).
-//   create_object: object.object_id, object.kind, object.parent_id,
+//   create_object: object.object_id, object.kind (required, then a known
+//     kind), object.parent_id,
 //     object.label, object.e164, object.account, entity_id, discount_percent,
 //     then ALREADY_EXISTS (object id, then phone number).
 //   set_account_group: account_id, role, head_account_id, then the group
@@ -34,6 +35,14 @@
 #include "engine/state.h"
 
 namespace billing {
+
+// Length limits of the structure's string fields (docs/api.md); object ids
+// are limits::kObjectIdLengthMax (engine/validation.h).
+namespace limits {
+inline constexpr size_t kEntityIdLengthMax = 32;
+inline constexpr size_t kEntityNameLengthMax = 200;
+inline constexpr size_t kObjectLabelLengthMax = 200;
+}  // namespace limits
 
 // Largest number of objects one reassignment may move (one event, one
 // journal record, one WriteBatch).

@@ -4,15 +4,50 @@
 // in the request ("customer.currency") and the reason, so that a caller can fix
 // the one thing that is wrong.
 
-#include "absl/strings/string_view.h"
-#include <string_view>
+#include <cstddef>
+#include <string>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 
 namespace billing {
 
+// The most bytes of an outside value that a message quotes (QuoteValue).
+inline constexpr size_t kQuotePrefixMax = 40;
+
+// Length limits of string fields, in bytes for ASCII codes and in code
+// points for text (docs/api.md, "Limits and bad input"). In a namespace of
+// their own so that a file's private constant of the same name stays
+// unambiguous.
+namespace limits {
+inline constexpr size_t kIdempotencyKeyLengthMax = 128;
+inline constexpr size_t kObjectIdLengthMax = 64;
+// RFC 5321: 254 for the address, 64 for the part before "@".
+inline constexpr size_t kEmailLengthMax = 254;
+inline constexpr size_t kEmailLocalPartLengthMax = 64;
+// A 2-letter country prefix and 2 to 13 characters.
+inline constexpr size_t kVatIdLengthMax = 15;
+}  // namespace limits
+
 // InvalidArgument "<field>: <reason>".
 absl::Status FieldError(absl::string_view field, absl::string_view reason);
+
+// An outside value for a message: escaped (absl::CHexEscape: the result is
+// printable ASCII whatever the bytes) and quoted, `"C/2"`; a value longer
+// than kQuotePrefixMax bytes is cut to that prefix and its length given,
+// `"CCCC..."... (8000 bytes)`. Every message that echoes outside input uses
+// it, so that no answer grows with the input (a gRPC status message travels
+// in trailers, which the peer caps at a few KB).
+std::string QuoteValue(absl::string_view value);
+
+// InvalidArgument "<field>: is <length> characters, more than the <max>
+// allowed: <QuoteValue(value)>".
+absl::Status TooLongError(absl::string_view field, absl::string_view value,
+                          size_t length, size_t max);
+
+// True when `s` is valid UTF-8 (RFC 3629: no overlong forms, no surrogates,
+// nothing above U+10FFFF), what protobuf requires of a proto3 `string`.
+bool IsValidUtf8(absl::string_view s);
 
 // True when every byte is printable ASCII (0x21-0x7e).
 bool IsPrintableAsciiToken(absl::string_view s);
@@ -21,7 +56,16 @@ bool IsPrintableAsciiToken(absl::string_view s);
 absl::Status ValidateCode(absl::string_view field, absl::string_view value,
                           size_t max_len);
 
-// A UTF-8 text of min_len..max_len code points, no control characters.
+// The one rule for human-readable text (names, labels, address lines,
+// notes, reasons): min_len..max_len code points of valid UTF-8 (RFC 3629),
+// without control characters (C0, DEL, C1), line or paragraph separators
+// (U+2028, U+2029) or invisible format characters (Unicode Cf: zero-width
+// space U+200B, bidirectional overrides and isolates U+202A-U+202E and
+// U+2066-U+2069, U+FEFF, ...; ZWNJ U+200C and ZWJ U+200D are allowed, as
+// Persian, Indic scripts and emoji need them); and a text that is not empty
+// has at least one visible character (not only spaces or fillers).
+// Rejections, in this order: not UTF-8 (byte offset), a refused character
+// (its code point and position), no visible character, too short, too long.
 absl::Status ValidateText(absl::string_view field, absl::string_view value,
                           size_t min_len, size_t max_len);
 
@@ -36,11 +80,13 @@ absl::Status ValidateCountryCode(absl::string_view field,
 // upper-case letters or digits.
 absl::Status ValidateVatId(absl::string_view field, absl::string_view value);
 
-// A billable object's id (also a rule's object or equipment line): 1 to 64
-// of A-Z a-z 0-9 . _ - + ("+" so that a phone number can be its own id).
+// A billable object's id (also a rule's object or equipment line): 1 to
+// limits::kObjectIdLengthMax of A-Z a-z 0-9 . _ - + ("+" so that a phone
+// number can be its own id).
 absl::Status ValidateObjectId(absl::string_view field, absl::string_view id);
 
-// Idempotency key: 1 to 128 printable ASCII characters.
+// Idempotency key: 1 to limits::kIdempotencyKeyLengthMax printable ASCII
+// characters.
 absl::Status ValidateIdempotencyKey(absl::string_view field,
                                     absl::string_view value);
 

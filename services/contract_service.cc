@@ -12,8 +12,8 @@
 namespace billing {
 namespace {
 
+// Contract references and rule ids: codes (engine/contracts.cc).
 constexpr size_t kCodeLengthMax = 32;
-constexpr size_t kObjectIdLengthMax = 64;
 
 absl::Status Code(absl::string_view field, absl::string_view value) {
   return ValidateCode(field, value, kCodeLengthMax);
@@ -31,8 +31,8 @@ absl::StatusOr<v1::BillingRule> FindRule(const StateReader& state,
   if (!rule.ok()) return rule.status();
   if (!rule->has_value()) {
     return absl::NotFoundError(absl::StrFormat(
-        "rule_id: \"%s\" is not a rule of contract \"%s\" of customer \"%s\"",
-        rule_id, contract_ref, customer_id));
+        "rule_id: %s is not a rule of contract %s of customer %s",
+        QuoteValue(rule_id), QuoteValue(contract_ref), QuoteValue(customer_id)));
   }
   return **rule;
 }
@@ -67,8 +67,8 @@ grpc::Status ContractServiceImpl::GetContract(
   if (!contract.ok()) return ToGrpcStatus(contract.status());
   if (!contract->has_value()) {
     return ToGrpcStatus(absl::NotFoundError(absl::StrFormat(
-        "contract_ref: \"%s\" is not a contract of customer \"%s\"",
-        request->contract_ref(), request->customer_id())));
+        "contract_ref: %s is not a contract of customer %s",
+        QuoteValue(request->contract_ref()), QuoteValue(request->customer_id()))));
   }
   auto rules = ListRules(*snapshot, request->customer_id(),
                          request->contract_ref());
@@ -146,19 +146,17 @@ grpc::Status ContractServiceImpl::ListReadings(
   if (auto s = RequireCustomer(*snapshot, request->customer_id()); !s.ok()) {
     return ToGrpcStatus(s);
   }
-  if (request->object_id().empty() ||
-      request->object_id().size() > kObjectIdLengthMax) {
-    return ToGrpcStatus(FieldError(
-        "object_id", absl::StrFormat("must be 1 to %d characters",
-                                     kObjectIdLengthMax)));
+  if (auto s = ValidateObjectId("object_id", request->object_id());
+      !s.ok()) {
+    return ToGrpcStatus(s);
   }
   auto meter =
       LoadMeter(*snapshot, request->customer_id(), request->object_id());
   if (!meter.ok()) return ToGrpcStatus(meter.status());
   if (!meter->has_value()) {
     return ToGrpcStatus(absl::NotFoundError(absl::StrFormat(
-        "object_id: object \"%s\" of customer \"%s\" has no reading",
-        request->object_id(), request->customer_id())));
+        "object_id: object %s of customer %s has no reading",
+        QuoteValue(request->object_id()), QuoteValue(request->customer_id()))));
   }
   auto readings = billing::ListReadings(*snapshot, request->customer_id(),
                                         request->object_id());

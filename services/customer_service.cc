@@ -49,7 +49,8 @@ grpc::Status CustomerServiceImpl::UpdateCustomer(
 grpc::Status CustomerServiceImpl::GetCustomer(
     grpc::ServerContext*, const v1::GetCustomerRequest* request,
     v1::Customer* response) {
-  if (auto s = ValidateCode("customer_id", request->customer_id(), 32);
+  if (auto s = ValidateCode("customer_id", request->customer_id(),
+                            limits::kCustomerIdLengthMax);
       !s.ok()) {
     return ToGrpcStatus(s);
   }
@@ -57,7 +58,7 @@ grpc::Status CustomerServiceImpl::GetCustomer(
   if (!customer.ok()) return ToGrpcStatus(customer.status());
   if (!customer->has_value()) {
     return ToGrpcStatus(absl::NotFoundError(absl::StrFormat(
-        "customer_id: \"%s\" does not exist", request->customer_id())));
+        "customer_id: %s does not exist", QuoteValue(request->customer_id()))));
   }
   *response = **customer;
   return grpc::Status::OK;
@@ -79,7 +80,8 @@ grpc::Status CustomerServiceImpl::ListCustomers(
   std::string after_id;
   if (!request->page_token().empty() &&
       (!absl::WebSafeBase64Unescape(request->page_token(), &after_id) ||
-       !ValidateCode("page_token", after_id, 32).ok())) {
+       !ValidateCode("page_token", after_id, limits::kCustomerIdLengthMax)
+            .ok())) {
     return ToGrpcStatus(FieldError("page_token", "is not a token this API "
                                                  "gave"));
   }

@@ -20,18 +20,11 @@
 namespace billing {
 namespace {
 
-constexpr size_t kCustomerIdLengthMax = 32;
-constexpr size_t kEntityIdLengthMax = 32;
-constexpr size_t kObjectIdLengthMax = 64;
 constexpr int kPageSizeDefault = 100;
 constexpr int kPageSizeMax = 1000;
 
-// The object id rule of engine/structure.h (BillableObject.object_id): 1 to
-// 64 of A-Z a-z 0-9 . _ - +. Queries check it so that a malformed id is
-// INVALID_ARGUMENT rather than NOT_FOUND.
-
-// customer_id well formed and known.
-
+// Queries check the object id rule (ValidateObjectId) first, so that a
+// malformed id is INVALID_ARGUMENT rather than NOT_FOUND.
 absl::StatusOr<v1::BillableObject> RequireObject(const StateReader& state,
                                                  absl::string_view customer_id,
                                                  absl::string_view object_id) {
@@ -42,8 +35,8 @@ absl::StatusOr<v1::BillableObject> RequireObject(const StateReader& state,
   if (!object.ok()) return object.status();
   if (!object->has_value()) {
     return absl::NotFoundError(
-        absl::StrFormat("object_id: \"%s\" is not an object of customer \"%s\"",
-                        object_id, customer_id));
+        absl::StrFormat("object_id: %s is not an object of customer %s",
+                        QuoteValue(object_id), QuoteValue(customer_id)));
   }
   return std::move(**object);
 }
@@ -88,7 +81,8 @@ absl::StatusOr<v1::StructureAnswer> StructureServiceImpl::Execute(
       !s.ok()) {
     return s;
   }
-  if (auto s = ValidateCode("customer_id", customer_id, kCustomerIdLengthMax);
+  if (auto s = ValidateCode("customer_id", customer_id,
+                            limits::kCustomerIdLengthMax);
       !s.ok()) {
     return s;
   }
@@ -262,7 +256,8 @@ grpc::Status StructureServiceImpl::ListObjects(
   }
   const std::string& entity_id = request->entity_id();
   if (!entity_id.empty()) {
-    if (auto s = ValidateCode("entity_id", entity_id, kEntityIdLengthMax);
+    if (auto s = ValidateCode("entity_id", entity_id,
+                              limits::kEntityIdLengthMax);
         !s.ok()) {
       return ToGrpcStatus(s);
     }
@@ -270,8 +265,8 @@ grpc::Status StructureServiceImpl::ListObjects(
     if (!entity.ok()) return ToGrpcStatus(entity.status());
     if (!entity->has_value()) {
       return ToGrpcStatus(absl::NotFoundError(absl::StrFormat(
-          "entity_id: \"%s\" is not a billing entity of customer \"%s\"",
-          entity_id, customer_id)));
+          "entity_id: %s is not a billing entity of customer %s",
+          QuoteValue(entity_id), QuoteValue(customer_id))));
     }
   }
   std::optional<BillingMonth> month;

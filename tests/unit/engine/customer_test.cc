@@ -296,8 +296,17 @@ INSTANTIATE_TEST_SUITE_P(
         BadField{
             "LongId",
             [](v1::Customer& c) { c.set_customer_id(std::string(33, 'C')); },
-            "customer.customer_id: \"" + std::string(33, 'C') +
-                "\" is longer than 32 characters"},
+            "customer.customer_id: is 33 characters, more than the 32 "
+            "allowed: \"" +
+                std::string(33, 'C') + "\""},
+        // Finding 7: the message quotes a 40-byte prefix and the length,
+        // never the 8,000 characters.
+        BadField{
+            "VeryLongId",
+            [](v1::Customer& c) { c.set_customer_id(std::string(8000, 'C')); },
+            "customer.customer_id: is 8000 characters, more than the 32 "
+            "allowed: \"" +
+                std::string(40, 'C') + "\"... (8000 bytes)"},
         BadField{"SlashInId", [](v1::Customer& c) { c.set_customer_id("C/2"); },
                  "customer.customer_id: \"C/2\" has a character outside A-Z "
                  "a-z 0-9 . _ -"},
@@ -305,11 +314,32 @@ INSTANTIATE_TEST_SUITE_P(
                  "customer.name: is required"},
         BadField{"LongName",
                  [](v1::Customer& c) { c.set_name(std::string(201, 'n')); },
-                 "customer.name: is longer than 200 characters"},
+                 "customer.name: is 201 characters, more than the 200 allowed: "
+                 "\"" + std::string(40, 'n') + "\"... (201 bytes)"},
         BadField{"NewlineInName",
                  [](v1::Customer& c) { c.set_name("Acme\nCorp"); },
-                 "customer.name: is not UTF-8 text without control "
-                 "characters"},
+                 "customer.name: has a control character U+000A at "
+                 "character 5"},
+        // The text rule (engine/validation.h): a visible character, no
+        // invisible format character.
+        BadField{"ThreeSpacesName",
+                 [](v1::Customer& c) { c.set_name("   "); },
+                 "customer.name: has no visible character"},
+        BadField{"ZeroWidthSpaceInName",
+                 [](v1::Customer& c) { c.set_name("Acme\xe2\x80\x8b"); },
+                 "customer.name: has an invisible format character U+200B "
+                 "at character 5"},
+        BadField{"RightToLeftOverrideInName",
+                 [](v1::Customer& c) {
+                   c.set_name("Acme\xe2\x80\xae" "Corp");
+                 },
+                 "customer.name: has an invisible format character U+202E "
+                 "at character 5"},
+        BadField{"BlankCity",
+                 [](v1::Customer& c) {
+                   c.mutable_billing_address()->set_city("  ");
+                 },
+                 "customer.billing_address.city: has no visible character"},
         BadField{
             "AddressWithoutLines",
             [](v1::Customer& c) { c.mutable_billing_address()->clear_lines(); },
@@ -330,15 +360,15 @@ INSTANTIATE_TEST_SUITE_P(
                  [](v1::Customer& c) {
                    c.mutable_billing_address()->set_lines(0, "1\true");
                  },
-                 "customer.billing_address.lines[0]: is not UTF-8 text "
-                 "without control characters"},
+                 "customer.billing_address.lines[0]: has a control "
+                 "character U+0009 at character 2"},
         BadField{"LongPostalCode",
                  [](v1::Customer& c) {
                    c.mutable_billing_address()->set_postal_code(
                        std::string(17, '7'));
                  },
-                 "customer.billing_address.postal_code: is longer than 16 "
-                 "characters"},
+                 "customer.billing_address.postal_code: is 17 characters, "
+                 "more than the 16 allowed: \"77777777777777777\""},
         BadField{
             "AddressWithoutCity",
             [](v1::Customer& c) { c.mutable_billing_address()->clear_city(); },
@@ -598,6 +628,17 @@ TEST_F(CustomerTest, UpdateWithUnknownPathNamesItsIndex) {
                  "update_mask.paths[1]: \"created_on\" is not an updatable "
                  "field (one of: name, billing_address, email, vat_id, "
                  "currency, invoice_delivery_mode)");
+}
+
+// Finding 7: a 10 KB path is quoted by a 40-byte prefix and its length.
+TEST_F(CustomerTest, UpdateWithALongUnknownPathQuotesAPrefix) {
+  Given({AcmeCreated()});
+  ExpectRejected(WhenUpdate(UpdateOf(Acme(), {std::string(10240, 'p')})),
+                 absl::StatusCode::kInvalidArgument,
+                 "update_mask.paths[0]: \"" + std::string(40, 'p') +
+                     "\"... (10240 bytes) is not an updatable field (one of: "
+                     "name, billing_address, email, vat_id, currency, "
+                     "invoice_delivery_mode)");
 }
 
 // The id is immutable and is not a path.

@@ -206,6 +206,43 @@ TEST_F(StructureTest, PhoneNumberIsE164AndUnique) {
                          "is already object \"N1\"");
 }
 
+// Kind 0 is missing; a number outside the enum is a kind this version does
+// not know (a newer client, or a typo), and says so.
+TEST_F(StructureTest, ObjectKindIsRequiredThenKnown) {
+  ledger_.ExpectRejected(CreateObject("K0", v1::OBJECT_KIND_UNSPECIFIED),
+                         kJan10, absl::StatusCode::kInvalidArgument,
+                         "object.kind: is required (account, ");
+  ledger_.ExpectRejected(
+      CreateObject("K99", static_cast<v1::ObjectKind>(99)), kJan10,
+      absl::StatusCode::kInvalidArgument,
+      "object.kind: 99 is not a known kind (account, phone number, alias, "
+      "option, call queue, fax line, voice menu or conference bridge)");
+}
+
+// Names and labels follow the one text rule (engine/validation.h).
+TEST_F(StructureTest, InvisibleEntityNameAndObjectLabelAreRefused) {
+  v1::Command blank = CreateEntity("E9");
+  blank.mutable_structure()->mutable_create_entity()->mutable_entity()
+      ->set_name("   ");
+  ledger_.ExpectRejected(blank, kJan10, absl::StatusCode::kInvalidArgument,
+                         "entity.name: has no visible character");
+  v1::Command hidden = CreateObject("ACC9", v1::OBJECT_KIND_ACCOUNT);
+  hidden.mutable_structure()->mutable_create_object()->mutable_object()
+      ->set_label("Main\xe2\x80\xae" "site");
+  ledger_.ExpectRejected(hidden, kJan10, absl::StatusCode::kInvalidArgument,
+                         "object.label: has an invisible format character "
+                         "U+202E at character 5");
+}
+
+// Finding 7: a 10 KB object id is named with its length, quoted short.
+TEST_F(StructureTest, LongObjectIdIsRefusedWithAShortMessage) {
+  ledger_.ExpectRejected(
+      CreateObject(std::string(10240, 'O'), v1::OBJECT_KIND_ACCOUNT), kJan10,
+      absl::StatusCode::kInvalidArgument,
+      "object.object_id: is 10240 characters, more than the 64 allowed: \"" +
+          std::string(40, 'O') + "\"... (10240 bytes)");
+}
+
 // An object needs an entity: a customer without any is told to create one.
 TEST_F(StructureTest, ObjectBeforeAnyEntityIsFailedPrecondition) {
   ledger_.Given(CreateCustomerCommand("C2"), kJan5);
@@ -343,14 +380,14 @@ TEST_F(StructureTest, ReassignmentBadInput) {
                          "entity_id: \"Z\" is not a billing entity");
   ledger_.ExpectRejected(ReassignIds({"X"}, "B", "100.01"), kMar20,
                          absl::StatusCode::kInvalidArgument,
-                         "discount_percent: 100.01 is outside 0 to 100");
+                         "discount_percent: \"100.01\" is outside 0 to 100");
   ledger_.ExpectRejected(ReassignIds({"X"}, "B", "10.555"), kMar20,
                          absl::StatusCode::kInvalidArgument,
                          "discount_percent: \"10.555\" is not a percent with "
                          "at most 2 decimals");
   ledger_.ExpectRejected(ReassignIds({"X"}, "B", "-1"), kMar20,
                          absl::StatusCode::kInvalidArgument,
-                         "discount_percent: -1 is outside 0 to 100");
+                         "discount_percent: \"-1\" is outside 0 to 100");
   ledger_.ExpectRejected(ReassignIds({"X", "X"}, "B", "1"), kMar20,
                          absl::StatusCode::kInvalidArgument,
                          "selection.ids.object_ids[1]: \"X\" is listed twice");
@@ -495,9 +532,20 @@ TEST_F(StructureTest, ReassignTenThousandObjectsInOneRecord) {
   ASSERT_EQ(events->size(), 1u);
   EXPECT_EQ((*events)[0].structure().objects_reassigned().object_ids_size(),
             10'000);
-  const int64_t before = ledger_.next_offset();
-  ledger_.Apply(c, kMar20, std::move(*events));
-  EXPECT_EQ(ledger_.next_offset(), before + 1) << "one record";
+  const int64_t offset = ledger_.Apply(c, kMar20, std::move(*events));
+  // One record: every object's new history line sits at that record's
+  // offset, event 0 (the ledger numbers records; this checks where the
+  // 10,000 changes landed).
+  int at_record = 0;
+  for (int i = 0; i < 10'000; ++i) {
+    auto history =
+        ObjectHistory(ledger_.state(), "C1", absl::StrFormat("Q%05d", i));
+    ASSERT_TRUE(history.ok()) << history.status();
+    ASSERT_EQ(history->size(), 2u) << "created, then reassigned";
+    const v1::LogPosition& p = history->back().position();
+    at_record += p.offset() == offset && p.index() == 0;
+  }
+  EXPECT_EQ(at_record, 10'000);
   EXPECT_EQ(ForMonth("Q00000", 2026, 3), "B/300");
   EXPECT_EQ(ForMonth("Q09999", 2026, 3), "B/300");
   EXPECT_EQ(ForMonth("Q09999", 2026, 2), "A/0");

@@ -38,6 +38,66 @@ TEST(FieldErrorTest, IsInvalidArgumentFieldColonReason) {
   EXPECT_EQ(s.message(), "customer.name: is required");
 }
 
+// --- QuoteValue, TooLongError ---------------------------------------------
+
+// Up to kQuotePrefixMax bytes: the whole value, escaped, in quotes.
+TEST(QuoteValueTest, ShortValueIsQuotedWhole) {
+  EXPECT_EQ(QuoteValue("C/2"), "\"C/2\"");
+  EXPECT_EQ(QuoteValue(std::string(40, 'a')), "\"" + std::string(40, 'a') + "\"");
+}
+
+// Quotes and control bytes are escaped, and bytes that are not ASCII are
+// \xNN: the result is printable ASCII, valid UTF-8 whatever the input.
+TEST(QuoteValueTest, EscapesQuotesControlAndNonAsciiBytes) {
+  EXPECT_EQ(QuoteValue("a\"b\n\xff\xc3\xa9"), "\"a\\\"b\\n\\xff\\xc3\\xa9\"");
+}
+
+// Longer: a 40-byte prefix, "..." and the full length, so that a message
+// never grows with the input (an 8,000-character id is 8,000 bytes once).
+TEST(QuoteValueTest, LongValueIsCutToAPrefixWithItsLength) {
+  EXPECT_EQ(QuoteValue(std::string(8000, 'C')),
+            "\"" + std::string(kQuotePrefixMax, 'C') + "\"... (8000 bytes)");
+  // 10,000 bytes that each escape to four characters: still short.
+  EXPECT_LE(QuoteValue(std::string(10000, '\xff')).size(),
+            4 * kQuotePrefixMax + 32);
+}
+
+TEST(TooLongErrorTest, NamesFieldLengthLimitAndQuotesAPrefix) {
+  absl::Status s =
+      TooLongError("customer.customer_id", std::string(8000, 'C'), 8000, 32);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(),
+            "customer.customer_id: is 8000 characters, more than the 32 "
+            "allowed: \"" +
+                std::string(40, 'C') + "\"... (8000 bytes)");
+}
+
+// Every validator answers a bounded message for a 10 KB value.
+TEST(ValidatorsTest, TenKilobyteValuesGiveShortMessages) {
+  const std::string big(10240, 'x');
+  const std::string big_at = big + "@example.com";
+  for (const absl::Status& s :
+       {ValidateCode("code", big, 32), ValidateText("text", big, 1, 200),
+        ValidateEmail("email", big_at), ValidateCountryCode("country", big),
+        ValidateVatId("vat", big), ValidateObjectId("object_id", big),
+        ValidateIdempotencyKey("key", big),
+        ValidateCode("code", big.substr(0, 20) + "/" + big, 100000)}) {
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+    EXPECT_LE(s.message().size(), 200u) << s;
+  }
+}
+
+// --- IsValidUtf8 ------------------------------------------------------------
+
+TEST(IsValidUtf8Test, AcceptsTextRefusesOverlongSurrogatesAndStrayBytes) {
+  EXPECT_TRUE(IsValidUtf8(""));
+  EXPECT_TRUE(IsValidUtf8("Soci\xc3\xa9t\xc3\xa9 \xf0\x9f\x98\x80 a\tb"));
+  EXPECT_FALSE(IsValidUtf8("\xff"));
+  EXPECT_FALSE(IsValidUtf8("\xc0\xaf"));      // overlong "/"
+  EXPECT_FALSE(IsValidUtf8("\xed\xa0\x80"));  // surrogate U+D800
+  EXPECT_FALSE(IsValidUtf8("abc\xc3"));       // truncated
+}
+
 // --- ValidateCode -----------------------------------------------------------
 
 TEST(ValidateCodeTest, AcceptsLettersDigitsDotUnderscoreDash) {
@@ -81,7 +141,9 @@ TEST(ValidateTextTest, CountsCodePointsNotBytes) {
 TEST(ValidateTextTest, RejectsOneCodePointOverMax) {
   absl::Status s = ValidateText(
       "name", "Soci\xc3\xa9t\xc3\xa9 G\xc3\xa9n\xc3\xa9rale", 1, 15);
-  EXPECT_EQ(s.message(), "name: is longer than 15 characters");
+  EXPECT_EQ(s.message(),
+            "name: is 16 characters, more than the 15 allowed: "
+            "\"Soci\\xc3\\xa9t\\xc3\\xa9 G\\xc3\\xa9n\\xc3\\xa9rale\"");
 }
 
 TEST(ValidateTextTest, AcceptsFourByteCharacters) {
@@ -105,8 +167,101 @@ class ValidateTextRejectsBytesTest
 TEST_P(ValidateTextRejectsBytesTest, AsNotUtf8OrControl) {
   absl::Status s = ValidateText("customer.name", GetParam(), 1, 200);
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(s.message(),
-            "customer.name: is not UTF-8 text without control characters");
+  EXPECT_THAT(std::string(s.message()),
+              ::testing::AnyOf(
+                  ::testing::StartsWith("customer.name: is not valid UTF-8 "
+                                        "(at byte "),
+                  ::testing::StartsWith("customer.name: has a control "
+                                        "character U+")));
+}
+
+// The message says where: the byte offset of bad UTF-8, the code point and
+// the character (from 1) of a control character.
+TEST(ValidateTextTest, NamesWhereTheBytesAreWrong) {
+  EXPECT_EQ(ValidateText("customer.name", "abc\xff", 1, 200).message(),
+            "customer.name: is not valid UTF-8 (at byte 3)");
+  EXPECT_EQ(ValidateText("customer.name", "Soci\xc3\xa9t\xc3\xa9\n", 1, 200)
+                .message(),
+            "customer.name: has a control character U+000A at character 8");
+}
+
+// --- the text rule: visible, no invisible format characters -----------------
+
+struct InvisibleText {
+  std::string test_name;
+  std::string text;
+  std::string message;
+};
+
+void PrintTo(const InvisibleText& c, std::ostream* os) { *os << c.test_name; }
+
+class ValidateTextRejectsInvisibleTest
+    : public ::testing::TestWithParam<InvisibleText> {};
+
+// Each of these looks empty, or like another name, or reorders what follows
+// it on screen; none is a name a person typed on purpose.
+TEST_P(ValidateTextRejectsInvisibleTest, NamesTheFieldAndTheCharacter) {
+  absl::Status s = ValidateText("customer.name", GetParam().text, 1, 200);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(), "customer.name: " + GetParam().message);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Names, ValidateTextRejectsInvisibleTest,
+    ::testing::Values(
+        InvisibleText{"ThreeSpaces", "   ", "has no visible character"},
+        InvisibleText{"NoBreakSpaceAndIdeographicSpace", "\xc2\xa0\xe3\x80\x80",
+                      "has no visible character"},
+        InvisibleText{"HangulFiller", "\xe3\x85\xa4",
+                      "has no visible character"},
+        InvisibleText{"ZeroWidthSpace", "Acme\xe2\x80\x8b",
+                      "has an invisible format character U+200B at "
+                      "character 5"},
+        InvisibleText{"OnlyAZeroWidthSpace", "\xe2\x80\x8b",
+                      "has an invisible format character U+200B at "
+                      "character 1"},
+        InvisibleText{"RightToLeftOverride", "Acme\xe2\x80\xae" "Corp",
+                      "has an invisible format character U+202E at "
+                      "character 5"},
+        InvisibleText{"RightToLeftIsolate", "\xe2\x81\xa7" "Acme",
+                      "has an invisible format character U+2067 at "
+                      "character 1"},
+        InvisibleText{"ByteOrderMark", "\xef\xbb\xbf" "Acme",
+                      "has an invisible format character U+FEFF at "
+                      "character 1"},
+        InvisibleText{"SoftHyphen", "Ac\xc2\xad" "me",
+                      "has an invisible format character U+00AD at "
+                      "character 3"},
+        InvisibleText{"LineSeparator", "Acme\xe2\x80\xa8" "Corp",
+                      "has an invisible format character U+2028 at "
+                      "character 5"},
+        InvisibleText{"TagCharacter", "Acme\xf3\xa0\x80\x81",
+                      "has an invisible format character U+E0001 at "
+                      "character 5"}),
+    [](const ::testing::TestParamInfo<InvisibleText>& info) {
+      return info.param.test_name;
+    });
+
+// Names people write: spaces between words, a no-break space, ZWNJ in
+// Persian (U+200C between two letters), ZWJ in an emoji sequence.
+TEST(ValidateTextTest, AcceptsVisibleTextWithSpacesAndJoiners) {
+  EXPECT_TRUE(ValidateText("name", "  Acme  Corp ", 1, 200).ok());
+  EXPECT_TRUE(ValidateText("name", "Acme\xc2\xa0SA", 1, 200).ok());
+  EXPECT_TRUE(
+      ValidateText("name", "\xd9\x85\xdb\x8c\xe2\x80\x8c\xd8\xae\xd9\x88\xd8\xa7\xd9\x87\xd9\x85",
+                   1, 200)
+          .ok());
+  EXPECT_TRUE(ValidateText("name",
+                           "\xf0\x9f\x91\xa9\xe2\x80\x8d\xf0\x9f\x92\xbb", 1,
+                           200)
+                  .ok());
+}
+
+// An optional text (min 0) may be empty, but not blank.
+TEST(ValidateTextTest, OptionalTextMayBeEmptyButNotBlank) {
+  EXPECT_TRUE(ValidateText("object.label", "", 0, 200).ok());
+  EXPECT_EQ(ValidateText("object.label", " ", 0, 200).message(),
+            "object.label: has no visible character");
 }
 
 // Each of these is either not UTF-8 (RFC 3629) or holds a control character.
@@ -256,12 +411,15 @@ TEST(ValidateIdempotencyKeyTest, AcceptsExactly128Characters) {
 TEST(ValidateIdempotencyKeyTest, Rejects129Characters) {
   EXPECT_EQ(ValidateIdempotencyKey("idempotency_key", std::string(129, 'k'))
                 .message(),
-            "idempotency_key: is longer than 128 characters");
+            "idempotency_key: is 129 characters, more than the 128 allowed: "
+            "\"" +
+                std::string(40, 'k') + "\"... (129 bytes)");
 }
 
 TEST(ValidateIdempotencyKeyTest, RejectsSpaces) {
   EXPECT_EQ(ValidateIdempotencyKey("idempotency_key", "my key").message(),
-            "idempotency_key: must be printable ASCII without spaces");
+            "idempotency_key: \"my key\" must be printable ASCII without "
+            "spaces");
 }
 
 TEST(ValidateIdempotencyKeyTest, RejectsNonAsciiAndControl) {
@@ -311,6 +469,14 @@ TEST(ParseBusinessDateTest, RejectsTimeOfDay) {
   EXPECT_TRUE(RejectsNaming(
       ParseBusinessDate("2026-03-01T00:00", "business_date").status(),
       "business_date"));
+}
+
+// Finding 7: a 10 KB "date" is quoted by a 40-byte prefix and its length.
+TEST(ParseBusinessDateTest, LongTextIsQuotedShort) {
+  auto d = ParseBusinessDate(std::string(10240, '1'), "business_date");
+  EXPECT_EQ(d.status().message(),
+            "business_date: \"" + std::string(40, '1') +
+                "\"... (10240 bytes) is not a date YYYY-MM-DD");
 }
 
 TEST(ParseBusinessDateTest, RejectsOtherShapes) {

@@ -11,6 +11,7 @@
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
+#include "services/request_guard.h"
 #include "storage/embedded_journal.h"
 #include "storage/kafka_journal.h"
 #include "storage/projection.h"
@@ -132,6 +133,10 @@ absl::StatusOr<std::unique_ptr<BillingServer>> BillingServer::Start(
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
+  // Unparsable requests answer INVALID_ARGUMENT naming the field; every
+  // status message is capped (services/request_guard.h).
+  builder.experimental().SetInterceptorCreators(
+      RequestGuardInterceptorCreators());
   builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(),
                            &server->port_);
   builder.RegisterService(server->customer_service_.get());

@@ -2,10 +2,30 @@
 
 #include <string>
 
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "engine/validation.h"
+
 namespace billing {
 
+std::string CapStatusMessage(absl::string_view message) {
+  std::string text = IsValidUtf8(message) ? std::string(message)
+                                          : absl::CHexEscape(message);
+  if (text.size() <= kStatusMessageMax) return text;
+  const std::string tail = absl::StrCat(" ... (", text.size(), " bytes in all)");
+  size_t keep = kStatusMessageMax - tail.size();
+  // Back off to the start of a character: never cut a UTF-8 sequence.
+  while (keep > 0 && (static_cast<unsigned char>(text[keep]) & 0xc0) == 0x80) {
+    --keep;
+  }
+  text.resize(keep);
+  text += tail;
+  return text;
+}
+
 grpc::Status ToGrpcStatus(const absl::Status& status) {
-  const std::string message(status.message());
+  if (status.ok()) return grpc::Status::OK;
+  const std::string message = CapStatusMessage(status.message());
   switch (status.code()) {
     case absl::StatusCode::kOk:
       return grpc::Status::OK;

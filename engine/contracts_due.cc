@@ -449,6 +449,51 @@ std::string LowerReadingAnomaly(absl::string_view object_id,
       than);
 }
 
+// Adds to `carried` the units of the meter that the replacement `r`
+// removes: its final value (or its latest reading) minus the base. Returns
+// the anomaly when they cannot be counted, else "".
+std::string CarryReplacedMeter(absl::string_view object_id,
+                               const v1::Reading& r, const v1::Reading& base,
+                               const v1::Reading& latest, int64_t& carried) {
+  const int64_t old_end = r.has_old_meter_final_value_milli()
+                              ? r.old_meter_final_value_milli()
+                              : latest.value_milli();
+  if (old_end < base.value_milli()) {
+    return absl::StrFormat(
+        "object %s: the replaced meter's last value %s (reading #%d) is "
+        "lower than its last billed reading %s",
+        object_id, FormatMilli(old_end), r.seq(),
+        FormatMilli(base.value_milli()));
+  }
+  // Both values are not negative: the difference fits, the sum may not.
+  if (__builtin_add_overflow(carried, old_end - base.value_milli(),
+                             &carried)) {
+    return absl::StrFormat(
+        "object %s: the units carried from replaced meters up to reading "
+        "#%d of %s do not fit in 64 bits",
+        object_id, r.seq(), r.reading_date());
+  }
+  return "";
+}
+
+// A DUE rule counts in the report's total unless it would take it over
+// kAmountMinorMax: then it is an anomaly saying so.
+void CountInTotal(const Currency& currency, v1::DueRule& due, int64_t& total) {
+  if (due.status() != v1::DUE_STATUS_DUE) return;
+  // Both at most kAmountMinorMax: the sum fits.
+  if (total + due.amount_minor() <= kAmountMinorMax) {
+    total += due.amount_minor();
+    return;
+  }
+  due.set_status(v1::DUE_STATUS_ANOMALY);
+  due.add_reasons(absl::StrFormat(
+      "its %s %s and the %s %s due on the rules before it would take the "
+      "customer's total over the maximum %s %s",
+      FormatMinor(due.amount_minor(), currency), currency.code,
+      FormatMinor(total, currency), currency.code,
+      FormatMinor(kAmountMinorMax, currency), currency.code));
+}
+
 }  // namespace
 
 absl::StatusOr<ConsumedUnits> ComputeConsumedUnits(
@@ -479,30 +524,12 @@ absl::StatusOr<ConsumedUnits> ComputeConsumedUnits(
         carried = 0;
         backwards.clear();
         break;
-      case v1::READING_KIND_REPLACEMENT: {
-        const int64_t old_end = r.has_old_meter_final_value_milli()
-                                    ? r.old_meter_final_value_milli()
-                                    : latest.value_milli();
-        if (old_end < base.value_milli()) {
-          out.anomaly = absl::StrFormat(
-              "object %s: the replaced meter's last value %s (reading #%d) "
-              "is lower than its last billed reading %s",
-              object_id, FormatMilli(old_end), r.seq(),
-              FormatMilli(base.value_milli()));
-          return out;
-        }
-        if (__builtin_add_overflow(carried, old_end - base.value_milli(),
-                                   &carried)) {
-          out.anomaly = absl::StrFormat(
-              "object %s: the units carried from replaced meters up to "
-              "reading #%d of %s do not fit in 64 bits",
-              object_id, r.seq(), r.reading_date());
-          return out;
-        }
+      case v1::READING_KIND_REPLACEMENT:
+        out.anomaly = CarryReplacedMeter(object_id, r, base, latest, carried);
+        if (!out.anomaly.empty()) return out;
         base = latest = r;
         backwards.clear();
         break;
-      }
       default:
         // A meter does not go backwards: a reading not billed yet below the
         // one before it (refused since issue 9; a journal written before
@@ -538,18 +565,19 @@ absl::StatusOr<ConsumedUnits> ComputeConsumedUnits(
     return out;
   }
   const int64_t on_meter = latest.value_milli() - base.value_milli();
-  if (__builtin_add_overflow(carried, on_meter, &out.units_milli)) {
+  int64_t units = 0;
+  if (__builtin_add_overflow(carried, on_meter, &units)) {
     out.anomaly = absl::StrFormat(
         "object %s: the units consumed (%s carried from replaced meters, "
         "plus %s since reading #%d of %s) do not fit in 64 bits",
         object_id, FormatMilli(carried), FormatMilli(on_meter), base.seq(),
         base.reading_date());
-    out.units_milli = 0;
     return out;
   }
   out.from = RefOf(base);
   out.to = RefOf(latest);
   out.carried_units_milli = carried;
+  out.units_milli = units;
   return out;
 }
 
@@ -624,20 +652,7 @@ absl::StatusOr<v1::DueReport> ComputeDue(const StateReader& state,
           RuleDue(state, customer_id, *currency, contract, rule, as_of)
               .Compute();
       if (!due.ok()) return due.status();
-      if (due->status() == v1::DUE_STATUS_DUE) {
-        // Each rule's amount is at most kAmountMinorMax: no overflow.
-        if (total + due->amount_minor() > kAmountMinorMax) {
-          due->set_status(v1::DUE_STATUS_ANOMALY);
-          due->add_reasons(absl::StrFormat(
-              "its %s %s and the %s %s due on the rules before it would take "
-              "the customer's total over the maximum %s %s",
-              FormatMinor(due->amount_minor(), *currency), currency->code,
-              FormatMinor(total, *currency), currency->code,
-              FormatMinor(kAmountMinorMax, *currency), currency->code));
-        } else {
-          total += due->amount_minor();
-        }
-      }
+      CountInTotal(*currency, *due, total);
       *report.add_rules() = std::move(*due);
     }
   }

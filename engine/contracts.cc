@@ -216,8 +216,8 @@ absl::StatusOr<Events> DecidePublishIndex(const StateReader& state,
                       absl::StrCat(FormatMicros(p.value_micros()),
                                    " is not positive"));
   }
-  if (auto s = AtMost("publication.value_micros", p.value_micros(),
-                      kIndexMicrosMax);
+  if (auto s =
+          AtMost("publication.value_micros", p.value_micros(), kIndexMicrosMax);
       !s.ok()) {
     return s;
   }
@@ -401,9 +401,8 @@ absl::Status ValidateRuleIdentity(const v1::BillingRule& r) {
 // the rule types that have one.
 absl::Status ValidateRuleValues(const v1::BillingRule& r) {
   const v1::RuleType type = r.rule_type();
-  if (auto s = NotNegativeMicrosAtMost("rule.unit_price_micros",
-                                       r.unit_price_micros(),
-                                       kUnitPriceMicrosMax);
+  if (auto s = NotNegativeMicrosAtMost(
+          "rule.unit_price_micros", r.unit_price_micros(), kUnitPriceMicrosMax);
       !s.ok()) {
     return s;
   }
@@ -415,14 +414,13 @@ absl::Status ValidateRuleValues(const v1::BillingRule& r) {
               "leave it 0"
             : "an installment schedule bills its installments; leave it 0");
   }
-  if (auto s = NotNegativeMicrosAtMost("rule.cost_price_micros",
-                                       r.cost_price_micros(),
-                                       kUnitPriceMicrosMax);
+  if (auto s = NotNegativeMicrosAtMost(
+          "rule.cost_price_micros", r.cost_price_micros(), kUnitPriceMicrosMax);
       !s.ok()) {
     return s;
   }
-  if (auto s = NotNegativeMilliAtMost("rule.quantity_milli",
-                                      r.quantity_milli(), kQuantityMilliMax);
+  if (auto s = NotNegativeMilliAtMost("rule.quantity_milli", r.quantity_milli(),
+                                      kQuantityMilliMax);
       !s.ok()) {
     return s;
   }
@@ -434,8 +432,7 @@ absl::Status ValidateRuleValues(const v1::BillingRule& r) {
 }
 
 // Periodicity and timing; returns the timing to use.
-absl::StatusOr<v1::BillingTiming> ValidateRuleTiming(
-    const v1::BillingRule& r) {
+absl::StatusOr<v1::BillingTiming> ValidateRuleTiming(const v1::BillingRule& r) {
   if (r.periodicity() == v1::PERIODICITY_UNSPECIFIED) {
     return FieldError("rule.periodicity",
                       "is required (monthly, bimonthly, quarterly, "
@@ -995,10 +992,10 @@ absl::Status CheckReadingRule(const v1::BillingRule& rule,
           std::min(rule.object_ids_size(), kObjectsListedMax));
   return FieldError(
       "reading.object_id",
-      absl::StrFormat("\"%s\" is not covered by rule \"%s\" (objects: %s%s)",
-                      r.object_id(), r.rule_id(), absl::StrJoin(listed, ", "),
-                      rule.object_ids_size() > kObjectsListedMax ? ", ..."
-                                                                 : ""));
+      absl::StrFormat(
+          "\"%s\" is not covered by rule \"%s\" (objects: %s%s)", r.object_id(),
+          r.rule_id(), absl::StrJoin(listed, ", "),
+          rule.object_ids_size() > kObjectsListedMax ? ", ..." : ""));
 }
 
 // A reading after the object's first, against its latest reading m: not
@@ -1038,8 +1035,7 @@ absl::Status CheckReadingAfter(const v1::MeterState& m, const v1::Reading& r) {
         absl::StrFormat("%s is lower than the old meter's latest reading "
                         "%s of %s",
                         FormatMilli(r.old_meter_final_value_milli()),
-                        FormatMilli(m.latest_value_milli()),
-                        m.latest_date()));
+                        FormatMilli(m.latest_value_milli()), m.latest_date()));
   }
   return absl::OkStatus();
 }
@@ -1122,8 +1118,8 @@ absl::StatusOr<Events> DecideRecordWorkUnits(const StateReader& state,
                       absl::StrCat(FormatMilli(u.quantity_milli()),
                                    " is not positive"));
   }
-  if (auto s = AtMost("units.quantity_milli", u.quantity_milli(),
-                      kQuantityMilliMax);
+  if (auto s =
+          AtMost("units.quantity_milli", u.quantity_milli(), kQuantityMilliMax);
       !s.ok()) {
     return s;
   }
@@ -1232,9 +1228,9 @@ absl::Status ValidateIncreaseShape(const v1::PriceIncrease& inc) {
         !s.ok()) {
       return s;
     }
-    if (auto s = NotNegativeMicrosAtMost("increase.new_index_micros",
-                                         inc.new_index_micros(),
-                                         kIndexMicrosMax);
+    if (auto s =
+            NotNegativeMicrosAtMost("increase.new_index_micros",
+                                    inc.new_index_micros(), kIndexMicrosMax);
         !s.ok()) {
       return s;
     }
@@ -1276,9 +1272,9 @@ absl::Status ResolveIncreaseParameters(const StateReader& state,
     auto markup = CompanyMarkupInForce(state, date);
     if (!markup.ok()) return markup.status();
     if (!markup->has_value()) {
-      return absl::FailedPreconditionError(absl::StrFormat(
-          "no company markup in force on %s; set one in \"%s\"",
-          inc.effective_date(), kReferencePartition));
+      return absl::FailedPreconditionError(
+          absl::StrFormat("no company markup in force on %s; set one in \"%s\"",
+                          inc.effective_date(), kReferencePartition));
     }
     change.set_percent_bp((*markup)->percent_bp());
     return absl::OkStatus();

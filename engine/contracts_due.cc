@@ -4,9 +4,9 @@
 #include <utility>
 #include <vector>
 
+#include "absl/numeric/int128.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/numeric/int128.h"
 #include "engine/contracts_limits.h"
 #include "engine/contracts_prices.h"
 #include "engine/contracts_schedule.h"
@@ -222,9 +222,11 @@ class RuleDue {
                        const v1::PriceSource& source,
                        absl::string_view object = "") {
     const std::string where = absl::StrFormat(
-        "%s%s to %s", object.empty() ? "" : absl::StrCat("object ", object, ", "),
+        "%s%s to %s",
+        object.empty() ? "" : absl::StrCat("object ", object, ", "),
         FormatBusinessDate(first.start), FormatBusinessDate(last.end));
-    auto amount = LineAmount(where, "amount", unit_price_micros, quantity_milli);
+    auto amount =
+        LineAmount(where, "amount", unit_price_micros, quantity_milli);
     if (!amount.has_value()) return nullptr;
     auto cost =
         LineAmount(where, "cost", rule_.cost_price_micros(), quantity_milli);
@@ -249,10 +251,10 @@ class RuleDue {
       v1::DueLine* line = AddLine(p, p, rule_.quantity_milli(),
                                   (*price)->price_micros, (*price)->source);
       if (line == nullptr) continue;
-      line->set_explanation(absl::StrFormat(
-          "%s x %s, %s", FormatMilli(rule_.quantity_milli()),
-          FormatMicros((*price)->price_micros),
-          DescribeSource((*price)->source)));
+      line->set_explanation(
+          absl::StrFormat("%s x %s, %s", FormatMilli(rule_.quantity_milli()),
+                          FormatMicros((*price)->price_micros),
+                          DescribeSource((*price)->source)));
     }
     return absl::OkStatus();
   }
@@ -429,24 +431,21 @@ class RuleDue {
 std::string LowerReadingAnomaly(absl::string_view object_id,
                                 const v1::Reading& r,
                                 const v1::Reading& previous,
-                                const v1::Reading& base,
-                                uint32_t billed_seq) {
+                                const v1::Reading& base, uint32_t billed_seq) {
   const std::string than =
       previous.seq() == base.seq()
-          ? absl::StrFormat("the %s %s of %s",
-                            base.seq() == billed_seq
-                                ? "last billed reading"
-                                : "meter's installation reading",
-                            FormatMilli(base.value_milli()),
-                            base.reading_date())
+          ? absl::StrFormat(
+                "the %s %s of %s",
+                base.seq() == billed_seq ? "last billed reading"
+                                         : "meter's installation reading",
+                FormatMilli(base.value_milli()), base.reading_date())
           : absl::StrFormat("the previous reading #%d of %s (%s)",
                             previous.seq(), previous.reading_date(),
                             FormatMilli(previous.value_milli()));
   return absl::StrFormat(
       "object %s: reading #%d of %s (%s) is lower than %s and is not flagged "
       "as a meter replacement",
-      object_id, r.seq(), r.reading_date(), FormatMilli(r.value_milli()),
-      than);
+      object_id, r.seq(), r.reading_date(), FormatMilli(r.value_milli()), than);
 }
 
 // Adds to `carried` the units of the meter that the replacement `r`
@@ -466,8 +465,7 @@ std::string CarryReplacedMeter(absl::string_view object_id,
         FormatMilli(base.value_milli()));
   }
   // Both values are not negative: the difference fits, the sum may not.
-  if (__builtin_add_overflow(carried, old_end - base.value_milli(),
-                             &carried)) {
+  if (__builtin_add_overflow(carried, old_end - base.value_milli(), &carried)) {
     return absl::StrFormat(
         "object %s: the units carried from replaced meters up to reading "
         "#%d of %s do not fit in 64 bits",

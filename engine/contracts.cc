@@ -7,7 +7,6 @@
 #include <utility>
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -131,9 +130,9 @@ absl::StatusOr<v1::Contract> RequireContract(const StateReader& state,
   auto c = LoadContract(state, customer_id, contract_ref);
   if (!c.ok()) return c.status();
   if (!c->has_value()) {
-    return absl::NotFoundError(absl::StrFormat(
-        "%s: \"%s\" is not a contract of customer \"%s\"", field, contract_ref,
-        customer_id));
+    return absl::NotFoundError(
+        absl::StrFormat("%s: %s is not a contract of customer %s", field,
+                        QuoteValue(contract_ref), QuoteValue(customer_id)));
   }
   return **c;
 }
@@ -150,9 +149,9 @@ absl::StatusOr<v1::BillingRule> RequireRule(const StateReader& state,
   auto r = LoadRule(state, customer_id, contract_ref, rule_id);
   if (!r.ok()) return r.status();
   if (!r->has_value()) {
-    return absl::NotFoundError(absl::StrFormat(
-        "%s: \"%s\" is not a rule of contract \"%s\"", rule_field, rule_id,
-        contract_ref));
+    return absl::NotFoundError(
+        absl::StrFormat("%s: %s is not a rule of contract %s", rule_field,
+                        QuoteValue(rule_id), QuoteValue(contract_ref)));
   }
   return **r;
 }
@@ -226,9 +225,9 @@ absl::StatusOr<Events> DecidePublishIndex(const StateReader& state,
   if (!existing.ok()) return existing.status();
   if (existing->has_value()) {
     return absl::AlreadyExistsError(absl::StrFormat(
-        "publication.publication_date: index \"%s\" already has a value for "
+        "publication.publication_date: index %s already has a value for "
         "%s (%s)",
-        p.index_code(), p.publication_date(),
+        QuoteValue(p.index_code()), p.publication_date(),
         FormatMicros((*existing)->value_micros())));
   }
   v1::EventEnvelope e =
@@ -324,8 +323,8 @@ absl::StatusOr<Events> DecideCreateContract(const StateReader& state,
   if (!existing.ok()) return existing.status();
   if (existing->has_value()) {
     return absl::AlreadyExistsError(absl::StrFormat(
-        "contract.contract_ref: \"%s\" already exists for customer \"%s\"",
-        c.contract_ref(), customer_id));
+        "contract.contract_ref: %s already exists for customer %s",
+        QuoteValue(c.contract_ref()), QuoteValue(customer_id)));
   }
   if (!bill_to.party_id().empty()) {
     if (bill_to.party_id() == customer_id) {
@@ -335,9 +334,9 @@ absl::StatusOr<Events> DecideCreateContract(const StateReader& state,
     auto party = LoadCustomer(state, bill_to.party_id());
     if (!party.ok()) return party.status();
     if (!party->has_value()) {
-      return absl::NotFoundError(absl::StrFormat(
-          "contract.bill_to.party_id: \"%s\" is not a customer",
-          bill_to.party_id()));
+      return absl::NotFoundError(
+          absl::StrFormat("contract.bill_to.party_id: %s is not a customer",
+                          QuoteValue(bill_to.party_id())));
     }
   }
   v1::EventEnvelope e = NewEvent(kContractCreatedType, customer_id,
@@ -390,8 +389,8 @@ absl::Status ValidateRuleIdentity(const v1::BillingRule& r) {
     const std::string field = absl::StrFormat("rule.object_ids[%d]", i);
     if (auto s = ValidateObjectId(field, r.object_ids(i)); !s.ok()) return s;
     if (!seen.insert(r.object_ids(i)).second) {
-      return FieldError(field, absl::StrFormat("\"%s\" is listed twice",
-                                               r.object_ids(i)));
+      return FieldError(field, absl::StrFormat("%s is listed twice",
+                                               QuoteValue(r.object_ids(i))));
     }
   }
   return Code("rule.article_code", r.article_code());
@@ -710,17 +709,17 @@ absl::StatusOr<Events> DecideCreateRule(const StateReader& state,
   auto existing = LoadRule(state, customer_id, r.contract_ref(), r.rule_id());
   if (!existing.ok()) return existing.status();
   if (existing->has_value()) {
-    return absl::AlreadyExistsError(absl::StrFormat(
-        "rule.rule_id: \"%s\" already exists in contract \"%s\"", r.rule_id(),
-        r.contract_ref()));
+    return absl::AlreadyExistsError(
+        absl::StrFormat("rule.rule_id: %s already exists in contract %s",
+                        QuoteValue(r.rule_id()), QuoteValue(r.contract_ref())));
   }
   auto article = LoadArticle(state, r.article_code());
   if (!article.ok()) return article.status();
   if (!article->has_value()) {
     return absl::NotFoundError(absl::StrFormat(
-        "rule.article_code: \"%s\" is not a defined article (define it in "
+        "rule.article_code: %s is not a defined article (define it in "
         "\"%s\")",
-        r.article_code(), kReferencePartition));
+        QuoteValue(r.article_code()), kReferencePartition));
   }
   const std::string start_text =
       r.start_date().empty() ? contract->start_date() : r.start_date();
@@ -905,8 +904,8 @@ absl::StatusOr<Events> DecideRecordRuleBilled(const StateReader& state,
     if (!job.ok()) return job.status();
     if (!job->has_value() || (*job)->completed_on() > cmd.invoice_date()) {
       return absl::FailedPreconditionError(absl::StrFormat(
-          "rule %s is held until job \"%s\" is recorded as completed",
-          RuleName(*rule), rule->condition_job_id()));
+          "rule %s is held until job %s is recorded as completed",
+          RuleName(*rule), QuoteValue(rule->condition_job_id())));
     }
   }
   v1::EventEnvelope e =
@@ -976,11 +975,11 @@ absl::Status ValidateReadingShape(const v1::Reading& r) {
 absl::Status CheckReadingRule(const v1::BillingRule& rule,
                               const v1::Reading& r) {
   if (rule.rule_type() != v1::RULE_TYPE_CONSUMED_UNITS) {
-    return FieldError(
-        "reading.rule_id",
-        absl::StrFormat("rule \"%s\" is a %s rule; readings go to "
-                        "consumed-units rules",
-                        r.rule_id(), RuleTypeName(rule.rule_type())));
+    return FieldError("reading.rule_id",
+                      absl::StrFormat("rule %s is a %s rule; readings go to "
+                                      "consumed-units rules",
+                                      QuoteValue(r.rule_id()),
+                                      RuleTypeName(rule.rule_type())));
   }
   if (std::find(rule.object_ids().begin(), rule.object_ids().end(),
                 r.object_id()) != rule.object_ids().end()) {
@@ -993,8 +992,9 @@ absl::Status CheckReadingRule(const v1::BillingRule& rule,
   return FieldError(
       "reading.object_id",
       absl::StrFormat(
-          "\"%s\" is not covered by rule \"%s\" (objects: %s%s)", r.object_id(),
-          r.rule_id(), absl::StrJoin(listed, ", "),
+          "%s is not covered by rule %s (objects: %s%s)",
+          QuoteValue(r.object_id()), QuoteValue(r.rule_id()),
+          absl::StrJoin(listed, ", "),
           rule.object_ids_size() > kObjectsListedMax ? ", ..." : ""));
 }
 
@@ -1006,11 +1006,10 @@ absl::Status CheckReadingRule(const v1::BillingRule& rule,
 // well formed, the meter's history makes it illegal now.
 absl::Status CheckReadingAfter(const v1::MeterState& m, const v1::Reading& r) {
   if (r.kind() == v1::READING_KIND_INSTALLATION) {
-    return FieldError(
-        "reading.kind",
-        absl::StrFormat("object \"%s\" already has its installation "
-                        "reading; a new meter is a replacement",
-                        r.object_id()));
+    return FieldError("reading.kind",
+                      absl::StrFormat("object %s already has its installation "
+                                      "reading; a new meter is a replacement",
+                                      QuoteValue(r.object_id())));
   }
   if (r.reading_date() < m.latest_date()) {
     return FieldError(
@@ -1055,9 +1054,9 @@ absl::StatusOr<Events> DecideRecordReading(const StateReader& state,
   if (!meter->has_value() && r.kind() != v1::READING_KIND_INSTALLATION) {
     return FieldError(
         "reading.kind",
-        absl::StrFormat("the first reading of object \"%s\" must be its "
+        absl::StrFormat("the first reading of object %s must be its "
                         "installation reading",
-                        r.object_id()));
+                        QuoteValue(r.object_id())));
   }
   uint32_t seq = 1;
   if (meter->has_value()) {
@@ -1086,11 +1085,12 @@ absl::StatusOr<v1::BillingRule> RuleForEntry(
                           absl::StrCat(prefix, ".rule_id"));
   if (!rule.ok()) return rule.status();
   if (rule->rule_type() != type) {
-    return FieldError(absl::StrCat(prefix, ".rule_id"),
-                      absl::StrFormat("rule \"%s\" is a %s rule; %s go to %s "
-                                      "rules",
-                                      rule_id, RuleTypeName(rule->rule_type()),
-                                      what, RuleTypeName(type)));
+    return FieldError(
+        absl::StrCat(prefix, ".rule_id"),
+        absl::StrFormat("rule %s is a %s rule; %s go to %s "
+                        "rules",
+                        QuoteValue(rule_id), RuleTypeName(rule->rule_type()),
+                        what, RuleTypeName(type)));
   }
   if (day < rule->start_date()) {
     return FieldError(date_field,
@@ -1186,9 +1186,9 @@ absl::StatusOr<Events> DecideCompleteJob(const StateReader& state,
   auto existing = LoadJob(state, customer_id, j.job_id());
   if (!existing.ok()) return existing.status();
   if (existing->has_value()) {
-    return absl::AlreadyExistsError(absl::StrFormat(
-        "job.job_id: job \"%s\" was recorded as completed on %s", j.job_id(),
-        (*existing)->completed_on()));
+    return absl::AlreadyExistsError(
+        absl::StrFormat("job.job_id: job %s was recorded as completed on %s",
+                        QuoteValue(j.job_id()), (*existing)->completed_on()));
   }
   v1::EventEnvelope e =
       NewEvent(kJobCompletedType, customer_id, j.completed_on());
@@ -1553,8 +1553,9 @@ bool IsReferenceCommand(const v1::ContractCommand& command) {
 
 absl::Status Corrupt(const v1::EventEnvelope& event, absl::string_view why) {
   return absl::DataLossError(
-      absl::StrFormat("%s of \"%s\": %s", event.type(), event.customer_id(),
-                      why));
+      // The type was checked against the payload (CheckRecord): a constant.
+      absl::StrFormat("%s of %s: %s", event.type(),
+                      QuoteValue(event.customer_id()), why));
 }
 
 absl::StatusOr<v1::BillingRule> StoredRule(const StateReader& state,
@@ -1662,9 +1663,9 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideContract(
     if (partition != kReferencePartition) {
       return FieldError(
           "customer_id",
-          absl::StrFormat("\"%s\": articles, index publications, the company "
+          absl::StrFormat("%s: articles, index publications, the company "
                           "markup and hourly rates go to the partition \"%s\"",
-                          absl::CHexEscape(partition), kReferencePartition));
+                          QuoteValue(partition), kReferencePartition));
     }
   } else if (partition == kReferencePartition) {
     return FieldError("customer_id",
@@ -1811,7 +1812,8 @@ absl::Status ApplyContractEvent(StateWriter& state,
     case v1::ContractEvent::kContractCreated: {
       const v1::Contract& c = ce.contract_created().contract();
       if (c.holder_id() != customer) {
-        return Corrupt(event, absl::StrFormat("holder \"%s\"", c.holder_id()));
+        return Corrupt(event,
+                       absl::StrCat("holder ", QuoteValue(c.holder_id())));
       }
       auto existing = LoadContract(state, customer, c.contract_ref());
       if (!existing.ok()) return existing.status();

@@ -72,9 +72,8 @@ class RuleDue {
       if (!job.ok()) return job.status();
       const std::string day = FormatBusinessDate(as_of_);
       if (!job->has_value() || (*job)->completed_on() > day) {
-        held_ = absl::StrFormat(
-            "held until job \"%s\" is recorded as completed",
-            rule_.condition_job_id());
+        held_ = absl::StrFormat("held until job %s is recorded as completed",
+                                QuoteValue(rule_.condition_job_id()));
       }
     }
     absl::Status s = absl::OkStatus();
@@ -307,18 +306,17 @@ class RuleDue {
         auto rate = HourlyRateInForce(state_, e.person_id(), *day);
         if (!rate.ok()) return rate.status();
         if (!rate->has_value()) {
-          anomalies_.push_back(absl::StrFormat(
-              "person \"%s\" has no hourly sale rate on %s", e.person_id(),
-              e.work_date()));
+          anomalies_.push_back(
+              absl::StrFormat("person %s has no hourly sale rate on %s",
+                              QuoteValue(e.person_id()), e.work_date()));
           continue;
         }
         auto& g = groups[{e.person_id(), (*rate)->effective_date()}];
         if (__builtin_add_overflow(g.first, e.hours_milli(), &g.first)) {
           anomalies_.push_back(absl::StrFormat(
-              "%s to %s: the hours of person \"%s\" do not add up in 64 "
-              "bits",
+              "%s to %s: the hours of person %s do not add up in 64 bits",
               FormatBusinessDate(p.start), FormatBusinessDate(p.end),
-              e.person_id()));
+              QuoteValue(e.person_id())));
           return absl::OkStatus();
         }
         g.second = (*rate)->rate_micros();
@@ -601,8 +599,8 @@ absl::StatusOr<v1::DueReport> ComputeDue(const StateReader& state,
   auto customer = LoadCustomer(state, customer_id);
   if (!customer.ok()) return customer.status();
   if (!customer->has_value()) {
-    return absl::NotFoundError(
-        absl::StrFormat("customer_id: \"%s\" does not exist", customer_id));
+    return absl::NotFoundError(absl::StrFormat("customer_id: %s does not exist",
+                                               QuoteValue(customer_id)));
   }
   auto currency = LookupCurrency((*customer)->currency(), "currency");
   if (!currency.ok()) return currency.status();
@@ -617,8 +615,8 @@ absl::StatusOr<v1::DueReport> ComputeDue(const StateReader& state,
     if (!one.ok()) return one.status();
     if (!one->has_value()) {
       return absl::NotFoundError(absl::StrFormat(
-          "contract_ref: \"%s\" is not a contract of customer \"%s\"",
-          selection.contract_ref, customer_id));
+          "contract_ref: %s is not a contract of customer %s",
+          QuoteValue(selection.contract_ref), QuoteValue(customer_id)));
     }
     contracts.push_back(std::move(**one));
   }
@@ -639,9 +637,10 @@ absl::StatusOr<v1::DueReport> ComputeDue(const StateReader& state,
                           selection.rule_id);
       if (!one.ok()) return one.status();
       if (!one->has_value()) {
-        return absl::NotFoundError(absl::StrFormat(
-            "rule_id: \"%s\" is not a rule of contract \"%s\"",
-            selection.rule_id, contract.contract_ref()));
+        return absl::NotFoundError(
+            absl::StrFormat("rule_id: %s is not a rule of contract %s",
+                            QuoteValue(selection.rule_id),
+                            QuoteValue(contract.contract_ref())));
       }
       rules.push_back(std::move(**one));
     }

@@ -63,9 +63,8 @@ absl::Status CheckRecord(PartitionId partition, Offset offset,
     }
     if (e.type() != expected) {
       return Corrupt(partition, offset,
-                     absl::StrFormat("event %d has type \"%s\" but a %s "
-                                     "payload",
-                                     i, e.type(), expected));
+                     absl::StrFormat("event %d has type %s but a %s payload", i,
+                                     QuoteValue(e.type()), expected));
     }
     if (e.schema_version() != 1) {
       return Corrupt(partition, offset,
@@ -74,10 +73,10 @@ absl::Status CheckRecord(PartitionId partition, Offset offset,
     }
     if (e.customer_id() != record.customer_id()) {
       return Corrupt(partition, offset,
-                     absl::StrFormat("event %d belongs to customer \"%s\" in "
-                                     "a record of customer \"%s\"",
-                                     i, e.customer_id(),
-                                     record.customer_id()));
+                     absl::StrFormat("event %d belongs to customer %s in a "
+                                     "record of customer %s",
+                                     i, QuoteValue(e.customer_id()),
+                                     QuoteValue(record.customer_id())));
     }
     const bool marker = e.has_ownership_claimed();
     if (marker != record.customer_id().empty() ||
@@ -182,10 +181,10 @@ absl::StatusOr<std::optional<v1::IdempotencyRecord>> LookupIdempotency(
   if (!found.ok() || !found->has_value()) return found;
   if ((*found)->request_fingerprint() != request_fingerprint) {
     return absl::FailedPreconditionError(absl::StrFormat(
-        "idempotency_key: \"%s\" was already used for another request on "
-        "customer \"%s\" (partition %d offset %d); use a new key",
-        idempotency_key, customer_id, (*found)->position().partition(),
-        (*found)->position().offset()));
+        "idempotency_key: %s was already used for another request on "
+        "customer %s (partition %d offset %d); use a new key",
+        QuoteValue(idempotency_key), QuoteValue(customer_id),
+        (*found)->position().partition(), (*found)->position().offset()));
   }
   return found;
 }

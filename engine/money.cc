@@ -3,7 +3,6 @@
 #include <limits>
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "engine/validation.h"
@@ -74,9 +73,8 @@ absl::StatusOr<int64_t> ParseScaled(absl::string_view text, int max_decimals,
                                     int scale, absl::string_view field,
                                     absl::string_view what) {
   auto bad = [&](absl::string_view why) {
-    return FieldError(field, absl::StrFormat("\"%s\" is not %s: %s",
-                                             absl::CHexEscape(text), what,
-                                             why));
+    return FieldError(field, absl::StrFormat("%s is not %s: %s",
+                                             QuoteValue(text), what, why));
   };
   absl::string_view s = text;
   bool negative = false;
@@ -141,8 +139,8 @@ absl::StatusOr<Currency> LookupCurrency(absl::string_view code,
   for (const Currency& c : kCurrencies) {
     if (c.code == code) return c;
   }
-  return FieldError(field, absl::StrFormat("\"%s\" is not an ISO 4217 code",
-                                           absl::CHexEscape(code)));
+  return FieldError(
+      field, absl::StrFormat("%s is not an ISO 4217 code", QuoteValue(code)));
 }
 
 absl::StatusOr<int64_t> RoundMicrosToMinor(absl::int128 micros,

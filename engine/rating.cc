@@ -8,7 +8,6 @@
 
 #include "absl/numeric/int128.h"
 #include "absl/strings/ascii.h"
-#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -52,14 +51,6 @@ v1::UsageUnit UnitOfKind(v1::UsageKind kind) {
     default:
       return v1::USAGE_UNIT_UNSPECIFIED;
   }
-}
-
-// An outside value in a message: escaped, and cut to its first 32 bytes.
-std::string Quoted(absl::string_view s) {
-  constexpr size_t kShown = 32;
-  if (s.size() <= kShown) return absl::StrCat("\"", absl::CHexEscape(s), "\"");
-  return absl::StrCat("\"", absl::CHexEscape(s.substr(0, kShown)), "\"... (",
-                      s.size(), " bytes)");
 }
 
 constexpr absl::int128 kInt64Max = std::numeric_limits<int64_t>::max();
@@ -132,7 +123,7 @@ absl::Status ValidateTimeZoneName(absl::string_view name) {
   constexpr absl::string_view kField = "version.time_zone";
   if (name.size() > kTimeZoneNameBytesMax) {
     return FieldError(
-        kField, absl::StrFormat("%s is longer than %d bytes", Quoted(name),
+        kField, absl::StrFormat("%s is longer than %d bytes", QuoteValue(name),
                                 kTimeZoneNameBytesMax));
   }
   // IANA names: "Europe/Paris", "America/Argentina/Buenos_Aires",
@@ -146,7 +137,7 @@ absl::Status ValidateTimeZoneName(absl::string_view name) {
   if (!ok) {
     return FieldError(kField, absl::StrFormat("%s is not an IANA time zone "
                                               "name (\"Europe/Paris\")",
-                                              Quoted(name)));
+                                              QuoteValue(name)));
   }
   return absl::OkStatus();
 }
@@ -199,7 +190,7 @@ absl::Status ValidatePrefix(const std::string& field, absl::string_view p) {
                       absl::StrFormat("%s is not \"+\" and digits (an E.164 "
                                       "prefix such as \"+336\") nor \"zone:\" "
                                       "and a code",
-                                      Quoted(p)));
+                                      QuoteValue(p)));
   }
   return absl::OkStatus();
 }
@@ -252,7 +243,7 @@ absl::Status ValidateEntry(const v1::RatePlanVersion& v, int i) {
     if (!defined) {
       return FieldError(f + ".band", absl::StrFormat("%s is not a band of the "
                                                      "plan",
-                                                     Quoted(e.band())));
+                                                     QuoteValue(e.band())));
     }
   }
   return absl::OkStatus();
@@ -304,7 +295,7 @@ absl::StatusOr<absl::Time> ParseUsageTime(absl::string_view text,
     return FieldError(field, absl::StrFormat("%s is not an RFC 3339 time "
                                              "with offset "
                                              "(2026-03-20T14:03:05+01:00)",
-                                             Quoted(text)));
+                                             QuoteValue(text)));
   }
   return t;
 }
@@ -322,9 +313,9 @@ absl::Status ValidateUsageRecord(const v1::UsageRecord& r) {
   if (r.object().empty()) return FieldError("record.object", "is required");
   if (r.object().size() > 64 || !IsPrintableAsciiToken(r.object())) {
     return FieldError("record.object",
-                      absl::StrFormat("\"%s\" is not a phone number or an "
+                      absl::StrFormat("%s is not a phone number or an "
                                       "object id",
-                                      absl::CHexEscape(r.object())));
+                                      QuoteValue(r.object())));
   }
   if (auto t = ParseUsageTime(r.start_time(), "record.start_time"); !t.ok()) {
     return t.status();
@@ -358,9 +349,9 @@ absl::Status ValidateUsageRecord(const v1::UsageRecord& r) {
   }
   if (!IsE164(r.destination()) && !IsZone(r.destination())) {
     return FieldError("record.destination",
-                      absl::StrFormat("\"%s\" is not an E.164 number or a zone "
+                      absl::StrFormat("%s is not an E.164 number or a zone "
                                       "\"zone:<code>\"",
-                                      absl::CHexEscape(r.destination())));
+                                      QuoteValue(r.destination())));
   }
   if (r.attributes_size() > static_cast<int>(kAttributesMax)) {
     return FieldError("record.attributes",
@@ -369,10 +360,9 @@ absl::Status ValidateUsageRecord(const v1::UsageRecord& r) {
   }
   for (const auto& [k, v] : r.attributes()) {
     if (k.size() > kAttributeBytesMax || v.size() > kAttributeBytesMax) {
-      return FieldError(absl::StrFormat("record.attributes[%s]",
-                                        absl::CHexEscape(k.substr(0, 32))),
-                        absl::StrFormat("is longer than %d bytes",
-                                        kAttributeBytesMax));
+      return FieldError(
+          absl::StrCat("record.attributes[", QuoteValue(k), "]"),
+          absl::StrFormat("is longer than %d bytes", kAttributeBytesMax));
     }
   }
   return absl::OkStatus();
@@ -454,9 +444,9 @@ absl::Status NoRateInBand(const v1::RatePlanVersion& version,
                           const v1::UsageRecord& record,
                           const std::string& band) {
   return absl::FailedPreconditionError(
-      absl::StrFormat("no rate for %s to %s in band \"%s\" of plan %s",
+      absl::StrFormat("no rate for %s to %s in band %s of plan %s",
                       v1::UsageKind_Name(record.kind()), record.destination(),
-                      band, version.plan_id()));
+                      QuoteValue(band), version.plan_id()));
 }
 
 // Lays `billed` units from `start` into out's segments (durations are cut

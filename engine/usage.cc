@@ -91,8 +91,8 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideDefinePlan(
   if (auto zone = zones(command.version().time_zone()); !zone.ok()) {
     return FieldError(
         "version.time_zone",
-        absl::StrFormat("\"%s\" is not a known time zone",
-                        absl::CHexEscape(command.version().time_zone())));
+        absl::StrFormat("%s is not a known time zone",
+                        QuoteValue(command.version().time_zone())));
   }
   auto customer = LoadCustomer(state, customer_id);
   if (!customer.ok()) return customer.status();
@@ -112,12 +112,15 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideDefinePlan(
 absl::StatusOr<std::vector<v1::EventEnvelope>> DecideAssignPlan(
     const StateReader& state, absl::string_view customer_id,
     const v1::AssignRatePlan& command, BusinessDate date) {
+  if (auto s = ValidateObjectId("object_id", command.object_id()); !s.ok()) {
+    return s;
+  }
   auto object = LoadObject(state, customer_id, command.object_id());
   if (!object.ok()) return object.status();
   if (!object->has_value()) {
     return absl::NotFoundError(absl::StrFormat(
-        "object_id: \"%s\" is not an object of customer \"%s\"",
-        absl::CHexEscape(command.object_id()), customer_id));
+        "object_id: %s is not an object of customer %s",
+        QuoteValue(command.object_id()), QuoteValue(customer_id)));
   }
   if (auto s = ValidateCode("plan_id", command.plan_id(), 32); !s.ok()) {
     return s;
@@ -125,9 +128,9 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideAssignPlan(
   auto versions = PlanVersions(state, customer_id, command.plan_id());
   if (!versions.ok()) return versions.status();
   if (versions->empty()) {
-    return absl::FailedPreconditionError(absl::StrFormat(
-        "plan_id: plan \"%s\" has no version; define one first",
-        command.plan_id()));
+    return absl::FailedPreconditionError(
+        absl::StrFormat("plan_id: plan %s has no version; define one first",
+                        QuoteValue(command.plan_id())));
   }
   v1::EventEnvelope e = NewEvent(kPlanAssignedType, customer_id, date);
   e.mutable_usage()->mutable_plan_assigned()->set_object_id(
@@ -166,11 +169,10 @@ absl::StatusOr<v1::UsageTotals> AddedToTotals(v1::UsageTotals t,
       return absl::OkStatus();
     }
     return absl::OutOfRangeError(absl::StrFormat(
-        "%s: %d %s the month's %s %d of object \"%s\" (%s, zone \"%s\", %s)",
-        field, value,
-        value < 0 ? "is negative: it cannot be added to" : "overflows",
-        total_name, total, t.object_id(), v1::UsageKind_Name(t.kind()),
-        absl::CHexEscape(t.zone()), t.month()));
+        "%s: %d %s the month's %s %d of object %s (%s, zone %s, %s)", field,
+        value, value < 0 ? "is negative: it cannot be added to" : "overflows",
+        total_name, total, QuoteValue(t.object_id()),
+        v1::UsageKind_Name(t.kind()), QuoteValue(t.zone()), t.month()));
   };
   int64_t records, quantity, billed, amount;
   for (const absl::Status& s :
@@ -209,16 +211,16 @@ absl::StatusOr<std::string> RateOnObject(const StateReader& state,
       AssignmentForMonth(state, customer_id, object.object_id(), *month);
   if (absl::IsNotFound(change.status())) {
     return absl::StrFormat(
-        "object \"%s\" did not exist in %s (created %s): usage of a month "
+        "object %s did not exist in %s (created %s): usage of a month "
         "before its creation cannot be billed",
-        object.object_id(), u.month(), object.created_on());
+        QuoteValue(object.object_id()), u.month(), object.created_on());
   }
   if (!change.ok()) return change.status();
   auto plan_id = PlanOf(state, customer_id, object);
   if (!plan_id.ok()) return plan_id.status();
   if (plan_id->empty()) {
-    return absl::StrFormat("no rate plan for object \"%s\" or its account",
-                           object.object_id());
+    return absl::StrFormat("no rate plan for object %s or its account",
+                           QuoteValue(object.object_id()));
   }
   auto versions = PlanVersions(state, customer_id, *plan_id);
   if (!versions.ok()) return versions.status();
@@ -226,12 +228,12 @@ absl::StatusOr<std::string> RateOnObject(const StateReader& state,
   if (!start.ok()) return start.status();
   auto version = VersionAt(*versions, *start);
   if (!version.ok()) {
-    return absl::StrFormat("plan \"%s\": %s", *plan_id,
+    return absl::StrFormat("plan %s: %s", QuoteValue(*plan_id),
                            version.status().message());
   }
   auto zone = zones((*version)->time_zone());
   if (!zone.ok()) {
-    return absl::StrFormat("plan \"%s\": time zone: %s", *plan_id,
+    return absl::StrFormat("plan %s: time zone: %s", QuoteValue(*plan_id),
                            zone.status().message());
   }
   auto rated = RateRecord(**version, *zone, r);
@@ -262,16 +264,15 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideRecord(
   if (!object.ok()) return object.status();
   if (!object->has_value()) {
     return absl::NotFoundError(absl::StrFormat(
-        "record.object: \"%s\" is not a phone number or object of customer "
-        "\"%s\"",
-        absl::CHexEscape(r.object()), customer_id));
+        "record.object: %s is not a phone number or object of customer %s",
+        QuoteValue(r.object()), QuoteValue(customer_id)));
   }
   auto seen = state.Get(SeenKey(customer_id, r));
   if (!seen.ok()) return seen.status();
   if (seen->has_value() && **seen == "r") {
     return absl::AlreadyExistsError(absl::StrFormat(
-        "record: platform \"%s\" record \"%s\" is already billed",
-        r.platform_id(), absl::CHexEscape(r.record_id())));
+        "record: platform %s record %s is already billed",
+        QuoteValue(r.platform_id()), QuoteValue(r.record_id())));
   }
   // From here on the record belongs to the customer: what cannot be rated
   // is quarantined with its reason, never dropped.
@@ -320,7 +321,7 @@ TimeZoneResolver UtcOnlyTimeZones() {
   return [](absl::string_view name) -> absl::StatusOr<absl::TimeZone> {
     if (name.empty() || name == "UTC") return absl::UTCTimeZone();
     return absl::FailedPreconditionError(
-        absl::StrFormat("time zone \"%s\" is not loaded here", name));
+        absl::StrFormat("time zone %s is not loaded here", QuoteValue(name)));
   };
 }
 

@@ -10,6 +10,7 @@
 
 #include "absl/numeric/int128.h"
 #include "absl/status/status.h"
+#include "engine/validation.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -51,6 +52,25 @@ TEST(LookupCurrencyTest, UnknownCodeNamesTheField) {
   ASSERT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(c.status().message(),
             "customer.currency: \"EURO\" is not an ISO 4217 code");
+}
+
+// A 10 KB code (issue 9, finding 7) is quoted as its first kQuotePrefixMax
+// bytes and its length, not echoed whole: the message stays under 300 bytes
+// and still names the field first.
+TEST(LookupCurrencyTest, LongCodeIsQuotedShort) {
+  auto c = LookupCurrency(std::string(10'240, 'E'), "customer.currency");
+  ASSERT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(c.status().message(),
+            "customer.currency: \"" + std::string(kQuotePrefixMax, 'E') +
+                "\"... (10240 bytes) is not an ISO 4217 code");
+  EXPECT_LT(c.status().message().size(), 300u);
+}
+
+// Bytes that are not printable are escaped: the message is printable ASCII.
+TEST(LookupCurrencyTest, NonPrintableCodeIsEscaped) {
+  auto c = LookupCurrency("E\xffR\n", "customer.currency");
+  EXPECT_EQ(c.status().message(),
+            "customer.currency: \"E\\xffR\\n\" is not an ISO 4217 code");
 }
 
 // Codes are upper case; "eur" is not looked up case-insensitively.
@@ -212,6 +232,17 @@ TEST(ParseMicrosTest, SevenDecimalsAreRejectedNotRounded) {
   EXPECT_EQ(v.status().message(),
             "rule.unit_price: \"0.3333333\" is not a price with at most 6 "
             "decimals: more than 6 decimals");
+}
+
+// A 10 KB number is refused naming the field, quoting a short prefix.
+TEST(ParseMicrosTest, LongTextIsQuotedShort) {
+  auto v = ParseMicros(std::string(10'240, '9'), "rule.unit_price");
+  ASSERT_EQ(v.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(v.status().message(),
+            "rule.unit_price: \"" + std::string(kQuotePrefixMax, '9') +
+                "\"... (10240 bytes) is not a price with at most 6 decimals: "
+                "too large");
+  EXPECT_LT(v.status().message().size(), 300u);
 }
 
 // Malformed numbers, each rejected as InvalidArgument naming the field.

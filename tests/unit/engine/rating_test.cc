@@ -8,6 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "engine/validation.h"
 #include "gtest/gtest.h"
 
 namespace billing {
@@ -433,7 +434,7 @@ TEST(RatingTest, PlansThatCanNeverRateAreRefused) {
          "zone name (\"Europe/Paris\")");
   plan.set_time_zone(std::string(10'000, 'A'));
   EXPECT_EQ(ValidateRatePlanVersion(plan).message(),
-            "version.time_zone: \"" + std::string(32, 'A') +
+            "version.time_zone: \"" + std::string(kQuotePrefixMax, 'A') +
                 "\"... (10000 bytes) is longer than 64 bytes");
   plan.set_time_zone("America/Argentina/Buenos_Aires");
   EXPECT_TRUE(ValidateRatePlanVersion(plan).ok());
@@ -444,6 +445,46 @@ TEST(RatingTest, PlansThatCanNeverRateAreRefused) {
               1, 0, 0, 1);
   }
   expect(plan, "version.entries: has 4097 entries, at most 4096 allowed");
+}
+
+// 10 KB in record.object, record.destination or an attribute key (issue 9,
+// finding 7): refused naming the field first, quoting only the first
+// kQuotePrefixMax bytes, escaped, and the length; under 300 bytes.
+TEST(RatingTest, LongRecordFieldsAreQuotedShort) {
+  const std::string prefix(kQuotePrefixMax, 'x');
+  v1::UsageRecord r = Call(60, "+33612345678");
+  r.set_object(std::string(10'240, 'x'));
+  absl::Status s = ValidateUsageRecord(r);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(), "record.object: \"" + prefix +
+                             "\"... (10240 bytes) is not a phone number or an "
+                             "object id");
+  EXPECT_LT(s.message().size(), 300u);
+
+  r = Call(60, std::string(10'240, 'x'));
+  s = ValidateUsageRecord(r);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(), "record.destination: \"" + prefix +
+                             "\"... (10240 bytes) is not an E.164 number or a "
+                             "zone \"zone:<code>\"");
+  EXPECT_LT(s.message().size(), 300u);
+
+  // Escaped: 40 bytes 0xff are 160 characters "\xff...".
+  r = Call(60, std::string(10'240, '\xff'));
+  s = ValidateUsageRecord(r);
+  EXPECT_TRUE(absl::StartsWith(s.message(), "record.destination: \"\\xff\\xff"))
+      << s;
+  EXPECT_LT(s.message().size(), 300u) << s;
+
+  r = Call(60, "+33612345678");
+  (*r.mutable_attributes())[std::string(10'240, 'k')] = std::string(300, 'v');
+  s = ValidateUsageRecord(r);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StartsWith(
+      s.message(), "record.attributes[\"" + std::string(kQuotePrefixMax, 'k') +
+                       "\"... (10240 bytes)]: is longer than "))
+      << s;
+  EXPECT_LT(s.message().size(), 300u) << s;
 }
 
 // A start time must have a four-digit year: the month is its first seven

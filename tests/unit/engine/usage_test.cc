@@ -8,6 +8,7 @@
 #include <limits>
 #include <random>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
 #include "engine/engine.h"
 #include "engine/events.h"
@@ -161,6 +162,58 @@ TEST_F(UsageTest, UnknownObjectIsNotFound) {
       Call("R1", 61, "2026-03-20T10:00:00+01:00", "+33999999999"), kApr2,
       absl::StatusCode::kNotFound,
       "record.object: \"+33999999999\" is not a phone number or object");
+}
+
+// Given a customer with a plan, when AssignRatePlan has an empty object_id,
+// then INVALID_ARGUMENT naming object_id (was: NOT_FOUND "is not an object
+// of customer"), and nothing changes.
+TEST_F(UsageTest, AssignPlanToAnEmptyObjectIdIsInvalidArgument) {
+  WithPlan();
+  ledger_.ExpectRejected(AssignPlan(""), kApr2,
+                         absl::StatusCode::kInvalidArgument,
+                         "object_id: is required");
+  ledger_.ExpectRejected(AssignPlan("N 1"), kApr2,
+                         absl::StatusCode::kInvalidArgument,
+                         "object_id: \"N 1\" has a character outside");
+  ledger_.ExpectRejected(AssignPlan("N9"), kApr2, absl::StatusCode::kNotFound,
+                         "object_id: \"N9\" is not an object of customer "
+                         "\"C1\"");
+}
+
+// 10 KB of outside text in a command's field (issue 9, finding 7): the
+// answer names the field first and stays under 300 bytes, whichever check
+// refuses it.
+TEST_F(UsageTest, LongFieldsAreQuotedShortInTheAnswer) {
+  WithPlan();
+  const std::string big(10'240, 'Z');
+  v1::Command currency = DefinePlan("2026-02-01T00:00:00+01:00", 20000);
+  currency.mutable_usage()
+      ->mutable_define_plan_version()
+      ->mutable_version()
+      ->set_currency(big);
+  v1::Command object = Call("R1", 61, "2026-03-20T10:00:00+01:00", big);
+  v1::Command destination = Call("R1", 61);
+  destination.mutable_usage()
+      ->mutable_record_usage()
+      ->mutable_record()
+      ->set_destination(big);
+  const struct {
+    v1::Command command;
+    std::string field;
+  } cases[] = {{currency, "version.currency: "},
+               {object, "record.object: "},
+               {destination, "record.destination: "},
+               {AssignPlan(big), "object_id: "}};
+  for (const auto& c : cases) {
+    auto events = Decide(ledger_.state(), c.command, kApr2);
+    ASSERT_FALSE(events.ok()) << c.field;
+    const std::string message(events.status().message());
+    EXPECT_EQ(events.status().code(), absl::StatusCode::kInvalidArgument)
+        << message;
+    EXPECT_TRUE(absl::StartsWith(message, c.field)) << message;
+    EXPECT_NE(message.find("(10240 bytes)"), std::string::npos) << message;
+    EXPECT_LT(message.size(), 300u) << message.substr(0, 300);
+  }
 }
 
 // Bad records are rejected with their field (ingest quarantines them).

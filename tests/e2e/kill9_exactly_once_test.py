@@ -218,7 +218,8 @@ class Kill9ExactlyOnceTest(unittest.TestCase):
         # What survived the kill, before any retry: every acknowledged
         # command, plus those that were durable but not yet answered.
         cls.survivors = {c.customer_id: c for c in list_all(stub)}
-        print(f"kill9_exactly_once: restarted; {len(cls.survivors)} "
+        print(f"kill9_exactly_once: restarted on {cls.daemon.address} (was "
+              f"{first_daemon.address}); {len(cls.survivors)} "
               f"customers survived the kill, of which "
               f"{len(cls.survivors) - cls.phase1_acked} unacknowledged",
               flush=True)

@@ -26,8 +26,8 @@
 #include <functional>
 #include <iostream>
 #include <limits>
-#include <memory>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -482,6 +482,9 @@ struct Row {
   // More text the message must hold, and text it must not.
   std::vector<std::string> also;
   std::string absent;
+  // kQuarantined from raw input: the bytes the quarantine must keep, byte
+  // for byte (in its `bytes` field); empty: not checked.
+  std::string raw;
 };
 
 void PrintTo(const Row& row, std::ostream* os) { *os << row.name; }
@@ -1002,6 +1005,14 @@ std::string JsonCall(const std::string& record_id,
       "}");
 }
 
+Row QuarantinedRaw(std::string name, std::string field, std::string raw,
+                   std::string pending) {
+  Row row = Quarantined(std::move(name), std::move(field), IngestRaw(raw),
+                        std::move(pending));
+  row.raw = std::move(raw);
+  return row;
+}
+
 // Findings 1, 3 and 4: usage input that no customer can take is
 // quarantined, naming the field, with every text in it valid UTF-8 (the
 // record written decodes: the partition keeps serving).
@@ -1009,17 +1020,34 @@ std::vector<Row> UsageRows() {
   const std::string p1 = "H2: finding 1, non-UTF-8 usage input";
   const std::string p3 = "";  // landed in 947e816 (H1)
   v1::UsageRecord proto = NewCall(absl::StrCat("r", kMarker), 61);
+  // Finding 7 on usage records: over a length limit, quarantined naming
+  // the field and the length.
+  const std::string p7 =
+      "H2: finding 7 on usage records, the reason names the field but not the "
+      "length (\"record.record_id: must be 1 to 128 printable ASCII "
+      "characters\", \"record.attributes[\"trunk\"]: is longer than 256 "
+      "bytes\")";
+  Row long_id = Quarantined("F7_UsageRecordIdOf10KB", "record.record_id",
+                            Ingest(NewCall(Long(10240), 61)), p7);
+  long_id.also = {"10240"};
+  v1::UsageRecord attribute = NewCall("F7-ATTR", 61);
+  (*attribute.mutable_attributes())["trunk"] = Long(10240, 'a');
+  Row long_attribute = Quarantined("F7_UsageAttributeOf10KB",
+                                   "record.attributes", Ingest(attribute), p7);
+  long_attribute.also = {"10240"};
   Row stream;
   stream.name = "F4_StreamWithAnUnreadableMessage";
   stream.expect = Expect::kStreamAccounted;
   stream.pending = "H2: finding 4, gRPC stream accounting";
   return {
-      Quarantined("F1_RawJsonRecordIdNotUtf8", "record_id",
-                  IngestRaw(JsonCall("r\xe9", "")), p1),
-      Quarantined("F1_RawJsonAttributeNotUtf8", "attributes",
-                  IngestRaw(JsonCall("F1-ATTR", "t\xe9")), p1),
-      Quarantined("F1_RawProtobufRecordIdNotUtf8", "record_id",
-                  IngestRaw(WithBadBytes(proto, "\xe9")), p1),
+      QuarantinedRaw("F1_RawJsonRecordIdNotUtf8", "record_id",
+                     JsonCall("r\xe9", ""), p1),
+      QuarantinedRaw("F1_RawJsonAttributeNotUtf8", "attributes",
+                     JsonCall("F1-ATTR", "t\xe9"), p1),
+      QuarantinedRaw("F1_RawProtobufRecordIdNotUtf8", "record_id",
+                     WithBadBytes(proto, "\xe9"), p1),
+      long_id,
+      long_attribute,
       Quarantined("F3_SmsQuantityOfInt64Max", "quantity",
                   Ingest(NewCall("F3-SMS", kInt64Max, v1::USAGE_KIND_SMS)), p3),
       Quarantined("F3_VoiceQuantityOfInt64Max", "quantity",
@@ -1035,8 +1063,9 @@ std::vector<Row> SmallerRows() {
   const std::string kind99 = "";
   const std::string unknown = "H2: totals and replay of an unknown customer";
   const std::string p =
-      "lead: an empty object id answers NOT_FOUND (\"object_id: \"\" is not "
-      "an object of customer\"), not INVALID_ARGUMENT";
+      "H2 (in the working tree, not committed when this row was written): an "
+      "empty object id answered NOT_FOUND (\"object_id: \"\" is not an object "
+      "of customer\"), not INVALID_ARGUMENT";
   using CC = v1::CreateCustomerRequest;
   Row kind =
       Refused("FS_ObjectKind99", "object.kind",
@@ -1098,10 +1127,48 @@ std::vector<Row> SmallerRows() {
   };
 }
 
+// The text rule of the smaller findings on every name and label, not only
+// the customer's: a zero-width space (U+200B) or a right-to-left override
+// (U+202E) is refused naming the field.
+std::vector<Row> InvisibleCharacterRows() {
+  using CR = v1::ContractCommandRequest;
+  const std::string zwsp = "Nom\u200bcache", rlo = "Nom \u202eesrever";
+  return {
+      Refused("FS_EntityNameWithZeroWidthSpace", "entity.name",
+              CreateEntity([zwsp](v1::CreateBillingEntityRequest& r) {
+                r.mutable_entity()->set_name(zwsp);
+              })),
+      Refused("FS_ObjectLabelWithRightToLeftOverride", "object.label",
+              CreateObject([rlo](v1::CreateObjectRequest& r) {
+                r.mutable_object()->set_label(rlo);
+              })),
+      Refused("FS_RuleLabelWithZeroWidthSpace", "rule.label",
+              ExecuteContract(
+                  [] { return NewFlatRule(absl::StrCat("R", Fresh())); },
+                  [zwsp](CR& r) {
+                    r.mutable_command()
+                        ->mutable_create_rule()
+                        ->mutable_rule()
+                        ->set_label(zwsp);
+                  })),
+      Refused("FS_ArticleLabelWithRightToLeftOverride", "article.label",
+              ExecuteContract(NewArticle,
+                              [rlo](CR& r) {
+                                v1::Article* a = r.mutable_command()
+                                                     ->mutable_define_article()
+                                                     ->mutable_article();
+                                a->set_article_code(
+                                    absl::StrCat("ART", Fresh()));
+                                a->set_label(rlo);
+                              })),
+  };
+}
+
 std::vector<Row> Rows() {
   std::vector<Row> rows;
-  for (auto part : {CustomerLengthRows(), OtherLengthRows(), NotUtf8Rows(),
-                    PlanRows(), ContractRows(), UsageRows(), SmallerRows()}) {
+  for (auto part :
+       {CustomerLengthRows(), OtherLengthRows(), NotUtf8Rows(), PlanRows(),
+        ContractRows(), UsageRows(), SmallerRows(), InvisibleCharacterRows()}) {
     for (Row& row : part) rows.push_back(std::move(row));
   }
   rows.push_back(BackwardsReadingRow());
@@ -1109,6 +1176,12 @@ std::vector<Row> Rows() {
 }
 
 // --- The test ----------------------------------------------------------------
+
+// A quarantine entry: its reason, and the raw bytes of an input.
+struct Held {
+  std::string reason;
+  std::string raw;
+};
 
 // What a refused row must leave as it was.
 struct Snapshot {
@@ -1140,7 +1213,7 @@ class BadInputCatalogueTest : public ::testing::TestWithParam<Row> {
   Snapshot Take();
   // Every quarantine entry (of no customer, and of kCustomer), by its bytes,
   // with its reason.
-  std::map<std::string, std::string> Quarantine();
+  std::map<std::string, Held> Quarantine();
   std::string Totals();
   void ExpectEveryPartitionServes();
   void ExpectMessage(const std::string& message);
@@ -1170,8 +1243,8 @@ Snapshot BadInputCatalogueTest::Take() {
   return s;
 }
 
-std::map<std::string, std::string> BadInputCatalogueTest::Quarantine() {
-  std::map<std::string, std::string> out;
+std::map<std::string, Held> BadInputCatalogueTest::Quarantine() {
+  std::map<std::string, Held> out;
   for (const std::string customer : {"", kCustomer}) {
     v1::ListQuarantineRequest r;
     r.set_customer_id(customer);
@@ -1180,10 +1253,10 @@ std::map<std::string, std::string> BadInputCatalogueTest::Quarantine() {
     grpc::Status s = client_->usage().ListQuarantine(Context().get(), r, &held);
     EXPECT_TRUE(s.ok()) << s.error_message();
     for (const auto& i : held.inputs()) {
-      out[SerializeDeterministic(i)] = i.input().reason();
+      out[SerializeDeterministic(i)] = {i.input().reason(), i.input().raw()};
     }
     for (const auto& q : held.records()) {
-      out[SerializeDeterministic(q)] = q.reason();
+      out[SerializeDeterministic(q)] = {q.reason(), ""};
     }
   }
   return out;
@@ -1253,14 +1326,17 @@ void BadInputCatalogueTest::ExpectQuarantined() {
   EXPECT_EQ(a.summary.quarantined(), 1) << a.summary.DebugString();
   EXPECT_EQ(a.summary.rated(), 0) << a.summary.DebugString();
   ExpectEveryPartitionServes();
-  std::vector<std::string> added;
-  for (const auto& [bytes, reason] : Quarantine()) {
-    if (!held_before.contains(bytes)) added.push_back(reason);
+  std::vector<Held> added;
+  for (const auto& [bytes, held] : Quarantine()) {
+    if (!held_before.contains(bytes)) added.push_back(held);
   }
   ASSERT_EQ(added.size(), 1u) << "one quarantine entry per input";
-  std::cout << "quarantined: " << absl::CHexEscape(added[0].substr(0, 300))
-            << std::endl;
-  ExpectMessage(added[0]);
+  std::cout << "quarantined: "
+            << absl::CHexEscape(added[0].reason.substr(0, 300)) << std::endl;
+  ExpectMessage(added[0].reason);
+  if (!row.raw.empty()) {
+    EXPECT_EQ(added[0].raw, row.raw) << "the input's bytes, as received";
+  }
   EXPECT_EQ(Totals(), totals_before) << "a total changed";
 }
 

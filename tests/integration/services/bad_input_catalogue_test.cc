@@ -1164,11 +1164,72 @@ std::vector<Row> InvisibleCharacterRows() {
   };
 }
 
+// Findings 7 and 8 on more fields, and on read requests: the guard and the
+// length rule are shared mechanisms, so every path gets them.
+std::vector<Row> MoreFieldRows() {
+  const std::string create = "/billing.v1.CustomerService/CreateCustomer";
+  v1::CreateCustomerRequest line = NewCustomer("CAT-LINE");
+  line.mutable_customer()->mutable_billing_address()->add_lines(
+      absl::StrCat("1 rue ", kMarker));
+  v1::ContractCommandRequest label = NewFlatRule("R-UTF8");
+  label.mutable_command()->mutable_create_rule()->mutable_rule()->set_label(
+      absl::StrCat("L", kMarker));
+  v1::DefineRatePlanVersionRequest zone = NewPlan("P-UTF8");
+  zone.mutable_version()->mutable_entries(1)->set_zone_label(
+      absl::StrCat("Z", kMarker));
+  v1::GetContractRequest get;
+  get.set_customer_id(kCustomer);
+  get.set_contract_ref(absl::StrCat("K", kMarker));
+  return {
+      Refused("F8_AddressLineWithByteFF", "customer.billing_address.lines",
+              RawUnary(create, line, "\xff")),
+      Refused("F8_RuleLabelWithByteFF", "rule.label",
+              RawUnary("/billing.v1.ContractService/Execute", label, "\xff")),
+      Refused("F8_ZoneLabelWithByteFF", "zone_label",
+              RawUnary("/billing.v1.UsageService/DefineRatePlanVersion", zone,
+                       "\xff")),
+      Refused("F8_GetContractRefWithByteFF", "contract_ref",
+              RawUnary("/billing.v1.ContractService/GetContract", get, "\xff")),
+      TooLong(
+          10240, "F7_GetContractRefOf10KB", "contract_ref",
+          [](Client& c) {
+            v1::GetContractRequest r;
+            r.set_customer_id(kCustomer);
+            r.set_contract_ref(Long(10240));
+            v1::ContractDetails out;
+            return Answer{c.contracts().GetContract(Context().get(), r, &out)};
+          },
+          ""),
+      // A token is not a text of the caller's: named, never quoted, and its
+      // length need not be said.
+      Refused(
+          "F7_ListObjectsPageTokenOf10KB", "page_token",
+          [](Client& c) {
+            v1::ListObjectsRequest r;
+            r.set_customer_id(kCustomer);
+            r.set_page_token(Long(10240));
+            v1::ListObjectsResponse out;
+            return Answer{c.structure().ListObjects(Context().get(), r, &out)};
+          },
+          ""),
+      TooLong(
+          10240, "F7_TotalsMonthOf10KB", "month",
+          [](Client& c) {
+            v1::GetUsageTotalsRequest r;
+            r.set_customer_id(kCustomer);
+            r.set_month(Long(10240, '2'));
+            v1::GetUsageTotalsResponse out;
+            return Answer{c.usage().GetUsageTotals(Context().get(), r, &out)};
+          },
+          ""),
+  };
+}
+
 std::vector<Row> Rows() {
   std::vector<Row> rows;
-  for (auto part :
-       {CustomerLengthRows(), OtherLengthRows(), NotUtf8Rows(), PlanRows(),
-        ContractRows(), UsageRows(), SmallerRows(), InvisibleCharacterRows()}) {
+  for (auto part : {CustomerLengthRows(), OtherLengthRows(), NotUtf8Rows(),
+                    PlanRows(), ContractRows(), UsageRows(), SmallerRows(),
+                    InvisibleCharacterRows(), MoreFieldRows()}) {
     for (Row& row : part) rows.push_back(std::move(row));
   }
   rows.push_back(BackwardsReadingRow());

@@ -1062,10 +1062,7 @@ std::vector<Row> SmallerRows() {
   const std::string names = "";
   const std::string kind99 = "";
   const std::string unknown = "H2: totals and replay of an unknown customer";
-  const std::string p =
-      "H2 (in the working tree, not committed when this row was written): an "
-      "empty object id answered NOT_FOUND (\"object_id: \"\" is not an object "
-      "of customer\"), not INVALID_ARGUMENT";
+  const std::string p = "";  // landed in e7c1f82 (H4);
   using CC = v1::CreateCustomerRequest;
   Row kind =
       Refused("FS_ObjectKind99", "object.kind",

@@ -3,6 +3,7 @@
 
 #include <fstream>
 #include <iostream>
+#include <optional>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -13,6 +14,7 @@
 #include "billing/v1/usage_service.grpc.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "services/ctl_common.h"
+#include "services/usage_csv.h"
 
 namespace billing::ctl {
 namespace {
@@ -23,40 +25,35 @@ std::string Micros(int64_t micros) {
                          std::abs(micros) % 1000000);
 }
 
-// A CSV row (header names = UsageRecord field names) as protobuf bytes; kind
-// may be "voice" or "USAGE_KIND_VOICE". False when the row does not convert:
-// the raw line is then sent and quarantined by the server with its reason.
-bool CsvToRecord(const std::vector<std::string>& header,
-                 const std::vector<std::string>& cells, std::string* out) {
-  if (cells.size() != header.size()) return false;
-  v1::UsageRecord r;
-  for (size_t i = 0; i < header.size(); ++i) {
-    const std::string& h = header[i];
-    const std::string& v = cells[i];
-    if (h == "platform_id") r.set_platform_id(v);
-    else if (h == "record_id") r.set_record_id(v);
-    else if (h == "object") r.set_object(v);
-    else if (h == "customer_id") r.set_customer_id(v);
-    else if (h == "start_time") r.set_start_time(v);
-    else if (h == "destination") r.set_destination(v);
-    else if (h == "quantity") {
-      int64_t q;
-      if (!absl::SimpleAtoi(v, &q)) return false;
-      r.set_quantity(q);
-    } else if (h == "kind") {
-      v1::UsageKind kind;
-      std::string name = absl::AsciiStrToUpper(v);
-      if (!v1::UsageKind_Parse(name, &kind) &&
-          !v1::UsageKind_Parse("USAGE_KIND_" + name, &kind)) {
-        return false;
-      }
-      r.set_kind(kind);
-    } else {
-      (*r.mutable_attributes())[h] = v;
+// Longest a file import may take, in all. Default: 1 hour (100,000 records
+// take about 15 s here).
+constexpr auto kImportDeadline = std::chrono::hours(1);
+
+// The first non-blank line of a CSV file, parsed; `number` is its line.
+absl::StatusOr<UsageCsvHeader> ReadCsvHeader(std::istream& in, int* number) {
+  std::string line;
+  while (std::getline(in, line)) {
+    ++*number;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (!absl::StripAsciiWhitespace(line).empty()) {
+      return ParseUsageCsvHeader(line);
     }
   }
-  *out = r.SerializeAsString();
-  return true;
+  return absl::InvalidArgumentError("csv header: the file is empty");
+}
+
+// A CSV row as sent: the record's protobuf bytes, or the line as it is with
+// the reason it is no record (the server quarantines it with that reason).
+v1::RawUsage CsvMessage(const UsageCsvHeader& header, const std::string& line) {
+  v1::RawUsage message;
+  auto record = ParseUsageCsvRow(header, line);
+  if (record.ok()) {
+    message.set_raw(record->SerializeAsString());
+  } else {
+    message.set_raw(line);
+    message.set_client_reason(std::string(record.status().message()));
+  }
+  return message;
 }
 
 void PrintSummary(const Global& g, const v1::IngestSummary& s) {
@@ -98,31 +95,39 @@ void RegisterUsageCommands(CLI::App& app, const Global& g,
     const bool csv = imp->format.empty()
                          ? absl::EndsWithIgnoreCase(imp->file, ".csv")
                          : imp->format == "csv";
+    int number = 0;
+    std::optional<UsageCsvHeader> header;
+    if (csv) {
+      // The header first: a file it refuses sends nothing.
+      auto parsed = ReadCsvHeader(in, &number);
+      if (!parsed.ok()) {
+        std::cerr << "error: " << imp->file << ":" << number << ": "
+                  << parsed.status().message() << std::endl;
+        *exit_code = 2;
+        return;
+      }
+      header = std::move(*parsed);
+      for (const auto& c : header->unknown) {
+        std::cerr << "warning: " << imp->file << ": column \"" << c
+                  << "\" is not a UsageRecord field: every row is "
+                     "quarantined (attributes: a column attributes.<key>)"
+                  << std::endl;
+      }
+    }
     auto ctx = g.Context();
-    ctx->set_deadline(std::chrono::system_clock::now() +
-                      std::chrono::hours(1));
+    ctx->set_deadline(std::chrono::system_clock::now() + kImportDeadline);
     v1::IngestSummary summary;
     auto s = stub();
     auto writer = s->IngestRawUsage(ctx.get(), &summary);
     std::string line;
-    std::vector<std::string> header;
-    int number = 0;
     while (std::getline(in, line)) {
       ++number;
       if (!line.empty() && line.back() == '\r') line.pop_back();
       if (absl::StripAsciiWhitespace(line).empty()) continue;
-      if (csv && header.empty()) {
-        header = absl::StrSplit(line, ',');
-        continue;
-      }
-      v1::RawUsage message;
+      v1::RawUsage message =
+          header.has_value() ? CsvMessage(*header, line) : v1::RawUsage();
+      if (!header.has_value()) message.set_raw(line);
       message.set_source(absl::StrFormat("file:%s:%d", imp->file, number));
-      std::string bytes;
-      if (csv && CsvToRecord(header, absl::StrSplit(line, ','), &bytes)) {
-        message.set_raw(bytes);
-      } else {
-        message.set_raw(line);
-      }
       if (!writer->Write(message)) break;
     }
     writer->WritesDone();

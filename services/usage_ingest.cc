@@ -9,7 +9,9 @@
 #include "engine/engine.h"
 #include "engine/fingerprint.h"
 #include "engine/rating.h"
+#include "engine/validation.h"
 #include "google/protobuf/util/json_util.h"
+#include "services/outside_text.h"
 
 namespace billing {
 namespace {
@@ -37,17 +39,48 @@ std::string QuarantineKey(const IngestInput& in) {
   return absl::StrFormat("quarantine/%016x", h);
 }
 
+// U+FFFD: put in place of each byte of a JSON message that is not UTF-8, so
+// that the parser takes it and the field that held the byte can be named.
+constexpr absl::string_view kReplacementCharacter = "\xEF\xBF\xBD";
+
+absl::StatusOr<v1::UsageRecord> DecodeJson(absl::string_view bytes) {
+  const bool utf8 = IsValidUtf8(bytes);
+  v1::UsageRecord record;
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = false;  // a misspelt field is no default
+  auto s = google::protobuf::util::JsonStringToMessage(
+      utf8 ? std::string(bytes) : ReplaceNonUtf8(bytes, kReplacementCharacter),
+      &record, options);
+  if (!s.ok()) {
+    if (!utf8) return FieldError("message", "a JSON object that is not UTF-8");
+    // The parser's message may quote the input: bounded, escaped if need be.
+    return FieldError("message",
+                      absl::StrCat("a JSON object that is not a UsageRecord: ",
+                                   BoundedText(std::string(s.message()), 200)));
+  }
+  // Invalid bytes, or escapes that decode to no character ("\udc00").
+  auto bad = FirstBadStringField(record, "record",
+                                 utf8 ? "" : kReplacementCharacter);
+  if (bad.has_value()) return FieldError(*bad, "not valid UTF-8");
+  if (!utf8) return FieldError("message", "a JSON object that is not UTF-8");
+  return record;
+}
+
 Routed Route(const StateReader& state, const IngestInput& in) {
   Routed out;
+  if (!in.undecodable_reason.empty()) {
+    out.reason = BoundedText(in.undecodable_reason);
+    return out;
+  }
   auto record = UsageIngestor::Decode(in.raw);
   if (!record.ok()) {
-    out.reason = std::string(record.status().message());
+    out.reason = BoundedText(record.status().message());
     return out;
   }
   out.record = *record;
   out.decoded = true;
   if (auto s = ValidateUsageRecord(out.record); !s.ok()) {
-    out.reason = std::string(s.message());
+    out.reason = BoundedText(s.message());
     return out;
   }
   const v1::UsageRecord& r = out.record;
@@ -55,9 +88,9 @@ Routed Route(const StateReader& state, const IngestInput& in) {
   if (customer_id.empty()) {
     if (r.object().empty() || r.object()[0] != '+') {
       out.reason = absl::StrFormat(
-          "record.customer_id: is required when record.object (\"%s\") is "
-          "an account's object id",
-          absl::CHexEscape(r.object()));
+          "record.customer_id: is required when record.object (%s) is an "
+          "account's object id",
+          QuoteValue(r.object()));
       return out;
     }
     auto owner = CustomerOfNumber(state, r.object());
@@ -65,16 +98,16 @@ Routed Route(const StateReader& state, const IngestInput& in) {
       out.reason = owner.ok()
                        ? absl::StrFormat("record.object: %s is not a phone "
                                          "number of any customer",
-                                         r.object())
-                       : std::string(owner.status().message());
+                                         QuoteValue(r.object()))
+                       : BoundedText(owner.status().message());
       return out;
     }
     customer_id = **owner;
   } else {
     auto customer = LoadCustomer(state, customer_id);
     if (!customer.ok() || !customer->has_value()) {
-      out.reason = absl::StrFormat("record.customer_id: \"%s\" does not exist",
-                                   absl::CHexEscape(customer_id));
+      out.reason = absl::StrFormat("record.customer_id: %s does not exist",
+                                   QuoteValue(customer_id));
       return out;
     }
   }
@@ -95,8 +128,8 @@ CommandRequest QuarantineRequest(const IngestInput& in, const Routed& routed) {
   auto* input = usage->mutable_quarantine_input();
   input->set_raw(in.raw);
   if (routed.decoded) *input->mutable_record() = routed.record;
-  input->set_source(in.source);
-  input->set_reason(routed.reason);
+  input->set_source(BoundedText(in.source));
+  input->set_reason(BoundedText(routed.reason));
   return q;
 }
 
@@ -107,26 +140,19 @@ bool IsFatal(const absl::Status& s) {
 }  // namespace
 
 absl::StatusOr<v1::UsageRecord> UsageIngestor::Decode(absl::string_view bytes) {
-  v1::UsageRecord record;
   size_t i = 0;
   while (i < bytes.size() && (bytes[i] == ' ' || bytes[i] == '\t' ||
                               bytes[i] == '\n' || bytes[i] == '\r')) {
     ++i;
   }
-  if (i < bytes.size() && bytes[i] == '{') {
-    google::protobuf::util::JsonParseOptions options;
-    options.ignore_unknown_fields = false;
-    auto s = google::protobuf::util::JsonStringToMessage(
-        std::string(bytes), &record, options);
-    if (!s.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "message: a JSON object that is not a UsageRecord: ",
-          std::string(s.message())));
-    }
-    return record;
-  }
+  if (i < bytes.size() && bytes[i] == '{') return DecodeJson(bytes);
+  v1::UsageRecord record;
   if (bytes.empty() ||
       !record.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    // proto3 parsers refuse a string field that is not UTF-8: name it.
+    auto bad = FirstBadStringFieldInWire(*v1::UsageRecord::descriptor(), bytes,
+                                         "record");
+    if (bad.has_value()) return FieldError(*bad, "not valid UTF-8");
     return absl::InvalidArgumentError(
         "message: neither a protobuf UsageRecord nor a JSON object");
   }
@@ -218,7 +244,8 @@ absl::StatusOr<std::vector<IngestOutcome>> UsageIngestor::IngestBatch(
       if (IsFatal(held[k].status())) return held[k].status();
       return absl::UnavailableError(absl::StrFormat(
           "quarantine of %s not acknowledged (%s); send the batch again",
-          inputs[i].source, held[k].status().message()));
+          BoundedText(inputs[i].source, 128),
+          held[k].status().message()));
     }
     outcomes[i] = {IngestOutcome::Kind::kQuarantined, "", routed[i].reason};
   }

@@ -28,8 +28,14 @@ struct IngestInput {
   // The message as received (kept in quarantine when it does not decode).
   std::string raw;
   // Where it came from: "kafka:<topic>/<partition>/<offset>",
-  // "grpc:<platform>/<record>", "file:<name>:<line>".
+  // "grpc:<platform>/<record>", "grpc:stream message <n>",
+  // "file:<name>:<line>". Outside text: kept bounded (services/outside_text.h).
   std::string source;
+  // Set when the input is known not to be a record (a CSV row with an empty
+  // required cell, as its sender said; a stream message that is not the
+  // stream's type): why. The input is then quarantined with this reason
+  // without being decoded. Outside text: kept bounded.
+  std::string undecodable_reason;
 };
 
 struct IngestOutcome {
@@ -72,7 +78,10 @@ class UsageIngestor {
   absl::StatusOr<Summary> ReplayQuarantine(absl::string_view customer_id);
 
   // Decodes one message. InvalidArgument naming what is wrong when the bytes
-  // are neither a UsageRecord nor a JSON object of one.
+  // are neither a UsageRecord nor a JSON object of one, or when a string
+  // field is not UTF-8 ("record.record_id: not valid UTF-8"): a decoded
+  // record always serializes and parses back. The message is valid UTF-8 of
+  // bounded length (it becomes a quarantine reason).
   static absl::StatusOr<v1::UsageRecord> Decode(absl::string_view bytes);
 
  private:

@@ -1,9 +1,14 @@
 #include "services/usage_service.h"
 
 #include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "engine/customer.h"
 #include "engine/structure.h"
 #include "engine/usage.h"
 #include "engine/validation.h"
+#include "google/protobuf/descriptor.h"
+#include "grpcpp/support/method_handler.h"
+#include "services/outside_text.h"
 #include "services/status_map.h"
 
 namespace billing {
@@ -12,6 +17,8 @@ namespace {
 // Records handed to the ingestor at once from a stream: enough for the
 // lanes to batch, small enough to bound memory. Default: 512.
 constexpr size_t kStreamBatchRecordsMax = 512;
+// Bytes of a client's own reason (RawUsage.client_reason) kept, at most.
+constexpr size_t kClientReasonBytesMax = 256;
 constexpr int kListLimitDefault = 1000;
 constexpr int kListLimitMax = 10000;
 
@@ -30,6 +37,67 @@ absl::StatusOr<int> Limit(int requested) {
   return requested == 0 ? kListLimitDefault : std::min(requested, kListLimitMax);
 }
 
+// The index of `method` in UsageService, as the generated Service numbers
+// its methods (in the order of the .proto).
+int MethodIndex(absl::string_view method) {
+  const auto* service =
+      google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
+          "billing.v1.UsageService");
+  const auto* m = service == nullptr
+                      ? nullptr
+                      : service->FindMethodByName(std::string(method));
+  // The generated code and this file name the same methods.
+  if (m == nullptr) std::abort();
+  return m->index();
+}
+
+std::string Bytes(const grpc::ByteBuffer& buffer) {
+  std::vector<grpc::Slice> slices;
+  std::string out;
+  if (!buffer.Dump(&slices).ok()) return out;
+  out.reserve(buffer.Length());
+  for (const auto& slice : slices) {
+    out.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
+  }
+  return out;
+}
+
+// One IngestUsage message: a protobuf UsageRecord (else quarantined by the
+// ingestor with its position).
+IngestInput UsageInput(std::string bytes, int64_t n) {
+  v1::UsageRecord record;
+  std::string source =
+      record.ParseFromString(bytes)
+          ? BoundedText(absl::StrFormat("grpc:%s/%s", record.platform_id(),
+                                        record.record_id()))
+          : absl::StrFormat("grpc:stream message %d", n);
+  return {std::move(bytes), std::move(source), ""};
+}
+
+// One IngestRawUsage message: a RawUsage holding the bytes to decode. When
+// it is not one, its own bytes are quarantined.
+IngestInput RawInput(std::string bytes, int64_t n) {
+  v1::RawUsage message;
+  if (!message.ParseFromString(bytes)) {
+    auto bad = FirstBadStringFieldInWire(*v1::RawUsage::descriptor(), bytes,
+                                         "message");
+    std::string reason =
+        bad.has_value() ? absl::StrCat(*bad, ": not valid UTF-8")
+                        : std::string("message: not a billing.v1.RawUsage");
+    return {std::move(bytes), absl::StrFormat("grpc-raw:stream message %d", n),
+            std::move(reason)};
+  }
+  IngestInput in;
+  in.raw = std::move(*message.mutable_raw());
+  in.source = message.source().empty() ? std::string("grpc-raw")
+                                       : message.source();
+  if (!message.client_reason().empty()) {
+    in.undecodable_reason = absl::StrCat(
+        "client: ", BoundedText(message.client_reason(), kClientReasonBytesMax));
+  }
+  return in;
+}
+
 void AddTo(v1::IngestSummary* summary, const UsageIngestor::Summary& s) {
   summary->set_received(summary->received() + s.received);
   summary->set_rated(summary->rated() + s.rated);
@@ -38,6 +106,24 @@ void AddTo(v1::IngestSummary* summary, const UsageIngestor::Summary& s) {
 }
 
 }  // namespace
+
+UsageServiceImpl::UsageServiceImpl(CommandProcessor* commands,
+                                   const RocksState* state,
+                                   UsageIngestLimits limits)
+    : commands_(commands),
+      state_(state),
+      ingestor_(commands, state),
+      limits_(limits),
+      budget_left_(limits.records_in_flight_max) {
+  using Handler = grpc::internal::ClientStreamingHandler<
+      UsageServiceImpl, grpc::ByteBuffer, v1::IngestSummary>;
+  MarkMethodStreamed(MethodIndex("IngestUsage"),
+                     new Handler(std::mem_fn(&UsageServiceImpl::IngestUsageBytes),
+                                 this));
+  MarkMethodStreamed(
+      MethodIndex("IngestRawUsage"),
+      new Handler(std::mem_fn(&UsageServiceImpl::IngestRawUsageBytes), this));
+}
 
 grpc::Status UsageServiceImpl::DefineRatePlanVersion(
     grpc::ServerContext*, const v1::DefineRatePlanVersionRequest* request,
@@ -81,49 +167,101 @@ grpc::Status UsageServiceImpl::AssignRatePlan(
 absl::Status UsageServiceImpl::Flush(std::vector<IngestInput>& inputs,
                                      UsageIngestor::Summary& summary) {
   if (inputs.empty()) return absl::OkStatus();
-  auto outcomes = ingestor_.IngestBatch(inputs);
+  absl::Duration backoff = limits_.retry_backoff;
+  absl::StatusOr<std::vector<IngestOutcome>> outcomes;
+  for (int attempt = 1;; ++attempt) {
+    outcomes = ingestor_.IngestBatch(inputs);
+    if (outcomes.ok() || !absl::IsUnavailable(outcomes.status()) ||
+        attempt >= limits_.attempts_max) {
+      break;
+    }
+    absl::SleepFor(backoff);  // the lanes are full: give them time
+    backoff = backoff * 2;
+  }
+  GiveBudget(static_cast<int64_t>(inputs.size()));
   if (!outcomes.ok()) return outcomes.status();
   for (const auto& o : *outcomes) summary.Add(o);
   inputs.clear();
   return absl::OkStatus();
 }
 
-grpc::Status UsageServiceImpl::IngestUsage(
-    grpc::ServerContext*, grpc::ServerReader<v1::UsageRecord>* reader,
+bool UsageServiceImpl::TakeBudget(bool wait) {
+  absl::MutexLock lock(&budget_mu_);
+  auto left = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(budget_mu_) {
+    return budget_left_ > 0;
+  };
+  if (!left()) {
+    if (!wait) return false;
+    if (!budget_mu_.AwaitWithTimeout(absl::Condition(&left),
+                                     limits_.budget_wait_max)) {
+      return false;
+    }
+  }
+  --budget_left_;
+  return true;
+}
+
+void UsageServiceImpl::GiveBudget(int64_t records) {
+  absl::MutexLock lock(&budget_mu_);
+  budget_left_ += records;
+}
+
+grpc::Status UsageServiceImpl::IngestStream(
+    grpc::ServerReader<grpc::ByteBuffer>* reader,
+    const std::function<IngestInput(std::string, int64_t)>& to_input,
     v1::IngestSummary* response) {
   std::vector<IngestInput> batch;
   UsageIngestor::Summary summary;
-  v1::UsageRecord record;
-  while (reader->Read(&record)) {
-    batch.push_back({record.SerializeAsString(),
-                     absl::StrFormat("grpc:%s/%s", record.platform_id(),
-                                     record.record_id())});
+  grpc::ByteBuffer message;
+  int64_t n = 0;
+  // What the caller can tell from a failed call: the messages accounted for.
+  auto failed = [&](const absl::Status& s) {
+    return ToGrpcStatus(absl::Status(
+        s.code(), absl::StrFormat("%s; this call took %d of the %d messages "
+                                  "read (rated %d, duplicates %d, quarantined "
+                                  "%d): send the rest again (ids make it "
+                                  "safe)",
+                                  s.message(), summary.received, n,
+                                  summary.rated, summary.duplicates,
+                                  summary.quarantined)));
+  };
+  // Read cannot fail on a message's content (bytes are not deserialized):
+  // false is the end of the stream or a broken call, never a bad message.
+  while (reader->Read(&message)) {
+    ++n;
+    if (!TakeBudget(/*wait=*/false)) {
+      // The budget is spent: ingest what this stream holds, then wait
+      // holding nothing.
+      if (auto s = Flush(batch, summary); !s.ok()) return failed(s);
+      if (!TakeBudget(/*wait=*/true)) {
+        return failed(absl::UnavailableError(absl::StrFormat(
+            "billingd has %d usage records in flight from its streams; no "
+            "room within %s",
+            limits_.records_in_flight_max,
+            absl::FormatDuration(limits_.budget_wait_max))));
+      }
+    }
+    batch.push_back(to_input(Bytes(message), n));
+    message.Clear();
     if (batch.size() >= kStreamBatchRecordsMax) {
-      if (auto s = Flush(batch, summary); !s.ok()) return ToGrpcStatus(s);
+      if (auto s = Flush(batch, summary); !s.ok()) return failed(s);
     }
   }
-  if (auto s = Flush(batch, summary); !s.ok()) return ToGrpcStatus(s);
+  if (auto s = Flush(batch, summary); !s.ok()) return failed(s);
   AddTo(response, summary);
   return grpc::Status::OK;
 }
 
-grpc::Status UsageServiceImpl::IngestRawUsage(
-    grpc::ServerContext*, grpc::ServerReader<v1::RawUsage>* reader,
+grpc::Status UsageServiceImpl::IngestUsageBytes(
+    grpc::ServerContext*, grpc::ServerReader<grpc::ByteBuffer>* reader,
     v1::IngestSummary* response) {
-  std::vector<IngestInput> batch;
-  UsageIngestor::Summary summary;
-  v1::RawUsage message;
-  while (reader->Read(&message)) {
-    batch.push_back({message.raw(), message.source().empty()
-                                        ? std::string("grpc-raw")
-                                        : message.source()});
-    if (batch.size() >= kStreamBatchRecordsMax) {
-      if (auto s = Flush(batch, summary); !s.ok()) return ToGrpcStatus(s);
-    }
-  }
-  if (auto s = Flush(batch, summary); !s.ok()) return ToGrpcStatus(s);
-  AddTo(response, summary);
-  return grpc::Status::OK;
+  return IngestStream(reader, UsageInput, response);
+}
+
+grpc::Status UsageServiceImpl::IngestRawUsageBytes(
+    grpc::ServerContext*, grpc::ServerReader<grpc::ByteBuffer>* reader,
+    v1::IngestSummary* response) {
+  return IngestStream(reader, RawInput, response);
 }
 
 grpc::Status UsageServiceImpl::GetUsageTotals(
@@ -137,6 +275,9 @@ grpc::Status UsageServiceImpl::GetUsageTotals(
     return ToGrpcStatus(m.status());
   }
   auto snapshot = state_->Snapshot();
+  if (auto s = RequireCustomer(*snapshot, request->customer_id()); !s.ok()) {
+    return ToGrpcStatus(s);
+  }
   auto totals = UsageTotalsFor(*snapshot, request->customer_id(),
                                request->month(), request->object_id());
   if (!totals.ok()) return ToGrpcStatus(totals.status());
@@ -165,6 +306,9 @@ grpc::Status UsageServiceImpl::ListRatedUsage(
   auto limit = Limit(request->limit());
   if (!limit.ok()) return ToGrpcStatus(limit.status());
   auto snapshot = state_->Snapshot();
+  if (auto s = RequireCustomer(*snapshot, request->customer_id()); !s.ok()) {
+    return ToGrpcStatus(s);
+  }
   auto records = RatedRecordsFor(*snapshot, request->customer_id(),
                                  request->month(), request->object_id(),
                                  static_cast<size_t>(*limit));
@@ -186,8 +330,7 @@ grpc::Status UsageServiceImpl::ListQuarantine(
     for (auto& i : *inputs) *response->add_inputs() = std::move(i);
     return grpc::Status::OK;
   }
-  if (auto s = ValidateCode("customer_id", request->customer_id(), 32);
-      !s.ok()) {
+  if (auto s = RequireCustomer(*snapshot, request->customer_id()); !s.ok()) {
     return ToGrpcStatus(s);
   }
   auto records = QuarantinedUsage(*snapshot, request->customer_id(),
@@ -201,7 +344,7 @@ grpc::Status UsageServiceImpl::ReplayQuarantine(
     grpc::ServerContext*, const v1::ReplayQuarantineRequest* request,
     v1::IngestSummary* response) {
   if (!request->customer_id().empty()) {
-    if (auto s = ValidateCode("customer_id", request->customer_id(), 32);
+    if (auto s = RequireCustomer(*state_->Snapshot(), request->customer_id());
         !s.ok()) {
       return ToGrpcStatus(s);
     }

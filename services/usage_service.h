@@ -2,18 +2,55 @@
 
 // billing.v1.UsageService: rate plans, ingest over a client stream, rated
 // totals and records, the quarantine and its replay.
+//
+// The two ingest streams read their messages as raw bytes (grpc::ByteBuffer),
+// not through the generated ServerReader<UsageRecord>: a sync ServerReader's
+// Read returns false on a message that does not deserialize, exactly as at
+// the end of the stream, so the rest of the stream would be dropped and the
+// call answered OK. Reading bytes cannot fail; the ingestor decodes them and
+// quarantines what is not a record, with its position in the stream. The
+// method names, types on the wire and reflection are unchanged.
+
+#include <functional>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 
 #include "billing/v1/usage_service.grpc.pb.h"
+#include "grpcpp/support/byte_buffer.h"
 #include "services/command_processor.h"
 #include "services/usage_ingest.h"
 #include "storage/rocks_state.h"
 
 namespace billing {
 
+// Limits of the ingest streams (docs/usage.md, "Ingest streams: memory and
+// retries"). Each is tested at its limit in usage_ingest_test.
+struct UsageIngestLimits {
+  // Records read from every ingest stream together and not yet answered, at
+  // most: what bounds billingd's memory whatever the number of streams (each
+  // in-flight record holds about 2 KB: its bytes, the decoded record, the
+  // command and its answer). A stream that finds the budget spent first
+  // ingests what it holds, then waits, holding nothing (so streams never
+  // wait on each other). Default: 8192 (16 stream batches of 512).
+  int64_t records_in_flight_max = 8192;
+  // Longest a stream waits for that budget before it answers UNAVAILABLE
+  // with what it took so far. Default: 30 s.
+  absl::Duration budget_wait_max = absl::Seconds(30);
+  // Attempts of one batch answered UNAVAILABLE by the lanes ("partition N
+  // has 10000 commands waiting"), at most, backing off from retry_backoff
+  // (doubling) between them; then the call answers UNAVAILABLE with what it
+  // took so far. Resending is safe (ids and keys): a record that landed in a
+  // failed attempt counts as a duplicate in the next. Default: 6 attempts,
+  // 50 ms doubling (at most 1.55 s of backoff in all).
+  int attempts_max = 6;
+  absl::Duration retry_backoff = absl::Milliseconds(50);
+};
+
 class UsageServiceImpl final : public v1::UsageService::Service {
  public:
-  UsageServiceImpl(CommandProcessor* commands, const RocksState* state)
-      : commands_(commands), state_(state), ingestor_(commands, state) {}
+  UsageServiceImpl(CommandProcessor* commands, const RocksState* state,
+                   UsageIngestLimits limits = {});
 
   grpc::Status DefineRatePlanVersion(
       grpc::ServerContext* context,
@@ -22,12 +59,13 @@ class UsageServiceImpl final : public v1::UsageService::Service {
   grpc::Status AssignRatePlan(grpc::ServerContext* context,
                               const v1::AssignRatePlanRequest* request,
                               v1::AssignRatePlanResponse* response) override;
-  grpc::Status IngestUsage(grpc::ServerContext* context,
-                           grpc::ServerReader<v1::UsageRecord>* reader,
-                           v1::IngestSummary* response) override;
-  grpc::Status IngestRawUsage(grpc::ServerContext* context,
-                              grpc::ServerReader<v1::RawUsage>* reader,
-                              v1::IngestSummary* response) override;
+  // IngestUsage and IngestRawUsage, on raw message bytes (see the top).
+  grpc::Status IngestUsageBytes(grpc::ServerContext* context,
+                                grpc::ServerReader<grpc::ByteBuffer>* reader,
+                                v1::IngestSummary* response);
+  grpc::Status IngestRawUsageBytes(grpc::ServerContext* context,
+                                   grpc::ServerReader<grpc::ByteBuffer>* reader,
+                                   v1::IngestSummary* response);
   grpc::Status GetUsageTotals(grpc::ServerContext* context,
                               const v1::GetUsageTotalsRequest* request,
                               v1::GetUsageTotalsResponse* response) override;
@@ -44,11 +82,25 @@ class UsageServiceImpl final : public v1::UsageService::Service {
  private:
   CommandProcessor* const commands_;
   const RocksState* const state_;
-  // Ingests `inputs` and adds their outcomes to `summary`; clears inputs.
+  // Ingests `inputs` (retrying UNAVAILABLE within limits_), adds their
+  // outcomes to `summary`, clears inputs and gives their budget back.
   absl::Status Flush(std::vector<IngestInput>& inputs,
                      UsageIngestor::Summary& summary);
+  // Takes one record of the in-flight budget; false after budget_wait_max.
+  bool TakeBudget(bool wait);
+  void GiveBudget(int64_t records);
+  // Reads every message of a stream, makes each an input (`to_input` gets
+  // the bytes and the message's 1-based position), ingests them in batches.
+  grpc::Status IngestStream(
+      grpc::ServerReader<grpc::ByteBuffer>* reader,
+      const std::function<IngestInput(std::string, int64_t)>& to_input,
+      v1::IngestSummary* response);
 
   UsageIngestor ingestor_;
+  const UsageIngestLimits limits_;
+  absl::Mutex budget_mu_;
+  // Records of the budget not taken by a stream.
+  int64_t budget_left_ ABSL_GUARDED_BY(budget_mu_);
 };
 
 }  // namespace billing

@@ -18,6 +18,7 @@ import random
 import shutil
 import subprocess
 import threading
+import time
 import unittest
 
 import grpc
@@ -33,8 +34,18 @@ from billing.v1 import usage_service_pb2 as uspb  # noqa: E402
 from billing.v1 import usage_service_pb2_grpc as usgrpc  # noqa: E402
 
 TIMEOUT = e2e.CALL_TIMEOUT_S
-SEED = int(os.environ.get("E2E_SEED", "20261123"))
+# Deadline of one ingest stream, in seconds: the 110,000-record stream takes
+# 8 to 15 s alone here; bounded well inside ctest's 300 s for the file, so a
+# stuck stream fails with its own message instead of the file timing out.
+INGEST_TIMEOUT_S = 120.0
+# Longest the kill test waits for the stream to reach its kill point, in
+# seconds (a bounded poll on the totals, never a sleep).
+KILL_POINT_TIMEOUT_S = 60.0
+SEED = int(os.environ.get("E2E_SEED", str(random.SystemRandom().randrange(
+    1, 2**31))))
+print(f"usage_e2e_test: E2E_SEED={SEED}", flush=True)
 NUMBER = "+33142680000"
+INGEST_USAGE = "/billing.v1.UsageService/IngestUsage"
 
 
 def call(record_id, seconds, start="2026-03-20T10:00:00+01:00",
@@ -108,7 +119,26 @@ class UsageE2eTest(unittest.TestCase):
             timeout=TIMEOUT)
 
     def ingest(self, records):
-        return self.usage.IngestUsage(iter(records), timeout=240)
+        return self.usage.IngestUsage(iter(records), timeout=INGEST_TIMEOUT_S)
+
+    def ingest_bytes(self, messages):
+        """IngestUsage with raw messages: bytes no generated stub would send."""
+        stream = self.channel.stream_unary(
+            INGEST_USAGE, request_serializer=None,
+            response_deserializer=uspb.IngestSummary.FromString)
+        return stream(iter(messages), timeout=INGEST_TIMEOUT_S)
+
+    def billingctl(self, *args):
+        return subprocess.run(
+            [e2e.billingctl_path(), "--server", self.daemon.address, "--json",
+             *args], capture_output=True, timeout=60)
+
+    def quarantine(self):
+        return self.usage.ListQuarantine(uspb.ListQuarantineRequest(),
+                                         timeout=TIMEOUT).inputs
+
+    def rated_count(self):
+        return self.totals().get(("N1", "France"), (0,))[0]
 
     def assignment(self, month="2026-03"):
         resp = self.usage.GetUsageTotals(uspb.GetUsageTotalsRequest(
@@ -164,7 +194,7 @@ class UsageE2eTest(unittest.TestCase):
         held = self.usage.ListQuarantine(uspb.ListQuarantineRequest(),
                                          timeout=TIMEOUT)
         self.assertEqual(len(held.inputs), 1)
-        self.assertIn("+33199999999 is not a phone number of any customer",
+        self.assertIn('"+33199999999" is not a phone number of any customer',
                       held.inputs[0].input.reason)
         self.assertEqual(held.inputs[0].input.source, "grpc:PBX1/R9")
         self.assertEqual(self.totals(), {})
@@ -231,40 +261,167 @@ class UsageE2eTest(unittest.TestCase):
         self.assertEqual(quantity, sum(r.quantity for r in clean))
         self.assertEqual(amount, expected_amount, f"seed {SEED}")
 
-    def test_kill9_during_ingest_then_resend_loses_and_doubles_nothing(self):
-        records = [call(f"K{i:05d}", 61) for i in range(3000)]
+    def send_and_kill(self, records, kill_after):
+        """Streams `records`; SIGKILL once `kill_after` records are rated.
+
+        Returns (rated before the kill as read after the restart, the
+        sender's errors). The wait for the kill point is a bounded poll.
+        """
         errors = []
+        summaries = []
 
         def stream():
             try:
-                self.ingest(records)
+                summaries.append(self.ingest(records))
             except grpc.RpcError as e:
                 errors.append(e.code())
 
         sender = threading.Thread(target=stream)
         sender.start()
-        # Kill once some records are rated (bounded poll on the totals).
-        for _ in range(2000):
-            try:
-                rated = self.totals().get(("N1", "France"), (0,))[0]
-            except grpc.RpcError:
-                rated = 0
-            if rated > 0:
-                break
+        deadline = time.monotonic() + KILL_POINT_TIMEOUT_S
+        rated = 0
+        while rated < kill_after and time.monotonic() < deadline:
+            rated = self.rated_count()
         self.daemon.kill9()
-        sender.join(timeout=120)
-        self.assertFalse(sender.is_alive())
+        sender.join(timeout=INGEST_TIMEOUT_S)
+        self.assertFalse(sender.is_alive(), f"seed {SEED}")
+        self.assertGreaterEqual(rated, kill_after,
+                                f"seed {SEED}: kill point not reached within "
+                                f"{KILL_POINT_TIMEOUT_S}s")
         self.channel.close()
         self.daemon.close()
         self.start_daemon()
-        before = self.totals().get(("N1", "France"), (0, 0, 0, 0))[0]
-        self.assertLess(before, 3000, "the kill came too late to matter")
-        summary = self.ingest(records)  # the platform sends them all again
-        self.assertEqual(summary.rated + summary.duplicates, 3000)
-        self.assertEqual(self.totals(), {("N1", "France"):
-                                         (3000, 3000 * 61, 3000 * 61,
-                                          3000 * 70333)})
+        return self.rated_count(), errors, summaries
 
+    def test_kill9_during_ingest_then_resend_loses_and_doubles_nothing(self):
+        """SIGKILL at two seeded random points of the stream (after K1, then
+        after K2 more records are rated), restart, send everything again."""
+        count = 6000
+        records = [call(f"K{i:05d}", 61) for i in range(count)]
+        rng = random.Random(SEED)
+        before = 0
+        for kill in (1, 2):
+            # The first in the first half; the second after it, with at
+            # least two stream batches (512 each) left after its point.
+            kill_after = rng.randrange(before + 1,
+                                       max(before + 2, count // 2 if kill == 1
+                                           else count - 2 * 512))
+            print(f"seed {SEED}: kill {kill} after {kill_after} rated",
+                  flush=True)
+            after, errors, summaries = self.send_and_kill(records, kill_after)
+            # The kill landed mid-way: the stream had records rated before
+            # it, not all of them, and it failed (it did not end OK).
+            self.assertGreaterEqual(after, kill_after, f"seed {SEED}")
+            self.assertLess(after, count,
+                            f"seed {SEED}: the kill came too late to matter")
+            self.assertEqual(summaries, [], f"seed {SEED}")
+            self.assertEqual(errors, [grpc.StatusCode.UNAVAILABLE],
+                             f"seed {SEED}")
+            before = after
+        summary = self.ingest(records)  # the platform sends them all again
+        self.assertEqual(summary.rated + summary.duplicates, count)
+        self.assertEqual(summary.duplicates, before, f"seed {SEED}")
+        self.assertEqual(self.totals(), {("N1", "France"):
+                                         (count, count * 61, count * 61,
+                                          count * 70333)})
+
+    def test_unreadable_message_in_stream_is_quarantined_and_stream_goes_on(
+            self):
+        """Issue 9, finding 4: [valid, ff ff ff ff, valid, valid] answered
+        OK with received 1, rated 1: the last two were gone."""
+        bad = b"\xff\xff\xff\xff"
+        summary = self.ingest_bytes([call("U1", 61).SerializeToString(), bad,
+                                     call("U2", 61).SerializeToString(),
+                                     call("U3", 61).SerializeToString()])
+        self.assertEqual((summary.received, summary.rated, summary.duplicates,
+                          summary.quarantined), (4, 3, 0, 1))
+        held = self.quarantine()
+        self.assertEqual(len(held), 1)
+        self.assertEqual(held[0].input.raw, bad)
+        self.assertEqual(held[0].input.source, "grpc:stream message 2")
+        self.assertEqual(self.totals()[("N1", "France")][0], 3)
+
+    def test_latin1_byte_in_a_json_import_is_quarantined_not_poisonous(self):
+        """Issue 9, finding 1: `billingctl usage import lat.jsonl` with
+        record_id "r\\xe9" stopped billingd for good (DATA_LOSS)."""
+        path = os.path.join(self.workdir, "lat.jsonl")
+        line = ('{"platform_id":"PBXL","record_id":"r\xe9","object":'
+                f'"{NUMBER}","start_time":"2026-03-20T10:00:00+01:00",'
+                '"kind":"USAGE_KIND_VOICE","quantity":61,'
+                '"destination":"+33145550000"}\n').encode("latin-1")
+        with open(path, "wb") as f:
+            f.write(line)
+        out = self.billingctl("usage", "import", path)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertIn(b'"quarantined":"1"', out.stdout.replace(b" ", b""))
+        held = self.quarantine()
+        self.assertEqual(held[0].input.reason,
+                         "record.record_id: not valid UTF-8")
+        self.assertEqual(held[0].input.raw, line.rstrip(b"\n"))
+        # billingd still serves, and the journal still replays: restart.
+        self.assertEqual(self.ingest([call("L1", 61)]).rated, 1)
+        self.assertEqual(self.daemon.stop(), 0, self.daemon.describe())
+        self.daemon.close()
+        self.channel.close()
+        self.start_daemon()
+        self.assertEqual(self.rated_count(), 1)
+
+    def test_csv_import_refuses_a_header_without_quantity_sending_nothing(
+            self):
+        """Issue 9, finding 5: every row was rated at 0 and used its id."""
+        path = os.path.join(self.workdir, "calls.csv")
+        with open(path, "w") as f:
+            f.write("platform_id,record_id,object,start_time,kind,"
+                    "destination\n")
+            f.write(f"PBX1,C1,{NUMBER},2026-03-20T10:00:00+01:00,voice,"
+                    "+33612345678\n")
+        out = self.billingctl("usage", "import", path)
+        self.assertEqual(out.returncode, 2, out.stdout)
+        self.assertIn(b'column "quantity" is missing', out.stderr)
+        self.assertEqual(self.totals(), {})
+        self.assertEqual(len(self.quarantine()), 0)
+        # Then the right file: C1 is rated (its id was not used up); an empty
+        # quantity cell is quarantined naming the field.
+        with open(path, "w") as f:
+            f.write("platform_id,record_id,object,start_time,kind,quantity,"
+                    "destination\n")
+            f.write(f"PBX1,C1,{NUMBER},2026-03-20T10:00:00+01:00,voice,61,"
+                    "+33612345678\n")
+            f.write(f"PBX1,C2,{NUMBER},2026-03-20T10:00:00+01:00,voice,,"
+                    "+33612345678\n")
+        out = self.billingctl("usage", "import", path)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertEqual(self.totals(), {("N1", "France"):
+                                         (1, 61, 61, 70333)})
+        held = self.quarantine()
+        self.assertEqual(len(held), 1)
+        self.assertEqual(held[0].input.reason,
+                         "client: record.quantity: is empty")
+        self.assertEqual(held[0].input.source, f"file:{path}:3")
+
+    def test_unknown_customer_is_not_found(self):
+        with self.assertRaises(grpc.RpcError) as totals:
+            self.usage.GetUsageTotals(uspb.GetUsageTotalsRequest(
+                customer_id="NOPE", month="2026-03"), timeout=TIMEOUT)
+        self.assertEqual(totals.exception.code(), grpc.StatusCode.NOT_FOUND)
+        self.assertIn('"NOPE"', totals.exception.details())
+        with self.assertRaises(grpc.RpcError) as replay:
+            self.usage.ReplayQuarantine(uspb.ReplayQuarantineRequest(
+                customer_id="NOPE"), timeout=TIMEOUT)
+        self.assertEqual(replay.exception.code(), grpc.StatusCode.NOT_FOUND)
+
+    def test_reflection_describes_the_ingest_streams(self):
+        """The raw-bytes handlers keep the method names and types."""
+        info = self.channel.stream_stream(
+            "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+            request_serializer=None, response_deserializer=None)
+        symbol = b"billing.v1.UsageService"
+        # ServerReflectionRequest{file_containing_symbol: ...}: field 4.
+        answers = list(info(iter([b"\x22" + bytes([len(symbol)]) + symbol]),
+                            timeout=TIMEOUT))
+        self.assertEqual(len(answers), 1)
+        self.assertIn(b"IngestUsage", answers[0])
+        self.assertIn(b"IngestRawUsage", answers[0])
 
 if __name__ == "__main__":
     unittest.main()

@@ -20,6 +20,8 @@ namespace {
 
 constexpr size_t kAttributesMax = 32;
 constexpr size_t kAttributeBytesMax = 256;
+// A platform's record id, printable ASCII, at most (docs/usage.md).
+constexpr size_t kRecordIdBytesMax = 128;
 
 bool IsE164(absl::string_view s) {
   if (s.size() < 4 || s.size() > 16 || s[0] != '+' || s[1] == '0') {
@@ -306,9 +308,16 @@ absl::Status ValidateUsageRecord(const v1::UsageRecord& r) {
     return s;
   }
   if (r.record_id().empty()) return FieldError("record.record_id", "is required");
-  if (r.record_id().size() > 128 || !IsPrintableAsciiToken(r.record_id())) {
+  if (r.record_id().size() > kRecordIdBytesMax) {
+    return TooLongError("record.record_id", r.record_id(),
+                        r.record_id().size(), kRecordIdBytesMax);
+  }
+  if (!IsPrintableAsciiToken(r.record_id())) {
     return FieldError("record.record_id",
-                      "must be 1 to 128 printable ASCII characters");
+                      absl::StrFormat("%s is not printable ASCII (1 to %d "
+                                      "characters, no spaces)",
+                                      QuoteValue(r.record_id()),
+                                      kRecordIdBytesMax));
   }
   if (r.object().empty()) return FieldError("record.object", "is required");
   if (r.object().size() > 64 || !IsPrintableAsciiToken(r.object())) {
@@ -362,7 +371,9 @@ absl::Status ValidateUsageRecord(const v1::UsageRecord& r) {
     if (k.size() > kAttributeBytesMax || v.size() > kAttributeBytesMax) {
       return FieldError(
           absl::StrCat("record.attributes[", QuoteValue(k), "]"),
-          absl::StrFormat("is longer than %d bytes", kAttributeBytesMax));
+          absl::StrFormat("%s is %d bytes, more than the %d allowed",
+                          k.size() > kAttributeBytesMax ? "its key" : "its value",
+                          std::max(k.size(), v.size()), kAttributeBytesMax));
     }
   }
   return absl::OkStatus();

@@ -1017,16 +1017,12 @@ Row QuarantinedRaw(std::string name, std::string field, std::string raw,
 // quarantined, naming the field, with every text in it valid UTF-8 (the
 // record written decodes: the partition keeps serving).
 std::vector<Row> UsageRows() {
-  const std::string p1 = "H2: finding 1, non-UTF-8 usage input";
+  const std::string p1 = "";  // landed in 742bafd (H2)
   const std::string p3 = "";  // landed in 947e816 (H1)
   v1::UsageRecord proto = NewCall(absl::StrCat("r", kMarker), 61);
   // Finding 7 on usage records: over a length limit, quarantined naming
   // the field and the length.
-  const std::string p7 =
-      "H2: finding 7 on usage records, the reason names the field but not the "
-      "length (\"record.record_id: must be 1 to 128 printable ASCII "
-      "characters\", \"record.attributes[\"trunk\"]: is longer than 256 "
-      "bytes\")";
+  const std::string p7 = "";  // landed with the lead's rating.cc change
   Row long_id = Quarantined("F7_UsageRecordIdOf10KB", "record.record_id",
                             Ingest(NewCall(Long(10240), 61)), p7);
   long_id.also = {"10240"};
@@ -1038,7 +1034,6 @@ std::vector<Row> UsageRows() {
   Row stream;
   stream.name = "F4_StreamWithAnUnreadableMessage";
   stream.expect = Expect::kStreamAccounted;
-  stream.pending = "H2: finding 4, gRPC stream accounting";
   return {
       QuarantinedRaw("F1_RawJsonRecordIdNotUtf8", "record_id",
                      JsonCall("r\xe9", ""), p1),
@@ -1061,7 +1056,7 @@ std::vector<Row> SmallerRows() {
   // Landed in e1dde74 (H4).
   const std::string names = "";
   const std::string kind99 = "";
-  const std::string unknown = "H2: totals and replay of an unknown customer";
+  const std::string unknown = "";  // landed in 742bafd (H2)
   const std::string p = "";  // landed in e7c1f82 (H4);
   using CC = v1::CreateCustomerRequest;
   Row kind =

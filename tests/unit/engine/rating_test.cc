@@ -482,7 +482,8 @@ TEST(RatingTest, LongRecordFieldsAreQuotedShort) {
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(absl::StartsWith(
       s.message(), "record.attributes[\"" + std::string(kQuotePrefixMax, 'k') +
-                       "\"... (10240 bytes)]: is longer than "))
+                       "\"... (10240 bytes)]: its key is 10240 bytes, more "
+                       "than the 256 allowed"))
       << s;
   EXPECT_LT(s.message().size(), 300u) << s;
 }

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs each libFuzzer target of tests/fuzz for a minute and writes what it
 # did: executions, coverage (libFuzzer's cov: edges and ft: features at the
-# end), corpus size, and the result (passed, or the crash and where its input
-# is), with the commands that made it.
+# end), corpus size, and the result (passed, or how many inputs crashed, the
+# first one's report and where the inputs are), with the commands that made
+# it. Targets run with -fork=1 -ignore_crashes=1: a crash does not end the
+# minute, so every target's figures cover the whole minute.
 #
 #   bench/run_fuzz.sh [FUZZ_BUILD_DIR]     (default: build/fuzz)
 #
@@ -36,7 +38,7 @@ done
   echo "# bench/run_fuzz.sh: each libFuzzer target for ${seconds} s"
   echo "# at $(git -C "$src_dir" rev-parse --short HEAD) on $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(clang++-14 --version | head -1)"
   echo "# build: $fuzz_dir (-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined)"
-  echo "# columns: target, executions, exec/s, cov (edges), ft (features), corpus (inputs/bytes), result"
+  echo "# columns: target, executions, exec/s, cov (edges), ft (features), corpus (inputs), result"
 } > "$results.tmp"
 
 status=0
@@ -44,27 +46,30 @@ for t in $targets; do
   mkdir -p "$work/$t/corpus"
   dirs=("$work/$t/corpus" "$src_dir/tests/fuzz/corpus/$t")
   [[ -d $src_dir/tests/fuzz/crashes/$t ]] && dirs+=("$src_dir/tests/fuzz/crashes/$t")
-  cmd=("$fuzz_dir/tests/fuzz/$t" -max_total_time="$seconds" -timeout=10
-       -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$work/$t/"
-       "${dirs[@]}")
+  cmd=("$fuzz_dir/tests/fuzz/$t" -fork=1 -ignore_crashes=1
+       -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048
+       -artifact_prefix="$work/$t/" "${dirs[@]}")
   echo "running $t for ${seconds} s" >&2
   "${cmd[@]}" > "$work/$t/log" 2>&1
   rc=$?
-  # The last status line ("#N DONE cov: E ft: F corp: I/B ...") or the last
-  # progress line before a crash; stat::number_of_executed_units at exit.
-  last=$(grep -E '^#[0-9]+' "$work/$t/log" | tail -1)
-  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/$t/log" | tail -1)
-  speed=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$work/$t/log" | tail -1)
+  # Fork mode's last status line: "#N: cov: E ft: F corp: I exec/s ...
+  # oom/timeout/crash: O/T/C time: Ss job: J ...".
+  last=$(grep -E '^#[0-9]+: cov:' "$work/$t/log" | tail -1)
+  execs=$(sed -n 's/^#\([0-9]*\):.*/\1/p' <<<"$last")
+  speed=$(( ${execs:-0} / seconds ))
   cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$last")
   ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$last")
-  corp=$(sed -n 's/.* corp: \([^ ]*\).*/\1/p' <<<"$last")
-  if [[ $rc -eq 0 ]]; then
+  corp=$(sed -n 's/.* corp: \([0-9]*\).*/\1/p' <<<"$last")
+  crashes=$(sed -n 's|.* oom/timeout/crash: \([0-9/]*\).*|\1|p' <<<"$last")
+  first=$(ls "$work/$t"/crash-* "$work/$t"/timeout-* "$work/$t"/oom-* 2>/dev/null | head -1)
+  if [[ $rc -eq 0 && -z $first ]]; then
     result="passed"
   else
     status=1
-    crash=$(sed -n 's/.*Test unit written to \(.*\)/\1/p' "$work/$t/log" | tail -1)
-    why=$(grep -m1 -E 'fuzz contract broken|ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error' "$work/$t/log" | cut -c1-200)
-    result="FAILED (exit $rc): ${why:-see log}; input: ${crash:-none}; log: $work/$t/log"
+    # The first failing input again, alone, for its report.
+    why=$({ [[ -n $first ]] && "${cmd[0]}" "$first"; cat "$work/$t/log"; } 2>&1 |
+          grep -m1 -E 'fuzz contract broken|ERROR: (AddressSanitizer|LeakSanitizer)|runtime error' | cut -c1-200)
+    result="FAILED (oom/timeout/crash ${crashes:-?}): ${why:-see log}; inputs: $work/$t/crash-*"
   fi
   printf '%-20s %10s %7s/s cov %-6s ft %-6s corp %-12s %s\n' "$t" "${execs:-?}" \
     "${speed:-?}" "${cov:-?}" "${ft:-?}" "${corp:-?}" "$result" >> "$results.tmp"

@@ -10,6 +10,7 @@
 #include "engine/fingerprint.h"
 #include "engine/rating.h"
 #include "engine/validation.h"
+#include "google/protobuf/unknown_field_set.h"
 #include "google/protobuf/util/json_util.h"
 #include "services/outside_text.h"
 
@@ -139,24 +140,47 @@ bool IsFatal(const absl::Status& s) {
 
 }  // namespace
 
-absl::StatusOr<v1::UsageRecord> UsageIngestor::Decode(absl::string_view bytes) {
+namespace {
+
+bool LooksLikeJson(absl::string_view bytes) {
   size_t i = 0;
   while (i < bytes.size() && (bytes[i] == ' ' || bytes[i] == '\t' ||
                               bytes[i] == '\n' || bytes[i] == '\r')) {
     ++i;
   }
-  if (i < bytes.size() && bytes[i] == '{') return DecodeJson(bytes);
+  return i < bytes.size() && bytes[i] == '{';
+}
+
+}  // namespace
+
+// Protobuf first, and only a clean parse counts: JSON text never parses as a
+// UsageRecord without unknown fields ('{' is the tag of a field 15 group,
+// which UsageRecord has not), while protobuf bytes may well start with
+// "\n{" (field 1 of 123 bytes): sniffing for '{' first took those for JSON.
+// A record with unknown fields is refused like a JSON object with an unknown
+// key, so nothing unchecked rides into the journal.
+absl::StatusOr<v1::UsageRecord> UsageIngestor::Decode(absl::string_view bytes) {
   v1::UsageRecord record;
-  if (bytes.empty() ||
-      !record.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-    // proto3 parsers refuse a string field that is not UTF-8: name it.
-    auto bad = FirstBadStringFieldInWire(*v1::UsageRecord::descriptor(), bytes,
-                                         "record");
-    if (bad.has_value()) return FieldError(*bad, "not valid UTF-8");
-    return absl::InvalidArgumentError(
-        "message: neither a protobuf UsageRecord nor a JSON object");
+  const bool parsed =
+      !bytes.empty() &&
+      record.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()));
+  const bool clean =
+      parsed && record.GetReflection()->GetUnknownFields(record).empty();
+  if (clean) return record;
+  if (LooksLikeJson(bytes)) return DecodeJson(bytes);
+  if (parsed) {
+    const auto& unknown = record.GetReflection()->GetUnknownFields(record);
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "message: a protobuf UsageRecord with unknown field %d (%d unknown "
+        "in all); refused like an unknown JSON field",
+        unknown.field(0).number(), unknown.field_count()));
   }
-  return record;
+  // proto3 parsers refuse a string field that is not UTF-8: name it.
+  auto bad =
+      FirstBadStringFieldInWire(*v1::UsageRecord::descriptor(), bytes, "record");
+  if (bad.has_value()) return FieldError(*bad, "not valid UTF-8");
+  return absl::InvalidArgumentError(
+      "message: neither a protobuf UsageRecord nor a JSON object");
 }
 
 absl::StatusOr<std::vector<IngestOutcome>> UsageIngestor::IngestBatch(

@@ -70,6 +70,10 @@ class BillingServer {
 
   // The port actually bound.
   int port() const { return port_; }
+  // What billingd serves from, for tests that check the whole state and the
+  // log around a call (checksum, end offsets). Valid until destruction.
+  const RocksState& state() const { return *state_; }
+  Journal& journal() const { return *journal_; }
   // Blocks until Shutdown() is called from another thread.
   void Wait();
   // Stops accepting calls, drains, stops the lanes and the projector.

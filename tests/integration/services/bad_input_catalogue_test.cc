@@ -44,19 +44,8 @@
 #include "engine/state.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
-#include "grpcpp/security/server_credentials.h"
-#include "grpcpp/server_builder.h"
 #include "gtest/gtest.h"
-#include "services/clock.h"
-#include "services/command_processor.h"
-#include "services/contract_service.h"
-#include "services/customer_service.h"
-#include "services/operations_service.h"
-#include "services/projector.h"
-#include "services/request_guard.h"
-#include "services/structure_service.h"
-#include "services/usage_service.h"
-#include "storage/embedded_journal.h"
+#include "services/server.h"
 #include "storage/rocks_state.h"
 
 namespace billing {
@@ -77,80 +66,28 @@ constexpr char kMonth[] = "2026-03";
 // length, so that no length prefix changes).
 constexpr char kMarker[] = "~MARK~";
 
-// The real parts billingd wires, as services/server.cc wires them (keep the
-// two alike), kept reachable so that a row can read the state's checksum and
-// the journal's end offsets (BillingServer does not expose them).
+// billingd itself (services/server.h), on 127.0.0.1, with its state and
+// journal reachable so that a row can read the state's checksum and the
+// journal's end offsets: the catalogue tests the very wiring billingd runs.
 struct Parts {
   std::filesystem::path root;
-  FixedBusinessClock clock{BusinessDate(2026, 3, 20)};
-  std::unique_ptr<EmbeddedJournal> journal;
-  std::unique_ptr<RocksState> state;
-  std::unique_ptr<Projector> projector;
-  std::unique_ptr<CommandProcessor> commands;
-  std::unique_ptr<CustomerServiceImpl> customers;
-  std::unique_ptr<StructureServiceImpl> structure;
-  std::unique_ptr<ContractServiceImpl> contracts;
-  std::unique_ptr<UsageServiceImpl> usage;
-  std::unique_ptr<OperationsServiceImpl> operations;
-  std::unique_ptr<grpc::Server> server;
+  std::unique_ptr<BillingServer> server;
   std::shared_ptr<grpc::Channel> channel;
-
-  ~Parts() {
-    if (server) server->Shutdown(std::chrono::system_clock::now());
-    if (commands) commands->Stop();
-    if (projector) projector->Stop();
-  }
 };
 
 absl::Status StartParts(Parts& p) {
-  EmbeddedJournalOptions options;
-  options.dir = (p.root / "journal").string();
-  options.partition_count = kPartitions;
-  options.sync = false;  // the catalogue measures no durability
-  auto journal = EmbeddedJournal::Open(options);
-  if (!journal.ok()) return journal.status();
-  p.journal = std::move(*journal);
-  auto state = RocksState::Open({.path = (p.root / "state").string()});
-  if (!state.ok()) return state.status();
-  p.state = std::move(*state);
-  std::vector<PartitionId> partitions;
-  for (int32_t i = 0; i < kPartitions; ++i)
-    partitions.push_back(PartitionId(i));
-  p.projector =
-      std::make_unique<Projector>(p.journal.get(), p.state.get(), partitions);
-  if (auto s = p.projector->Start(); !s.ok()) return s;
-  auto commands = CommandProcessor::Start(
-      p.journal.get(), p.state.get(), p.projector.get(), &p.clock, partitions);
-  if (!commands.ok()) return commands.status();
-  p.commands = std::move(*commands);
-  p.customers =
-      std::make_unique<CustomerServiceImpl>(p.commands.get(), p.state.get());
-  p.structure =
-      std::make_unique<StructureServiceImpl>(p.commands.get(), p.state.get());
-  p.contracts = std::make_unique<ContractServiceImpl>(p.commands.get(),
-                                                      p.state.get(), &p.clock);
-  p.usage = std::make_unique<UsageServiceImpl>(p.commands.get(), p.state.get());
-  p.operations = std::make_unique<OperationsServiceImpl>(
-      p.journal.get(), p.projector.get(), [] { return std::string(); });
-  int port = 0;
-  grpc::ServerBuilder builder;
-  // As billingd: unparsable requests answer INVALID_ARGUMENT naming the
-  // field; every status message is capped (services/request_guard.h).
-  builder.experimental().SetInterceptorCreators(
-      RequestGuardInterceptorCreators());
-  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
-                           &port);
-  builder.RegisterService(p.customers.get());
-  builder.RegisterService(p.structure.get());
-  builder.RegisterService(p.contracts.get());
-  builder.RegisterService(p.usage.get());
-  builder.RegisterService(p.operations.get());
-  p.server = builder.BuildAndStart();
-  if (p.server == nullptr || port == 0) {
-    return absl::UnavailableError("cannot listen on 127.0.0.1");
-  }
-  p.channel = grpc::CreateChannel(absl::StrFormat("127.0.0.1:%d", port),
-                                  grpc::InsecureChannelCredentials());
+  ServerOptions o;
+  o.data_dir = p.root.string();
+  o.listen = "127.0.0.1:0";
+  o.partitions = kPartitions;
+  o.test_clock_date = "2026-03-20";
+  o.journal_sync = false;  // the catalogue measures no durability
+  auto server = BillingServer::Start(o);
+  if (!server.ok()) return server.status();
+  p.server = std::move(*server);
+  p.channel = grpc::CreateChannel(
+      absl::StrFormat("127.0.0.1:%d", p.server->port()),
+      grpc::InsecureChannelCredentials());
   return absl::OkStatus();
 }
 
@@ -1285,11 +1222,11 @@ absl::Status* BadInputCatalogueTest::base_ = new absl::Status();
 
 Snapshot BadInputCatalogueTest::Take() {
   Snapshot s;
-  auto checksum = parts_->state->Checksum();
+  auto checksum = parts_->server->state().Checksum();
   EXPECT_TRUE(checksum.ok()) << checksum.status();
   if (checksum.ok()) s.checksum = *checksum;
   for (int32_t p = 0; p < kPartitions; ++p) {
-    auto end = parts_->journal->EndOffset(PartitionId(p));
+    auto end = parts_->server->journal().EndOffset(PartitionId(p));
     EXPECT_TRUE(end.ok()) << end.status();
     s.end_offsets.push_back(end.ok() ? end->value() : -1);
   }

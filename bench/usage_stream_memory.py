@@ -151,6 +151,8 @@ def main():
         "--listen=127.0.0.1:0", f"--data_dir={work}/data"]
     daemon = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True, env=env)
     line = daemon.stdout.readline()
+    while line and "listening on " not in line:  # a wrapper's own lines
+        line = daemon.stdout.readline()
     address = line.split("listening on ", 1)[1].split(" ", 1)[0]
     pid = daemon.pid
     if args.wrap:  # the wrapper's child is billingd

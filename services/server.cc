@@ -10,6 +10,7 @@
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
+#include "grpcpp/resource_quota.h"
 #include "grpcpp/server_builder.h"
 #include "services/request_guard.h"
 #include "storage/embedded_journal.h"
@@ -133,6 +134,9 @@ absl::StatusOr<std::unique_ptr<BillingServer>> BillingServer::Start(
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
+  grpc::ResourceQuota quota("billingd");
+  quota.SetMaxThreads(options.grpc_threads_max);
+  builder.SetResourceQuota(quota);
   // Unparsable requests answer INVALID_ARGUMENT naming the field; every
   // status message is capped (services/request_guard.h).
   builder.experimental().SetInterceptorCreators(

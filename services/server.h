@@ -59,6 +59,11 @@ struct ServerOptions {
   // serving (docs/operations.md: a state ahead of a damaged journal, a
   // partition stopped on a record since repaired). Default: none.
   std::vector<int32_t> rebuild_partitions;
+  // Threads the gRPC server may run at most (grpc::ResourceQuota): its sync
+  // API holds one thread per call in progress, so this bounds the calls and
+  // streams served at once; beyond it, calls answer RESOURCE_EXHAUSTED.
+  // Default: 1024.
+  int grpc_threads_max = 1024;
 };
 
 class BillingServer {

@@ -35,32 +35,6 @@ bool IsCountryCode(absl::string_view value) {
   return false;
 }
 
-// The code point at s[i] in *cp; returns its length in bytes, or 0 when the
-// bytes there are not UTF-8 (RFC 3629: no overlong forms, no surrogates,
-// nothing above U+10FFFF; protobuf refuses to parse such a `string` field,
-// so an event holding one could never be read back).
-size_t DecodeUtf8(absl::string_view s, size_t i, uint32_t* cp) {
-  const auto c = static_cast<unsigned char>(s[i]);
-  const size_t len = c < 0x80             ? 1
-                     : (c >> 5) == 0x6    ? 2
-                     : (c >> 4) == 0xe    ? 3
-                     : (c >> 3) == 0x1e   ? 4
-                                          : 0;
-  if (len == 0 || i + len > s.size()) return 0;
-  uint32_t v = len == 1 ? c : c & (0x7f >> len);
-  for (size_t k = 1; k < len; ++k) {
-    const auto cc = static_cast<unsigned char>(s[i + k]);
-    if ((cc >> 6) != 0x2) return 0;
-    v = (v << 6) | (cc & 0x3f);
-  }
-  constexpr uint32_t kMinOfLength[] = {0, 0, 0x80, 0x800, 0x10000};
-  if (v < kMinOfLength[len] || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff)) {
-    return 0;  // overlong, beyond Unicode, or a surrogate
-  }
-  *cp = v;
-  return len;
-}
-
 struct CodePointRange {
   uint32_t first;
   uint32_t last;
@@ -136,6 +110,29 @@ absl::Status CheckTextCharacters(absl::string_view field,
 }
 
 }  // namespace
+
+size_t DecodeUtf8(absl::string_view s, size_t i, uint32_t* cp) {
+  const auto c = static_cast<unsigned char>(s[i]);
+  const size_t len = c < 0x80             ? 1
+                     : (c >> 5) == 0x6    ? 2
+                     : (c >> 4) == 0xe    ? 3
+                     : (c >> 3) == 0x1e   ? 4
+                                          : 0;
+  if (len == 0 || i + len > s.size()) return 0;
+  uint32_t v = len == 1 ? c : c & (0x7f >> len);
+  for (size_t k = 1; k < len; ++k) {
+    const auto cc = static_cast<unsigned char>(s[i + k]);
+    if ((cc >> 6) != 0x2) return 0;
+    v = (v << 6) | (cc & 0x3f);
+  }
+  constexpr uint32_t kMinOfLength[] = {0, 0, 0x80, 0x800, 0x10000};
+  if (v < kMinOfLength[len] || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff)) {
+    return 0;  // overlong, beyond Unicode, or a surrogate
+  }
+  *cp = v;
+  return len;
+}
+
 
 absl::Status FieldError(absl::string_view field, absl::string_view reason) {
   return absl::InvalidArgumentError(absl::StrCat(field, ": ", reason));

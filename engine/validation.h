@@ -49,6 +49,12 @@ absl::Status TooLongError(absl::string_view field, absl::string_view value,
 // nothing above U+10FFFF), what protobuf requires of a proto3 `string`.
 bool IsValidUtf8(absl::string_view s);
 
+// The code point at s[i] in *cp; returns its length in bytes, or 0 when the
+// bytes there are not UTF-8 by the rule of IsValidUtf8 (protobuf refuses to
+// parse such a `string` field, so an event holding one could never be read
+// back). Requires i < s.size().
+size_t DecodeUtf8(absl::string_view s, size_t i, uint32_t* cp);
+
 // True when every byte is printable ASCII (0x21-0x7e).
 bool IsPrintableAsciiToken(absl::string_view s);
 

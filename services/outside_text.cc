@@ -21,25 +21,8 @@ using google::protobuf::UnknownFieldSet;
 
 // Length of the UTF-8 sequence starting at s[i], or 0 when it is not one.
 size_t SequenceLength(absl::string_view s, size_t i) {
-  const auto c = static_cast<unsigned char>(s[i]);
-  const size_t len = c < 0x80           ? 1
-                     : (c >> 5) == 0x6  ? 2
-                     : (c >> 4) == 0xe  ? 3
-                     : (c >> 3) == 0x1e ? 4
-                                        : 0;
-  if (len == 0 || i + len > s.size()) return 0;
-  uint32_t cp = len == 1 ? c : c & (0x7f >> len);
-  for (size_t k = 1; k < len; ++k) {
-    const auto cc = static_cast<unsigned char>(s[i + k]);
-    if ((cc >> 6) != 0x2) return 0;
-    cp = (cp << 6) | (cc & 0x3f);
-  }
-  constexpr uint32_t kMinOfLength[] = {0, 0, 0x80, 0x800, 0x10000};
-  if (cp < kMinOfLength[len] || cp > 0x10ffff ||
-      (cp >= 0xd800 && cp <= 0xdfff)) {
-    return 0;  // overlong, beyond Unicode, or a surrogate
-  }
-  return len;
+  uint32_t cp = 0;
+  return DecodeUtf8(s, i, &cp);
 }
 
 bool IsBadText(absl::string_view s, absl::string_view also_bad) {

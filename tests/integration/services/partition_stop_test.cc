@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <string>
 
 #include "absl/strings/str_format.h"
@@ -173,6 +174,10 @@ class PartitionStopTest : public ::testing::Test {
     return {*(*state)->Checksum(), *(*fresh)->Checksum()};
   }
 
+  // Finding 11's scenario, with `damage` applied to partition 1's file.
+  void StateAheadIsNamedAndRebuilt(
+      const std::function<void(const std::string&)>& damage);
+
   std::filesystem::path root_;
   std::unique_ptr<BillingServer> server_;
   std::shared_ptr<grpc::Channel> channel_;
@@ -217,12 +222,37 @@ TEST_F(PartitionStopTest, PoisonedRecordStopsOnlyItsPartition) {
 }
 
 // Finding 11: a clean stop, then the journal loses its last record (its tail
-// cut by 5 bytes). billingd starts, says the state of partition 1 is ahead of
+// cut by 5 bytes, or a bit flipped in it). billingd starts, says the state of partition 1 is ahead of
 // the journal and which offset was lost, refuses partition 1's commands,
 // serves the others; --rebuild_partitions=1 rebuilds partition 1 from what
 // the journal holds, and the state is then byte-identical to one rebuilt
 // from the whole journal.
-TEST_F(PartitionStopTest, StateAheadOfADamagedJournalIsNamedAndRebuilt) {
+void FlipBit(const std::string& path, std::uintmax_t position) {
+  std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+  f.seekg(static_cast<std::streamoff>(position));
+  char c = 0;
+  f.read(&c, 1);
+  c = static_cast<char>(c ^ 0x10);
+  f.seekp(static_cast<std::streamoff>(position));
+  f.write(&c, 1);
+}
+
+TEST_F(PartitionStopTest, StateAheadOfATruncatedJournalIsNamedAndRebuilt) {
+  StateAheadIsNamedAndRebuilt([](const std::string& log) {
+    std::filesystem::resize_file(log, std::filesystem::file_size(log) - 5);
+  });
+}
+
+// The same with one bit flipped in the last record (its checksum fails at
+// the end of the file: dropped as a torn write).
+TEST_F(PartitionStopTest, StateAheadOfAFlippedLastRecordIsNamedAndRebuilt) {
+  StateAheadIsNamedAndRebuilt([](const std::string& log) {
+    FlipBit(log, std::filesystem::file_size(log) - 3);
+  });
+}
+
+void PartitionStopTest::StateAheadIsNamedAndRebuilt(
+    const std::function<void(const std::string&)>& damage) {
   Start();
   const std::string a = CustomerOn(1, 0), b = CustomerOn(1, 1),
                     c = CustomerOn(1, 2);
@@ -231,8 +261,7 @@ TEST_F(PartitionStopTest, StateAheadOfADamagedJournalIsNamedAndRebuilt) {
   const int64_t end = Status().partitions(1).end_offset();  // marker + 3
   ASSERT_EQ(end, 4);
   Stop();
-  const std::string log = LogFile(root_ / "journal", 1);
-  std::filesystem::resize_file(log, std::filesystem::file_size(log) - 5);
+  damage(LogFile(root_ / "journal", 1));
 
   Start();
   v1::PartitionStatus p1 = Status().partitions(1);
@@ -274,15 +303,7 @@ TEST_F(PartitionStopTest, CorruptRecordInTheMiddleStopsOnlyItsPartition) {
   Stop();
   const std::string log = LogFile(root_ / "journal", 1);
   const auto bytes = std::filesystem::file_size(log);
-  {
-    std::fstream f(log, std::ios::in | std::ios::out | std::ios::binary);
-    f.seekg(static_cast<std::streamoff>(bytes / 2));
-    char c = 0;
-    f.read(&c, 1);
-    c = static_cast<char>(c ^ 0x10);
-    f.seekp(static_cast<std::streamoff>(bytes / 2));
-    f.write(&c, 1);
-  }
+  FlipBit(log, bytes / 2);
   Start();
   v1::PartitionStatus p1 = Status().partitions(1);
   EXPECT_FALSE(p1.serving());

@@ -13,6 +13,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "storage/kafka_support.h"
 
 namespace billing {
 namespace {
@@ -33,32 +34,10 @@ constexpr int kMinInsyncReplicasMax = 2;
 // bytes, in message.max.bytes (producer) and max.message.bytes (topic).
 constexpr size_t kRecordFramingBytes = size_t{64} << 10;
 
-// librdkafka takes milliseconds as int; at least 1 so that "short" never
-// becomes "no wait" or "forever".
-int ToTimeoutMs(absl::Duration d) {
-  const int64_t ms = absl::ToInt64Milliseconds(d);
-  return static_cast<int>(std::clamp<int64_t>(ms, 1, INT_MAX));
-}
-
-int RemainingMs(absl::Time deadline) {
-  const absl::Duration left = deadline - absl::Now();
-  return left <= absl::ZeroDuration() ? 0 : ToTimeoutMs(left);
-}
-
-std::string ErrText(rd_kafka_resp_err_t err) {
-  return absl::StrCat(rd_kafka_err2name(err), ": ", rd_kafka_err2str(err));
-}
-
-absl::Status SetConf(rd_kafka_conf_t* conf, const char* name,
-                     const std::string& value) {
-  char errstr[512];
-  if (rd_kafka_conf_set(conf, name, value.c_str(), errstr, sizeof(errstr)) !=
-      RD_KAFKA_CONF_OK) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("librdkafka ", name, "=", value, ": ", errstr));
-  }
-  return absl::OkStatus();
-}
+using kafka::ErrText;
+using kafka::RemainingMs;
+using kafka::SetConf;
+using kafka::ToTimeoutMs;
 
 struct ConfDeleter {
   void operator()(rd_kafka_conf_t* conf) const { rd_kafka_conf_destroy(conf); }

@@ -32,10 +32,10 @@
 #include <cstdint>
 #include <cstdio>
 #include <fstream>
-#include <sstream>
 #include <latch>
 #include <map>
 #include <mutex>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -106,8 +106,8 @@ Figures Summarize(std::vector<int64_t> latencies_us, double seconds) {
 bool RunBaseline(const std::string& dir, int64_t rounds, Figures* out) {
   const std::string path =
       absl::StrFormat("%s/command_load_baseline.%d.tmp", dir, getpid());
-  const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-                      0644);
+  const int fd =
+      open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) {
     std::perror(("baseline: open " + path).c_str());
     return false;
@@ -134,8 +134,7 @@ bool RunBaseline(const std::string& dir, int64_t rounds, Figures* out) {
       ok = false;
     }
     latencies_us.push_back(
-        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() -
-                                                              t0)
+        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0)
             .count());
   }
   const double seconds =
@@ -188,8 +187,8 @@ int main(int argc, char** argv) {
   if (clients < 1 || clients > 1024 || commands < 1 || prefix.empty() ||
       prefix.size() > 20 || timeout_s < 1) {
     absl::FPrintF(stderr,
-                 "command_load: --clients 1..1024, --commands >= 1, "
-                 "--id_prefix 1..20 characters, --timeout_s >= 1\n");
+                  "command_load: --clients 1..1024, --commands >= 1, "
+                  "--id_prefix 1..20 characters, --timeout_s >= 1\n");
     return 2;
   }
 
@@ -217,7 +216,7 @@ int main(int argc, char** argv) {
             std::chrono::system_clock::now() +
             std::chrono::seconds(absl::GetFlag(FLAGS_connect_timeout_s)))) {
       absl::FPrintF(stderr, "command_load: cannot connect to %s\n",
-                   server.c_str());
+                    server.c_str());
       return 2;
     }
     stubs.push_back(billing::v1::CustomerService::NewStub(channel));
@@ -234,8 +233,7 @@ int main(int argc, char** argv) {
       auto& mine = latencies_us[c];
       mine.reserve(static_cast<size_t>(commands / clients + 1));
       ready.arrive_and_wait();
-      for (int64_t i = next.fetch_add(1); i < commands;
-           i = next.fetch_add(1)) {
+      for (int64_t i = next.fetch_add(1); i < commands; i = next.fetch_add(1)) {
         billing::v1::CreateCustomerRequest req;
         const std::string id = absl::StrFormat("%s-%d", prefix, i);
         req.set_idempotency_key(id);
@@ -284,9 +282,10 @@ int main(int argc, char** argv) {
   int64_t failed = 0;
   for (const auto& [code, e] : errors) {
     failed += e.first;
-    absl::FPrintF(stderr, "command_load: %d commands failed with code %d, "
-                 "first: %s\n", e.first, code,
-                 e.second.c_str());
+    absl::FPrintF(stderr,
+                  "command_load: %d commands failed with code %d, "
+                  "first: %s\n",
+                  e.first, code, e.second.c_str());
   }
   absl::PrintF(
       "load: %d clients, %d CreateCustomer acknowledged (%d failed) in "

@@ -5,7 +5,8 @@
 // of puts and the same bytes as the projection writes, so the ratio shows
 // what the engine adds over storage itself.
 //
-//   reassign_bench --objects=10000 --runs=5 --out=bench/results/reassign_all.txt
+//   reassign_bench --objects=10000 --runs=5
+//   --out=bench/results/reassign_all.txt
 
 #include <unistd.h>
 
@@ -71,8 +72,8 @@ int Main() {
   }
   std::filesystem::remove_all(dir);
   Rig rig;
-  rig.journal = *EmbeddedJournal::Open(
-      {.dir = dir + "/journal", .partition_count = 1});
+  rig.journal =
+      *EmbeddedJournal::Open({.dir = dir + "/journal", .partition_count = 1});
   rig.state = *RocksState::Open({.path = dir + "/state"});
   const BusinessDate jan(2026, 1, 5);
   v1::Command customer;
@@ -81,7 +82,9 @@ int Main() {
   std::vector<v1::Command> setup = {customer};
   for (const char* id : {"A", "B"}) {
     v1::Command e = Structure();
-    e.mutable_structure()->mutable_create_entity()->mutable_entity()
+    e.mutable_structure()
+        ->mutable_create_entity()
+        ->mutable_entity()
         ->set_entity_id(id);
     e.mutable_structure()->mutable_create_entity()->mutable_entity()->set_name(
         id);
@@ -96,7 +99,8 @@ int Main() {
   std::vector<v1::Command> batch;
   for (int i = 0; i < objects; ++i) {
     v1::Command o = Structure();
-    auto* obj = o.mutable_structure()->mutable_create_object()->mutable_object();
+    auto* obj =
+        o.mutable_structure()->mutable_create_object()->mutable_object();
     obj->set_object_id(absl::StrFormat("OBJ%06d", i));
     obj->set_kind(v1::OBJECT_KIND_CALL_QUEUE);
     batch.push_back(o);
@@ -136,7 +140,8 @@ int Main() {
       const std::string k1 = absl::StrFormat("raw/%d/obj/OBJ%06d", run, i);
       const std::string k2 = absl::StrFormat("raw/%d/objh/OBJ%06d", run, i);
       puts += 2;
-      bytes += k1.size() + k2.size() + object_value.size() + history_value.size();
+      bytes +=
+          k1.size() + k2.size() + object_value.size() + history_value.size();
     }
     const absl::Time raw_start = absl::Now();
     // Through the same store, so the baseline pays the same RocksDB options.
@@ -171,9 +176,8 @@ int Main() {
       "baseline_ms_median %.1f\nbaseline_ms_all %s\nratio_engine_over_baseline "
       "%.2f\nwritebatches_per_reassignment 1\n",
       objects, runs,
-      absl::GetFlag(FLAGS_out).empty()
-          ? ""
-          : " --out=" + absl::GetFlag(FLAGS_out),
+      absl::GetFlag(FLAGS_out).empty() ? ""
+                                       : " --out=" + absl::GetFlag(FLAGS_out),
       absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::Now(), absl::UTCTimeZone()),
       static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN)), objects, puts, bytes,
       objects, engine_median,

@@ -185,9 +185,9 @@ absl::StatusOr<double> Ceiling(const std::string& brokers,
       rd_kafka_message_t* m = rd_kafka_consumer_poll(c, n == 0 ? 100 : 0);
       if (m == nullptr) break;
       if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        batch.Put(absl::StrCat("bench/raw/", m->partition, "/", m->offset),
-                  absl::string_view(static_cast<const char*>(m->payload),
-                                    m->len));
+        batch.Put(
+            absl::StrCat("bench/raw/", m->partition, "/", m->offset),
+            absl::string_view(static_cast<const char*>(m->payload), m->len));
         next[m->partition] = m->offset + 1;
         ++n;
       }
@@ -395,8 +395,7 @@ int Main() {
     KafkaJournalOptions ko;
     ko.bootstrap_servers = brokers;
     ko.topic = events_topic;
-    ko.fetch_wait_max =
-        absl::Milliseconds(absl::GetFlag(FLAGS_fetch_wait_ms));
+    ko.fetch_wait_max = absl::Milliseconds(absl::GetFlag(FLAGS_fetch_wait_ms));
     journal = KafkaJournal::Open(ko);
   }
   if (!journal.ok()) return fail("journal", journal.status());
@@ -443,10 +442,10 @@ int Main() {
   if (!(*consumer)->AwaitCounters(
           [&](const KafkaUsageCounters& k) { return k.consumed >= records; },
           kPhaseTimeout)) {
-    return fail("end to end", absl::DeadlineExceededError(absl::StrCat(
-                                  "consumed ", (*consumer)->counters().consumed,
-                                  " of ", records, "; ",
-                                  (*consumer)->status().ToString())));
+    return fail("end to end",
+                absl::DeadlineExceededError(absl::StrCat(
+                    "consumed ", (*consumer)->counters().consumed, " of ",
+                    records, "; ", (*consumer)->status().ToString())));
   }
   const absl::Time t1 = absl::Now();
   const KafkaUsageCounters k = (*consumer)->counters();
@@ -463,7 +462,8 @@ int Main() {
       k.rated, k.batches, e2e_s);
 
   // 4. latency at a fixed load
-  const double rate = std::max(100.0, e2e_rps * absl::GetFlag(FLAGS_latency_load));
+  const double rate =
+      std::max(100.0, e2e_rps * absl::GetFlag(FLAGS_latency_load));
   const double lat_s = absl::GetFlag(FLAGS_latency_seconds);
   const int64_t lat_records = static_cast<int64_t>(rate * lat_s);
   t0 = absl::Now();
@@ -506,7 +506,8 @@ int Main() {
   projector.Stop();
 
   std::cout << absl::StrFormat(
-                   "result label=%s journal=%s fetch_wait_ms=%d in_flight=%d records=%d e2e_records_per_s=%.0f "
+                   "result label=%s journal=%s fetch_wait_ms=%d in_flight=%d "
+                   "records=%d e2e_records_per_s=%.0f "
                    "e2e_seconds=%.2f steady_records_per_s=%.0f "
                    "ceiling_records_per_s=%.0f ratio=%.3f rated=%d "
                    "duplicates=%d quarantined=%d batches=%d "

@@ -62,7 +62,6 @@ absl::Status OptionalCode(absl::string_view field, absl::string_view value) {
   return value.empty() ? absl::OkStatus() : Code(field, value);
 }
 
-
 absl::StatusOr<BusinessDate> RequiredDate(absl::string_view field,
                                           absl::string_view text) {
   if (text.empty()) return FieldError(field, "is required");
@@ -111,17 +110,16 @@ absl::Status NotNegativeMilliAtMost(absl::string_view field, int64_t v,
 
 absl::Status Percent(absl::string_view field, int32_t bp, int32_t min) {
   if (bp < min || bp > kPercentBpMax) {
-    return FieldError(field, absl::StrFormat(
-                                 "%d is not between %d and %d basis points "
-                                 "(%s to %s)",
-                                 bp, min, kPercentBpMax,
-                                 contracts_internal::FormatPercentBp(min),
-                                 contracts_internal::FormatPercentBp(
-                                     kPercentBpMax)));
+    return FieldError(
+        field,
+        absl::StrFormat("%d is not between %d and %d basis points "
+                        "(%s to %s)",
+                        bp, min, kPercentBpMax,
+                        contracts_internal::FormatPercentBp(min),
+                        contracts_internal::FormatPercentBp(kPercentBpMax)));
   }
   return absl::OkStatus();
 }
-
 
 absl::StatusOr<v1::Contract> RequireContract(const StateReader& state,
                                              absl::string_view customer_id,
@@ -191,8 +189,8 @@ absl::StatusOr<Events> DecideDefineArticle(const StateReader& state,
   if (!existing.ok()) return existing.status();
   v1::EventEnvelope e = NewEvent(kArticleDefinedType, partition,
                                  FormatBusinessDate(business_date));
-  v1::Article* out = e.mutable_contract()->mutable_article_defined()
-                         ->mutable_article();
+  v1::Article* out =
+      e.mutable_contract()->mutable_article_defined()->mutable_article();
   out->set_article_code(a.article_code());
   out->set_label(a.label());
   out->set_vat_rate_bp(a.vat_rate_bp());
@@ -211,9 +209,9 @@ absl::StatusOr<Events> DecidePublishIndex(const StateReader& state,
       RequiredDate("publication.publication_date", p.publication_date());
   if (!date.ok()) return date.status();
   if (p.value_micros() <= 0) {
-    return FieldError("publication.value_micros",
-                      absl::StrCat(FormatMicros(p.value_micros()),
-                                   " is not positive"));
+    return FieldError(
+        "publication.value_micros",
+        absl::StrCat(FormatMicros(p.value_micros()), " is not positive"));
   }
   if (auto s =
           AtMost("publication.value_micros", p.value_micros(), kIndexMicrosMax);
@@ -278,8 +276,7 @@ absl::StatusOr<Events> DecideCreateContract(const StateReader& state,
   if (auto s = Code("contract.contract_ref", c.contract_ref()); !s.ok()) {
     return s;
   }
-  if (auto s = Code("contract.contract_family", c.contract_family());
-      !s.ok()) {
+  if (auto s = Code("contract.contract_family", c.contract_family()); !s.ok()) {
     return s;
   }
   if (auto s = Code("contract.billing_family", c.billing_family()); !s.ok()) {
@@ -294,8 +291,8 @@ absl::StatusOr<Events> DecideCreateContract(const StateReader& state,
   if (!end.ok()) return end.status();
   if (end->has_value() && **end < *start) {
     return FieldError("contract.end_date",
-                      absl::StrFormat("%s is before the start %s",
-                                      c.end_date(), c.start_date()));
+                      absl::StrFormat("%s is before the start %s", c.end_date(),
+                                      c.start_date()));
   }
   const v1::BillTo& bill_to = c.bill_to();
   if (auto s = OptionalCode("contract.bill_to.party_id", bill_to.party_id());
@@ -371,9 +368,9 @@ absl::Status ValidateRuleIdentity(const v1::BillingRule& r) {
                       "spent or installment schedule)");
   }
   if (!v1::RuleType_IsValid(type)) {
-    return FieldError("rule.rule_type",
-                      absl::StrFormat("%d is not a rule type",
-                                      static_cast<int>(type)));
+    return FieldError(
+        "rule.rule_type",
+        absl::StrFormat("%d is not a rule type", static_cast<int>(type)));
   }
   if (r.object_ids_size() == 0) {
     return FieldError("rule.object_ids",
@@ -482,8 +479,8 @@ absl::Status ValidateRuleDates(const v1::BillingRule& r) {
   if (!end.ok()) return end.status();
   if (start->has_value() && end->has_value() && **end < **start) {
     return FieldError("rule.end_date",
-                      absl::StrFormat("%s is before the start %s",
-                                      r.end_date(), r.start_date()));
+                      absl::StrFormat("%s is before the start %s", r.end_date(),
+                                      r.start_date()));
   }
   if (r.rule_type() == v1::RULE_TYPE_INSTALLMENT_SCHEDULE &&
       !end->has_value()) {
@@ -661,11 +658,10 @@ absl::StatusOr<v1::InstallmentSchedule> ResolveSchedule(
       sum += inst.amount_minor();
     }
     if (sum != given.fee_minor()) {
-      return FieldError(field,
-                        absl::StrFormat("add up to %s, not the fee %s",
-                                        FormatMinor(sum, currency),
-                                        FormatMinor(given.fee_minor(),
-                                                    currency)));
+      return FieldError(
+          field, absl::StrFormat("add up to %s, not the fee %s",
+                                 FormatMinor(sum, currency),
+                                 FormatMinor(given.fee_minor(), currency)));
     }
     *out.mutable_installments() = given.installments();
     return out;
@@ -703,8 +699,8 @@ absl::StatusOr<Events> DecideCreateRule(const StateReader& state,
   auto timing = ValidateRuleShape(r);
   if (!timing.ok()) return timing.status();
   if (auto s = RequireCustomer(state, customer_id); !s.ok()) return s;
-  auto contract =
-      RequireContract(state, customer_id, r.contract_ref(), "rule.contract_ref");
+  auto contract = RequireContract(state, customer_id, r.contract_ref(),
+                                  "rule.contract_ref");
   if (!contract.ok()) return contract.status();
   auto existing = LoadRule(state, customer_id, r.contract_ref(), r.rule_id());
   if (!existing.ok()) return existing.status();
@@ -741,9 +737,9 @@ absl::StatusOr<Events> DecideCreateRule(const StateReader& state,
                                       end_text, contract->end_date()));
   }
   if (!end_text.empty() && end_text < start_text) {
-    return FieldError("rule.end_date",
-                      absl::StrFormat("%s is before the start %s", end_text,
-                                      start_text));
+    return FieldError(
+        "rule.end_date",
+        absl::StrFormat("%s is before the start %s", end_text, start_text));
   }
   auto customer = LoadCustomer(state, customer_id);
   if (!customer.ok()) return customer.status();
@@ -823,8 +819,8 @@ absl::StatusOr<Events> DecideSetRuleDates(const StateReader& state,
     }
   }
   if (auto s = RequireCustomer(state, customer_id); !s.ok()) return s;
-  auto rule = RequireRule(state, customer_id, cmd.contract_ref(),
-                          cmd.rule_id(), "contract_ref", "rule_id");
+  auto rule = RequireRule(state, customer_id, cmd.contract_ref(), cmd.rule_id(),
+                          "contract_ref", "rule_id");
   if (!rule.ok()) return rule.status();
   std::string last_theoretical;
   if (next->has_value()) {
@@ -842,10 +838,9 @@ absl::StatusOr<Events> DecideSetRuleDates(const StateReader& state,
       last_theoretical = FormatBusinessDate(*before);
     }
   }
-  v1::EventEnvelope e = NewEvent(kRuleDatesSetType, customer_id,
-                                 next->has_value()
-                                     ? cmd.next_theoretical_date()
-                                     : rule->start_date());
+  v1::EventEnvelope e = NewEvent(
+      kRuleDatesSetType, customer_id,
+      next->has_value() ? cmd.next_theoretical_date() : rule->start_date());
   auto* set = e.mutable_contract()->mutable_rule_dates_set();
   set->set_contract_ref(cmd.contract_ref());
   set->set_rule_id(cmd.rule_id());
@@ -876,15 +871,15 @@ absl::StatusOr<Events> DecideRecordRuleBilled(const StateReader& state,
   auto invoice_date = RequiredDate("invoice_date", cmd.invoice_date());
   if (!invoice_date.ok()) return invoice_date.status();
   if (auto s = RequireCustomer(state, customer_id); !s.ok()) return s;
-  auto rule = RequireRule(state, customer_id, cmd.contract_ref(),
-                          cmd.rule_id(), "contract_ref", "rule_id");
+  auto rule = RequireRule(state, customer_id, cmd.contract_ref(), cmd.rule_id(),
+                          "contract_ref", "rule_id");
   if (!rule.ok()) return rule.status();
   RulePeriod billed;
   billed.start = *period_start;
   auto advanced = AdvanceRule(*rule, billed, cmd.invoice_ref(), *invoice_date);
   if (!advanced.ok()) return advanced.status();
-  auto next = ParseBusinessDate(rule->next_theoretical_date(),
-                                "next_theoretical_date");
+  auto next =
+      ParseBusinessDate(rule->next_theoretical_date(), "next_theoretical_date");
   if (!next.ok()) return next.status();
   auto period = RulePeriodBilledOn(*rule, *next);
   if (!period.ok()) return period.status();
@@ -1114,9 +1109,9 @@ absl::StatusOr<Events> DecideRecordWorkUnits(const StateReader& state,
   auto date = RequiredDate("units.work_date", u.work_date());
   if (!date.ok()) return date.status();
   if (u.quantity_milli() <= 0) {
-    return FieldError("units.quantity_milli",
-                      absl::StrCat(FormatMilli(u.quantity_milli()),
-                                   " is not positive"));
+    return FieldError(
+        "units.quantity_milli",
+        absl::StrCat(FormatMilli(u.quantity_milli()), " is not positive"));
   }
   if (auto s =
           AtMost("units.quantity_milli", u.quantity_milli(), kQuantityMilliMax);
@@ -1128,8 +1123,8 @@ absl::StatusOr<Events> DecideRecordWorkUnits(const StateReader& state,
     return s;
   }
   auto rule = RuleForEntry(state, customer_id, u.contract_ref(), u.rule_id(),
-                           "units", v1::RULE_TYPE_UNIT_OF_WORK,
-                           "units of work", "units.work_date", u.work_date());
+                           "units", v1::RULE_TYPE_UNIT_OF_WORK, "units of work",
+                           "units.work_date", u.work_date());
   if (!rule.ok()) return rule.status();
   v1::EventEnvelope e =
       NewEvent(kWorkUnitsRecordedType, customer_id, u.work_date());
@@ -1150,14 +1145,14 @@ absl::StatusOr<Events> DecideRecordTime(const StateReader& state,
   auto date = RequiredDate("entry.work_date", t.work_date());
   if (!date.ok()) return date.status();
   if (t.hours_milli() <= 0) {
-    return FieldError("entry.hours_milli",
-                      absl::StrCat(FormatMilli(t.hours_milli()),
-                                   " is not positive"));
+    return FieldError(
+        "entry.hours_milli",
+        absl::StrCat(FormatMilli(t.hours_milli()), " is not positive"));
   }
   if (t.hours_milli() > kHoursPerEntryMaxMilli) {
-    return FieldError("entry.hours_milli",
-                      absl::StrCat(FormatMilli(t.hours_milli()),
-                                   " is more than 24 hours"));
+    return FieldError(
+        "entry.hours_milli",
+        absl::StrCat(FormatMilli(t.hours_milli()), " is more than 24 hours"));
   }
   if (auto s = ValidateText("entry.note", t.note(), 0, kTextLengthMax);
       !s.ok()) {
@@ -1244,8 +1239,7 @@ absl::Status ValidateIncreaseShape(const v1::PriceIncrease& inc) {
     }
   }
   if (inc.kind() == v1::INCREASE_KIND_CUSTOM_PERCENT) {
-    if (auto s = Percent("increase.percent_bp", inc.percent_bp(), 1);
-        !s.ok()) {
+    if (auto s = Percent("increase.percent_bp", inc.percent_bp(), 1); !s.ok()) {
       return s;
     }
   } else if (inc.percent_bp() != 0) {
@@ -1363,8 +1357,8 @@ absl::StatusOr<Events> DecideScheduleIncrease(const StateReader& state,
   const v1::PriceIncrease& inc = cmd.increase();
   if (auto s = ValidateIncreaseShape(inc); !s.ok()) return s;
   if (auto s = RequireCustomer(state, customer_id); !s.ok()) return s;
-  auto rule = RequireRule(state, customer_id, cmd.contract_ref(),
-                          cmd.rule_id(), "contract_ref", "rule_id");
+  auto rule = RequireRule(state, customer_id, cmd.contract_ref(), cmd.rule_id(),
+                          "contract_ref", "rule_id");
   if (!rule.ok()) return rule.status();
   if (!HasUnitPrice(rule->rule_type())) {
     return absl::FailedPreconditionError(absl::StrFormat(
@@ -1377,12 +1371,13 @@ absl::StatusOr<Events> DecideScheduleIncrease(const StateReader& state,
         rule->price_history_size(), kPriceHistoryMax));
   }
   if (inc.effective_date() < rule->start_date()) {
-    return FieldError("increase.effective_date",
-                      absl::StrFormat("%s is before the rule's start %s",
-                                      inc.effective_date(),
-                                      rule->start_date()));
+    return FieldError(
+        "increase.effective_date",
+        absl::StrFormat("%s is before the rule's start %s",
+                        inc.effective_date(), rule->start_date()));
   }
-  auto date = ParseBusinessDate(inc.effective_date(), "increase.effective_date");
+  auto date =
+      ParseBusinessDate(inc.effective_date(), "increase.effective_date");
   if (!date.ok()) return date.status();
   auto timeline = BuildPriceTimeline(state, *rule, *date);
   if (!timeline.ok()) return timeline.status();
@@ -1406,8 +1401,8 @@ absl::StatusOr<Events> DecideScheduleIncrease(const StateReader& state,
   if (!after.ok()) return after.status();
   change.set_new_price_micros(*after);
 
-  v1::EventEnvelope e = NewEvent(kPriceIncreaseRecordedType, customer_id,
-                                 inc.effective_date());
+  v1::EventEnvelope e =
+      NewEvent(kPriceIncreaseRecordedType, customer_id, inc.effective_date());
   auto* rec = e.mutable_contract()->mutable_price_increase_recorded();
   rec->set_contract_ref(cmd.contract_ref());
   rec->set_rule_id(cmd.rule_id());
@@ -1469,9 +1464,9 @@ absl::StatusOr<Events> DecideApplyAnniversaries(
             "rule %s: %s; nothing recorded", RuleName(rule), step.error));
       }
       if (static_cast<int>(seq) >= kPriceHistoryMax) {
-        return absl::FailedPreconditionError(absl::StrFormat(
-            "rule %s has %d increases, at most %d allowed", RuleName(rule),
-            seq, kPriceHistoryMax));
+        return absl::FailedPreconditionError(
+            absl::StrFormat("rule %s has %d increases, at most %d allowed",
+                            RuleName(rule), seq, kPriceHistoryMax));
       }
       v1::EventEnvelope e = NewEvent(kPriceIncreaseRecordedType, customer_id,
                                      step.change.effective_date());
@@ -1501,16 +1496,17 @@ absl::StatusOr<Events> DecideCancelIncrease(const StateReader& state,
   if (auto s = Code("contract_ref", cmd.contract_ref()); !s.ok()) return s;
   if (auto s = Code("rule_id", cmd.rule_id()); !s.ok()) return s;
   if (cmd.seq() == 0) {
-    return FieldError("seq", "is required (the increase's number in the "
-                             "rule's history)");
+    return FieldError("seq",
+                      "is required (the increase's number in the "
+                      "rule's history)");
   }
   if (auto s = ValidateText("reason", cmd.reason(), 1, kTextLengthMax);
       !s.ok()) {
     return s;
   }
   if (auto s = RequireCustomer(state, customer_id); !s.ok()) return s;
-  auto rule = RequireRule(state, customer_id, cmd.contract_ref(),
-                          cmd.rule_id(), "contract_ref", "rule_id");
+  auto rule = RequireRule(state, customer_id, cmd.contract_ref(), cmd.rule_id(),
+                          "contract_ref", "rule_id");
   if (!rule.ok()) return rule.status();
   const v1::PriceChange* found = nullptr;
   for (const v1::PriceChange& c : rule->price_history()) {
@@ -1521,9 +1517,9 @@ absl::StatusOr<Events> DecideCancelIncrease(const StateReader& state,
         "seq: rule %s has no increase #%d", RuleName(*rule), cmd.seq()));
   }
   if (!found->cancelled_on().empty()) {
-    return absl::FailedPreconditionError(absl::StrFormat(
-        "increase #%d of rule %s was cancelled on %s", cmd.seq(),
-        RuleName(*rule), found->cancelled_on()));
+    return absl::FailedPreconditionError(
+        absl::StrFormat("increase #%d of rule %s was cancelled on %s",
+                        cmd.seq(), RuleName(*rule), found->cancelled_on()));
   }
   v1::EventEnvelope e = NewEvent(kPriceIncreaseCancelledType, customer_id,
                                  FormatBusinessDate(business_date));
@@ -1598,10 +1594,10 @@ absl::Status ApplyReading(StateWriter& state, const v1::EventEnvelope& event,
   if (!meter.ok()) return meter.status();
   v1::MeterState m = meter->value_or(v1::MeterState());
   if (r.seq() != m.readings() + 1) {
-    return Corrupt(event, absl::StrFormat("reading #%d of object %s, but %d "
-                                          "are recorded",
-                                          r.seq(), r.object_id(),
-                                          m.readings()));
+    return Corrupt(event,
+                   absl::StrFormat("reading #%d of object %s, but %d "
+                                   "are recorded",
+                                   r.seq(), r.object_id(), m.readings()));
   }
   if ((r.kind() == v1::READING_KIND_INSTALLATION) != (r.seq() == 1)) {
     return Corrupt(event, "the installation reading must be the first");
@@ -1628,7 +1624,8 @@ absl::Status ApplyRuleBilled(StateWriter& state,
   auto start = ParseBusinessDate(b.period_start(), "period_start");
   auto invoice_date = ParseBusinessDate(b.invoice_date(), "invoice_date");
   if (!start.ok()) return Corrupt(event, start.status().message());
-  if (!invoice_date.ok()) return Corrupt(event, invoice_date.status().message());
+  if (!invoice_date.ok())
+    return Corrupt(event, invoice_date.status().message());
   RulePeriod period;
   period.start = *start;
   auto advanced = AdvanceRule(*rule, period, b.invoice_ref(), *invoice_date);
@@ -1708,8 +1705,7 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideContract(
       return DecideCompleteJob(state, partition, command.complete_job());
     case v1::ContractCommand::kScheduleIncrease:
       return DecideScheduleIncrease(state, partition,
-                                    command.schedule_increase(),
-                                    business_date);
+                                    command.schedule_increase(), business_date);
     case v1::ContractCommand::kApplyAnniversaryIncreases:
       return DecideApplyAnniversaries(state, partition,
                                       command.apply_anniversary_increases(),
@@ -1765,8 +1761,9 @@ absl::Status ApplyContractEvent(StateWriter& state,
   const v1::ContractEvent& ce = event.contract();
   const std::string& customer = event.customer_id();
   if (IsReferenceEvent(ce) != (customer == kReferencePartition)) {
-    return Corrupt(event, "reference data outside the partition \"@reference\""
-                          " or customer data inside it");
+    return Corrupt(event,
+                   "reference data outside the partition \"@reference\""
+                   " or customer data inside it");
   }
   switch (ce.body_case()) {
     case v1::ContractEvent::kArticleDefined: {
@@ -1776,10 +1773,10 @@ absl::Status ApplyContractEvent(StateWriter& state,
       const uint64_t version =
           existing->has_value() ? (*existing)->version() : 0;
       if (a.version() != version + 1) {
-        return Corrupt(event, absl::StrFormat("article %s at version %d, but "
-                                              "the state is at %d",
-                                              a.article_code(), a.version(),
-                                              version));
+        return Corrupt(event,
+                       absl::StrFormat("article %s at version %d, but "
+                                       "the state is at %d",
+                                       a.article_code(), a.version(), version));
       }
       PutMessage(state, ArticleKey(a.article_code()), a);
       return absl::OkStatus();
@@ -1791,10 +1788,10 @@ absl::Status ApplyContractEvent(StateWriter& state,
       auto existing = state.Get(key);
       if (!existing.ok()) return existing.status();
       if (existing->has_value()) {
-        return Corrupt(event, absl::StrFormat("index %s already has a value "
-                                              "for %s",
-                                              p.index_code(),
-                                              p.publication_date()));
+        return Corrupt(event,
+                       absl::StrFormat("index %s already has a value "
+                                       "for %s",
+                                       p.index_code(), p.publication_date()));
       }
       PutMessage(state, key, p);
       return absl::OkStatus();
@@ -1881,8 +1878,8 @@ absl::Status ApplyContractEvent(StateWriter& state,
       auto existing = LoadJob(state, customer, j.job_id());
       if (!existing.ok()) return existing.status();
       if (existing->has_value()) {
-        return Corrupt(event, absl::StrFormat("job %s already completed",
-                                              j.job_id()));
+        return Corrupt(event,
+                       absl::StrFormat("job %s already completed", j.job_id()));
       }
       PutMessage(state, JobKey(customer, j.job_id()), j);
       return absl::OkStatus();
@@ -1945,7 +1942,8 @@ absl::StatusOr<v1::ContractAnswer> ContractAnswerFor(
   absl::Status s = absl::OkStatus();
   switch (ce.body_case()) {
     case v1::ContractEvent::kArticleDefined: {
-      auto a = LoadArticle(state, ce.article_defined().article().article_code());
+      auto a =
+          LoadArticle(state, ce.article_defined().article().article_code());
       if (!a.ok()) return a.status();
       if (a->has_value()) *answer.mutable_article() = **a;
       break;
@@ -1997,8 +1995,8 @@ absl::StatusOr<v1::ContractAnswer> ContractAnswerFor(
     case v1::ContractEvent::kPriceIncreaseRecorded: {
       for (const v1::EventEnvelope& e : record.events()) {
         const auto& rec = e.contract().price_increase_recorded();
-        auto rule = LoadRule(state, customer, rec.contract_ref(),
-                             rec.rule_id());
+        auto rule =
+            LoadRule(state, customer, rec.contract_ref(), rec.rule_id());
         if (!rule.ok()) return rule.status();
         v1::RecordedIncrease* out = answer.add_increases();
         out->set_contract_ref(rec.contract_ref());

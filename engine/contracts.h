@@ -105,10 +105,8 @@ inline constexpr absl::string_view kReadingRecordedType =
     "contract.reading_recorded";
 inline constexpr absl::string_view kWorkUnitsRecordedType =
     "contract.work_units_recorded";
-inline constexpr absl::string_view kTimeRecordedType =
-    "contract.time_recorded";
-inline constexpr absl::string_view kJobCompletedType =
-    "contract.job_completed";
+inline constexpr absl::string_view kTimeRecordedType = "contract.time_recorded";
+inline constexpr absl::string_view kJobCompletedType = "contract.job_completed";
 inline constexpr absl::string_view kPriceIncreaseRecordedType =
     "contract.price_increase_recorded";
 inline constexpr absl::string_view kPriceIncreaseCancelledType =

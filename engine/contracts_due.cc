@@ -297,8 +297,7 @@ class RuleDue {
                                      rule_.rule_id(), p.start, p.end);
       if (!entries.ok()) return entries.status();
       // (person, rate's effective date) -> hours, rate.
-      std::map<std::pair<std::string, std::string>,
-               std::pair<int64_t, int64_t>>
+      std::map<std::pair<std::string, std::string>, std::pair<int64_t, int64_t>>
           groups;
       for (const v1::TimeEntry& e : *entries) {
         auto day = ParseBusinessDate(e.work_date(), "work_date");
@@ -390,12 +389,11 @@ class RuleDue {
       *l->mutable_from_reading() = units->from;
       *l->mutable_to_reading() = units->to;
       l->set_carried_units_milli(units->carried_units_milli);
-      std::string how = absl::StrFormat(
-          "%s - %s", FormatMilli(units->to.value_milli()),
-          FormatMilli(units->from.value_milli()));
+      std::string how =
+          absl::StrFormat("%s - %s", FormatMilli(units->to.value_milli()),
+                          FormatMilli(units->from.value_milli()));
       if (units->carried_units_milli != 0) {
-        absl::StrAppend(&how, " + ",
-                        FormatMilli(units->carried_units_milli),
+        absl::StrAppend(&how, " + ", FormatMilli(units->carried_units_milli),
                         " from the replaced meter");
       }
       l->set_explanation(absl::StrFormat(
@@ -404,8 +402,7 @@ class RuleDue {
           object, units->from.seq(), units->from.reading_date(),
           contracts_internal::ReadingKindName(units->from.kind()),
           units->to.seq(), units->to.reading_date(), how,
-          FormatMilli(units->units_milli),
-          FormatMicros((*price)->price_micros),
+          FormatMilli(units->units_milli), FormatMicros((*price)->price_micros),
           DescribeSource((*price)->source)));
     }
     return absl::OkStatus();
@@ -544,9 +541,9 @@ absl::StatusOr<ConsumedUnits> ComputeConsumedUnits(
     }
   }
   if (!installed) {
-    out.anomaly = absl::StrFormat(
-        "object %s has no installation reading on or before %s", object_id,
-        day);
+    out.anomaly =
+        absl::StrFormat("object %s has no installation reading on or before %s",
+                        object_id, day);
     return out;
   }
   if (!backwards.empty()) {
@@ -645,9 +642,8 @@ absl::StatusOr<v1::DueReport> ComputeDue(const StateReader& state,
       rules.push_back(std::move(**one));
     }
     for (const v1::BillingRule& rule : rules) {
-      auto due =
-          RuleDue(state, customer_id, *currency, contract, rule, as_of)
-              .Compute();
+      auto due = RuleDue(state, customer_id, *currency, contract, rule, as_of)
+                     .Compute();
       if (!due.ok()) return due.status();
       CountInTotal(*currency, *due, total);
       *report.add_rules() = std::move(*due);

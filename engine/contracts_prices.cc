@@ -112,9 +112,8 @@ absl::StatusOr<int64_t> SyntecRevisedPrice(int64_t old_price_micros,
   }
   // old x (a x I_ref + b x I_new) / (1e6 x I_ref): one division, one
   // rounding. a x I_ref and b x I_new are below 2^(20+63): no overflow.
-  const absl::int128 factor =
-      absl::int128(a_micros) * reference_index_micros +
-      absl::int128(b_micros) * new_index_micros;
+  const absl::int128 factor = absl::int128(a_micros) * reference_index_micros +
+                              absl::int128(b_micros) * new_index_micros;
   auto numerator = Multiply(old_price_micros, factor);
   if (!numerator.ok()) return numerator.status();
   const absl::int128 denominator =
@@ -143,20 +142,20 @@ absl::StatusOr<int64_t> RevisedPrice(int64_t old_price_micros,
 
 absl::Status ValidateSyntecCoefficients(const v1::SyntecFormula& f,
                                         absl::string_view field) {
-  for (auto [name, value] : {std::pair<const char*, int64_t>{"a_micros",
-                                                             f.a_micros()},
-                             {"b_micros", f.b_micros()}}) {
+  for (auto [name, value] :
+       {std::pair<const char*, int64_t>{"a_micros", f.a_micros()},
+        {"b_micros", f.b_micros()}}) {
     if (value < 0 || value > kSyntecCoefficientsSum) {
-      return FieldError(absl::StrFormat("%s.%s", field, name),
-                        absl::StrFormat("%s is not between 0 and 1",
-                                        FormatMicros(value)));
+      return FieldError(
+          absl::StrFormat("%s.%s", field, name),
+          absl::StrFormat("%s is not between 0 and 1", FormatMicros(value)));
     }
   }
   if (f.a_micros() + f.b_micros() != kSyntecCoefficientsSum) {
     return FieldError(
         absl::StrFormat("%s.b_micros", field),
-        absl::StrFormat("a + b = %s + %s = %s, not 1", FormatMicros(f.a_micros()),
-                        FormatMicros(f.b_micros()),
+        absl::StrFormat("a + b = %s + %s = %s, not 1",
+                        FormatMicros(f.a_micros()), FormatMicros(f.b_micros()),
                         FormatMicros(f.a_micros() + f.b_micros())));
   }
   return absl::OkStatus();
@@ -193,12 +192,12 @@ absl::StatusOr<PriceTimeline> BuildPriceTimeline(const StateReader& state,
   if (policy.kind() != v1::INCREASE_KIND_UNSPECIFIED) {
     for (BusinessDate a : RuleAnniversaries(rule, through)) {
       const std::string date = FormatBusinessDate(a);
-      const bool recorded = std::any_of(
-          rule.price_history().begin(), rule.price_history().end(),
-          [&](const v1::PriceChange& c) {
-            return c.origin() == v1::INCREASE_ORIGIN_ANNIVERSARY &&
-                   c.anniversary_date() == date;
-          });
+      const bool recorded =
+          std::any_of(rule.price_history().begin(), rule.price_history().end(),
+                      [&](const v1::PriceChange& c) {
+                        return c.origin() == v1::INCREASE_ORIGIN_ANNIVERSARY &&
+                               c.anniversary_date() == date;
+                      });
       if (recorded) continue;
       PriceStep step;
       step.pending = true;
@@ -232,9 +231,10 @@ absl::StatusOr<PriceTimeline> BuildPriceTimeline(const StateReader& state,
   for (PriceStep& step : timeline.steps) {
     v1::PriceChange& c = step.change;
     if (!failed.empty()) {
-      step.error = absl::StrFormat("follows an increase that cannot be "
-                                   "computed (%s)",
-                                   failed);
+      step.error = absl::StrFormat(
+          "follows an increase that cannot be "
+          "computed (%s)",
+          failed);
       c.clear_old_price_micros();
       c.clear_new_price_micros();
       continue;
@@ -308,8 +308,7 @@ absl::StatusOr<PriceInForce> PriceAsOf(const PriceTimeline& timeline,
 }
 
 absl::StatusOr<v1::IncreaseHistory> IncreaseHistoryAsOf(
-    const StateReader& state, const v1::BillingRule& rule,
-    BusinessDate as_of) {
+    const StateReader& state, const v1::BillingRule& rule, BusinessDate as_of) {
   auto timeline = BuildPriceTimeline(state, rule, as_of);
   if (!timeline.ok()) return timeline.status();
   v1::IncreaseHistory out;

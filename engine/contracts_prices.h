@@ -116,7 +116,6 @@ absl::StatusOr<PriceInForce> PriceAsOf(const PriceTimeline& timeline,
 // pending anniversaries up to the date, which entries are still scheduled,
 // and the price in force on the date (or why it cannot be computed).
 absl::StatusOr<v1::IncreaseHistory> IncreaseHistoryAsOf(
-    const StateReader& state, const v1::BillingRule& rule,
-    BusinessDate as_of);
+    const StateReader& state, const v1::BillingRule& rule, BusinessDate as_of);
 
 }  // namespace billing

@@ -13,9 +13,9 @@ absl::StatusOr<BusinessDate> RuleDate(const v1::BillingRule& rule,
                                       absl::string_view what) {
   auto d = ParseBusinessDate(text, what);
   if (!d.ok()) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "rule %s/%s: %s", rule.contract_ref(), rule.rule_id(),
-        d.status().message()));
+    return absl::InvalidArgumentError(
+        absl::StrFormat("rule %s/%s: %s", rule.contract_ref(), rule.rule_id(),
+                        d.status().message()));
   }
   return *d;
 }
@@ -111,9 +111,8 @@ absl::StatusOr<std::optional<RulePeriod>> RulePeriodAt(
       AddMonthsClamped(*start, (index + 1) * months);
   p.end = next_boundary - 1;
   if (end->has_value() && p.end > **end) p.end = **end;
-  p.billing_date = rule.timing() == v1::BILLING_TIMING_IN_ARREARS
-                       ? next_boundary
-                       : p.start;
+  p.billing_date =
+      rule.timing() == v1::BILLING_TIMING_IN_ARREARS ? next_boundary : p.start;
   return std::optional<RulePeriod>(p);
 }
 
@@ -174,9 +173,8 @@ absl::StatusOr<int> RuleBillingIndex(const v1::BillingRule& rule,
   if (AddMonthsClamped(*start, boundary * months) != billing_date) {
     return not_a_billing_date();
   }
-  const int index = rule.timing() == v1::BILLING_TIMING_IN_ARREARS
-                        ? boundary - 1
-                        : boundary;
+  const int index =
+      rule.timing() == v1::BILLING_TIMING_IN_ARREARS ? boundary - 1 : boundary;
   if (index < 0) return not_a_billing_date();
   return index;
 }
@@ -202,8 +200,8 @@ absl::StatusOr<v1::BillingRule> AdvanceRule(const v1::BillingRule& rule,
         "rule %s/%s has no next theoretical billing date; set one first",
         rule.contract_ref(), rule.rule_id()));
   }
-  auto next = RuleDate(rule, rule.next_theoretical_date(),
-                       "next_theoretical_date");
+  auto next =
+      RuleDate(rule, rule.next_theoretical_date(), "next_theoretical_date");
   if (!next.ok()) return next.status();
   auto due = RulePeriodBilledOn(rule, *next);
   if (!due.ok()) return due.status();

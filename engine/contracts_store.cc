@@ -132,8 +132,7 @@ absl::StatusOr<std::optional<v1::Article>> LoadArticle(
 }
 
 absl::StatusOr<std::optional<v1::IndexPublication>> LatestIndexOnOrBefore(
-    const StateReader& state, absl::string_view index_code,
-    BusinessDate date) {
+    const StateReader& state, absl::string_view index_code, BusinessDate date) {
   return LatestDatedOnOrBefore<v1::IndexPublication>(
       state, IndexPublicationsPrefix(index_code), date);
 }
@@ -152,8 +151,8 @@ absl::StatusOr<std::optional<v1::HourlyRate>> HourlyRateInForce(
 
 absl::StatusOr<v1::ReferenceData> LoadReferenceData(const StateReader& state) {
   v1::ReferenceData out;
-  absl::Status s = ScanMessages<v1::Article>(
-      state, kArticlePrefix, [&](v1::Article m) {
+  absl::Status s =
+      ScanMessages<v1::Article>(state, kArticlePrefix, [&](v1::Article m) {
         *out.add_articles() = std::move(m);
         return true;
       });

@@ -24,10 +24,8 @@ using limits::kPostalCodeLengthMax;
 
 // Paths an update may name, in the order their values are validated.
 constexpr absl::string_view kUpdatablePaths[] = {
-    "name", "billing_address", "email", "vat_id", "currency",
-    "invoice_delivery_mode"};
-
-
+    "name",   "billing_address", "email",
+    "vat_id", "currency",        "invoice_delivery_mode"};
 
 bool SameAddress(const v1::Address& a, const v1::Address& b) {
   return SerializeDeterministic(a) == SerializeDeterministic(b);
@@ -70,10 +68,10 @@ absl::Status ValidateFields(const v1::Customer& c, absl::string_view prefix,
     return FieldError(p + ".invoice_delivery_mode", "is required");
   }
   if (!v1::InvoiceDeliveryMode_IsValid(c.invoice_delivery_mode())) {
-    return FieldError(p + ".invoice_delivery_mode",
-                      absl::StrFormat("%d is not a delivery mode",
-                                      static_cast<int>(
-                                          c.invoice_delivery_mode())));
+    return FieldError(
+        p + ".invoice_delivery_mode",
+        absl::StrFormat("%d is not a delivery mode",
+                        static_cast<int>(c.invoice_delivery_mode())));
   }
   return absl::OkStatus();
 }
@@ -134,8 +132,9 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideCreateCustomer(
   auto existing = LoadCustomer(state, given.customer_id());
   if (!existing.ok()) return existing.status();
   if (existing->has_value()) {
-    return absl::AlreadyExistsError(absl::StrFormat(
-        "customer.customer_id: %s already exists", QuoteValue(given.customer_id())));
+    return absl::AlreadyExistsError(
+        absl::StrFormat("customer.customer_id: %s already exists",
+                        QuoteValue(given.customer_id())));
   }
   v1::EventEnvelope event =
       NewEvent(kCustomerCreatedType, given.customer_id(), business_date);
@@ -146,11 +145,10 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideCreateCustomer(
   c->set_email(given.email());
   c->set_vat_id(given.vat_id());
   c->set_currency(given.currency().empty() ? "EUR" : given.currency());
-  c->set_invoice_delivery_mode(
-      given.invoice_delivery_mode() ==
-              v1::INVOICE_DELIVERY_MODE_UNSPECIFIED
-          ? v1::INVOICE_DELIVERY_MODE_PER_ENTITY
-          : given.invoice_delivery_mode());
+  c->set_invoice_delivery_mode(given.invoice_delivery_mode() ==
+                                       v1::INVOICE_DELIVERY_MODE_UNSPECIFIED
+                                   ? v1::INVOICE_DELIVERY_MODE_PER_ENTITY
+                                   : given.invoice_delivery_mode());
   c->set_created_on(FormatBusinessDate(business_date));
   c->set_updated_on(FormatBusinessDate(business_date));
   c->set_version(1);
@@ -169,8 +167,9 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideUpdateCustomer(
   auto existing = LoadCustomer(state, given.customer_id());
   if (!existing.ok()) return existing.status();
   if (!existing->has_value()) {
-    return absl::NotFoundError(absl::StrFormat(
-        "customer.customer_id: %s does not exist", QuoteValue(given.customer_id())));
+    return absl::NotFoundError(
+        absl::StrFormat("customer.customer_id: %s does not exist",
+                        QuoteValue(given.customer_id())));
   }
   const v1::Customer& old = **existing;
   if (command.expected_version() != 0 &&
@@ -178,7 +177,8 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideUpdateCustomer(
     return absl::AbortedError(absl::StrFormat(
         "expected_version: %d, but customer %s is at version %d; read it "
         "again and retry",
-        command.expected_version(), QuoteValue(old.customer_id()), old.version()));
+        command.expected_version(), QuoteValue(old.customer_id()),
+        old.version()));
   }
   if (command.update_mask().paths_size() == 0) {
     return FieldError("update_mask", "is empty; name the fields to change");
@@ -231,8 +231,7 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideUpdateCustomer(
     if (path == "vat_id") changed = old.vat_id() != updated.vat_id();
     if (path == "currency") changed = old.currency() != updated.currency();
     if (path == "invoice_delivery_mode") {
-      changed =
-          old.invoice_delivery_mode() != updated.invoice_delivery_mode();
+      changed = old.invoice_delivery_mode() != updated.invoice_delivery_mode();
     }
     if (changed) payload->add_changed_fields(std::string(path));
   }
@@ -248,23 +247,23 @@ absl::Status ApplyCustomerEvent(StateWriter& state,
   const v1::Customer& c = created ? event.customer_created().customer()
                                   : event.customer_updated().customer();
   if (c.customer_id() != event.customer_id()) {
-    return absl::DataLossError(absl::StrFormat(
-        "%s carries customer %s in an envelope of customer %s",
-        QuoteValue(event.type()), QuoteValue(c.customer_id()),
-        QuoteValue(event.customer_id())));
+    return absl::DataLossError(
+        absl::StrFormat("%s carries customer %s in an envelope of customer %s",
+                        QuoteValue(event.type()), QuoteValue(c.customer_id()),
+                        QuoteValue(event.customer_id())));
   }
   auto existing = LoadCustomer(state, c.customer_id());
   if (!existing.ok()) return existing.status();
   if (created && existing->has_value()) {
-    return absl::DataLossError(absl::StrFormat(
-        "customer.created for %s, which already exists",
-        QuoteValue(c.customer_id())));
+    return absl::DataLossError(
+        absl::StrFormat("customer.created for %s, which already exists",
+                        QuoteValue(c.customer_id())));
   }
   if (!created) {
     if (!existing->has_value()) {
-      return absl::DataLossError(absl::StrFormat(
-          "customer.updated for %s, which does not exist",
-          QuoteValue(c.customer_id())));
+      return absl::DataLossError(
+          absl::StrFormat("customer.updated for %s, which does not exist",
+                          QuoteValue(c.customer_id())));
     }
     if (c.version() != (*existing)->version() + 1) {
       return absl::DataLossError(absl::StrFormat(
@@ -286,8 +285,8 @@ absl::Status RequireCustomer(const StateReader& state,
   auto customer = LoadCustomer(state, customer_id);
   if (!customer.ok()) return customer.status();
   if (!customer->has_value()) {
-    return absl::NotFoundError(absl::StrFormat(
-        "customer_id: %s does not exist", QuoteValue(customer_id)));
+    return absl::NotFoundError(absl::StrFormat("customer_id: %s does not exist",
+                                               QuoteValue(customer_id)));
   }
   return absl::OkStatus();
 }

@@ -12,9 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "absl/strings/string_view.h"
-
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "billing/v1/commands.pb.h"
 #include "billing/v1/events.pb.h"
 #include "engine/dates.h"

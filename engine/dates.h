@@ -3,11 +3,11 @@
 // Business dates. The engine never reads a clock: every "today" is a
 // parameter, written "YYYY-MM-DD" on the wire.
 
-#include "absl/strings/string_view.h"
 #include <string>
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
 
 namespace billing {

@@ -35,9 +35,9 @@ absl::string_view TypeOfPayload(const v1::EventEnvelope& event) {
 
 absl::Status Corrupt(PartitionId partition, Offset offset,
                      absl::string_view why) {
-  return absl::DataLossError(absl::StrFormat(
-      "corrupt record at partition %d offset %d: %s", partition.value(),
-      offset.value(), why));
+  return absl::DataLossError(
+      absl::StrFormat("corrupt record at partition %d offset %d: %s",
+                      partition.value(), offset.value(), why));
 }
 
 // Invariants every record must hold before any of it is applied.
@@ -299,10 +299,10 @@ absl::StatusOr<ApplyOutcome> ApplyRecord(StateWriter& state,
     if (auto s = SetAnswer(state, record, &idem); !s.ok()) {
       return Corrupt(partition, offset, s.message());
     }
-    PutMessage(state,
-               IdempotencyStateKey(record.customer_id(),
-                                   record.idempotency_key()),
-               idem);
+    PutMessage(
+        state,
+        IdempotencyStateKey(record.customer_id(), record.idempotency_key()),
+        idem);
   }
   progress->set_next_offset(offset.value() + 1);
   PutMessage(state, PartitionProgressKey(partition), *progress);
@@ -344,9 +344,8 @@ PartitionId PartitionOf(absl::string_view key, int32_t partition_count) {
   h ^= h >> 13;
   h *= kM;
   h ^= h >> 15;
-  return PartitionId(static_cast<int32_t>((h & 0x7fffffff) %
-                                          static_cast<uint32_t>(
-                                              partition_count)));
+  return PartitionId(static_cast<int32_t>(
+      (h & 0x7fffffff) % static_cast<uint32_t>(partition_count)));
 }
 
 }  // namespace billing

@@ -4,7 +4,6 @@
 // record to state. Pure: no I/O, no clock, no threads. The same records
 // applied in the same order give byte-identical state.
 
-#include "absl/strings/string_view.h"
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -12,6 +11,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "billing/v1/commands.pb.h"
 #include "billing/v1/events.pb.h"
 #include "billing/v1/state.pb.h"

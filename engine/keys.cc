@@ -52,8 +52,8 @@ std::string ChildrenPrefix(absl::string_view customer_id,
   return absl::StrCat(kChildrenPrefix, customer_id, "/", parent_id, "/");
 }
 
-std::string ChildKey(absl::string_view customer_id,
-                     absl::string_view parent_id, absl::string_view child_id) {
+std::string ChildKey(absl::string_view customer_id, absl::string_view parent_id,
+                     absl::string_view child_id) {
   return absl::StrCat(ChildrenPrefix(customer_id, parent_id), child_id);
 }
 
@@ -135,8 +135,7 @@ std::string HourlyRatesPrefix(absl::string_view person_id) {
   return absl::StrCat(kHourlyRatePrefix, person_id, "/");
 }
 
-std::string HourlyRateKey(absl::string_view person_id,
-                          absl::string_view date) {
+std::string HourlyRateKey(absl::string_view person_id, absl::string_view date) {
   return absl::StrCat(HourlyRatesPrefix(person_id), date);
 }
 
@@ -154,9 +153,9 @@ namespace {
 // here (tests/integration/storage/partition_rebuild_test.cc fails on a key
 // of no known family).
 constexpr absl::string_view kCustomerFamilies[] = {
-    "cust/",  "idem/",   "ent/",    "obj/",  "objh/",  "kids/", "e164/",
-    "ctr/",   "rule/",   "meter/",  "read/", "work/",  "time/", "job/",
-    "uplan/", "uassign/", "useen/", "utot/", "urec/",  "uquar/"};
+    "cust/",  "idem/",    "ent/",   "obj/",  "objh/", "kids/", "e164/",
+    "ctr/",   "rule/",    "meter/", "read/", "work/", "time/", "job/",
+    "uplan/", "uassign/", "useen/", "utot/", "urec/", "uquar/"};
 
 }  // namespace
 

@@ -39,12 +39,12 @@
 //   ref/markup/<date>                     billing.v1.CompanyMarkup
 //   ref/rate/<person_id>/<date>           billing.v1.HourlyRate
 
-#include "absl/status/statusor.h"
-#include "absl/strings/string_view.h"
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "engine/types.h"
 
 namespace billing {
@@ -79,8 +79,8 @@ std::string ObjectHistoryKey(absl::string_view customer_id,
                              int32_t index);
 std::string ChildrenPrefix(absl::string_view customer_id,
                            absl::string_view parent_id);
-std::string ChildKey(absl::string_view customer_id,
-                     absl::string_view parent_id, absl::string_view child_id);
+std::string ChildKey(absl::string_view customer_id, absl::string_view parent_id,
+                     absl::string_view child_id);
 std::string E164Key(absl::string_view customer_id, absl::string_view number);
 std::string DirectoryKey(absl::string_view number);
 

@@ -113,7 +113,8 @@ absl::StatusOr<int64_t> ParseScaled(absl::string_view text, int max_decimals,
     }
     frac = frac * 10 + (c - '0');
   }
-  v = v * Pow10(scale) + frac * Pow10(scale - static_cast<int>(frac_part.size()));
+  v = v * Pow10(scale) +
+      frac * Pow10(scale - static_cast<int>(frac_part.size()));
   if (negative) v = -v;
   auto out = ToInt64(v);
   if (!out.ok()) return bad("too large");
@@ -166,8 +167,7 @@ absl::StatusOr<int64_t> AddMinor(int64_t a, int64_t b) {
   return out;
 }
 
-absl::StatusOr<int64_t> MinorToMicros(int64_t minor,
-                                      const Currency& currency) {
+absl::StatusOr<int64_t> MinorToMicros(int64_t minor, const Currency& currency) {
   return ToInt64(absl::int128(minor) * Pow10(6 - currency.exponent));
 }
 

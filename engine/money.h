@@ -6,13 +6,13 @@
 // ("half-up" as accountants say it: 2.675 -> 2.68, -2.675 -> -2.68), applied
 // once per line. Overflow is an error (OutOfRange), never a wrap.
 
-#include "absl/strings/string_view.h"
 #include <cstdint>
 #include <string>
 #include <string_view>
 
 #include "absl/numeric/int128.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace billing {
 

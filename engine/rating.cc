@@ -103,13 +103,20 @@ std::string BandAt(const v1::RatePlanVersion& v, int weekday, int minute) {
 
 int IsoWeekday(absl::CivilDay day) {
   switch (absl::GetWeekday(day)) {
-    case absl::Weekday::monday: return 1;
-    case absl::Weekday::tuesday: return 2;
-    case absl::Weekday::wednesday: return 3;
-    case absl::Weekday::thursday: return 4;
-    case absl::Weekday::friday: return 5;
-    case absl::Weekday::saturday: return 6;
-    case absl::Weekday::sunday: return 7;
+    case absl::Weekday::monday:
+      return 1;
+    case absl::Weekday::tuesday:
+      return 2;
+    case absl::Weekday::wednesday:
+      return 3;
+    case absl::Weekday::thursday:
+      return 4;
+    case absl::Weekday::friday:
+      return 5;
+    case absl::Weekday::saturday:
+      return 6;
+    case absl::Weekday::sunday:
+      return 7;
   }
   return 0;
 }
@@ -307,17 +314,18 @@ absl::Status ValidateUsageRecord(const v1::UsageRecord& r) {
       !s.ok()) {
     return s;
   }
-  if (r.record_id().empty()) return FieldError("record.record_id", "is required");
+  if (r.record_id().empty())
+    return FieldError("record.record_id", "is required");
   if (r.record_id().size() > kRecordIdBytesMax) {
-    return TooLongError("record.record_id", r.record_id(),
-                        r.record_id().size(), kRecordIdBytesMax);
+    return TooLongError("record.record_id", r.record_id(), r.record_id().size(),
+                        kRecordIdBytesMax);
   }
   if (!IsPrintableAsciiToken(r.record_id())) {
-    return FieldError("record.record_id",
-                      absl::StrFormat("%s is not printable ASCII (1 to %d "
-                                      "characters, no spaces)",
-                                      QuoteValue(r.record_id()),
-                                      kRecordIdBytesMax));
+    return FieldError(
+        "record.record_id",
+        absl::StrFormat("%s is not printable ASCII (1 to %d "
+                        "characters, no spaces)",
+                        QuoteValue(r.record_id()), kRecordIdBytesMax));
   }
   if (r.object().empty()) return FieldError("record.object", "is required");
   if (r.object().size() > 64 || !IsPrintableAsciiToken(r.object())) {
@@ -331,8 +339,9 @@ absl::Status ValidateUsageRecord(const v1::UsageRecord& r) {
   }
   if (r.kind() == v1::USAGE_KIND_UNSPECIFIED ||
       !v1::UsageKind_IsValid(r.kind())) {
-    return FieldError("record.kind", "is not a usage kind (voice, sms, mms, "
-                                     "data, fax)");
+    return FieldError("record.kind",
+                      "is not a usage kind (voice, sms, mms, "
+                      "data, fax)");
   }
   if (r.quantity() < 0) {
     return FieldError("record.quantity",
@@ -345,16 +354,16 @@ absl::Status ValidateUsageRecord(const v1::UsageRecord& r) {
   }
   if (r.unit() != v1::USAGE_UNIT_UNSPECIFIED &&
       r.unit() != UnitOfKind(r.kind())) {
-    return FieldError("record.unit", absl::StrFormat(
-                                         "%s does not fit a %s record",
-                                         v1::UsageUnit_Name(r.unit()),
-                                         v1::UsageKind_Name(r.kind())));
+    return FieldError("record.unit",
+                      absl::StrFormat("%s does not fit a %s record",
+                                      v1::UsageUnit_Name(r.unit()),
+                                      v1::UsageKind_Name(r.kind())));
   }
   if (UnitOfKind(r.kind()) == v1::USAGE_UNIT_SECONDS &&
       r.quantity() > kRatedSecondsMax) {
     return FieldError("record.quantity",
-                      absl::StrFormat("%d seconds is longer than %d", r.quantity(),
-                                      kRatedSecondsMax));
+                      absl::StrFormat("%d seconds is longer than %d",
+                                      r.quantity(), kRatedSecondsMax));
   }
   if (!IsE164(r.destination()) && !IsZone(r.destination())) {
     return FieldError("record.destination",
@@ -371,9 +380,10 @@ absl::Status ValidateUsageRecord(const v1::UsageRecord& r) {
     if (k.size() > kAttributeBytesMax || v.size() > kAttributeBytesMax) {
       return FieldError(
           absl::StrCat("record.attributes[", QuoteValue(k), "]"),
-          absl::StrFormat("%s is %d bytes, more than the %d allowed",
-                          k.size() > kAttributeBytesMax ? "its key" : "its value",
-                          std::max(k.size(), v.size()), kAttributeBytesMax));
+          absl::StrFormat(
+              "%s is %d bytes, more than the %d allowed",
+              k.size() > kAttributeBytesMax ? "its key" : "its value",
+              std::max(k.size(), v.size()), kAttributeBytesMax));
     }
   }
   return absl::OkStatus();

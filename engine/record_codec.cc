@@ -16,13 +16,13 @@ using google::protobuf::Reflection;
 
 bool ValidUtf8(const std::string& s) {
   return google::protobuf::internal::IsStructurallyValidUTF8(s.data(),
-                                                              s.size());
+                                                             s.size());
 }
 
 std::string Path(absl::string_view prefix, const FieldDescriptor* f,
                  int index) {
-  std::string p = prefix.empty() ? f->name() : absl::StrCat(prefix, ".",
-                                                            f->name());
+  std::string p =
+      prefix.empty() ? f->name() : absl::StrCat(prefix, ".", f->name());
   if (index >= 0) absl::StrAppend(&p, "[", index, "]");
   return p;
 }

@@ -5,17 +5,17 @@
 // over RocksDB, and MemoryState implements them in memory for tests and
 // scratch replays (what-if). Keys are built by engine/keys.h only.
 
-#include "absl/strings/string_view.h"
 #include <functional>
 #include <limits>
-#include <vector>
 #include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "google/protobuf/message.h"
 
 namespace billing {
@@ -30,8 +30,8 @@ class StateReader {
   // Visits, in bytewise key order, keys that start with `prefix` and sort
   // strictly after `start_after` (ignored when empty); `visit` returns false to
   // stop. Other codes: storage failure.
-  using Visitor = std::function<bool(absl::string_view key,
-                                     absl::string_view value)>;
+  using Visitor =
+      std::function<bool(absl::string_view key, absl::string_view value)>;
   virtual absl::Status Scan(absl::string_view prefix,
                             absl::string_view start_after,
                             const Visitor& visit) const = 0;
@@ -75,8 +75,8 @@ class OverlayState final : public StateWriter {
   void Delete(absl::string_view key) override;
 
   // Buffered writes in key order; nullopt is a deletion.
-  const std::map<std::string, std::optional<std::string>, std::less<>>&
-  writes() const {
+  const std::map<std::string, std::optional<std::string>, std::less<>>& writes()
+      const {
     return writes_;
   }
   void Clear() { writes_.clear(); }
@@ -113,8 +113,7 @@ absl::StatusOr<std::vector<M>> ScanMessages(
   std::vector<M> out;
   absl::Status inner;
   absl::Status s = state.Scan(
-      prefix, start_after,
-      [&](absl::string_view key, absl::string_view value) {
+      prefix, start_after, [&](absl::string_view key, absl::string_view value) {
         if (out.size() >= records_max) return false;
         M m;
         if (!m.ParseFromArray(value.data(), static_cast<int>(value.size()))) {

@@ -34,11 +34,10 @@ constexpr absl::string_view kObjectsReassignedType =
 
 absl::Status NotFoundIn(absl::string_view field, absl::string_view what,
                         absl::string_view id, absl::string_view customer_id) {
-  return absl::NotFoundError(absl::StrFormat(
-      "%s: %s is not %s of customer %s", field, QuoteValue(id), what,
-      QuoteValue(customer_id)));
+  return absl::NotFoundError(absl::StrFormat("%s: %s is not %s of customer %s",
+                                             field, QuoteValue(id), what,
+                                             QuoteValue(customer_id)));
 }
-
 
 absl::Status ValidateE164(absl::string_view field, absl::string_view number) {
   bool ok = number.size() >= 9 && number.size() <= 16 && number[0] == '+' &&
@@ -47,17 +46,13 @@ absl::Status ValidateE164(absl::string_view field, absl::string_view number) {
     ok = absl::ascii_isdigit(static_cast<unsigned char>(number[i]));
   }
   if (!ok) {
-    return FieldError(field,
-                      absl::StrFormat("%s is not an E.164 number (\"+\" "
-                                      "then 8 to 15 digits, e.g. "
-                                      "+33142680000)",
-                                      QuoteValue(number)));
+    return FieldError(field, absl::StrFormat("%s is not an E.164 number (\"+\" "
+                                             "then 8 to 15 digits, e.g. "
+                                             "+33142680000)",
+                                             QuoteValue(number)));
   }
   return absl::OkStatus();
 }
-
-
-
 
 absl::StatusOr<v1::BillingEntity> RequireEntity(const StateReader& state,
                                                 absl::string_view customer_id,
@@ -110,12 +105,11 @@ absl::Status CollectSubtree(const StateReader& state,
   out->emplace_back(root);
   std::vector<std::string> children;
   const std::string prefix = ChildrenPrefix(customer_id, root);
-  absl::Status s = state.Scan(prefix, "",
-                              [&](absl::string_view key, absl::string_view) {
-                                children.emplace_back(
-                                    key.substr(prefix.size()));
-                                return true;
-                              });
+  absl::Status s =
+      state.Scan(prefix, "", [&](absl::string_view key, absl::string_view) {
+        children.emplace_back(key.substr(prefix.size()));
+        return true;
+      });
   if (!s.ok()) return s;
   for (const auto& child : children) {
     if (out->size() > static_cast<size_t>(kReassignObjectsMax)) break;
@@ -137,13 +131,13 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideCreateEntity(
       !s.ok()) {
     return s;
   }
-  if (auto s = ValidateText("entity.name", given.name(), 1,
-                            kEntityNameLengthMax);
+  if (auto s =
+          ValidateText("entity.name", given.name(), 1, kEntityNameLengthMax);
       !s.ok()) {
     return s;
   }
-  if (auto s = ValidateAddress(given.billing_address(),
-                                    "entity.billing_address");
+  if (auto s =
+          ValidateAddress(given.billing_address(), "entity.billing_address");
       !s.ok()) {
     return s;
   }
@@ -209,8 +203,8 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideSetInvoicedSeparately(
   if (!entity.ok()) return entity.status();
   v1::EventEnvelope changed =
       NewEvent(kEntityInvoicedSeparatelyChangedType, customer_id, date);
-  auto* c = changed.mutable_structure()
-                ->mutable_entity_invoiced_separately_changed();
+  auto* c =
+      changed.mutable_structure()->mutable_entity_invoiced_separately_changed();
   c->set_entity_id(command.entity_id());
   c->set_invoiced_separately(command.invoiced_separately());
   return std::vector<v1::EventEnvelope>{std::move(changed)};
@@ -229,8 +223,8 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideCreateObject(
       "account, phone number, alias, option, call queue, fax line, voice "
       "menu or conference bridge";
   if (kind == v1::OBJECT_KIND_UNSPECIFIED) {
-    return FieldError("object.kind", absl::StrCat("is required (", kKinds,
-                                                  ")"));
+    return FieldError("object.kind",
+                      absl::StrCat("is required (", kKinds, ")"));
   }
   if (!v1::ObjectKind_IsValid(kind)) {
     return FieldError("object.kind",
@@ -254,14 +248,13 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideCreateObject(
     }
     auto parent = LoadObject(state, customer_id, given.parent_id());
     if (!parent.ok()) return parent.status();
-    if (!parent->has_value() ||
-        (*parent)->kind() != v1::OBJECT_KIND_ACCOUNT) {
+    if (!parent->has_value() || (*parent)->kind() != v1::OBJECT_KIND_ACCOUNT) {
       return NotFoundIn("object.parent_id", "an account", given.parent_id(),
                         customer_id);
     }
   }
-  if (auto s = ValidateText("object.label", given.label(), 0,
-                            kObjectLabelLengthMax);
+  if (auto s =
+          ValidateText("object.label", given.label(), 0, kObjectLabelLengthMax);
       !s.ok()) {
     return s;
   }
@@ -275,13 +268,13 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideCreateObject(
       return FieldError("object.account", "is only for accounts");
     }
     if (auto s = ValidateAddress(given.account().billing_address(),
-                                      "object.account.billing_address");
+                                 "object.account.billing_address");
         !s.ok()) {
       return s;
     }
     if (!given.account().email().empty()) {
-      if (auto s = ValidateEmail("object.account.email",
-                                 given.account().email());
+      if (auto s =
+              ValidateEmail("object.account.email", given.account().email());
           !s.ok()) {
         return s;
       }
@@ -303,8 +296,7 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideCreateObject(
           QuoteValue(customer_id)));
     }
     entity_id = (*main)->entity_id();
-  } else if (auto e = RequireEntity(state, customer_id, entity_id,
-                                    "entity_id");
+  } else if (auto e = RequireEntity(state, customer_id, entity_id, "entity_id");
              !e.ok()) {
     return e.status();
   }
@@ -322,17 +314,18 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideCreateObject(
     auto holder = state.Get(E164Key(customer_id, given.e164()));
     if (!holder.ok()) return holder.status();
     if (holder->has_value()) {
-      return absl::AlreadyExistsError(absl::StrFormat(
-          "object.e164: %s is already object %s of customer %s",
-          QuoteValue(given.e164()), QuoteValue(**holder), QuoteValue(customer_id)));
+      return absl::AlreadyExistsError(
+          absl::StrFormat("object.e164: %s is already object %s of customer %s",
+                          QuoteValue(given.e164()), QuoteValue(**holder),
+                          QuoteValue(customer_id)));
     }
     // A number routes usage to one customer only.
     auto owner = state.Get(DirectoryKey(given.e164()));
     if (!owner.ok()) return owner.status();
     if (owner->has_value() && **owner != customer_id) {
-      return absl::AlreadyExistsError(absl::StrFormat(
-          "object.e164: %s belongs to another customer",
-          QuoteValue(given.e164())));
+      return absl::AlreadyExistsError(
+          absl::StrFormat("object.e164: %s belongs to another customer",
+                          QuoteValue(given.e164())));
     }
   }
 
@@ -360,15 +353,13 @@ absl::StatusOr<int> CountMembers(const StateReader& state,
                                  absl::string_view customer_id,
                                  absl::string_view head_id) {
   int members = 0;
-  absl::Status s = ForEachObject(state, customer_id,
-                                 [&](v1::BillableObject o) {
-                                   if (o.account().group_role() ==
-                                           v1::GROUP_ROLE_MEMBER &&
-                                       o.account().group_head_id() == head_id) {
-                                     ++members;
-                                   }
-                                   return absl::OkStatus();
-                                 });
+  absl::Status s = ForEachObject(state, customer_id, [&](v1::BillableObject o) {
+    if (o.account().group_role() == v1::GROUP_ROLE_MEMBER &&
+        o.account().group_head_id() == head_id) {
+      ++members;
+    }
+    return absl::OkStatus();
+  });
   if (!s.ok()) return s;
   return members;
 }
@@ -381,14 +372,14 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideSetAccountGroup(
   }
   auto account = LoadObject(state, customer_id, command.account_id());
   if (!account.ok()) return account.status();
-  if (!account->has_value() ||
-      (*account)->kind() != v1::OBJECT_KIND_ACCOUNT) {
+  if (!account->has_value() || (*account)->kind() != v1::OBJECT_KIND_ACCOUNT) {
     return NotFoundIn("account_id", "an account", command.account_id(),
                       customer_id);
   }
   if (!v1::GroupRole_IsValid(command.role())) {
-    return FieldError("role", absl::StrFormat("%d is not a group role",
-                                              static_cast<int>(command.role())));
+    return FieldError("role",
+                      absl::StrFormat("%d is not a group role",
+                                      static_cast<int>(command.role())));
   }
   const v1::AccountDetails& current = (*account)->account();
   std::string head_id;
@@ -421,7 +412,8 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideSetAccountGroup(
       return absl::FailedPreconditionError(absl::StrFormat(
           "account_id: %s is a member of the group headed by %s; a head "
           "cannot be a member (remove it from that group first)",
-          QuoteValue(command.account_id()), QuoteValue(current.group_head_id())));
+          QuoteValue(command.account_id()),
+          QuoteValue(current.group_head_id())));
     }
     head_id = command.account_id();
   }
@@ -516,8 +508,8 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideReassign(
       if (!account.ok()) return account.status();
       if (!account->has_value() ||
           (*account)->kind() != v1::OBJECT_KIND_ACCOUNT) {
-        return NotFoundIn("selection.account_with_children", "an account",
-                          root, customer_id);
+        return NotFoundIn("selection.account_with_children", "an account", root,
+                          customer_id);
       }
       std::vector<std::string> subtree;
       if (auto s = CollectSubtree(state, customer_id, root, &subtree);
@@ -536,8 +528,9 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideReassign(
       break;
     }
     case v1::ObjectSelection::SELECTOR_NOT_SET:
-      return FieldError("selection", "is required: ids, kind, all or "
-                                     "account_with_children");
+      return FieldError("selection",
+                        "is required: ids, kind, all or "
+                        "account_with_children");
   }
   if (objects.empty()) return FieldError("selection", "selects no object");
   if (objects.size() > static_cast<size_t>(kReassignObjectsMax)) {
@@ -553,10 +546,9 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideReassign(
   if (!discount.ok()) return discount.status();
   const BillingMonth month(date);
   const std::string month_text = FormatBillingMonth(month);
-  std::sort(objects.begin(), objects.end(),
-            [](const auto& a, const auto& b) {
-              return a.object_id() < b.object_id();
-            });
+  std::sort(objects.begin(), objects.end(), [](const auto& a, const auto& b) {
+    return a.object_id() < b.object_id();
+  });
   for (const auto& o : objects) {
     // Objects are billed from their creation month; a month before it has
     // nothing to reassign.
@@ -585,8 +577,7 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideReassign(
 absl::Status PutHistory(StateWriter& state, absl::string_view customer_id,
                         const v1::BillableObject& object,
                         const v1::Assignment& assignment,
-                        absl::string_view month,
-                        const v1::EventEnvelope& event,
+                        absl::string_view month, const v1::EventEnvelope& event,
                         const v1::LogPosition& position,
                         absl::string_view cause) {
   v1::AssignmentChange change;
@@ -637,8 +628,8 @@ absl::StatusOr<BillingMonth> ParseBillingMonth(absl::string_view text,
   BillingMonth month;
   if (!shape || !absl::ParseCivilTime(text, &month) ||
       FormatBillingMonth(month) != text) {
-    return FieldError(field, absl::StrFormat("%s is not a month YYYY-MM",
-                                             QuoteValue(text)));
+    return FieldError(
+        field, absl::StrFormat("%s is not a month YYYY-MM", QuoteValue(text)));
   }
   return month;
 }
@@ -653,8 +644,8 @@ absl::StatusOr<int32_t> ParseDiscountPercent(absl::string_view text,
   auto v = ParseFixedPoint(text, 2, field, "a percent with at most 2 decimals");
   if (!v.ok()) return v.status();
   if (*v < 0 || *v > 10000) {
-    return FieldError(field,
-                      absl::StrFormat("%s is outside 0 to 100", QuoteValue(text)));
+    return FieldError(
+        field, absl::StrFormat("%s is outside 0 to 100", QuoteValue(text)));
   }
   return static_cast<int32_t>(*v);
 }
@@ -756,8 +747,8 @@ absl::Status ApplyStructureEvent(StateWriter& state,
       auto existing = LoadObject(state, customer_id, o.object_id());
       if (!existing.ok()) return existing.status();
       if (existing->has_value()) {
-        return absl::DataLossError(
-            absl::StrFormat("object %s created twice", QuoteValue(o.object_id())));
+        return absl::DataLossError(absl::StrFormat("object %s created twice",
+                                                   QuoteValue(o.object_id())));
       }
       PutMessage(state, ObjectKey(customer_id, o.object_id()), o);
       if (!o.parent_id().empty()) {
@@ -786,9 +777,9 @@ absl::Status ApplyStructureEvent(StateWriter& state,
       for (const std::string& id : r.object_ids()) {
         auto o = MustObject(state, customer_id, id);
         if (!o.ok()) return o.status();
-        if (auto s = PutHistory(state, customer_id, *o, r.assignment(),
-                                r.effective_month(), event, position,
-                                "reassigned");
+        if (auto s =
+                PutHistory(state, customer_id, *o, r.assignment(),
+                           r.effective_month(), event, position, "reassigned");
             !s.ok()) {
           return s;
         }
@@ -831,8 +822,7 @@ absl::StatusOr<v1::StructureAnswer> StructureAnswerFor(
       object_id = first.account_group_changed().account_id();
       break;
     case v1::StructureEvent::kObjectsReassigned:
-      answer.set_reassigned_count(
-          first.objects_reassigned().object_ids_size());
+      answer.set_reassigned_count(first.objects_reassigned().object_ids_size());
       answer.set_effective_month(first.objects_reassigned().effective_month());
       break;
     case v1::StructureEvent::BODY_NOT_SET:
@@ -856,7 +846,8 @@ absl::StatusOr<v1::StructureAnswer> StructureAnswerFor(
 absl::StatusOr<std::optional<v1::BillingEntity>> LoadEntity(
     const StateReader& state, absl::string_view customer_id,
     absl::string_view entity_id) {
-  return GetMessage<v1::BillingEntity>(state, EntityKey(customer_id, entity_id));
+  return GetMessage<v1::BillingEntity>(state,
+                                       EntityKey(customer_id, entity_id));
 }
 
 absl::StatusOr<std::vector<v1::BillingEntity>> ListEntities(
@@ -932,8 +923,8 @@ absl::StatusOr<ResolvedBillingDetails> ResolveBillingDetails(
   auto customer = LoadCustomer(state, customer_id);
   if (!customer.ok()) return customer.status();
   if (!customer->has_value()) {
-    return absl::NotFoundError(absl::StrFormat(
-        "customer_id: %s does not exist", QuoteValue(customer_id)));
+    return absl::NotFoundError(absl::StrFormat("customer_id: %s does not exist",
+                                               QuoteValue(customer_id)));
   }
   auto object = LoadObject(state, customer_id, object_id);
   if (!object.ok()) return object.status();

@@ -3,11 +3,12 @@
 // Distinct types for ids, offsets and epochs, so that a partition number can
 // never be passed where an offset is expected (Redpanda's named_type).
 
-#include "absl/strings/string_view.h"
 #include <compare>
 #include <cstdint>
 #include <string>
 #include <utility>
+
+#include "absl/strings/string_view.h"
 
 namespace billing {
 

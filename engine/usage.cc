@@ -45,8 +45,7 @@ std::string PlanPrefix(absl::string_view c, absl::string_view plan) {
   return absl::StrCat(kPlanPrefix, c, "/", plan, "/");
 }
 std::string SeenKey(absl::string_view c, const v1::UsageRecord& r) {
-  return absl::StrCat(kSeenPrefix, c, "/", r.platform_id(), "/",
-                      r.record_id());
+  return absl::StrCat(kSeenPrefix, c, "/", r.platform_id(), "/", r.record_id());
 }
 std::string QuarantineKey(absl::string_view c, const v1::UsageRecord& r) {
   return absl::StrCat(kQuarantinePrefix, c, "/", r.platform_id(), "/",
@@ -57,8 +56,6 @@ std::string MonthPrefix(absl::string_view family, absl::string_view c,
   return object.empty() ? absl::StrCat(family, c, "/", month, "/")
                         : absl::StrCat(family, c, "/", month, "/", object, "/");
 }
-
-
 
 absl::StatusOr<std::vector<v1::RatePlanVersion>> PlanVersions(
     const StateReader& state, absl::string_view customer_id,
@@ -344,8 +341,8 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideUsage(
     } else if (command.has_release_quarantined()) {
       const auto& r = command.release_quarantined();
       auto held = GetMessage<v1::QuarantinedInput>(
-          state, absl::StrCat(kInputPrefix,
-                              absl::StrFormat("%020d", r.offset())));
+          state,
+          absl::StrCat(kInputPrefix, absl::StrFormat("%020d", r.offset())));
       if (!held.ok()) return held.status();
       if (!held->has_value()) {
         return absl::NotFoundError(absl::StrFormat(
@@ -399,8 +396,7 @@ absl::string_view UsageEventType(const v1::UsageEvent& event) {
   return {};
 }
 
-absl::Status ApplyUsageEvent(StateWriter& state,
-                             const v1::EventEnvelope& event,
+absl::Status ApplyUsageEvent(StateWriter& state, const v1::EventEnvelope& event,
                              const v1::LogPosition& position) {
   const std::string& c = event.customer_id();
   const v1::UsageEvent& e = event.usage();
@@ -409,16 +405,17 @@ absl::Status ApplyUsageEvent(StateWriter& state,
       const auto& v = e.plan_version_defined().version();
       auto from = ParseUsageTime(v.effective_from(), "version.effective_from");
       if (!from.ok()) return absl::DataLossError(from.status().message());
-      PutMessage(state,
-                 absl::StrCat(PlanPrefix(c, v.plan_id()),
-                              absl::StrFormat("%020d", absl::ToUnixSeconds(*from))),
-                 v);
+      PutMessage(
+          state,
+          absl::StrCat(PlanPrefix(c, v.plan_id()),
+                       absl::StrFormat("%020d", absl::ToUnixSeconds(*from))),
+          v);
       return absl::OkStatus();
     }
     case v1::UsageEvent::kPlanAssigned:
-      state.Put(absl::StrCat(kAssignPrefix, c, "/",
-                             e.plan_assigned().object_id()),
-                e.plan_assigned().plan_id());
+      state.Put(
+          absl::StrCat(kAssignPrefix, c, "/", e.plan_assigned().object_id()),
+          e.plan_assigned().plan_id());
       return absl::OkStatus();
     case v1::UsageEvent::kRecorded: {
       const auto& u = e.recorded();
@@ -426,20 +423,19 @@ absl::Status ApplyUsageEvent(StateWriter& state,
       auto before = state.Get(seen);
       if (!before.ok()) return before.status();
       if (before->has_value() && **before == "r") {
-        return absl::DataLossError(absl::StrFormat(
-            "usage record %s/%s recorded twice", u.record().platform_id(),
-            u.record().record_id()));
+        return absl::DataLossError(
+            absl::StrFormat("usage record %s/%s recorded twice",
+                            u.record().platform_id(), u.record().record_id()));
       }
       state.Put(seen, "r");
       // Only a record quarantined before leaves the quarantine: a blind
       // delete per record would leave a tombstone per record behind.
       if (before->has_value()) state.Delete(QuarantineKey(c, u.record()));
-      PutMessage(state,
-                 absl::StrCat(MonthPrefix(kRecordPrefix, c, u.month(),
-                                          u.object_id()),
-                              u.record().platform_id(), "/",
-                              u.record().record_id()),
-                 u);
+      PutMessage(
+          state,
+          absl::StrCat(MonthPrefix(kRecordPrefix, c, u.month(), u.object_id()),
+                       u.record().platform_id(), "/", u.record().record_id()),
+          u);
       return AddToTotals(state, c, u);
     }
     case v1::UsageEvent::kQuarantined: {
@@ -522,8 +518,7 @@ absl::StatusOr<std::vector<v1::UsageTotals>> UsageTotalsFor(
 
 absl::StatusOr<std::vector<v1::UsageRecorded>> RatedRecordsFor(
     const StateReader& state, absl::string_view customer_id,
-    absl::string_view month, absl::string_view object_id,
-    size_t records_max) {
+    absl::string_view month, absl::string_view object_id, size_t records_max) {
   return ScanMessages<v1::UsageRecorded>(
       state, MonthPrefix(kRecordPrefix, customer_id, month, object_id),
       records_max);

@@ -70,8 +70,7 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideUsage(
 // "usage.plan_version_defined", ...; empty when unset.
 absl::string_view UsageEventType(const v1::UsageEvent& event);
 
-absl::Status ApplyUsageEvent(StateWriter& state,
-                             const v1::EventEnvelope& event,
+absl::Status ApplyUsageEvent(StateWriter& state, const v1::EventEnvelope& event,
                              const v1::LogPosition& position);
 
 absl::StatusOr<v1::UsageAnswer> UsageAnswerFor(const StateReader& state,
@@ -98,8 +97,7 @@ absl::StatusOr<std::vector<v1::UsageTotals>> UsageTotalsFor(
 // `records_max`.
 absl::StatusOr<std::vector<v1::UsageRecorded>> RatedRecordsFor(
     const StateReader& state, absl::string_view customer_id,
-    absl::string_view month, absl::string_view object_id,
-    size_t records_max);
+    absl::string_view month, absl::string_view object_id, size_t records_max);
 
 // Inputs waiting in the "@quarantine" partition, by offset, at most
 // `records_max`, from `after_offset` (exclusive; -1 for the first).

@@ -57,10 +57,9 @@ constexpr CodePointRange kRefusedFormat[] = {
 // Allowed but not visible on their own: spaces (Zs), ZWNJ and ZWJ, the
 // Hangul and Braille fillers, variation selectors.
 constexpr CodePointRange kBlank[] = {
-    {0x0020, 0x0020}, {0x00a0, 0x00a0}, {0x115f, 0x1160},
-    {0x1680, 0x1680}, {0x2000, 0x200a}, {0x200c, 0x200d},
-    {0x202f, 0x202f}, {0x205f, 0x205f}, {0x2800, 0x2800},
-    {0x3000, 0x3000}, {0x3164, 0x3164}, {0xfe00, 0xfe0f},
+    {0x0020, 0x0020}, {0x00a0, 0x00a0},  {0x115f, 0x1160}, {0x1680, 0x1680},
+    {0x2000, 0x200a}, {0x200c, 0x200d},  {0x202f, 0x202f}, {0x205f, 0x205f},
+    {0x2800, 0x2800}, {0x3000, 0x3000},  {0x3164, 0x3164}, {0xfe00, 0xfe0f},
     {0xffa0, 0xffa0}, {0xe0100, 0xe01ef}};
 
 template <size_t N>
@@ -76,8 +75,8 @@ bool IsControl(uint32_t cp) {
 }
 
 // Checks every character of a text; counts its code points in *count.
-absl::Status CheckTextCharacters(absl::string_view field,
-                                 absl::string_view s, size_t* count) {
+absl::Status CheckTextCharacters(absl::string_view field, absl::string_view s,
+                                 size_t* count) {
   size_t n = 0;
   bool visible = false;
   for (size_t i = 0; i < s.size(); ++n) {
@@ -113,11 +112,11 @@ absl::Status CheckTextCharacters(absl::string_view field,
 
 size_t DecodeUtf8(absl::string_view s, size_t i, uint32_t* cp) {
   const auto c = static_cast<unsigned char>(s[i]);
-  const size_t len = c < 0x80             ? 1
-                     : (c >> 5) == 0x6    ? 2
-                     : (c >> 4) == 0xe    ? 3
-                     : (c >> 3) == 0x1e   ? 4
-                                          : 0;
+  const size_t len = c < 0x80           ? 1
+                     : (c >> 5) == 0x6  ? 2
+                     : (c >> 4) == 0xe  ? 3
+                     : (c >> 3) == 0x1e ? 4
+                                        : 0;
   if (len == 0 || i + len > s.size()) return 0;
   uint32_t v = len == 1 ? c : c & (0x7f >> len);
   for (size_t k = 1; k < len; ++k) {
@@ -133,7 +132,6 @@ size_t DecodeUtf8(absl::string_view s, size_t i, uint32_t* cp) {
   return len;
 }
 
-
 absl::Status FieldError(absl::string_view field, absl::string_view reason) {
   return absl::InvalidArgumentError(absl::StrCat(field, ": ", reason));
 }
@@ -148,10 +146,9 @@ std::string QuoteValue(absl::string_view value) {
 
 absl::Status TooLongError(absl::string_view field, absl::string_view value,
                           size_t length, size_t max) {
-  return FieldError(field,
-                    absl::StrFormat("is %d characters, more than the %d "
-                                    "allowed: %s",
-                                    length, max, QuoteValue(value)));
+  return FieldError(field, absl::StrFormat("is %d characters, more than the %d "
+                                           "allowed: %s",
+                                           length, max, QuoteValue(value)));
 }
 
 bool IsValidUtf8(absl::string_view s) {
@@ -194,10 +191,11 @@ absl::Status ValidateText(absl::string_view field, absl::string_view value,
   size_t n = 0;
   if (auto s = CheckTextCharacters(field, value, &n); !s.ok()) return s;
   if (n < min_len) {
-    return min_len == 1 ? FieldError(field, "is required")
-                        : FieldError(field, absl::StrFormat(
-                                                "is shorter than %d characters",
-                                                min_len));
+    return min_len == 1
+               ? FieldError(field, "is required")
+               : FieldError(
+                     field,
+                     absl::StrFormat("is shorter than %d characters", min_len));
   }
   if (n > max_len) return TooLongError(field, value, n, max_len);
   return absl::OkStatus();

@@ -41,8 +41,8 @@ CommandProcessor::CommandProcessor(Journal* journal, RocksState* state,
         absl::TimeZone zone;
         if (name.empty()) return absl::UTCTimeZone();
         if (!absl::LoadTimeZone(std::string(name), &zone)) {
-          return absl::FailedPreconditionError(absl::StrFormat(
-              "\"%s\" is not a known time zone", name));
+          return absl::FailedPreconditionError(
+              absl::StrFormat("\"%s\" is not a known time zone", name));
         }
         return zone;
       }),
@@ -138,8 +138,8 @@ void CommandProcessor::Stop() {
 
 absl::Status CommandProcessor::Submit(CommandRequest request,
                                       Pending* pending) {
-  if (auto s = ValidateIdempotencyKey("idempotency_key",
-                                      request.idempotency_key);
+  if (auto s =
+          ValidateIdempotencyKey("idempotency_key", request.idempotency_key);
       !s.ok()) {
     return s;
   }
@@ -178,9 +178,9 @@ absl::Status CommandProcessor::Submit(CommandRequest request,
   absl::MutexLock lock(&lane.mu);
   if (lane.stopping) return absl::UnavailableError("billingd is stopping");
   if (lane.queue.size() >= options_.queue_commands_max) {
-    return absl::UnavailableError(absl::StrFormat(
-        "partition %d has %d commands waiting; retry later",
-        lane.partition.value(), lane.queue.size()));
+    return absl::UnavailableError(
+        absl::StrFormat("partition %d has %d commands waiting; retry later",
+                        lane.partition.value(), lane.queue.size()));
   }
   lane.queue.push_back(pending);
   return absl::OkStatus();
@@ -302,9 +302,9 @@ void CommandProcessor::ProcessBatch(Lane& lane, std::vector<Pending*>& batch) {
     }
     // What is applied here is the record parsed back from the bytes to be
     // appended: exactly what the projection will read.
-    auto record = EncodeRecord(MakeCommandRecord(
-        p->customer_id, r.idempotency_key, p->fingerprint, lane.epoch,
-        p->business_date, std::move(*events)));
+    auto record = EncodeRecord(
+        MakeCommandRecord(p->customer_id, r.idempotency_key, p->fingerprint,
+                          lane.epoch, p->business_date, std::move(*events)));
     if (!record.ok()) {
       p->Reply(record.status());
       continue;

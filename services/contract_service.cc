@@ -19,7 +19,6 @@ absl::Status Code(absl::string_view field, absl::string_view value) {
   return ValidateCode(field, value, kCodeLengthMax);
 }
 
-
 absl::StatusOr<v1::BillingRule> FindRule(const StateReader& state,
                                          absl::string_view customer_id,
                                          absl::string_view contract_ref,
@@ -32,7 +31,8 @@ absl::StatusOr<v1::BillingRule> FindRule(const StateReader& state,
   if (!rule->has_value()) {
     return absl::NotFoundError(absl::StrFormat(
         "rule_id: %s is not a rule of contract %s of customer %s",
-        QuoteValue(rule_id), QuoteValue(contract_ref), QuoteValue(customer_id)));
+        QuoteValue(rule_id), QuoteValue(contract_ref),
+        QuoteValue(customer_id)));
   }
   return **rule;
 }
@@ -62,16 +62,17 @@ grpc::Status ContractServiceImpl::GetContract(
   if (auto s = Code("contract_ref", request->contract_ref()); !s.ok()) {
     return ToGrpcStatus(s);
   }
-  auto contract = LoadContract(*snapshot, request->customer_id(),
-                               request->contract_ref());
+  auto contract =
+      LoadContract(*snapshot, request->customer_id(), request->contract_ref());
   if (!contract.ok()) return ToGrpcStatus(contract.status());
   if (!contract->has_value()) {
-    return ToGrpcStatus(absl::NotFoundError(absl::StrFormat(
-        "contract_ref: %s is not a contract of customer %s",
-        QuoteValue(request->contract_ref()), QuoteValue(request->customer_id()))));
+    return ToGrpcStatus(absl::NotFoundError(
+        absl::StrFormat("contract_ref: %s is not a contract of customer %s",
+                        QuoteValue(request->contract_ref()),
+                        QuoteValue(request->customer_id()))));
   }
-  auto rules = ListRules(*snapshot, request->customer_id(),
-                         request->contract_ref());
+  auto rules =
+      ListRules(*snapshot, request->customer_id(), request->contract_ref());
   if (!rules.ok()) return ToGrpcStatus(rules.status());
   *response->mutable_contract() = std::move(**contract);
   for (auto& r : *rules) *response->add_rules() = std::move(r);
@@ -146,8 +147,7 @@ grpc::Status ContractServiceImpl::ListReadings(
   if (auto s = RequireCustomer(*snapshot, request->customer_id()); !s.ok()) {
     return ToGrpcStatus(s);
   }
-  if (auto s = ValidateObjectId("object_id", request->object_id());
-      !s.ok()) {
+  if (auto s = ValidateObjectId("object_id", request->object_id()); !s.ok()) {
     return ToGrpcStatus(s);
   }
   auto meter =

@@ -48,8 +48,7 @@ void RegisterDemoCommands(CLI::App& app, const Global& g, ExitCode* exit_code);
 // time, job, increase, due (ctl_contracts.cc).
 void RegisterContractCommands(CLI::App& app, const Global& g,
                               ExitCode* exit_code);
-void RegisterUsageCommands(CLI::App& app, const Global& g,
-                           ExitCode* exit_code);
+void RegisterUsageCommands(CLI::App& app, const Global& g, ExitCode* exit_code);
 // status (ctl_operations.cc).
 void RegisterOperationsCommands(CLI::App& app, const Global& g,
                                 ExitCode* exit_code);

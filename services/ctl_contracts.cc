@@ -82,10 +82,9 @@ std::string PercentBp(int64_t bp) { return FormatScaled(bp, 2) + " %"; }
 
 // ISO 4217 minor-unit digits: 2 unless listed.
 int CurrencyDecimals(const std::string& code) {
-  static const char* const kZero[] = {"BIF", "CLP", "DJF", "GNF", "ISK",
-                                      "JPY", "KMF", "KRW", "PYG", "RWF",
-                                      "UGX", "UYI", "VND", "VUV", "XAF",
-                                      "XOF", "XPF"};
+  static const char* const kZero[] = {"BIF", "CLP", "DJF", "GNF", "ISK", "JPY",
+                                      "KMF", "KRW", "PYG", "RWF", "UGX", "UYI",
+                                      "VND", "VUV", "XAF", "XOF", "XPF"};
   static const char* const kThree[] = {"BHD", "IQD", "JOD", "KWD",
                                        "LYD", "OMR", "TND"};
   for (const char* c : kZero) {
@@ -103,13 +102,13 @@ struct UsageError {
   std::string message;
 };
 
-int64_t Scaled(const std::string& flag, const std::string& text,
-               int decimals) {
+int64_t Scaled(const std::string& flag, const std::string& text, int decimals) {
   auto v = ParseDecimal(text, decimals);
   if (!v.has_value()) {
-    throw UsageError{absl::StrFormat("%s: \"%s\" is not a number with at most "
-                                     "%d decimals",
-                                     flag, text, decimals)};
+    throw UsageError{
+        absl::StrFormat("%s: \"%s\" is not a number with at most "
+                        "%d decimals",
+                        flag, text, decimals)};
   }
   return *v;
 }
@@ -134,8 +133,8 @@ struct Names {
     for (const auto& [n, e] : pairs) {
       if (n == name) return e;
     }
-    throw UsageError{absl::StrFormat("%s: \"%s\" is not one of: %s", flag,
-                                     name, List())};
+    throw UsageError{
+        absl::StrFormat("%s: \"%s\" is not one of: %s", flag, name, List())};
   }
   std::string Name(int e) const {
     for (const auto& [n, v] : pairs) {
@@ -196,9 +195,9 @@ void PrintContract(const v1::Contract& c) {
             << absl::StrFormat("families  contract %s, billing %s\n",
                                c.contract_family(), c.billing_family())
             << absl::StrFormat("site      %s\n", Dash(c.site_code()))
-            << absl::StrFormat("dates     %s to %s\n", c.start_date(),
-                               c.end_date().empty() ? "open-ended"
-                                                    : c.end_date());
+            << absl::StrFormat(
+                   "dates     %s to %s\n", c.start_date(),
+                   c.end_date().empty() ? "open-ended" : c.end_date());
   if (!c.bill_to().party_id().empty()) {
     std::cout << absl::StrFormat(
         "bill-to   %s (%s)\n", c.bill_to().party_id(),
@@ -226,9 +225,10 @@ std::string ChangeText(const v1::PriceChange& c) {
   }
   std::string out = absl::StrFormat(
       "#%s %s %-11s %-14s %s -> %s  (%s)",
-      c.seq() == 0 ? std::string("-") : absl::StrCat(c.seq()), c.effective_date(),
-      kOrigins.Name(c.origin()), kIncreaseKinds.Name(c.kind()),
-      Micros(c.old_price_micros()), Micros(c.new_price_micros()), params);
+      c.seq() == 0 ? std::string("-") : absl::StrCat(c.seq()),
+      c.effective_date(), kOrigins.Name(c.origin()),
+      kIncreaseKinds.Name(c.kind()), Micros(c.old_price_micros()),
+      Micros(c.new_price_micros()), params);
   if (!c.reason().empty()) absl::StrAppend(&out, " \"", c.reason(), "\"");
   if (!c.cancelled_on().empty()) {
     absl::StrAppend(&out, " CANCELLED on ", c.cancelled_on(), ": ",
@@ -240,12 +240,11 @@ std::string ChangeText(const v1::PriceChange& c) {
 void PrintRule(const v1::BillingRule& r) {
   std::cout << absl::StrFormat("rule      %s/%s %s\n", r.contract_ref(),
                                r.rule_id(), r.label())
-            << absl::StrFormat("type      %s, %s, %s\n",
-                               kRuleTypes.Name(r.rule_type()),
-                               kPeriodicities.Name(r.periodicity()),
-                               r.timing() == v1::BILLING_TIMING_IN_ARREARS
-                                   ? "in arrears"
-                                   : "in advance")
+            << absl::StrFormat(
+                   "type      %s, %s, %s\n", kRuleTypes.Name(r.rule_type()),
+                   kPeriodicities.Name(r.periodicity()),
+                   r.timing() == v1::BILLING_TIMING_IN_ARREARS ? "in arrears"
+                                                               : "in advance")
             << absl::StrFormat("objects   %s\n",
                                absl::StrJoin(r.object_ids(), ", "))
             << absl::StrFormat("article   %s\n", r.article_code())
@@ -255,9 +254,9 @@ void PrintRule(const v1::BillingRule& r) {
   if (r.rule_type() == v1::RULE_TYPE_FLAT) {
     std::cout << "quantity  " << Milli(r.quantity_milli()) << "\n";
   }
-  std::cout << absl::StrFormat("dates     %s to %s\n", r.start_date(),
-                               r.end_date().empty() ? "open-ended"
-                                                    : r.end_date());
+  std::cout << absl::StrFormat(
+      "dates     %s to %s\n", r.start_date(),
+      r.end_date().empty() ? "open-ended" : r.end_date());
   if (!r.condition_job_id().empty()) {
     std::cout << "condition job " << r.condition_job_id() << " completed\n";
   }
@@ -265,11 +264,10 @@ void PrintRule(const v1::BillingRule& r) {
     const auto& inc = r.recurring_increase();
     std::cout << "recurring " << kIncreaseKinds.Name(inc.kind());
     if (inc.kind() == v1::INCREASE_KIND_SYNTEC) {
-      std::cout << absl::StrFormat(" a %s b %s, %s reference %s",
-                                   Micros(inc.syntec().a_micros()),
-                                   Micros(inc.syntec().b_micros()),
-                                   inc.syntec().index_code(),
-                                   Micros(inc.syntec().reference_index_micros()));
+      std::cout << absl::StrFormat(
+          " a %s b %s, %s reference %s", Micros(inc.syntec().a_micros()),
+          Micros(inc.syntec().b_micros()), inc.syntec().index_code(),
+          Micros(inc.syntec().reference_index_micros()));
     } else if (inc.kind() == v1::INCREASE_KIND_CUSTOM_PERCENT) {
       std::cout << " " << PercentBp(inc.percent_bp());
     }
@@ -285,8 +283,7 @@ void PrintRule(const v1::BillingRule& r) {
                                    ? "NONE: anomaly, not billed"
                                    : r.next_theoretical_date(),
                                Dash(r.last_theoretical_date()))
-            << absl::StrFormat("invoiced  %s %s\n",
-                               Dash(r.last_invoice_date()),
+            << absl::StrFormat("invoiced  %s %s\n", Dash(r.last_invoice_date()),
                                r.last_invoice_ref())
             << absl::StrFormat("version   %d (created %s)\n", r.version(),
                                r.created_on());
@@ -333,19 +330,17 @@ void PrintAnswer(const v1::ContractAnswer& a) {
   if (a.has_contract()) PrintContract(a.contract());
   if (a.has_reading()) PrintReading(a.reading());
   if (a.has_work_units()) {
-    std::cout << absl::StrFormat("%s units on %s recorded against %s/%s\n",
-                                 Milli(a.work_units().quantity_milli()),
-                                 a.work_units().work_date(),
-                                 a.work_units().contract_ref(),
-                                 a.work_units().rule_id());
+    std::cout << absl::StrFormat(
+        "%s units on %s recorded against %s/%s\n",
+        Milli(a.work_units().quantity_milli()), a.work_units().work_date(),
+        a.work_units().contract_ref(), a.work_units().rule_id());
   }
   if (a.has_time_entry()) {
-    std::cout << absl::StrFormat("%s h by %s on %s recorded against %s/%s\n",
-                                 Milli(a.time_entry().hours_milli()),
-                                 a.time_entry().person_id(),
-                                 a.time_entry().work_date(),
-                                 a.time_entry().contract_ref(),
-                                 a.time_entry().rule_id());
+    std::cout << absl::StrFormat(
+        "%s h by %s on %s recorded against %s/%s\n",
+        Milli(a.time_entry().hours_milli()), a.time_entry().person_id(),
+        a.time_entry().work_date(), a.time_entry().contract_ref(),
+        a.time_entry().rule_id());
   }
   if (a.has_job()) {
     std::cout << absl::StrFormat("job %s completed on %s\n", a.job().job_id(),
@@ -400,12 +395,14 @@ void PrintHistory(const v1::IncreaseHistory& h) {
                                h.contract_ref(), h.rule_id(), h.as_of_date())
             << "agreed price " << Micros(h.initial_price_micros()) << "\n";
   for (const auto& e : h.entries()) {
-    std::cout << (e.pending() ? "pending   " : e.scheduled() ? "scheduled " : "          ")
+    std::cout << (e.pending()     ? "pending   "
+                  : e.scheduled() ? "scheduled "
+                                  : "          ")
               << ChangeText(e.change()) << "\n";
   }
   if (!h.price_error().empty()) {
-    std::cout << "price as of " << h.as_of_date() << ": unknown: "
-              << h.price_error() << "\n";
+    std::cout << "price as of " << h.as_of_date()
+              << ": unknown: " << h.price_error() << "\n";
   } else {
     std::cout << absl::StrFormat(
         "price as of %s: %s (%s)\n", h.as_of_date(), Micros(h.price_micros()),
@@ -480,8 +477,8 @@ void RegisterContractCommands(CLI::App& app, const Global& g,
       std::string code, label, vat = "0";
     };
     CLI::App* define;
-    auto f = Verb<F>(article, "define", "Create or replace an article",
-                     &define);
+    auto f =
+        Verb<F>(article, "define", "Create or replace an article", &define);
     define->add_option("--code", f->code, "Product code")->required();
     define->add_option("--label", f->label, "Invoice line label")->required();
     define->add_option("--vat", f->vat, "VAT rate in percent, e.g. 20 or 5.5");
@@ -505,8 +502,8 @@ void RegisterContractCommands(CLI::App& app, const Global& g,
       std::string index = "SYNTEC", date, value;
     };
     CLI::App* publish;
-    auto f = Verb<F>(index, "publish", "Record a published index value",
-                     &publish);
+    auto f =
+        Verb<F>(index, "publish", "Record a published index value", &publish);
     publish->add_option("--index", f->index, "Index code (default SYNTEC)");
     publish->add_option("--date", f->date, "Publication date YYYY-MM-DD")
         ->required();
@@ -531,10 +528,8 @@ void RegisterContractCommands(CLI::App& app, const Global& g,
       std::string from, percent;
     };
     CLI::App* set;
-    auto f = Verb<F>(markup, "set", "Set the company markup from a date",
-                     &set);
-    set->add_option("--from", f->from, "Effective date YYYY-MM-DD")
-        ->required();
+    auto f = Verb<F>(markup, "set", "Set the company markup from a date", &set);
+    set->add_option("--from", f->from, "Effective date YYYY-MM-DD")->required();
     set->add_option("--percent", f->percent, "Percent, e.g. 3 or 2.5")
         ->required();
     AddCommandFlags(set, f.get());
@@ -557,11 +552,10 @@ void RegisterContractCommands(CLI::App& app, const Global& g,
       std::string person, from, rate;
     };
     CLI::App* set;
-    auto f = Verb<F>(rate, "set", "Set a person's hourly rate from a date",
-                     &set);
+    auto f =
+        Verb<F>(rate, "set", "Set a person's hourly rate from a date", &set);
     set->add_option("--person", f->person, "Person code")->required();
-    set->add_option("--from", f->from, "Effective date YYYY-MM-DD")
-        ->required();
+    set->add_option("--from", f->from, "Effective date YYYY-MM-DD")->required();
     set->add_option("--rate", f->rate, "Price of one hour, e.g. 95.00")
         ->required();
     AddCommandFlags(set, f.get());
@@ -591,10 +585,9 @@ void RegisterContractCommands(CLI::App& app, const Global& g,
                                    v1::GetReferenceDataRequest(), &out),
           out, +[](const v1::ReferenceData& d) {
             for (const auto& a : d.articles()) {
-              std::cout << absl::StrFormat("article  %-16s VAT %-8s %s\n",
-                                           a.article_code(),
-                                           PercentBp(a.vat_rate_bp()),
-                                           a.label());
+              std::cout << absl::StrFormat(
+                  "article  %-16s VAT %-8s %s\n", a.article_code(),
+                  PercentBp(a.vat_rate_bp()), a.label());
             }
             for (const auto& p : d.index_publications()) {
               std::cout << absl::StrFormat("index    %-16s %s %s\n",
@@ -629,14 +622,14 @@ void RegisterContractCommands(CLI::App& app, const Global& g,
         ->required();
     create->add_option("--ref", f->ref, "Contract reference")->required();
     create->add_option("--family", f->family, "Contract family")->required();
-    create->add_option("--billing-family", f->billing_family,
-                       "Billing family")
+    create->add_option("--billing-family", f->billing_family, "Billing family")
         ->required();
     create->add_option("--site", f->site, "Site code");
     create->add_option("--start", f->start, "Start date YYYY-MM-DD")
         ->required();
     create->add_option("--end", f->end, "End date YYYY-MM-DD (default: open)");
-    create->add_option("--bill-to", f->bill_to, "Bill-to party (customer code)");
+    create->add_option("--bill-to", f->bill_to,
+                       "Bill-to party (customer code)");
     create->add_option("--bill-to-mode", f->bill_to_mode,
                        "invoice (made out to the bill-to party) | post "
                        "(made out to the holder, posted to the bill-to "
@@ -676,14 +669,15 @@ void RegisterContractCommands(CLI::App& app, const Global& g,
       req.set_customer_id(gf->customer);
       req.set_contract_ref(gf->ref);
       v1::ContractDetails out;
-      *exit_code = Show(g, stub()->GetContract(g.Context().get(), req, &out),
-                        out, +[](const v1::ContractDetails& d) {
-                          PrintContract(d.contract());
-                          for (const auto& r : d.rules()) {
-                            std::cout << "\n";
-                            PrintRule(r);
-                          }
-                        });
+      *exit_code = Show(
+          g, stub()->GetContract(g.Context().get(), req, &out), out,
+          +[](const v1::ContractDetails& d) {
+            PrintContract(d.contract());
+            for (const auto& r : d.rules()) {
+              std::cout << "\n";
+              PrintRule(r);
+            }
+          });
     });
 
     auto lf = std::make_shared<std::string>();
@@ -716,9 +710,9 @@ void RegisterContractCommands(CLI::App& app, const Global& g,
     CLI::App* rule = app.add_subcommand("rule", "Billing rules");
     rule->require_subcommand(1);
     struct F : CommandFlags {
-      std::string customer, contract, rule, label, type, article, price = "0",
-          cost = "0", quantity, periodicity, timing, start, end, job,
-          recurring, syntec_a, syntec_b, index, reference_index, percent,
+      std::string customer, contract, rule, label, type, article,
+          price = "0", cost = "0", quantity, periodicity, timing, start, end,
+          job, recurring, syntec_a, syntec_b, index, reference_index, percent,
           fee, fee_decimals = "2";
       std::vector<std::string> objects, installments;
     };
@@ -730,8 +724,9 @@ void RegisterContractCommands(CLI::App& app, const Global& g,
     create->add_option("--rule", f->rule, "Rule code")->required();
     create->add_option("--label", f->label, "Free text");
     create->add_option("--type", f->type, kRuleTypes.List())->required();
-    create->add_option("--object", f->objects,
-                       "Object or equipment line (repeat)")
+    create
+        ->add_option("--object", f->objects,
+                     "Object or equipment line (repeat)")
         ->required();
     create->add_option("--article", f->article, "Article code")->required();
     create->add_option("--price", f->price, "Unit price, up to 6 decimals");
@@ -743,8 +738,9 @@ void RegisterContractCommands(CLI::App& app, const Global& g,
                        "advance | arrears (measured types: arrears)");
     create->add_option("--start", f->start,
                        "Start date (default: the contract's)");
-    create->add_option("--end", f->end, "End date (installments: fiscal "
-                                        "year end)");
+    create->add_option("--end", f->end,
+                       "End date (installments: fiscal "
+                       "year end)");
     create->add_option("--job", f->job, "Conditional on this job's completion");
     create->add_option("--recurring", f->recurring,
                        "Anniversary increase: " + kIncreaseKinds.List());
@@ -777,8 +773,8 @@ void RegisterContractCommands(CLI::App& app, const Global& g,
           r->set_quantity_milli(Scaled("--quantity", f->quantity, 3));
         }
         if (!f->periodicity.empty()) {
-          r->set_periodicity(kPeriodicities.Of("--periodicity",
-                                               f->periodicity));
+          r->set_periodicity(
+              kPeriodicities.Of("--periodicity", f->periodicity));
         }
         if (!f->timing.empty()) {
           r->set_timing(kTimings.Of("--timing", f->timing));
@@ -808,8 +804,8 @@ void RegisterContractCommands(CLI::App& app, const Global& g,
           const int decimals =
               static_cast<int>(Scaled("--fee-decimals", f->fee_decimals, 0));
           auto* s = r->mutable_installment_schedule();
-          s->set_fee_minor(Scaled("--fee", f->fee.empty() ? "0" : f->fee,
-                                  decimals));
+          s->set_fee_minor(
+              Scaled("--fee", f->fee.empty() ? "0" : f->fee, decimals));
           for (const auto& text : f->installments) {
             const size_t eq = text.find('=');
             if (eq == std::string::npos) {
@@ -853,9 +849,9 @@ void RegisterContractCommands(CLI::App& app, const Global& g,
       std::string next, invoice_date, invoice_ref;
     };
     CLI::App* dates;
-    auto df = Verb<D>(rule, "dates",
-                      "Set billing dates by hand (no --next: clear it)",
-                      &dates);
+    auto df =
+        Verb<D>(rule, "dates",
+                "Set billing dates by hand (no --next: clear it)", &dates);
     add_id(dates, df.get());
     dates->add_option("--next", df->next, "Next theoretical date");
     dates->add_option("--last-invoice-date", df->invoice_date,
@@ -883,8 +879,9 @@ void RegisterContractCommands(CLI::App& app, const Global& g,
                       "Record that the period at the next date was invoiced",
                       &billed);
     add_id(billed, bf.get());
-    billed->add_option("--period-start", bf->period_start,
-                       "First day of the billed period")
+    billed
+        ->add_option("--period-start", bf->period_start,
+                     "First day of the billed period")
         ->required();
     billed->add_option("--invoice-ref", bf->invoice_ref, "Invoice reference")
         ->required();
@@ -1065,15 +1062,14 @@ void RegisterContractCommands(CLI::App& app, const Global& g,
           syntec_b, index, reference_index, new_index, reason;
     };
     CLI::App* schedule;
-    auto f = Verb<F>(increase, "schedule",
-                     "Schedule a one-off increase effective on a date",
-                     &schedule);
+    auto f =
+        Verb<F>(increase, "schedule",
+                "Schedule a one-off increase effective on a date", &schedule);
     schedule->add_option("--customer", f->customer, "Holder")->required();
     schedule->add_option("--contract", f->contract, "Contract")->required();
     schedule->add_option("--rule", f->rule, "Rule")->required();
     schedule->add_option("--date", f->date, "Effective date")->required();
-    schedule->add_option("--kind", f->kind, kIncreaseKinds.List())
-        ->required();
+    schedule->add_option("--kind", f->kind, kIncreaseKinds.List())->required();
     schedule->add_option("--percent", f->percent, "Custom: percent, e.g. 3");
     schedule->add_option("--syntec-a", f->syntec_a, "Syntec a, e.g. 0.15");
     schedule->add_option("--syntec-b", f->syntec_b, "Syntec b, e.g. 0.85");
@@ -1123,8 +1119,7 @@ void RegisterContractCommands(CLI::App& app, const Global& g,
     auto af = Verb<A>(increase, "anniversaries",
                       "Record the anniversary increases due up to a date",
                       &anniversaries);
-    anniversaries->add_option("--customer", af->customer, "Holder")
-        ->required();
+    anniversaries->add_option("--customer", af->customer, "Holder")->required();
     anniversaries->add_option("--date", af->date, "As of date")->required();
     anniversaries->add_option("--contract", af->contract, "Only this contract");
     anniversaries->add_option("--rule", af->rule, "Only this rule");
@@ -1167,9 +1162,9 @@ void RegisterContractCommands(CLI::App& app, const Global& g,
       std::string customer, contract, rule, date;
     };
     CLI::App* history;
-    auto hf = Verb<H>(increase, "history",
-                      "A rule's increase history and price as of a date",
-                      &history);
+    auto hf =
+        Verb<H>(increase, "history",
+                "A rule's increase history and price as of a date", &history);
     history->add_option("--customer", hf->customer, "Holder")->required();
     history->add_option("--contract", hf->contract, "Contract")->required();
     history->add_option("--rule", hf->rule, "Rule")->required();
@@ -1182,8 +1177,8 @@ void RegisterContractCommands(CLI::App& app, const Global& g,
       req.set_as_of_date(hf->date);
       v1::IncreaseHistory out;
       *exit_code =
-          Show(g, stub()->GetIncreaseHistory(g.Context().get(), req, &out),
-               out, &PrintHistory);
+          Show(g, stub()->GetIncreaseHistory(g.Context().get(), req, &out), out,
+               &PrintHistory);
     });
   }
 
@@ -1194,8 +1189,9 @@ void RegisterContractCommands(CLI::App& app, const Global& g,
     };
     auto f = std::make_shared<F>();
     CLI::App* due = app.add_subcommand(
-        "due", "What is due as of a date: periods, quantities, prices, "
-               "anomalies");
+        "due",
+        "What is due as of a date: periods, quantities, prices, "
+        "anomalies");
     due->add_option("--customer", f->customer, "Customer")->required();
     due->add_option("--date", f->date, "As of (default: today)");
     due->add_option("--contract", f->contract, "Only this contract");
@@ -1207,8 +1203,8 @@ void RegisterContractCommands(CLI::App& app, const Global& g,
       req.set_contract_ref(f->contract);
       req.set_rule_id(f->rule);
       v1::DueReport out;
-      *exit_code = Show(g, stub()->GetDue(g.Context().get(), req, &out), out,
-                        &PrintDue);
+      *exit_code =
+          Show(g, stub()->GetDue(g.Context().get(), req, &out), out, &PrintDue);
     });
   }
 }

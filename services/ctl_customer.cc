@@ -36,9 +36,9 @@ void PrintCustomer(const Customer& c) {
   if (!c.vat_id().empty()) std::cout << "vat id    " << c.vat_id() << "\n";
   if (!c.billing_address().city().empty()) {
     const auto& a = c.billing_address();
-    std::cout << absl::StrFormat(
-        "address   %s, %s %s, %s\n", absl::StrJoin(a.lines(), ", "),
-        a.postal_code(), a.city(), a.country_code());
+    std::cout << absl::StrFormat("address   %s, %s %s, %s\n",
+                                 absl::StrJoin(a.lines(), ", "),
+                                 a.postal_code(), a.city(), a.country_code());
   }
   std::cout << absl::StrFormat("version   %d (created %s, updated %s)\n",
                                c.version(), c.created_on(), c.updated_on());
@@ -158,8 +158,8 @@ void RegisterCustomerCommands(CLI::App& app, const Global& g,
     v1::GetCustomerRequest req;
     req.set_customer_id(*get_id);
     Customer out;
-    *exit_code = Show(g, stub()->GetCustomer(g.Context().get(), req, &out),
-                      out);
+    *exit_code =
+        Show(g, stub()->GetCustomer(g.Context().get(), req, &out), out);
   });
 
   struct ListFlags {

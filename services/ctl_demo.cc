@@ -318,8 +318,7 @@ class DemoLoader {
     v->set_currency("EUR");
     v->set_time_zone("Europe/Paris");
     for (const auto& [prefix, price, label] :
-         {std::tuple<const char*, int64_t, const char*>{"+33", 20000,
-                                                        "France"},
+         {std::tuple<const char*, int64_t, const char*>{"+33", 20000, "France"},
           {"+336", 100000, "France mobile"},
           {"+337", 100000, "France mobile"}}) {
       v1::RateEntry* e = v->add_entries();

@@ -37,8 +37,8 @@ void RegisterOperationsCommands(CLI::App& app, const Global& g,
       std::cout << Pad(absl::StrCat(p.partition()), 10) << " "
                 << Pad(p.serving() ? "serving" : "stopped", 8) << " "
                 << Pad(absl::StrCat(p.next_offset()), 12) << " "
-                << Pad(absl::StrCat(p.end_offset()), 12) << " "
-                << p.reason() << "\n";
+                << Pad(absl::StrCat(p.end_offset()), 12) << " " << p.reason()
+                << "\n";
     }
   });
 }

@@ -71,10 +71,9 @@ grpc::Status CustomerServiceImpl::ListCustomers(
     return ToGrpcStatus(FieldError(
         "page_size", absl::StrFormat("%d is negative", request->page_size())));
   }
-  const int page_size =
-      request->page_size() == 0
-          ? kPageSizeDefault
-          : std::min(request->page_size(), kPageSizeMax);
+  const int page_size = request->page_size() == 0
+                            ? kPageSizeDefault
+                            : std::min(request->page_size(), kPageSizeMax);
   // The token is the last customer id of the previous page, base64url: opaque
   // to callers, stable across restarts.
   std::string after_id;
@@ -82,27 +81,28 @@ grpc::Status CustomerServiceImpl::ListCustomers(
       (!absl::WebSafeBase64Unescape(request->page_token(), &after_id) ||
        !ValidateCode("page_token", after_id, limits::kCustomerIdLengthMax)
             .ok())) {
-    return ToGrpcStatus(FieldError("page_token", "is not a token this API "
-                                                 "gave"));
+    return ToGrpcStatus(FieldError("page_token",
+                                   "is not a token this API "
+                                   "gave"));
   }
   const std::string start_after =
       after_id.empty() ? std::string() : CustomerKey(after_id);
   bool more = false;
   absl::Status scan_error;
-  absl::Status s = state_->Scan(
-      kCustomerPrefix, start_after,
-      [&](absl::string_view key, absl::string_view value) {
-        if (response->customers_size() == page_size) {
-          more = true;
-          return false;
-        }
-        if (!response->add_customers()->ParseFromArray(
-                value.data(), static_cast<int>(value.size()))) {
-          scan_error = CorruptState(key, "billing.v1.Customer");
-          return false;
-        }
-        return true;
-      });
+  absl::Status s =
+      state_->Scan(kCustomerPrefix, start_after,
+                   [&](absl::string_view key, absl::string_view value) {
+                     if (response->customers_size() == page_size) {
+                       more = true;
+                       return false;
+                     }
+                     if (!response->add_customers()->ParseFromArray(
+                             value.data(), static_cast<int>(value.size()))) {
+                       scan_error = CorruptState(key, "billing.v1.Customer");
+                       return false;
+                     }
+                     return true;
+                   });
   if (s.ok()) s = scan_error;
   if (!s.ok()) return ToGrpcStatus(s);
   if (more) {

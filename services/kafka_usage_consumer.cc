@@ -53,8 +53,8 @@ absl::StatusOr<std::optional<int64_t>> KafkaUsageConsumer::StoredOffset(
   if (!value->has_value()) return std::optional<int64_t>();
   int64_t offset = -1;
   if (!absl::SimpleAtoi(**value, &offset) || offset < 0) {
-    return CorruptState(key, absl::StrCat("\"", **value,
-                                          "\" is not an offset"));
+    return CorruptState(key,
+                        absl::StrCat("\"", **value, "\" is not an offset"));
   }
   return std::optional<int64_t>(offset);
 }
@@ -164,8 +164,8 @@ absl::Status KafkaUsageConsumer::Connect() {
   // assign() needs a group id; a unique one, never joined (no subscribe) and
   // never committed to: positions live in the state.
   const std::string group_id =
-      absl::StrCat(options_.client_id, ".usage.", options_.topic, ".",
-                   getpid(), ".", absl::ToUnixNanos(absl::Now()));
+      absl::StrCat(options_.client_id, ".usage.", options_.topic, ".", getpid(),
+                   ".", absl::ToUnixNanos(absl::Now()));
   for (const auto& [name, value] :
        std::vector<std::pair<const char*, std::string>>{
            {"bootstrap.servers", options_.bootstrap_servers},
@@ -212,8 +212,8 @@ absl::Status KafkaUsageConsumer::Connect() {
         ToTimeoutMs(std::min(options_.request_timeout, kMetadataWaitMax)));
     std::string problem;
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      problem = absl::StrCat("metadata from ", options_.bootstrap_servers,
-                             ": ", ErrText(err));
+      problem = absl::StrCat("metadata from ", options_.bootstrap_servers, ": ",
+                             ErrText(err));
     } else {
       const rd_kafka_metadata_topic_t* topic = nullptr;
       for (int i = 0; i < md->topic_cnt; ++i) {
@@ -221,8 +221,9 @@ absl::Status KafkaUsageConsumer::Connect() {
       }
       if (topic == nullptr ||
           topic->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
-        problem = "topic does not exist (create it: on a real cluster ops "
-                  "do; the mock broker takes `topic NAME N`); asking again";
+        problem =
+            "topic does not exist (create it: on a real cluster ops "
+            "do; the mock broker takes `topic NAME N`); asking again";
         absl::MutexLock lock(&mu_);
         ++counters_.topic_waits;
       } else if (topic->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -295,16 +296,14 @@ absl::Status KafkaUsageConsumer::AssignStoredOffsets() {
                                       p)
         ->offset = start;
   }
-  if (const rd_kafka_resp_err_t err = rd_kafka_assign(consumer_,
-                                                      assignment.get());
+  if (const rd_kafka_resp_err_t err =
+          rd_kafka_assign(consumer_, assignment.get());
       err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    return absl::InternalError(absl::StrCat("assigning partitions of ",
-                                            options_.topic, ": ",
-                                            ErrText(err)));
+    return absl::InternalError(absl::StrCat(
+        "assigning partitions of ", options_.topic, ": ", ErrText(err)));
   }
-  Log(options_.topic,
-      absl::StrCat("consuming ", count, " partitions from ",
-                   absl::StrJoin(starts, ", ")));
+  Log(options_.topic, absl::StrCat("consuming ", count, " partitions from ",
+                                   absl::StrJoin(starts, ", ")));
   return absl::OkStatus();
 }
 
@@ -336,10 +335,9 @@ absl::Status KafkaUsageConsumer::PollBatch(absl::Duration wait, Batch& batch,
     if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) continue;
     if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       const std::string where =
-          m->rkt != nullptr
-              ? absl::StrCat(rd_kafka_topic_name(m->rkt), "/", m->partition,
-                             " offset ", m->offset)
-              : std::string("consumer");
+          m->rkt != nullptr ? absl::StrCat(rd_kafka_topic_name(m->rkt), "/",
+                                           m->partition, " offset ", m->offset)
+                            : std::string("consumer");
       std::string detail = ErrText(m->err);
       if (m->payload != nullptr) {
         absl::StrAppend(
@@ -400,10 +398,10 @@ absl::StatusOr<std::vector<IngestOutcome>> KafkaUsageConsumer::Ingest(
     }
     const absl::Status& s = outcomes.status();
     if (absl::IsDataLoss(s) || absl::IsInternal(s)) {
-      return absl::Status(
-          s.code(), absl::StrCat("ingest failed, the projector stopped "
-                                 "(offsets not moved): ",
-                                 s.message()));
+      return absl::Status(s.code(),
+                          absl::StrCat("ingest failed, the projector stopped "
+                                       "(offsets not moved): ",
+                                       s.message()));
     }
     // Unavailable (an outcome unknown): the same inputs again; ids and keys
     // make that safe. Anything else is not expected from IngestBatch;
@@ -545,7 +543,8 @@ absl::Status KafkaUsageConsumer::Consume() {
   for (auto& b : in_flight) {
     if (b->worker.joinable()) b->worker.join();
   }
-  if (absl::Status s = CommitDone(in_flight); !s.ok() && !absl::IsCancelled(s)) {
+  if (absl::Status s = CommitDone(in_flight);
+      !s.ok() && !absl::IsCancelled(s)) {
     if (result.ok() || absl::IsCancelled(result)) result = s;
   }
   return result;

@@ -18,7 +18,9 @@ class OperationsServiceImpl final : public v1::OperationsService::Service {
   // it serves). Every pointer outlives the service.
   OperationsServiceImpl(Journal* journal, const Projector* projector,
                         std::function<std::string()> failure)
-      : journal_(journal), projector_(projector), failure_(std::move(failure)) {}
+      : journal_(journal),
+        projector_(projector),
+        failure_(std::move(failure)) {}
 
   grpc::Status GetStatus(grpc::ServerContext* context,
                          const v1::GetStatusRequest* request,

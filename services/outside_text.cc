@@ -191,8 +191,8 @@ std::optional<std::string> FirstBadStringFieldInWire(const Descriptor& type,
       auto bad = BadInWireMapEntry(*f, bytes, path);
       if (bad.has_value()) return bad;
     } else if (f->type() == FieldDescriptor::TYPE_MESSAGE) {
-      auto bad = FirstBadStringFieldInWire(
-          *f->message_type(), bytes, absl::StrCat(path, ".", f->name()));
+      auto bad = FirstBadStringFieldInWire(*f->message_type(), bytes,
+                                           absl::StrCat(path, ".", f->name()));
       if (bad.has_value()) return bad;
     }
   }

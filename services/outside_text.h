@@ -33,9 +33,9 @@ std::string ReplaceNonUtf8(absl::string_view s, absl::string_view with);
 
 // `text` as a proto3 string may hold it: unchanged when it is valid UTF-8 of
 // at most `bytes_max` bytes; cut at a character boundary and ended with "..."
-// when longer; escaped (absl::CHexEscape, then cut) when it is not UTF-8. For texts that already
-// quote their values (a validation message) or come from a library that may
-// echo its input (protobuf's JSON parser).
+// when longer; escaped (absl::CHexEscape, then cut) when it is not UTF-8. For
+// texts that already quote their values (a validation message) or come from a
+// library that may echo its input (protobuf's JSON parser).
 std::string BoundedText(absl::string_view text,
                         size_t bytes_max = kOutsideTextBytesMax);
 

@@ -41,14 +41,17 @@ Projector::CheckStarts(
       serving.emplace_back(p, next);
       continue;
     }
-    StoppedPartition stop{p, *end, absl::DataLossError(absl::StrFormat(
-        "partition %d: the state is ahead of the journal: it has applied "
-        "offsets up to %d but the journal ends at %d, so the journal lost "
-        "records %d to %d of partition %d (a damaged or truncated tail); the "
-        "partition is stopped. Rebuild its state from what the journal "
-        "holds: billingd --rebuild_partitions=%d (docs/operations.md)",
-        p.value(), next.value() - 1, end->value(), end->value(),
-        next.value() - 1, p.value(), p.value()))};
+    StoppedPartition stop{
+        p, *end,
+        absl::DataLossError(absl::StrFormat(
+            "partition %d: the state is ahead of the journal: it has applied "
+            "offsets up to %d but the journal ends at %d, so the journal lost "
+            "records %d to %d of partition %d (a damaged or truncated tail); "
+            "the "
+            "partition is stopped. Rebuild its state from what the journal "
+            "holds: billingd --rebuild_partitions=%d (docs/operations.md)",
+            p.value(), next.value() - 1, end->value(), end->value(),
+            next.value() - 1, p.value(), p.value()))};
     working_stopped_[p.value()] = stop;
   }
   return serving;
@@ -119,8 +122,8 @@ void Projector::Run() {
       IdleUntilStopped();
       continue;
     }
-    auto batch = reader_->Poll(options_.batch_records_max,
-                               options_.poll_timeout);
+    auto batch =
+        reader_->Poll(options_.batch_records_max, options_.poll_timeout);
     absl::Status failure;
     if (!batch.ok()) {
       if (absl::IsUnavailable(batch.status())) {

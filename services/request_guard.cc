@@ -72,7 +72,8 @@ class RequestGuard final : public grpc::experimental::Interceptor {
     t_refused_field.clear();
   }
 
-  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+  void Intercept(
+      grpc::experimental::InterceptorBatchMethods* methods) override {
     if (single_request_ && !request_seen_ &&
         methods->QueryInterceptionHookPoint(
             InterceptionHookPoints::POST_RECV_MESSAGE)) {
@@ -91,10 +92,9 @@ class RequestGuard final : public grpc::experimental::Interceptor {
         methods->ModifySendStatus(
             grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, *refusal_));
       } else if (status.error_message().size() > kStatusMessageMax) {
-        methods->ModifySendStatus(
-            grpc::Status(status.error_code(),
-                         CapStatusMessage(status.error_message()),
-                         status.error_details()));
+        methods->ModifySendStatus(grpc::Status(
+            status.error_code(), CapStatusMessage(status.error_message()),
+            status.error_details()));
       }
     }
     methods->Proceed();
@@ -176,8 +176,8 @@ std::string UnparsedRequestMessage(absl::string_view method,
   }
   std::vector<std::string> paths;
   if (type != nullptr) paths = FieldPathsTo(*type, field_full_name);
-  const std::string named =
-      paths.empty() ? std::string(field_full_name) : absl::StrJoin(paths, " or ");
+  const std::string named = paths.empty() ? std::string(field_full_name)
+                                          : absl::StrJoin(paths, " or ");
   return absl::StrCat(named, ": is not valid UTF-8 (field ", field_full_name,
                       "; a string field holds UTF-8 text, raw bytes belong "
                       "in a bytes field)");

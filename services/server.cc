@@ -1,16 +1,16 @@
 #include "services/server.h"
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <iostream>
-
-#include <unistd.h>
 
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
-#include "grpcpp/security/server_credentials.h"
 #include "grpcpp/resource_quota.h"
+#include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 #include "services/request_guard.h"
 #include "storage/embedded_journal.h"
@@ -78,8 +78,7 @@ absl::StatusOr<std::unique_ptr<BillingServer>> BillingServer::Start(
   for (int32_t i = 0; i < server->journal_->partition_count(); ++i) {
     partitions.push_back(PartitionId(i));
   }
-  if (auto s = server->RebuildPartitions(options.rebuild_partitions);
-      !s.ok()) {
+  if (auto s = server->RebuildPartitions(options.rebuild_partitions); !s.ok()) {
     return Context(s, "rebuild_partitions");
   }
   ProjectorOptions po;
@@ -126,8 +125,8 @@ absl::StatusOr<std::unique_ptr<BillingServer>> BillingServer::Start(
       // Usage no longer flows in: health says so (the reason is logged).
       raw->OnFailure("usage consumer", s);
     };
-    auto consumer = KafkaUsageConsumer::Start(
-        uo, server->usage_ingestor_.get(), server->state_.get());
+    auto consumer = KafkaUsageConsumer::Start(uo, server->usage_ingestor_.get(),
+                                              server->state_.get());
     if (!consumer.ok()) return Context(consumer.status(), "usage consumer");
     server->usage_consumer_ = std::move(*consumer);
   }
@@ -173,8 +172,8 @@ absl::StatusOr<std::unique_ptr<BillingServer>> BillingServer::Start(
 void BillingServer::OnFailure(absl::string_view what,
                               const absl::Status& status) {
   absl::MutexLock lock(&health_mu_);
-  if (failure_.empty()) failure_ = absl::StrFormat("%s: %s", what,
-                                                   status.ToString());
+  if (failure_.empty())
+    failure_ = absl::StrFormat("%s: %s", what, status.ToString());
   if (server_ != nullptr) {
     server_->GetHealthCheckService()->SetServingStatus(false);
   }
@@ -215,8 +214,9 @@ void BillingServer::Wait() {
 }
 
 void BillingServer::Shutdown() {
-  if (server_) server_->Shutdown(std::chrono::system_clock::now() +
-                                 std::chrono::seconds(1));
+  if (server_)
+    server_->Shutdown(std::chrono::system_clock::now() +
+                      std::chrono::seconds(1));
   // Before the lanes: a batch being ingested finishes and stores its offsets.
   if (usage_consumer_) usage_consumer_->Stop();
   if (commands_) commands_->Stop();

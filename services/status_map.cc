@@ -9,10 +9,11 @@
 namespace billing {
 
 std::string CapStatusMessage(absl::string_view message) {
-  std::string text = IsValidUtf8(message) ? std::string(message)
-                                          : absl::CHexEscape(message);
+  std::string text =
+      IsValidUtf8(message) ? std::string(message) : absl::CHexEscape(message);
   if (text.size() <= kStatusMessageMax) return text;
-  const std::string tail = absl::StrCat(" ... (", text.size(), " bytes in all)");
+  const std::string tail =
+      absl::StrCat(" ... (", text.size(), " bytes in all)");
   size_t keep = kStatusMessageMax - tail.size();
   // Back off to the start of a character: never cut a UTF-8 sequence.
   while (keep > 0 && (static_cast<unsigned char>(text[keep]) & 0xc0) == 0x80) {

@@ -256,8 +256,8 @@ grpc::Status StructureServiceImpl::ListObjects(
   }
   const std::string& entity_id = request->entity_id();
   if (!entity_id.empty()) {
-    if (auto s = ValidateCode("entity_id", entity_id,
-                              limits::kEntityIdLengthMax);
+    if (auto s =
+            ValidateCode("entity_id", entity_id, limits::kEntityIdLengthMax);
         !s.ok()) {
       return ToGrpcStatus(s);
     }
@@ -371,8 +371,7 @@ grpc::Status StructureServiceImpl::GetBillingDetails(
   if (auto s = RequireCustomer(*snapshot, request->customer_id()); !s.ok()) {
     return ToGrpcStatus(s);
   }
-  if (auto s = ValidateObjectId("object_id", request->object_id());
-      !s.ok()) {
+  if (auto s = ValidateObjectId("object_id", request->object_id()); !s.ok()) {
     return ToGrpcStatus(s);
   }
   auto details = ResolveBillingDetails(*snapshot, request->customer_id(),

@@ -41,7 +41,8 @@ bool IsKnownColumn(absl::string_view c) {
 std::string FieldOf(absl::string_view column) {
   if (absl::StartsWith(column, kAttributePrefix)) {
     return absl::StrCat("record.attributes[",
-                        QuoteValue(column.substr(kAttributePrefix.size())), "]");
+                        QuoteValue(column.substr(kAttributePrefix.size())),
+                        "]");
   }
   return absl::StrCat("record.", column);
 }
@@ -57,12 +58,18 @@ bool ParseEnum(absl::string_view cell, absl::string_view prefix, Parse parse,
 absl::Status SetField(absl::string_view column, absl::string_view cell,
                       v1::UsageRecord& r) {
   const std::string value(cell);
-  if (column == "platform_id") r.set_platform_id(value);
-  else if (column == "record_id") r.set_record_id(value);
-  else if (column == "object") r.set_object(value);
-  else if (column == "customer_id") r.set_customer_id(value);
-  else if (column == "start_time") r.set_start_time(value);
-  else if (column == "destination") r.set_destination(value);
+  if (column == "platform_id")
+    r.set_platform_id(value);
+  else if (column == "record_id")
+    r.set_record_id(value);
+  else if (column == "object")
+    r.set_object(value);
+  else if (column == "customer_id")
+    r.set_customer_id(value);
+  else if (column == "start_time")
+    r.set_start_time(value);
+  else if (column == "destination")
+    r.set_destination(value);
   else if (column == "quantity") {
     int64_t q = 0;
     if (!absl::SimpleAtoi(cell, &q)) {
@@ -118,10 +125,10 @@ absl::StatusOr<UsageCsvHeader> ParseUsageCsvHeader(absl::string_view line) {
   }
   for (absl::string_view required : kRequiredColumns) {
     if (seen.count(std::string(required)) == 0) {
-      return Error("csv header",
-                   absl::StrFormat("column \"%s\" is missing (required: %s)",
-                                   required,
-                                   absl::StrJoin(kRequiredColumns, ", ")));
+      return Error(
+          "csv header",
+          absl::StrFormat("column \"%s\" is missing (required: %s)", required,
+                          absl::StrJoin(kRequiredColumns, ", ")));
     }
   }
   return header;
@@ -130,9 +137,10 @@ absl::StatusOr<UsageCsvHeader> ParseUsageCsvHeader(absl::string_view line) {
 absl::StatusOr<v1::UsageRecord> ParseUsageCsvRow(const UsageCsvHeader& header,
                                                  absl::string_view line) {
   if (!header.unknown.empty()) {
-    return Error(absl::StrCat("csv column ", QuoteValue(header.unknown.front())),
-                 "not a UsageRecord field, refused as an unknown JSON field is "
-                 "(a platform attribute goes in a column attributes.<key>)");
+    return Error(
+        absl::StrCat("csv column ", QuoteValue(header.unknown.front())),
+        "not a UsageRecord field, refused as an unknown JSON field is "
+        "(a platform attribute goes in a column attributes.<key>)");
   }
   std::vector<absl::string_view> cells = absl::StrSplit(line, ',');
   if (cells.size() != header.columns.size()) {

@@ -60,8 +60,8 @@ absl::StatusOr<v1::UsageRecord> DecodeJson(absl::string_view bytes) {
                                    BoundedText(std::string(s.message()), 200)));
   }
   // Invalid bytes, or escapes that decode to no character ("\udc00").
-  auto bad = FirstBadStringField(record, "record",
-                                 utf8 ? "" : kReplacementCharacter);
+  auto bad =
+      FirstBadStringField(record, "record", utf8 ? "" : kReplacementCharacter);
   if (bad.has_value()) return FieldError(*bad, "not valid UTF-8");
   if (!utf8) return FieldError("message", "a JSON object that is not UTF-8");
   return record;
@@ -96,11 +96,11 @@ Routed Route(const StateReader& state, const IngestInput& in) {
     }
     auto owner = CustomerOfNumber(state, r.object());
     if (!owner.ok() || !owner->has_value()) {
-      out.reason = owner.ok()
-                       ? absl::StrFormat("record.object: %s is not a phone "
-                                         "number of any customer",
-                                         QuoteValue(r.object()))
-                       : BoundedText(owner.status().message());
+      out.reason = owner.ok() ? absl::StrFormat(
+                                    "record.object: %s is not a phone "
+                                    "number of any customer",
+                                    QuoteValue(r.object()))
+                              : BoundedText(owner.status().message());
       return out;
     }
     customer_id = **owner;
@@ -176,8 +176,8 @@ absl::StatusOr<v1::UsageRecord> UsageIngestor::Decode(absl::string_view bytes) {
         unknown.field(0).number(), unknown.field_count()));
   }
   // proto3 parsers refuse a string field that is not UTF-8: name it.
-  auto bad =
-      FirstBadStringFieldInWire(*v1::UsageRecord::descriptor(), bytes, "record");
+  auto bad = FirstBadStringFieldInWire(*v1::UsageRecord::descriptor(), bytes,
+                                       "record");
   if (bad.has_value()) return FieldError(*bad, "not valid UTF-8");
   return absl::InvalidArgumentError(
       "message: neither a protobuf UsageRecord nor a JSON object");
@@ -205,19 +205,20 @@ absl::StatusOr<std::vector<IngestOutcome>> UsageIngestor::IngestBatch(
     if (!known.ok() && !absl::IsFailedPrecondition(known.status())) {
       return known.status();
     }
-    if (!known.ok() || !keys_in_batch.insert(r.request.idempotency_key).second) {
+    if (!known.ok() ||
+        !keys_in_batch.insert(r.request.idempotency_key).second) {
       // The same id with other content, or twice in one batch: billed once.
       outcomes[i] = {IngestOutcome::Kind::kDuplicate, r.customer_id, ""};
       continue;
     }
     if (known->has_value()) {
       const v1::UsageAnswer& answer = (*known)->usage();
-      outcomes[i] = answer.quarantine_reason().empty()
-                        ? IngestOutcome{IngestOutcome::Kind::kDuplicate,
-                                        r.customer_id, ""}
-                        : IngestOutcome{IngestOutcome::Kind::kQuarantined,
-                                        r.customer_id,
-                                        answer.quarantine_reason()};
+      outcomes[i] =
+          answer.quarantine_reason().empty()
+              ? IngestOutcome{IngestOutcome::Kind::kDuplicate, r.customer_id,
+                              ""}
+              : IngestOutcome{IngestOutcome::Kind::kQuarantined, r.customer_id,
+                              answer.quarantine_reason()};
       continue;
     }
     request_of.push_back(i);
@@ -268,8 +269,7 @@ absl::StatusOr<std::vector<IngestOutcome>> UsageIngestor::IngestBatch(
       if (IsFatal(held[k].status())) return held[k].status();
       return absl::UnavailableError(absl::StrFormat(
           "quarantine of %s not acknowledged (%s); send the batch again",
-          BoundedText(inputs[i].source, 128),
-          held[k].status().message()));
+          BoundedText(inputs[i].source, 128), held[k].status().message()));
     }
     outcomes[i] = {IngestOutcome::Kind::kQuarantined, "", routed[i].reason};
   }

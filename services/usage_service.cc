@@ -34,7 +34,8 @@ absl::StatusOr<int> Limit(int requested) {
   if (requested < 0) {
     return FieldError("limit", absl::StrFormat("%d is negative", requested));
   }
-  return requested == 0 ? kListLimitDefault : std::min(requested, kListLimitMax);
+  return requested == 0 ? kListLimitDefault
+                        : std::min(requested, kListLimitMax);
 }
 
 // The index of `method` in UsageService, as the generated Service numbers
@@ -89,11 +90,12 @@ IngestInput RawInput(std::string bytes, int64_t n) {
   }
   IngestInput in;
   in.raw = std::move(*message.mutable_raw());
-  in.source = message.source().empty() ? std::string("grpc-raw")
-                                       : message.source();
+  in.source =
+      message.source().empty() ? std::string("grpc-raw") : message.source();
   if (!message.client_reason().empty()) {
     in.undecodable_reason = absl::StrCat(
-        "client: ", BoundedText(message.client_reason(), kClientReasonBytesMax));
+        "client: ",
+        BoundedText(message.client_reason(), kClientReasonBytesMax));
   }
   return in;
 }
@@ -115,11 +117,12 @@ UsageServiceImpl::UsageServiceImpl(CommandProcessor* commands,
       ingestor_(commands, state),
       limits_(limits),
       budget_left_(limits.records_in_flight_max) {
-  using Handler = grpc::internal::ClientStreamingHandler<
-      UsageServiceImpl, grpc::ByteBuffer, v1::IngestSummary>;
-  MarkMethodStreamed(MethodIndex("IngestUsage"),
-                     new Handler(std::mem_fn(&UsageServiceImpl::IngestUsageBytes),
-                                 this));
+  using Handler =
+      grpc::internal::ClientStreamingHandler<UsageServiceImpl, grpc::ByteBuffer,
+                                             v1::IngestSummary>;
+  MarkMethodStreamed(
+      MethodIndex("IngestUsage"),
+      new Handler(std::mem_fn(&UsageServiceImpl::IngestUsageBytes), this));
   MarkMethodStreamed(
       MethodIndex("IngestRawUsage"),
       new Handler(std::mem_fn(&UsageServiceImpl::IngestRawUsageBytes), this));
@@ -138,8 +141,7 @@ grpc::Status UsageServiceImpl::DefineRatePlanVersion(
   command.business_date = request->business_date();
   auto* usage = command.command.mutable_usage();
   usage->set_customer_id(request->customer_id());
-  *usage->mutable_define_plan_version()->mutable_version() =
-      request->version();
+  *usage->mutable_define_plan_version()->mutable_version() = request->version();
   auto result = commands_->Execute(std::move(command));
   if (!result.ok()) return ToGrpcStatus(result.status());
   *response = request->version();
@@ -217,13 +219,13 @@ grpc::Status UsageServiceImpl::IngestStream(
   // What the caller can tell from a failed call: the messages accounted for.
   auto failed = [&](const absl::Status& s) {
     return ToGrpcStatus(absl::Status(
-        s.code(), absl::StrFormat("%s; this call took %d of the %d messages "
-                                  "read (rated %d, duplicates %d, quarantined "
-                                  "%d): send the rest again (ids make it "
-                                  "safe)",
-                                  s.message(), summary.received, n,
-                                  summary.rated, summary.duplicates,
-                                  summary.quarantined)));
+        s.code(),
+        absl::StrFormat("%s; this call took %d of the %d messages "
+                        "read (rated %d, duplicates %d, quarantined "
+                        "%d): send the rest again (ids make it "
+                        "safe)",
+                        s.message(), summary.received, n, summary.rated,
+                        summary.duplicates, summary.quarantined)));
   };
   // Read cannot fail on a message's content (bytes are not deserialized):
   // false is the end of the stream or a broken call, never a bad message.
@@ -309,9 +311,9 @@ grpc::Status UsageServiceImpl::ListRatedUsage(
   if (auto s = RequireCustomer(*snapshot, request->customer_id()); !s.ok()) {
     return ToGrpcStatus(s);
   }
-  auto records = RatedRecordsFor(*snapshot, request->customer_id(),
-                                 request->month(), request->object_id(),
-                                 static_cast<size_t>(*limit));
+  auto records =
+      RatedRecordsFor(*snapshot, request->customer_id(), request->month(),
+                      request->object_id(), static_cast<size_t>(*limit));
   if (!records.ok()) return ToGrpcStatus(records.status());
   for (auto& r : *records) *response->add_records() = std::move(r);
   return grpc::Status::OK;
@@ -324,8 +326,7 @@ grpc::Status UsageServiceImpl::ListQuarantine(
   if (!limit.ok()) return ToGrpcStatus(limit.status());
   auto snapshot = state_->Snapshot();
   if (request->customer_id().empty()) {
-    auto inputs =
-        QuarantinedInputs(*snapshot, -1, static_cast<size_t>(*limit));
+    auto inputs = QuarantinedInputs(*snapshot, -1, static_cast<size_t>(*limit));
     if (!inputs.ok()) return ToGrpcStatus(inputs.status());
     for (auto& i : *inputs) *response->add_inputs() = std::move(i);
     return grpc::Status::OK;

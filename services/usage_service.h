@@ -15,7 +15,6 @@
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-
 #include "billing/v1/usage_service.grpc.pb.h"
 #include "grpcpp/support/byte_buffer.h"
 #include "services/command_processor.h"

@@ -801,9 +801,9 @@ absl::Status Core::WriteGroup(const Partition& p, uint64_t position,
 
 absl::Status Core::PartitionDamage(PartitionId partition) {
   if (partition.value() < 0 || partition.value() >= partition_count()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "partition ", partition.value(), " out of range [0, ",
-        partition_count(), ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("partition ", partition.value(), " out of range [0, ",
+                     partition_count(), ")"));
   }
   Partition& p = *partitions_[static_cast<size_t>(partition.value())];
   absl::MutexLock lock(&p.mu);

@@ -66,9 +66,7 @@ class Journal {
   // EndOffset are readable, nothing after the damage is, and appends are
   // refused. Default: OK (Kafka verifies checksums as it reads: a corrupt
   // record comes back from Poll).
-  virtual absl::Status PartitionDamage(PartitionId) {
-    return absl::OkStatus();
-  }
+  virtual absl::Status PartitionDamage(PartitionId) { return absl::OkStatus(); }
 
   // A reader of the given partitions, each starting at the given offset
   // (never at "the end": there is no implicit offset reset).

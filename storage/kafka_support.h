@@ -4,9 +4,9 @@
 // consumer (services/kafka_usage_consumer.cc): timeouts in librdkafka's int
 // milliseconds, error text, and configuration settings as statuses.
 
-#include <string>
-
 #include <librdkafka/rdkafka.h>
+
+#include <string>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"

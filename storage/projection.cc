@@ -2,10 +2,10 @@
 
 #include <optional>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_format.h"
 #include "billing/v1/events.pb.h"
-#include "absl/container/flat_hash_set.h"
 #include "engine/engine.h"
 #include "engine/keys.h"
 
@@ -61,8 +61,7 @@ bool Skipped(const StoppedPartitions* stopped, const JournalRecord& r) {
 // as `*corrupt` (the pass stops there); other errors as the status.
 absl::Status ApplyPass(OverlayState& overlay,
                        absl::Span<const JournalRecord> records,
-                       const StoppedPartitions* stopped,
-                       ProjectionStats& stats,
+                       const StoppedPartitions* stopped, ProjectionStats& stats,
                        std::optional<StoppedPartition>* corrupt) {
   for (const JournalRecord& r : records) {
     if (Skipped(stopped, r)) continue;
@@ -163,19 +162,19 @@ absl::Status ResetPartitions(RocksState& state,
   for (PartitionId p : partitions) reset.insert(p.value());
   OverlayState deletes(&state);
   absl::Status unknown;
-  auto status = state.Scan("", "", [&](absl::string_view key,
-                                       absl::string_view value) {
-    auto owner = OwnerOfStateKey(key, value);
-    if (!owner.ok()) {
-      unknown = owner.status();
-      return false;
-    }
-    if (owner->has_value() &&
-        reset.contains(PartitionOf(**owner, partition_count).value())) {
-      deletes.Delete(key);
-    }
-    return true;
-  });
+  auto status =
+      state.Scan("", "", [&](absl::string_view key, absl::string_view value) {
+        auto owner = OwnerOfStateKey(key, value);
+        if (!owner.ok()) {
+          unknown = owner.status();
+          return false;
+        }
+        if (owner->has_value() &&
+            reset.contains(PartitionOf(**owner, partition_count).value())) {
+          deletes.Delete(key);
+        }
+        return true;
+      });
   if (!status.ok()) return status;
   if (!unknown.ok()) return unknown;
   for (PartitionId p : partitions) deletes.Delete(PartitionProgressKey(p));

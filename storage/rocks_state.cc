@@ -5,11 +5,11 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
 #include "engine/fingerprint.h"
+#include "rocksdb/cache.h"
 #include "rocksdb/db.h"
 #include "rocksdb/options.h"
 #include "rocksdb/slice.h"
 #include "rocksdb/table.h"
-#include "rocksdb/cache.h"
 #include "rocksdb/write_batch.h"
 
 namespace billing {
@@ -46,7 +46,8 @@ absl::Status ScanDb(rocksdb::DB* db, const rocksdb::ReadOptions& base,
   }
   rocksdb::Slice upper_slice;
   if (!upper.empty()) {
-    upper.back() = static_cast<char>(static_cast<unsigned char>(upper.back()) + 1);
+    upper.back() =
+        static_cast<char>(static_cast<unsigned char>(upper.back()) + 1);
     upper_slice = rocksdb::Slice(upper);
     ro.iterate_upper_bound = &upper_slice;
   }
@@ -161,8 +162,8 @@ absl::StatusOr<std::string> RocksState::Checksum() const {
   uint64_t keys = 0;
   auto add = [&](absl::string_view bytes) {
     const uint64_t n = bytes.size();
-    h = Fnv1a64(h, absl::string_view(reinterpret_cast<const char*>(&n),
-                                      sizeof(n)));
+    h = Fnv1a64(
+        h, absl::string_view(reinterpret_cast<const char*>(&n), sizeof(n)));
     h = Fnv1a64(h, bytes);
   };
   absl::Status s = Scan("", "", [&](absl::string_view k, absl::string_view v) {

@@ -14,8 +14,8 @@ namespace billing::contracts_internal {
 // Thousandths with three decimals: 1250000 -> "1250.000".
 inline std::string FormatMilli(int64_t milli) {
   const bool negative = milli < 0;
-  const uint64_t magnitude =
-      negative ? 0 - static_cast<uint64_t>(milli) : static_cast<uint64_t>(milli);
+  const uint64_t magnitude = negative ? 0 - static_cast<uint64_t>(milli)
+                                      : static_cast<uint64_t>(milli);
   return absl::StrFormat("%s%d.%03d", negative ? "-" : "", magnitude / 1000,
                          magnitude % 1000);
 }

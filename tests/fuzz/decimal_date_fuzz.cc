@@ -7,16 +7,14 @@
 //
 // Contract:
 // - a parsed value prints back (FormatScaled, FormatMicros, FormatMinor,
-//   FormatBusinessDate, RFC 3339 in UTC) to text that parses to the same value; a
-//   business date prints back to the very text;
+//   FormatBusinessDate, RFC 3339 in UTC) to text that parses to the same value;
+//   a business date prints back to the very text;
 // - the CLI and the engine agree on the value of a text both accept;
 // - an engine error is InvalidArgument with a bounded UTF-8 message (it
 //   reaches callers and logs).
 //
 // ParseDecimal is in an unnamed namespace of ctl_contracts.cc, so the file is
 // compiled into this target; CliDecimal below is the one place that calls it.
-
-#include "services/ctl_contracts.cc"  // NOLINT: the CLI's own parser, as built
 
 #include <cstddef>
 #include <cstdint>
@@ -31,6 +29,7 @@
 #include "engine/money.h"
 #include "engine/rating.h"
 #include "fuzz_support.h"
+#include "services/ctl_contracts.cc"  // NOLINT: the CLI's own parser, as built
 
 namespace billing::fuzz {
 namespace {
@@ -61,33 +60,32 @@ void Decimals(const std::string& text, int decimals) {
                absl::StrCat("billingctl: ", *cli, " prints as ", printed,
                             " which parses differently"));
   }
-  const auto fixed = Checked(ParseFixedPoint(text, decimals, "flag",
-                                             "a decimal"),
-                             "ParseFixedPoint");
+  const auto fixed = Checked(
+      ParseFixedPoint(text, decimals, "flag", "a decimal"), "ParseFixedPoint");
   if (cli.has_value() && fixed.has_value()) {
     FUZZ_CHECK(*cli == *fixed, absl::StrCat("billingctl reads ", *cli,
                                             ", the engine ", *fixed));
   }
   if (auto micros = Checked(ParseMicros(text, "price"), "ParseMicros")) {
     auto back = ParseMicros(FormatMicros(*micros), "price");
-    FUZZ_CHECK(back.ok() && *back == *micros,
-               absl::StrCat("micros ", *micros, " print as ",
-                            FormatMicros(*micros)));
+    FUZZ_CHECK(
+        back.ok() && *back == *micros,
+        absl::StrCat("micros ", *micros, " print as ", FormatMicros(*micros)));
   }
-  static const Currency kCurrencies[] = {{"JPY", 0}, {"EUR", 2}, {"KWD", 3},
-                                         {"CLF", 4}};
+  static const Currency kCurrencies[] = {
+      {"JPY", 0}, {"EUR", 2}, {"KWD", 3}, {"CLF", 4}};
   const Currency& c = kCurrencies[decimals % 4];
   if (auto minor = Checked(ParseMinor(text, c, "amount"), "ParseMinor")) {
     auto back = ParseMinor(FormatMinor(*minor, c), c, "amount");
-    FUZZ_CHECK(back.ok() && *back == *minor,
-               absl::StrCat("minor ", *minor, " prints as ",
-                            FormatMinor(*minor, c)));
+    FUZZ_CHECK(
+        back.ok() && *back == *minor,
+        absl::StrCat("minor ", *minor, " prints as ", FormatMinor(*minor, c)));
   }
 }
 
 void Dates(const std::string& text) {
-  if (auto day = Checked(ParseBusinessDate(text, "date"),
-                         "ParseBusinessDate")) {
+  if (auto day =
+          Checked(ParseBusinessDate(text, "date"), "ParseBusinessDate")) {
     FUZZ_CHECK(FormatBusinessDate(*day) == text,
                absl::StrCat("a date prints as ", FormatBusinessDate(*day)));
   }
@@ -97,8 +95,8 @@ void Dates(const std::string& text) {
     // to 9999 has no four-digit form to print.
     const absl::CivilSecond utc = absl::ToCivilSecond(*t, absl::UTCTimeZone());
     if (utc.year() < 0 || utc.year() > 9999) return;
-    const std::string printed = absl::FormatTime(
-        "%E4Y-%m-%dT%H:%M:%E*SZ", *t, absl::UTCTimeZone());
+    const std::string printed =
+        absl::FormatTime("%E4Y-%m-%dT%H:%M:%E*SZ", *t, absl::UTCTimeZone());
     auto back = ParseUsageTime(printed, "start_time");
     FUZZ_CHECK(back.ok() && *back == *t,
                absl::StrCat("a time prints as ", printed,

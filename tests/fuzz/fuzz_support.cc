@@ -62,14 +62,14 @@ bool IsValidUtf8(absl::string_view text) {
 void CheckErrorMessage(const absl::Status& status, absl::string_view where) {
   const absl::string_view m = status.message();
   const std::string head = absl::CHexEscape(m.substr(0, 200));
-  FUZZ_CHECK(!m.empty(), absl::StrCat(where, ": error without a message: ",
-                                      status.ToString()));
+  FUZZ_CHECK(
+      !m.empty(),
+      absl::StrCat(where, ": error without a message: ", status.ToString()));
   FUZZ_CHECK(IsValidUtf8(m),
              absl::StrCat(where, ": message is not UTF-8: ", head));
   FUZZ_CHECK(m.size() <= kMessageBytesMax,
              absl::StrCat(where, ": message of ", m.size(),
-                          " bytes (more than ", kMessageBytesMax,
-                          "): ", head));
+                          " bytes (more than ", kMessageBytesMax, "): ", head));
 }
 
 namespace {
@@ -145,17 +145,20 @@ std::vector<v1::Command> SeedCommands() {
   c->set_name("Acme");
   out.push_back(customer);
   v1::Command entity = Structure();
-  auto* e = entity.mutable_structure()->mutable_create_entity()->mutable_entity();
+  auto* e =
+      entity.mutable_structure()->mutable_create_entity()->mutable_entity();
   e->set_entity_id("A");
   e->set_name("Paris");
   out.push_back(entity);
   v1::Command account = Structure();
-  auto* a = account.mutable_structure()->mutable_create_object()->mutable_object();
+  auto* a =
+      account.mutable_structure()->mutable_create_object()->mutable_object();
   a->set_object_id("ACC1");
   a->set_kind(v1::OBJECT_KIND_ACCOUNT);
   out.push_back(account);
   v1::Command number = Structure();
-  auto* n = number.mutable_structure()->mutable_create_object()->mutable_object();
+  auto* n =
+      number.mutable_structure()->mutable_create_object()->mutable_object();
   n->set_object_id("N1");
   n->set_kind(v1::OBJECT_KIND_PHONE_NUMBER);
   n->set_parent_id("ACC1");
@@ -202,8 +205,8 @@ SeededState MakeSeeded() {
         *CommandCustomerId(command), absl::StrCat("seed-", s.next_offset),
         RequestFingerprint(command, ""), Epoch(0), kSeedDate,
         std::move(*events));
-    auto applied = ApplyRecord(s.state, kPartition, Offset(s.next_offset),
-                               record);
+    auto applied =
+        ApplyRecord(s.state, kPartition, Offset(s.next_offset), record);
     FUZZ_CHECK(applied.ok(), applied.status().ToString());
     ++s.next_offset;
   }
@@ -257,8 +260,8 @@ TimeZoneResolver FuzzTimeZones() {
   // billingd (the fuzzer must not open files it names).
   static const auto* zones = [] {
     auto* m = new std::vector<std::pair<std::string, absl::TimeZone>>();
-    for (const char* name : {"Europe/Paris", "America/New_York",
-                             "Asia/Kolkata", "Australia/Lord_Howe"}) {
+    for (const char* name : {"Europe/Paris", "America/New_York", "Asia/Kolkata",
+                             "Australia/Lord_Howe"}) {
       absl::TimeZone z;
       FUZZ_CHECK(absl::LoadTimeZone(name, &z), name);
       m->emplace_back(name, z);
@@ -270,9 +273,9 @@ TimeZoneResolver FuzzTimeZones() {
     for (const auto& [n, z] : *zones) {
       if (n == name) return z;
     }
-    return absl::FailedPreconditionError(absl::StrCat(
-        "\"", absl::CHexEscape(name.substr(0, 64)),
-        "\" is not a known time zone"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("\"", absl::CHexEscape(name.substr(0, 64)),
+                     "\" is not a known time zone"));
   };
 }
 

@@ -25,13 +25,13 @@ inline constexpr size_t kMessageBytesMax = 1024;
 [[noreturn]] void Fail(absl::string_view what);
 
 // FUZZ_CHECK(condition, message): Fail with the condition, file and line.
-#define FUZZ_CHECK(condition, message)                                     \
-  do {                                                                     \
-    if (!(condition)) {                                                    \
-      ::billing::fuzz::Fail(std::string(__FILE__ ":") +                    \
-                            std::to_string(__LINE__) + ": " #condition     \
-                            ": " + std::string(message));                  \
-    }                                                                      \
+#define FUZZ_CHECK(condition, message)                                        \
+  do {                                                                        \
+    if (!(condition)) {                                                       \
+      ::billing::fuzz::Fail(std::string(__FILE__ ":") +                       \
+                            std::to_string(__LINE__) + ": " #condition ": " + \
+                            std::string(message));                            \
+    }                                                                         \
   } while (0)
 
 // Well-formed UTF-8 (RFC 3629: no overlong form, no surrogate, at most

@@ -170,9 +170,9 @@ int WriteJournalSeeds(const char* dir) {
     failures += !WriteFile(absl::StrCat(dir, "/", seed.name),
                            SerializeDeterministic(record));
   }
-  failures += !WriteFile(absl::StrCat(dir, "/ownership_claimed"),
-                         SerializeDeterministic(
-                             MakeOwnershipRecord(Epoch(1), "billingd-1")));
+  failures += !WriteFile(
+      absl::StrCat(dir, "/ownership_claimed"),
+      SerializeDeterministic(MakeOwnershipRecord(Epoch(1), "billingd-1")));
   return failures == 0 ? 0 : 1;
 }
 

@@ -36,13 +36,13 @@ namespace {
 // next offset; false when refused. Fails on a broken contract.
 bool DecideAndApply(MemoryState& state, int64_t& offset,
                     const v1::Command& command, absl::string_view what) {
-  auto events = Decide(state, command, BusinessDate(2026, 4, 2),
-                       FuzzTimeZones());
+  auto events =
+      Decide(state, command, BusinessDate(2026, 4, 2), FuzzTimeZones());
   if (!events.ok()) {
     const absl::Status& s = events.status();
-    FUZZ_CHECK(!absl::IsInternal(s) && !absl::IsDataLoss(s) &&
-                   !absl::IsUnknown(s),
-               absl::StrCat(what, ": ", s.ToString()));
+    FUZZ_CHECK(
+        !absl::IsInternal(s) && !absl::IsDataLoss(s) && !absl::IsUnknown(s),
+        absl::StrCat(what, ": ", s.ToString()));
     CheckErrorMessage(s, what);
     return false;
   }
@@ -55,7 +55,8 @@ bool DecideAndApply(MemoryState& state, int64_t& offset,
              absl::StrCat(what, ": the decided record does not parse back"));
   OverlayState overlay(&state);
   auto applied = ApplyRecord(overlay, kPartition, Offset(offset), back);
-  FUZZ_CHECK(applied.ok(), absl::StrCat(what, ": decided record does not "
+  FUZZ_CHECK(applied.ok(), absl::StrCat(what,
+                                        ": decided record does not "
                                         "apply: ",
                                         applied.status().ToString()));
   state = Merged(state, overlay);
@@ -70,9 +71,8 @@ v1::Command Usage() {
   return c;
 }
 
-v1::Command Record(const std::string& id, v1::UsageKind kind,
-                   int64_t quantity, const std::string& start,
-                   const std::string& destination) {
+v1::Command Record(const std::string& id, v1::UsageKind kind, int64_t quantity,
+                   const std::string& start, const std::string& destination) {
   v1::Command c = Usage();
   auto* r = c.mutable_usage()->mutable_record_usage()->mutable_record();
   r->set_platform_id("PBX1");
@@ -98,8 +98,7 @@ void Run(const v1::RatePlanVersion& sent) {
   if (!DecideAndApply(state, offset, define, "define plan")) return;
   v1::Command assign = Usage();
   assign.mutable_usage()->mutable_assign_plan()->set_object_id("N1");
-  assign.mutable_usage()->mutable_assign_plan()->set_plan_id(
-      version.plan_id());
+  assign.mutable_usage()->mutable_assign_plan()->set_plan_id(version.plan_id());
   if (!DecideAndApply(state, offset, assign, "assign plan")) return;
   const std::vector<v1::Command> records = {
       Record("r1", v1::USAGE_KIND_VOICE, 61, "2026-03-20T10:00:00+01:00",

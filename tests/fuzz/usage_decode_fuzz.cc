@@ -34,24 +34,23 @@ using google::protobuf::util::MessageDifferencer;
 void CheckDecodesAgain(absl::string_view bytes, const v1::UsageRecord& want,
                        absl::string_view form) {
   auto again = UsageIngestor::Decode(bytes);
-  FUZZ_CHECK(again.ok(), absl::StrCat("the record's own ", form,
-                                      " does not decode: ",
-                                      again.status().ToString()));
-  FUZZ_CHECK(MessageDifferencer::Equals(*again, want),
+  FUZZ_CHECK(again.ok(),
              absl::StrCat("the record's own ", form,
-                          " decodes to another record: ",
-                          again->ShortDebugString()));
+                          " does not decode: ", again.status().ToString()));
+  FUZZ_CHECK(
+      MessageDifferencer::Equals(*again, want),
+      absl::StrCat("the record's own ", form,
+                   " decodes to another record: ", again->ShortDebugString()));
 }
 
 void CheckRecord(const v1::UsageRecord& record) {
   // Unknown fields would reach the journal unseen, as bytes nobody checked,
   // and only on the protobuf path: the JSON path refuses an unknown field.
   FUZZ_CHECK(record.GetReflection()->GetUnknownFields(record).empty(),
-             absl::StrCat("a decoded record keeps ",
-                          record.GetReflection()
-                              ->GetUnknownFields(record)
-                              .field_count(),
-                          " unknown field(s)"));
+             absl::StrCat(
+                 "a decoded record keeps ",
+                 record.GetReflection()->GetUnknownFields(record).field_count(),
+                 " unknown field(s)"));
   const std::string wire = SerializeDeterministic(record);
   v1::UsageRecord back;
   FUZZ_CHECK(back.ParseFromString(wire),
@@ -64,10 +63,9 @@ void CheckRecord(const v1::UsageRecord& record) {
   std::string json;
   google::protobuf::util::JsonPrintOptions options;
   options.preserve_proto_field_names = true;
-  FUZZ_CHECK(google::protobuf::util::MessageToJsonString(record, &json,
-                                                         options)
-                 .ok(),
-             "a decoded record does not print as JSON");
+  FUZZ_CHECK(
+      google::protobuf::util::MessageToJsonString(record, &json, options).ok(),
+      "a decoded record does not print as JSON");
   CheckDecodesAgain(json, record, "JSON");
 
   absl::Status valid = ValidateUsageRecord(record);

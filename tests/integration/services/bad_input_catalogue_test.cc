@@ -85,9 +85,9 @@ absl::Status StartParts(Parts& p) {
   auto server = BillingServer::Start(o);
   if (!server.ok()) return server.status();
   p.server = std::move(*server);
-  p.channel = grpc::CreateChannel(
-      absl::StrFormat("127.0.0.1:%d", p.server->port()),
-      grpc::InsecureChannelCredentials());
+  p.channel =
+      grpc::CreateChannel(absl::StrFormat("127.0.0.1:%d", p.server->port()),
+                          grpc::InsecureChannelCredentials());
   return absl::OkStatus();
 }
 
@@ -994,7 +994,7 @@ std::vector<Row> SmallerRows() {
   const std::string names = "";
   const std::string kind99 = "";
   const std::string unknown = "";  // landed in 742bafd (H2)
-  const std::string p = "";  // landed in e7c1f82 (H4);
+  const std::string p = "";        // landed in e7c1f82 (H4);
   using CC = v1::CreateCustomerRequest;
   Row kind =
       Refused("FS_ObjectKind99", "object.kind",

@@ -59,9 +59,7 @@ class FlakyJournal final : public Journal {
     land_ = land;
     failures_left_ = n;
   }
-  int32_t partition_count() const override {
-    return inner_->partition_count();
-  }
+  int32_t partition_count() const override { return inner_->partition_count(); }
   absl::StatusOr<Offset> Append(PartitionId partition,
                                 std::vector<JournalEntry> entries) override {
     if (failures_left_.fetch_sub(1) > 0) {
@@ -94,11 +92,10 @@ class KafkaUsageConsumerTest : public ::testing::Test {
 
   void SetUp() override {
     root_ = std::filesystem::path(::testing::TempDir()) /
-            absl::StrFormat("kafka_usage_%s_%d",
-                            ::testing::UnitTest::GetInstance()
-                                ->current_test_info()
-                                ->name(),
-                            getpid());
+            absl::StrFormat(
+                "kafka_usage_%s_%d",
+                ::testing::UnitTest::GetInstance()->current_test_info()->name(),
+                getpid());
     std::filesystem::remove_all(root_);
     std::filesystem::create_directories(root_);
     auto broker = KafkaBrokerProcess::Start({});
@@ -112,8 +109,8 @@ class KafkaUsageConsumerTest : public ::testing::Test {
     auto state = RocksState::Open({.path = (root_ / "state").string()});
     ASSERT_TRUE(state.ok()) << state.status();
     state_ = std::move(*state);
-    projector_ = std::make_unique<Projector>(flaky_.get(), state_.get(),
-                                             partitions_);
+    projector_ =
+        std::make_unique<Projector>(flaky_.get(), state_.get(), partitions_);
     ASSERT_TRUE(projector_->Start().ok());
     auto processor = CommandProcessor::Start(
         flaky_.get(), state_.get(), projector_.get(), &clock_, partitions_);
@@ -149,15 +146,15 @@ class KafkaUsageConsumerTest : public ::testing::Test {
     Given(c, "customer");
     v1::Command entity;
     entity.mutable_structure()->set_customer_id("C1");
-    auto* e = entity.mutable_structure()->mutable_create_entity()
-                  ->mutable_entity();
+    auto* e =
+        entity.mutable_structure()->mutable_create_entity()->mutable_entity();
     e->set_entity_id("A");
     e->set_name("Paris");
     Given(entity, "entity");
     v1::Command account;
     account.mutable_structure()->set_customer_id("C1");
-    auto* a = account.mutable_structure()->mutable_create_object()
-                  ->mutable_object();
+    auto* a =
+        account.mutable_structure()->mutable_create_object()->mutable_object();
     a->set_object_id("ACC1");
     a->set_kind(v1::OBJECT_KIND_ACCOUNT);
     Given(account, "account");
@@ -166,8 +163,8 @@ class KafkaUsageConsumerTest : public ::testing::Test {
       ++n;
       v1::Command number;
       number.mutable_structure()->set_customer_id("C1");
-      auto* o = number.mutable_structure()->mutable_create_object()
-                    ->mutable_object();
+      auto* o =
+          number.mutable_structure()->mutable_create_object()->mutable_object();
       o->set_object_id(absl::StrCat("N", n));
       o->set_kind(v1::OBJECT_KIND_PHONE_NUMBER);
       o->set_parent_id("ACC1");
@@ -176,8 +173,8 @@ class KafkaUsageConsumerTest : public ::testing::Test {
     }
     v1::Command plan;
     plan.mutable_usage()->set_customer_id("C1");
-    auto* v = plan.mutable_usage()->mutable_define_plan_version()
-                  ->mutable_version();
+    auto* v =
+        plan.mutable_usage()->mutable_define_plan_version()->mutable_version();
     v->set_plan_id("PRO");
     v->set_effective_from("2026-01-01T00:00:00+01:00");
     v->set_currency("EUR");
@@ -206,10 +203,10 @@ class KafkaUsageConsumerTest : public ::testing::Test {
       std::ofstream out(file);
       out << lines;
     }
-    absl::StatusOr<ProcessResult> kcat = RunProcess(
-        {kKcat, "-P", "-b", broker_->bootstrap_servers(), "-t", kTopic, "-p",
-         absl::StrCat(partition), "-K:", "-l", file},
-        "", kKcatTimeout);
+    absl::StatusOr<ProcessResult> kcat =
+        RunProcess({kKcat, "-P", "-b", broker_->bootstrap_servers(), "-t",
+                    kTopic, "-p", absl::StrCat(partition), "-K:", "-l", file},
+                   "", kKcatTimeout);
     ASSERT_TRUE(kcat.ok()) << kcat.status();
     ASSERT_EQ(kcat->exit_code, 0) << kcat->stderr_data;
   }
@@ -334,8 +331,8 @@ TEST_F(KafkaUsageConsumerTest, RatesDeduplicatesAndQuarantinesFromKcat) {
 // to 0 re-deliver everything, and nothing is billed or quarantined twice.
 TEST_F(KafkaUsageConsumerTest, RestartResumesFromStoredOffsetsWithoutDoubles) {
   ASSERT_TRUE(broker_->CreateTopic(kTopic, kPartitions).ok());
-  Produce(0, Line(kN1, "A1", 61) + Line(kN1, "A2", 120) +
-                 std::string(kN1) + ":{\"not\": \"a record\"}\n");
+  Produce(0, Line(kN1, "A1", 61) + Line(kN1, "A2", 120) + std::string(kN1) +
+                 ":{\"not\": \"a record\"}\n");
   Produce(1, Line(kN2, "A3", 61));
   consumer_ = StartConsumer();
   ASSERT_NE(consumer_, nullptr);

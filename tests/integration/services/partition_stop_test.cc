@@ -53,11 +53,10 @@ class PartitionStopTest : public ::testing::Test {
  protected:
   void SetUp() override {
     root_ = std::filesystem::path(::testing::TempDir()) /
-            absl::StrFormat("partition_stop_%s_%d",
-                            ::testing::UnitTest::GetInstance()
-                                ->current_test_info()
-                                ->name(),
-                            getpid());
+            absl::StrFormat(
+                "partition_stop_%s_%d",
+                ::testing::UnitTest::GetInstance()->current_test_info()->name(),
+                getpid());
     std::filesystem::remove_all(root_);
     std::filesystem::create_directories(root_);
   }
@@ -77,9 +76,9 @@ class PartitionStopTest : public ::testing::Test {
     auto server = BillingServer::Start(o);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = std::move(*server);
-    channel_ = grpc::CreateChannel(absl::StrFormat("127.0.0.1:%d",
-                                                   server_->port()),
-                                   grpc::InsecureChannelCredentials());
+    channel_ =
+        grpc::CreateChannel(absl::StrFormat("127.0.0.1:%d", server_->port()),
+                            grpc::InsecureChannelCredentials());
   }
   void Stop() { server_.reset(); }
 
@@ -211,8 +210,7 @@ TEST_F(PartitionStopTest, PoisonedRecordStopsOnlyItsPartition) {
     EXPECT_FALSE(p2.serving());
     EXPECT_EQ(p2.stopped_at_offset(), 0);
     EXPECT_EQ(p2.end_offset(), 1) << "the refused command appended nothing";
-    EXPECT_NE(p2.reason().find("not a billing.v1.LogRecord"),
-              std::string::npos)
+    EXPECT_NE(p2.reason().find("not a billing.v1.LogRecord"), std::string::npos)
         << p2.reason();
     for (int32_t p : {0, 1, 3}) EXPECT_TRUE(status.partitions(p).serving());
     EXPECT_EQ(Health(""), 1) << "the service serves its other partitions";
@@ -222,11 +220,11 @@ TEST_F(PartitionStopTest, PoisonedRecordStopsOnlyItsPartition) {
 }
 
 // Finding 11: a clean stop, then the journal loses its last record (its tail
-// cut by 5 bytes, or a bit flipped in it). billingd starts, says the state of partition 1 is ahead of
-// the journal and which offset was lost, refuses partition 1's commands,
-// serves the others; --rebuild_partitions=1 rebuilds partition 1 from what
-// the journal holds, and the state is then byte-identical to one rebuilt
-// from the whole journal.
+// cut by 5 bytes, or a bit flipped in it). billingd starts, says the state of
+// partition 1 is ahead of the journal and which offset was lost, refuses
+// partition 1's commands, serves the others; --rebuild_partitions=1 rebuilds
+// partition 1 from what the journal holds, and the state is then byte-identical
+// to one rebuilt from the whole journal.
 void FlipBit(const std::string& path, std::uintmax_t position) {
   std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
   f.seekg(static_cast<std::streamoff>(position));
@@ -274,8 +272,7 @@ void PartitionStopTest::StateAheadIsNamedAndRebuilt(
             std::string::npos)
       << p1.reason();
   EXPECT_NE(p1.reason().find("--rebuild_partitions=1"), std::string::npos);
-  EXPECT_EQ(Create(CustomerOn(1, 3)).error_code(),
-            grpc::StatusCode::DATA_LOSS);
+  EXPECT_EQ(Create(CustomerOn(1, 3)).error_code(), grpc::StatusCode::DATA_LOSS);
   EXPECT_TRUE(Create(CustomerOn(3)).ok()) << "other partitions serve";
   EXPECT_EQ(Status().partitions(1).end_offset(), 3) << "nothing appended";
   Stop();
@@ -310,8 +307,7 @@ TEST_F(PartitionStopTest, CorruptRecordInTheMiddleStopsOnlyItsPartition) {
   EXPECT_NE(p1.reason().find("corrupt record in"), std::string::npos)
       << p1.reason();
   EXPECT_NE(p1.reason().find("partition-00001.log"), std::string::npos);
-  EXPECT_EQ(Create(CustomerOn(1, 5)).error_code(),
-            grpc::StatusCode::DATA_LOSS);
+  EXPECT_EQ(Create(CustomerOn(1, 5)).error_code(), grpc::StatusCode::DATA_LOSS);
   EXPECT_TRUE(Get(CustomerOn(1, 0)).ok()) << "queries serve the state";
   EXPECT_TRUE(Create(CustomerOn(2)).ok()) << "other partitions serve";
   Stop();
@@ -356,9 +352,8 @@ TEST_F(PartitionStopTest, WriterRefusesARecordThatWouldNotDecode) {
   FixedBusinessClock clock(*ParseBusinessDate("2026-03-01", "date"));
   CommandProcessorOptions o;
   o.owner = "host\xe9:1";
-  auto processor = CommandProcessor::Start(journal->get(), state->get(),
-                                           &projector, &clock,
-                                           {PartitionId(0)}, o);
+  auto processor = CommandProcessor::Start(
+      journal->get(), state->get(), &projector, &clock, {PartitionId(0)}, o);
   ASSERT_FALSE(processor.ok());
   EXPECT_EQ(processor.status().code(), absl::StatusCode::kInternal);
   EXPECT_NE(processor.status().message().find(

@@ -17,13 +17,13 @@
 #include "absl/strings/str_format.h"
 #include "billing/v1/events.pb.h"
 #include "engine/usage.h"
+#include "engine/validation.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 #include "grpcpp/support/byte_buffer.h"
 #include "gtest/gtest.h"
-#include "engine/validation.h"
 #include "services/outside_text.h"
 #include "services/usage_service.h"
 #include "storage/embedded_journal.h"
@@ -68,11 +68,10 @@ class UsageIngestTest : public ::testing::Test {
 
   void SetUp() override {
     root_ = std::filesystem::path(::testing::TempDir()) /
-            absl::StrFormat("usage_ingest_%s_%d",
-                            ::testing::UnitTest::GetInstance()
-                                ->current_test_info()
-                                ->name(),
-                            getpid());
+            absl::StrFormat(
+                "usage_ingest_%s_%d",
+                ::testing::UnitTest::GetInstance()->current_test_info()->name(),
+                getpid());
     std::filesystem::remove_all(root_);
     std::filesystem::create_directories(root_);
     for (int32_t p = 0; p < kPartitions; ++p) {
@@ -85,8 +84,8 @@ class UsageIngestTest : public ::testing::Test {
     auto state = RocksState::Open({.path = (root_ / "state").string()});
     ASSERT_TRUE(state.ok()) << state.status();
     state_ = std::move(*state);
-    projector_ = std::make_unique<Projector>(journal_.get(), state_.get(),
-                                             partitions_);
+    projector_ =
+        std::make_unique<Projector>(journal_.get(), state_.get(), partitions_);
     ASSERT_TRUE(projector_->Start().ok());
     auto processor =
         CommandProcessor::Start(journal_.get(), state_.get(), projector_.get(),
@@ -200,8 +199,8 @@ class UsageIngestTest : public ::testing::Test {
     auto ctx = Context();
     v1::IngestSummary summary;
     const grpc::internal::RpcMethod rpc(
-        std::string(method).c_str(), grpc::internal::RpcMethod::CLIENT_STREAMING,
-        channel_);
+        std::string(method).c_str(),
+        grpc::internal::RpcMethod::CLIENT_STREAMING, channel_);
     std::unique_ptr<grpc::ClientWriter<grpc::ByteBuffer>> writer(
         grpc::internal::ClientWriterFactory<grpc::ByteBuffer>::Create(
             channel_.get(), rpc, ctx.get(), &summary));
@@ -327,7 +326,8 @@ TEST_F(UsageIngestTest, JsonLoneSurrogateEscapeIsQuarantined) {
 // and bounded.
 TEST_F(UsageIngestTest, BrokenJsonWithInvalidBytesGivesABoundedTextReason) {
   v1::RawUsage m;
-  m.set_raw(absl::StrCat("{\"platform_id\":\"P\xff\xfe", std::string(5000, 'x')));
+  m.set_raw(
+      absl::StrCat("{\"platform_id\":\"P\xff\xfe", std::string(5000, 'x')));
   EXPECT_EQ(IngestRaw({m}), "1/0/0/1");
   auto q = Quarantine();
   ASSERT_EQ(q.size(), 1u);
@@ -484,8 +484,7 @@ class UsageIngestBudgetTest : public UsageIngestTest {
 // streams; a stream that meets the limit ingests what it holds and goes on.
 // 5 records through a budget of 2: all rated.
 TEST_F(UsageIngestBudgetTest, StreamLongerThanTheBudgetIsIngestedWhole) {
-  EXPECT_EQ(IngestBytes("/billing.v1.UsageService/IngestUsage",
-                        Calls("B", 5)),
+  EXPECT_EQ(IngestBytes("/billing.v1.UsageService/IngestUsage", Calls("B", 5)),
             "5/5/0/0");
 }
 

@@ -26,7 +26,8 @@ class JournalFactory {
   virtual ~JournalFactory() = default;
   virtual std::string Name() const = 0;
   // A new, empty journal (a new directory, a new topic) of `partitions`.
-  virtual absl::StatusOr<std::unique_ptr<Journal>> Create(int32_t partitions) = 0;
+  virtual absl::StatusOr<std::unique_ptr<Journal>> Create(
+      int32_t partitions) = 0;
   // Reopens the journal last created (after the previous instance was
   // destroyed), as a restarted process would.
   virtual absl::StatusOr<std::unique_ptr<Journal>> Reopen() = 0;

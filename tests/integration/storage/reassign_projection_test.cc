@@ -112,9 +112,8 @@ TEST_F(ReassignProjectionTest, AllOfTenThousandObjectsIsOneWriteBatch) {
             << " objects: decide + append + project = " << took << std::endl;
 
   for (int i : {0, 4999, 9999}) {
-    auto change = AssignmentForMonth(*state_, "C1",
-                                     absl::StrFormat("OBJ%05d", i),
-                                     BillingMonth(2026, 3));
+    auto change = AssignmentForMonth(
+        *state_, "C1", absl::StrFormat("OBJ%05d", i), BillingMonth(2026, 3));
     ASSERT_TRUE(change.ok()) << change.status();
     EXPECT_EQ(change->assignment().entity_id(), "B");
     EXPECT_EQ(change->assignment().discount_hundredths(), 1000);

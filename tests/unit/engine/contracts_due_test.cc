@@ -1,3 +1,7 @@
+// Not formatted by clang-format: the text protos here are R"pb(...)pb"
+// pieces joined by StrCat, which clang-format 14's text-proto reflow
+// changes (" MAINT " for "MAINT"), whatever RawStringFormats says.
+// clang-format off
 // What is due, as of a date: given contracts, rules, readings, entries and
 // increases (applied through ApplyRecord), then ComputeDue's periods,
 // quantities, prices and anomalies, with numbers a person can check.

@@ -1,3 +1,7 @@
+// Not formatted by clang-format: the text protos here are R"pb(...)pb"
+// pieces joined by StrCat, which clang-format 14's text-proto reflow
+// changes (" MAINT " for "MAINT"), whatever RawStringFormats says.
+// clang-format off
 #pragma once
 
 // Domain-test fixture of the contracts tests: commands are decided and

@@ -21,25 +21,25 @@ using absl::CivilDay;
 
 // The issue's example: 100 x (0.15 + 0.85 x 280.5 / 270) = 103.3055555...
 TEST(ContractSyntecRevisedPriceTest, IssueExample) {
-  auto p = SyntecRevisedPrice(100'000000, 150000, 850000, 270'000000,
-                              280'500000);
+  auto p =
+      SyntecRevisedPrice(100'000000, 150000, 850000, 270'000000, 280'500000);
   ASSERT_TRUE(p.ok()) << p.status();
   EXPECT_EQ(*p, 103'305556);
 }
 
 // Same index: the price does not move, whatever a and b.
 TEST(ContractSyntecRevisedPriceTest, SameIndexKeepsThePrice) {
-  EXPECT_EQ(*SyntecRevisedPrice(123'456789, 300000, 700000, 270'000000,
-                                270'000000),
-            123'456789);
+  EXPECT_EQ(
+      *SyntecRevisedPrice(123'456789, 300000, 700000, 270'000000, 270'000000),
+      123'456789);
 }
 
 // 10 x (0.5 + 0.5 x 101 / 100) = 10.05 exactly; 1 x (0 + 1 x 2/3)
 // = 0.6666666... -> 0.666667 (half away from zero).
 TEST(ContractSyntecRevisedPriceTest, ExactAndRounded) {
-  EXPECT_EQ(*SyntecRevisedPrice(10'000000, 500000, 500000, 100'000000,
-                                101'000000),
-            10'050000);
+  EXPECT_EQ(
+      *SyntecRevisedPrice(10'000000, 500000, 500000, 100'000000, 101'000000),
+      10'050000);
   EXPECT_EQ(*SyntecRevisedPrice(1'000000, 0, 1000000, 3'000000, 2'000000),
             666667);
 }
@@ -52,8 +52,8 @@ TEST(ContractSyntecRevisedPriceTest, RejectsANonPositiveIndex) {
 }
 
 TEST(ContractSyntecRevisedPriceTest, OverflowIsAnError) {
-  EXPECT_EQ(SyntecRevisedPrice(std::numeric_limits<int64_t>::max(), 0,
-                               1000000, 1'000000, 2'000000)
+  EXPECT_EQ(SyntecRevisedPrice(std::numeric_limits<int64_t>::max(), 0, 1000000,
+                               1'000000, 2'000000)
                 .status()
                 .code(),
             absl::StatusCode::kOutOfRange);
@@ -107,9 +107,9 @@ v1::PriceChange Custom(uint32_t seq, const char* date, int32_t bp) {
 
 TEST(ContractRuleAnniversariesTest, AfterCreationUpToTheDate) {
   v1::BillingRule rule = FlatRule();
-  EXPECT_EQ(RuleAnniversaries(rule, CivilDay(2028, 1, 15)),
-            (std::vector<CivilDay>{CivilDay(2027, 1, 15),
-                                   CivilDay(2028, 1, 15)}));
+  EXPECT_EQ(
+      RuleAnniversaries(rule, CivilDay(2028, 1, 15)),
+      (std::vector<CivilDay>{CivilDay(2027, 1, 15), CivilDay(2028, 1, 15)}));
   EXPECT_TRUE(RuleAnniversaries(rule, CivilDay(2027, 1, 14)).empty());
   // A rule recorded long after its start: earlier anniversaries are in the
   // agreed price.
@@ -166,8 +166,7 @@ TEST(ContractPriceTimelineTest, CancelledIncreaseDoesNotApply) {
 TEST(ContractPriceTimelineTest, PendingAnniversaryFromThePolicy) {
   MemoryState state;
   v1::BillingRule rule = FlatRule();
-  rule.mutable_recurring_increase()->set_kind(
-      v1::INCREASE_KIND_CUSTOM_PERCENT);
+  rule.mutable_recurring_increase()->set_kind(v1::INCREASE_KIND_CUSTOM_PERCENT);
   rule.mutable_recurring_increase()->set_percent_bp(200);
   auto t = BuildPriceTimeline(state, rule, CivilDay(2028, 1, 15));
   ASSERT_TRUE(t.ok()) << t.status();
@@ -209,19 +208,18 @@ TEST(ContractPriceTimelineTest, SyntecAnniversaryUsesTheLatestPublication) {
   auto t = BuildPriceTimeline(state, rule, CivilDay(2028, 6, 1));
   ASSERT_TRUE(t.ok()) << t.status();
   ASSERT_EQ(t->steps.size(), 2u);
-  EXPECT_EQ(t->steps[0].change.syntec().reference_index_micros(),
-            270'000000);
+  EXPECT_EQ(t->steps[0].change.syntec().reference_index_micros(), 270'000000);
   EXPECT_EQ(t->steps[0].change.new_index_micros(), 280'500000);
   EXPECT_EQ(t->steps[0].change.new_index_date(), "2026-12-01");
   EXPECT_EQ(t->steps[0].change.new_price_micros(), 103'305556);
-  EXPECT_EQ(t->steps[1].change.syntec().reference_index_micros(),
-            280'500000);
+  EXPECT_EQ(t->steps[1].change.syntec().reference_index_micros(), 280'500000);
   // 103.305556 x (0.15 x 280.5 + 0.85 x 286.11) / 280.5
   //   = 103.305556 x 285.2685 / 280.5 = 105.06175029... -> 105.061750
   EXPECT_EQ(t->steps[1].change.new_price_micros(), 105'061750);
 }
 
-TEST(ContractPriceTimelineTest, AnniversaryWithoutIndexMakesLaterPricesUnknown) {
+TEST(ContractPriceTimelineTest,
+     AnniversaryWithoutIndexMakesLaterPricesUnknown) {
   MemoryState state;
   v1::BillingRule rule = FlatRule();
   auto* policy = rule.mutable_recurring_increase();
@@ -289,8 +287,7 @@ TEST(ContractPriceTimelineTest, CompanyMarkupAnniversaryUsesThePolicyInForce) {
   m.set_percent_bp(400);
   PutMessage(state, CompanyMarkupKey("2027-02-01"), m);
   v1::BillingRule rule = FlatRule();
-  rule.mutable_recurring_increase()->set_kind(
-      v1::INCREASE_KIND_COMPANY_MARKUP);
+  rule.mutable_recurring_increase()->set_kind(v1::INCREASE_KIND_COMPANY_MARKUP);
   auto t = BuildPriceTimeline(state, rule, CivilDay(2027, 6, 1));
   ASSERT_TRUE(t.ok()) << t.status();
   ASSERT_EQ(t->steps.size(), 1u);

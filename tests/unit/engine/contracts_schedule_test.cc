@@ -61,66 +61,64 @@ TEST(ContractAddMonthsClampedTest, ClampsWithoutDrift) {
   EXPECT_EQ(AddMonthsClamped(CivilDay(2026, 1, 31), 2), CivilDay(2026, 3, 31));
   EXPECT_EQ(AddMonthsClamped(CivilDay(2026, 1, 31), 3), CivilDay(2026, 4, 30));
   EXPECT_EQ(AddMonthsClamped(CivilDay(2028, 1, 31), 1), CivilDay(2028, 2, 29));
-  EXPECT_EQ(AddMonthsClamped(CivilDay(2026, 1, 15), 12),
-            CivilDay(2027, 1, 15));
-  EXPECT_EQ(AddMonthsClamped(CivilDay(2026, 3, 31), -1),
-            CivilDay(2026, 2, 28));
+  EXPECT_EQ(AddMonthsClamped(CivilDay(2026, 1, 15), 12), CivilDay(2027, 1, 15));
+  EXPECT_EQ(AddMonthsClamped(CivilDay(2026, 3, 31), -1), CivilDay(2026, 2, 28));
 }
 
 // The example: monthly in advance from 2026-01-15.
 TEST(ContractRulePeriodTest, MonthlyInAdvanceAnniversaryPeriods) {
   auto rule = Rule("2026-01-15", v1::PERIODICITY_MONTHLY,
                    v1::BILLING_TIMING_IN_ADVANCE);
-  EXPECT_EQ(Periods(rule, 3),
-            (std::vector<std::string>{
-                "2026-01-15..2026-02-14 billable 2026-01-15",
-                "2026-02-15..2026-03-14 billable 2026-02-15",
-                "2026-03-15..2026-04-14 billable 2026-03-15"}));
+  EXPECT_EQ(
+      Periods(rule, 3),
+      (std::vector<std::string>{"2026-01-15..2026-02-14 billable 2026-01-15",
+                                "2026-02-15..2026-03-14 billable 2026-02-15",
+                                "2026-03-15..2026-04-14 billable 2026-03-15"}));
 }
 
 // In arrears a period is billable the day after its end.
 TEST(ContractRulePeriodTest, QuarterlyInArrears) {
   auto rule = Rule("2026-01-01", v1::PERIODICITY_QUARTERLY,
                    v1::BILLING_TIMING_IN_ARREARS);
-  EXPECT_EQ(Periods(rule, 3),
-            (std::vector<std::string>{
-                "2026-01-01..2026-03-31 billable 2026-04-01",
-                "2026-04-01..2026-06-30 billable 2026-07-01",
-                "2026-07-01..2026-09-30 billable 2026-10-01"}));
+  EXPECT_EQ(
+      Periods(rule, 3),
+      (std::vector<std::string>{"2026-01-01..2026-03-31 billable 2026-04-01",
+                                "2026-04-01..2026-06-30 billable 2026-07-01",
+                                "2026-07-01..2026-09-30 billable 2026-10-01"}));
 }
 
 TEST(ContractRulePeriodTest, EndOfMonthStartClampsEachPeriod) {
   auto rule = Rule("2026-01-31", v1::PERIODICITY_MONTHLY,
                    v1::BILLING_TIMING_IN_ADVANCE);
-  EXPECT_EQ(Periods(rule, 3),
-            (std::vector<std::string>{
-                "2026-01-31..2026-02-27 billable 2026-01-31",
-                "2026-02-28..2026-03-30 billable 2026-02-28",
-                "2026-03-31..2026-04-29 billable 2026-03-31"}));
+  EXPECT_EQ(
+      Periods(rule, 3),
+      (std::vector<std::string>{"2026-01-31..2026-02-27 billable 2026-01-31",
+                                "2026-02-28..2026-03-30 billable 2026-02-28",
+                                "2026-03-31..2026-04-29 billable 2026-03-31"}));
 }
 
 // The last period is clipped to the end date; none starts after it.
 TEST(ContractRulePeriodTest, EndDateClipsTheLastPeriod) {
   auto rule = Rule("2026-01-01", v1::PERIODICITY_HALF_YEARLY,
                    v1::BILLING_TIMING_IN_ADVANCE, "2026-09-30");
-  EXPECT_EQ(Periods(rule, 5),
-            (std::vector<std::string>{
-                "2026-01-01..2026-06-30 billable 2026-01-01",
-                "2026-07-01..2026-09-30 billable 2026-07-01"}));
+  EXPECT_EQ(
+      Periods(rule, 5),
+      (std::vector<std::string>{"2026-01-01..2026-06-30 billable 2026-01-01",
+                                "2026-07-01..2026-09-30 billable 2026-07-01"}));
 }
 
 TEST(ContractRulePeriodTest, YearlyAndBimonthly) {
-  EXPECT_EQ(Periods(Rule("2024-02-29", v1::PERIODICITY_YEARLY,
-                         v1::BILLING_TIMING_IN_ADVANCE),
-                    2),
-            (std::vector<std::string>{
-                "2024-02-29..2025-02-27 billable 2024-02-29",
-                "2025-02-28..2026-02-27 billable 2025-02-28"}));
-  EXPECT_EQ(Periods(Rule("2026-01-01", v1::PERIODICITY_BIMONTHLY,
-                         v1::BILLING_TIMING_IN_ARREARS),
-                    1),
-            (std::vector<std::string>{
-                "2026-01-01..2026-02-28 billable 2026-03-01"}));
+  EXPECT_EQ(
+      Periods(Rule("2024-02-29", v1::PERIODICITY_YEARLY,
+                   v1::BILLING_TIMING_IN_ADVANCE),
+              2),
+      (std::vector<std::string>{"2024-02-29..2025-02-27 billable 2024-02-29",
+                                "2025-02-28..2026-02-27 billable 2025-02-28"}));
+  EXPECT_EQ(
+      Periods(Rule("2026-01-01", v1::PERIODICITY_BIMONTHLY,
+                   v1::BILLING_TIMING_IN_ARREARS),
+              1),
+      (std::vector<std::string>{"2026-01-01..2026-02-28 billable 2026-03-01"}));
 }
 
 TEST(ContractRulePeriodTest, InstallmentPeriodsRunToTheNextDueDate) {
@@ -130,11 +128,11 @@ TEST(ContractRulePeriodTest, InstallmentPeriodsRunToTheNextDueDate) {
   for (const char* d : {"2026-01-10", "2026-05-10", "2026-09-10"}) {
     rule.mutable_installment_schedule()->add_installments()->set_due_date(d);
   }
-  EXPECT_EQ(Periods(rule, 5),
-            (std::vector<std::string>{
-                "2026-01-10..2026-05-09 billable 2026-01-10",
-                "2026-05-10..2026-09-09 billable 2026-05-10",
-                "2026-09-10..2026-12-31 billable 2026-09-10"}));
+  EXPECT_EQ(
+      Periods(rule, 5),
+      (std::vector<std::string>{"2026-01-10..2026-05-09 billable 2026-01-10",
+                                "2026-05-10..2026-09-09 billable 2026-05-10",
+                                "2026-09-10..2026-12-31 billable 2026-09-10"}));
   // Past the last installment: the day after the fiscal year.
   EXPECT_EQ(*RuleBillingDate(rule, 3), CivilDay(2027, 1, 1));
   auto after = RulePeriodBilledOn(rule, CivilDay(2027, 1, 1));

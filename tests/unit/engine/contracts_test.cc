@@ -1,3 +1,7 @@
+// Not formatted by clang-format: the text protos here are R"pb(...)pb"
+// pieces joined by StrCat, which clang-format 14's text-proto reflow
+// changes (" MAINT " for "MAINT"), whatever RawStringFormats says.
+// clang-format off
 // Contracts, rules, reference data and their rejections, as domain tests:
 // given events (applied through ApplyRecord), when a command is decided,
 // then these events or this rejection, with nothing changed.

@@ -315,15 +315,15 @@ INSTANTIATE_TEST_SUITE_P(
         BadField{"LongName",
                  [](v1::Customer& c) { c.set_name(std::string(201, 'n')); },
                  "customer.name: is 201 characters, more than the 200 allowed: "
-                 "\"" + std::string(40, 'n') + "\"... (201 bytes)"},
+                 "\"" +
+                     std::string(40, 'n') + "\"... (201 bytes)"},
         BadField{"NewlineInName",
                  [](v1::Customer& c) { c.set_name("Acme\nCorp"); },
                  "customer.name: has a control character U+000A at "
                  "character 5"},
         // The text rule (engine/validation.h): a visible character, no
         // invisible format character.
-        BadField{"ThreeSpacesName",
-                 [](v1::Customer& c) { c.set_name("   "); },
+        BadField{"ThreeSpacesName", [](v1::Customer& c) { c.set_name("   "); },
                  "customer.name: has no visible character"},
         BadField{"ZeroWidthSpaceInName",
                  [](v1::Customer& c) { c.set_name("Acme\xe2\x80\x8b"); },
@@ -331,7 +331,9 @@ INSTANTIATE_TEST_SUITE_P(
                  "at character 5"},
         BadField{"RightToLeftOverrideInName",
                  [](v1::Customer& c) {
-                   c.set_name("Acme\xe2\x80\xae" "Corp");
+                   c.set_name(
+                       "Acme\xe2\x80\xae"
+                       "Corp");
                  },
                  "customer.name: has an invisible format character U+202E "
                  "at character 5"},

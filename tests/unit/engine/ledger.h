@@ -43,8 +43,7 @@ class Ledger {
   // Decides; expects a rejection with `code` whose message contains
   // `message_part`, and checks that the state did not change.
   void ExpectRejected(const v1::Command& command, BusinessDate date,
-                      absl::StatusCode code,
-                      absl::string_view message_part) {
+                      absl::StatusCode code, absl::string_view message_part) {
     const auto before = state_.data();
     auto events = Decide(state_, command, date);
     ASSERT_FALSE(events.ok()) << "accepted: " << command.DebugString();
@@ -61,8 +60,8 @@ class Ledger {
     auto customer = CommandCustomerId(command);
     const std::string key = absl::StrCat("test-key-", next_offset_);
     v1::LogRecord record = MakeCommandRecord(
-        customer.ok() ? *customer : "", key,
-        RequestFingerprint(command, ""), Epoch(0), date, std::move(events));
+        customer.ok() ? *customer : "", key, RequestFingerprint(command, ""),
+        Epoch(0), date, std::move(events));
     const int64_t offset = next_offset_++;
     auto outcome = ApplyRecord(state_, PartitionId(0), Offset(offset), record);
     EXPECT_TRUE(outcome.ok()) << outcome.status();

@@ -31,8 +31,9 @@ v1::RateEntry Entry(v1::UsageKind kind, const std::string& prefix,
   return e;
 }
 
-v1::RatePlanVersion Plan(std::vector<v1::RateEntry> entries,
-                         const std::string& from = "2026-01-01T00:00:00+01:00") {
+v1::RatePlanVersion Plan(
+    std::vector<v1::RateEntry> entries,
+    const std::string& from = "2026-01-01T00:00:00+01:00") {
   v1::RatePlanVersion v;
   v.set_plan_id("PRO");
   v.set_effective_from(from);
@@ -146,10 +147,9 @@ TEST(RatingTest, VersionInForceAtTheStartTime) {
 // 19:00, then 0.01/min: 30 s x 0.03/60 = 0.015 + 60 s x 0.01/60 = 0.01, plus
 // 0.05 = 0.075.
 TEST(RatingTest, CallCrossingABandIsRatedPerSegment) {
-  v1::RatePlanVersion plan =
-      Plan({Entry(v1::USAGE_KIND_VOICE, "+33", 10000, 60, 50000, 60, 1),
-            Entry(v1::USAGE_KIND_VOICE, "+33", 30000, 60, 50000, 60, 1,
-                  "peak")});
+  v1::RatePlanVersion plan = Plan(
+      {Entry(v1::USAGE_KIND_VOICE, "+33", 10000, 60, 50000, 60, 1),
+       Entry(v1::USAGE_KIND_VOICE, "+33", 30000, 60, 50000, 60, 1, "peak")});
   plan.set_time_zone("Europe/Paris");
   v1::TimeBand* peak = plan.add_bands();
   peak->set_name("peak");
@@ -159,8 +159,8 @@ TEST(RatingTest, CallCrossingABandIsRatedPerSegment) {
   ASSERT_TRUE(ValidateRatePlanVersion(plan).ok());
   // Paris is UTC+1 in March before the last Sunday: a fixed zone stands in.
   const absl::TimeZone paris = absl::FixedTimeZone(3600);
-  auto rated = RateRecord(plan, paris,
-                          Call(90, "+33142680000", "2026-03-16T18:59:30+01:00"));
+  auto rated = RateRecord(
+      plan, paris, Call(90, "+33142680000", "2026-03-16T18:59:30+01:00"));
   ASSERT_TRUE(rated.ok()) << rated.status();
   ASSERT_EQ(rated->segments_size(), 2);
   EXPECT_EQ(rated->segments(0).band(), "peak");
@@ -209,19 +209,22 @@ TEST(RatingTest, BadRecordsNameTheField) {
   expect(r, "record.quantity: -5 is negative");
   r = ok;
   r.set_start_time("20/03/2026 10:00");
-  expect(r, "record.start_time: \"20/03/2026 10:00\" is not an RFC 3339 time "
-            "with offset (2026-03-20T14:03:05+01:00)");
+  expect(r,
+         "record.start_time: \"20/03/2026 10:00\" is not an RFC 3339 time "
+         "with offset (2026-03-20T14:03:05+01:00)");
   r = ok;
   r.set_kind(v1::USAGE_KIND_UNSPECIFIED);
   expect(r, "record.kind: is not a usage kind (voice, sms, mms, data, fax)");
   r = ok;
   r.set_destination("0612345678");
-  expect(r, "record.destination: \"0612345678\" is not an E.164 number or a "
-            "zone \"zone:<code>\"");
+  expect(r,
+         "record.destination: \"0612345678\" is not an E.164 number or a "
+         "zone \"zone:<code>\"");
   r = ok;
   r.set_unit(v1::USAGE_UNIT_BYTES);
-  expect(r, "record.unit: USAGE_UNIT_BYTES does not fit a USAGE_KIND_VOICE "
-            "record");
+  expect(r,
+         "record.unit: USAGE_UNIT_BYTES does not fit a USAGE_KIND_VOICE "
+         "record");
 }
 
 // A plan's own mistakes are named too.

@@ -49,7 +49,8 @@ v1::Command CreateObject(const std::string& id, v1::ObjectKind kind,
   o->mutable_object()->set_kind(kind);
   o->mutable_object()->set_parent_id(parent);
   if (kind == v1::OBJECT_KIND_PHONE_NUMBER) {
-    o->mutable_object()->set_e164("+3314268" + std::to_string(1000 + id.size()));
+    o->mutable_object()->set_e164("+3314268" +
+                                  std::to_string(1000 + id.size()));
   }
   o->set_entity_id(entity);
   o->set_discount_percent(discount);
@@ -68,8 +69,11 @@ v1::Command ReassignIds(std::vector<std::string> ids, const std::string& entity,
                         const std::string& discount) {
   v1::Command c = Reassign(entity, discount);
   for (const auto& id : ids) {
-    c.mutable_structure()->mutable_reassign_objects()->mutable_selection()
-        ->mutable_ids()->add_object_ids(id);
+    c.mutable_structure()
+        ->mutable_reassign_objects()
+        ->mutable_selection()
+        ->mutable_ids()
+        ->add_object_ids(id);
   }
   return c;
 }
@@ -171,8 +175,8 @@ TEST_F(StructureTest, ObjectDefaultsToMainEntityAtZero) {
 
 // A discount of 12.5 % is 1250 hundredths.
 TEST_F(StructureTest, ObjectWithEntityAndDiscount) {
-  ledger_.Given(
-      CreateObject("Q1", v1::OBJECT_KIND_CALL_QUEUE, "", "B", "12.5"), kJan10);
+  ledger_.Given(CreateObject("Q1", v1::OBJECT_KIND_CALL_QUEUE, "", "B", "12.5"),
+                kJan10);
   EXPECT_EQ(Object("Q1").assignment().entity_id(), "B");
   EXPECT_EQ(Object("Q1").assignment().discount_hundredths(), 1250);
 }
@@ -199,10 +203,11 @@ TEST_F(StructureTest, PhoneNumberIsE164AndUnique) {
   v1::Command good = CreateObject("N1", v1::OBJECT_KIND_PHONE_NUMBER);
   ledger_.Given(good, kJan10);
   v1::Command same_number = good;
-  same_number.mutable_structure()->mutable_create_object()->mutable_object()
+  same_number.mutable_structure()
+      ->mutable_create_object()
+      ->mutable_object()
       ->set_object_id("N2");
-  ledger_.ExpectRejected(same_number, kJan10,
-                         absl::StatusCode::kAlreadyExists,
+  ledger_.ExpectRejected(same_number, kJan10, absl::StatusCode::kAlreadyExists,
                          "is already object \"N1\"");
 }
 
@@ -222,13 +227,19 @@ TEST_F(StructureTest, ObjectKindIsRequiredThenKnown) {
 // Names and labels follow the one text rule (engine/validation.h).
 TEST_F(StructureTest, InvisibleEntityNameAndObjectLabelAreRefused) {
   v1::Command blank = CreateEntity("E9");
-  blank.mutable_structure()->mutable_create_entity()->mutable_entity()
+  blank.mutable_structure()
+      ->mutable_create_entity()
+      ->mutable_entity()
       ->set_name("   ");
   ledger_.ExpectRejected(blank, kJan10, absl::StatusCode::kInvalidArgument,
                          "entity.name: has no visible character");
   v1::Command hidden = CreateObject("ACC9", v1::OBJECT_KIND_ACCOUNT);
-  hidden.mutable_structure()->mutable_create_object()->mutable_object()
-      ->set_label("Main\xe2\x80\xae" "site");
+  hidden.mutable_structure()
+      ->mutable_create_object()
+      ->mutable_object()
+      ->set_label(
+          "Main\xe2\x80\xae"
+          "site");
   ledger_.ExpectRejected(hidden, kJan10, absl::StatusCode::kInvalidArgument,
                          "object.label: has an invisible format character "
                          "U+202E at character 5");
@@ -260,7 +271,8 @@ TEST_F(StructureTest, ObjectBeforeAnyEntityIsFailedPrecondition) {
 TEST_F(StructureTest, ReassignmentTakesTheWholeMonth) {
   const int64_t created =
       ledger_.Given(CreateObject("X", v1::OBJECT_KIND_ACCOUNT), kJan10);
-  const int64_t reassigned = ledger_.Given(ReassignIds({"X"}, "B", "10"), kMar20);
+  const int64_t reassigned =
+      ledger_.Given(ReassignIds({"X"}, "B", "10"), kMar20);
   EXPECT_EQ(ForMonth("X", 2026, 1), "A/0");
   EXPECT_EQ(ForMonth("X", 2026, 2), "A/0");
   EXPECT_EQ(ForMonth("X", 2026, 3), "B/1000");
@@ -268,7 +280,8 @@ TEST_F(StructureTest, ReassignmentTakesTheWholeMonth) {
   EXPECT_EQ(AtOffset("X", reassigned - 1), "A/0");
   EXPECT_EQ(AtOffset("X", reassigned), "B/1000");
   EXPECT_THAT(ForMonth("X", 2025, 12), ::testing::HasSubstr("did not exist"));
-  EXPECT_THAT(AtOffset("X", created - 1), ::testing::HasSubstr("did not exist"));
+  EXPECT_THAT(AtOffset("X", created - 1),
+              ::testing::HasSubstr("did not exist"));
   auto history = ObjectHistory(ledger_.state(), "C1", "X");
   ASSERT_TRUE(history.ok());
   ASSERT_EQ(history->size(), 2u);
@@ -323,7 +336,9 @@ TEST_F(StructureTest, ReassignAllOfAKind) {
   ledger_.Given(CreateObject("CB2", v1::OBJECT_KIND_CONFERENCE_BRIDGE), kJan10);
   ledger_.Given(CreateObject("Q1", v1::OBJECT_KIND_CALL_QUEUE), kJan10);
   v1::Command c = Reassign("B", "0");
-  c.mutable_structure()->mutable_reassign_objects()->mutable_selection()
+  c.mutable_structure()
+      ->mutable_reassign_objects()
+      ->mutable_selection()
       ->set_kind(v1::OBJECT_KIND_CONFERENCE_BRIDGE);
   ledger_.Given(c, kMar20);
   EXPECT_EQ(ForMonth("CB1", 2026, 3), "B/0");
@@ -339,7 +354,9 @@ TEST_F(StructureTest, ReassignAccountWithChildren) {
   ledger_.Given(CreateObject("OPT1", v1::OBJECT_KIND_OPTION, "ACC1"), kJan10);
   ledger_.Given(CreateObject("ACC2", v1::OBJECT_KIND_ACCOUNT), kJan10);
   v1::Command c = Reassign("B", "7.25");
-  c.mutable_structure()->mutable_reassign_objects()->mutable_selection()
+  c.mutable_structure()
+      ->mutable_reassign_objects()
+      ->mutable_selection()
       ->set_account_with_children("ACC1");
   auto events = ledger_.When(c, kMar20);
   ASSERT_TRUE(events.ok()) << events.status();
@@ -355,7 +372,9 @@ TEST_F(StructureTest, ReassignAll) {
   ledger_.Given(CreateObject("ACC1", v1::OBJECT_KIND_ACCOUNT), kJan10);
   ledger_.Given(CreateObject("F1", v1::OBJECT_KIND_FAX_LINE), kJan10);
   v1::Command c = Reassign("B", "");
-  c.mutable_structure()->mutable_reassign_objects()->mutable_selection()
+  c.mutable_structure()
+      ->mutable_reassign_objects()
+      ->mutable_selection()
       ->set_all(true);
   ledger_.Given(c, kMar20);
   EXPECT_EQ(ForMonth("ACC1", 2026, 3), "B/0");
@@ -395,13 +414,15 @@ TEST_F(StructureTest, ReassignmentBadInput) {
                          absl::StatusCode::kInvalidArgument,
                          "selection: is required");
   v1::Command none = Reassign("B", "1");
-  none.mutable_structure()->mutable_reassign_objects()->mutable_selection()
+  none.mutable_structure()
+      ->mutable_reassign_objects()
+      ->mutable_selection()
       ->set_kind(v1::OBJECT_KIND_VOICE_MENU);
   ledger_.ExpectRejected(none, kMar20, absl::StatusCode::kInvalidArgument,
                          "selection: selects no object");
-  ledger_.ExpectRejected(ReassignIds({"X"}, "B", "1"), BusinessDate(2025, 12, 31),
-                         absl::StatusCode::kFailedPrecondition,
-                         "before object \"X\" was created");
+  ledger_.ExpectRejected(
+      ReassignIds({"X"}, "B", "1"), BusinessDate(2025, 12, 31),
+      absl::StatusCode::kFailedPrecondition, "before object \"X\" was created");
 }
 
 // 100 % is a valid discount; two decimals are kept exactly.
@@ -486,8 +507,10 @@ TEST_F(GroupTest, OnlyAccounts) {
 // details; its own discount stays its own.
 TEST_F(GroupTest, MemberIsInvoicedWithTheHeadsDetails) {
   v1::Command head_details = CreateObject("H3", v1::OBJECT_KIND_ACCOUNT);
-  auto* acc = head_details.mutable_structure()->mutable_create_object()
-                  ->mutable_object()->mutable_account();
+  auto* acc = head_details.mutable_structure()
+                  ->mutable_create_object()
+                  ->mutable_object()
+                  ->mutable_account();
   acc->set_email("compta@head.example");
   acc->mutable_billing_address()->add_lines("1 place du Capitole");
   acc->mutable_billing_address()->set_city("Toulouse");
@@ -520,12 +543,14 @@ TEST_F(GroupTest, AccountFallsBackToTheCustomersDetails) {
 // record, applied in one ApplyRecord (one WriteBatch for the projector).
 TEST_F(StructureTest, ReassignTenThousandObjectsInOneRecord) {
   for (int i = 0; i < 10'000; ++i) {
-    ledger_.Given(CreateObject(absl::StrFormat("Q%05d", i),
-                               v1::OBJECT_KIND_CALL_QUEUE),
-                  kJan10);
+    ledger_.Given(
+        CreateObject(absl::StrFormat("Q%05d", i), v1::OBJECT_KIND_CALL_QUEUE),
+        kJan10);
   }
   v1::Command c = Reassign("B", "3");
-  c.mutable_structure()->mutable_reassign_objects()->mutable_selection()
+  c.mutable_structure()
+      ->mutable_reassign_objects()
+      ->mutable_selection()
       ->set_all(true);
   auto events = ledger_.When(c, kMar20);
   ASSERT_TRUE(events.ok()) << events.status();

@@ -86,20 +86,24 @@ class UsageTest : public ::testing::Test {
   void SetUp() override {
     ledger_.Given(CreateCustomerCommand("C1"), kJan5);
     v1::Command entity = Structure();
-    entity.mutable_structure()->mutable_create_entity()->mutable_entity()
+    entity.mutable_structure()
+        ->mutable_create_entity()
+        ->mutable_entity()
         ->set_entity_id("A");
-    entity.mutable_structure()->mutable_create_entity()->mutable_entity()
+    entity.mutable_structure()
+        ->mutable_create_entity()
+        ->mutable_entity()
         ->set_name("Paris");
     ledger_.Given(entity, kJan5);
     v1::Command account = Structure();
-    auto* a = account.mutable_structure()->mutable_create_object()
-                  ->mutable_object();
+    auto* a =
+        account.mutable_structure()->mutable_create_object()->mutable_object();
     a->set_object_id("ACC1");
     a->set_kind(v1::OBJECT_KIND_ACCOUNT);
     ledger_.Given(account, kJan5);
     v1::Command number = Structure();
-    auto* n = number.mutable_structure()->mutable_create_object()
-                  ->mutable_object();
+    auto* n =
+        number.mutable_structure()->mutable_create_object()->mutable_object();
     n->set_object_id("N1");
     n->set_kind(v1::OBJECT_KIND_PHONE_NUMBER);
     n->set_parent_id("ACC1");
@@ -271,7 +275,9 @@ TEST_F(UsageTest, MonthIsThePlatformsLocalDate) {
 // A plan whose currency differs from the customer's is refused.
 TEST_F(UsageTest, PlanCurrencyMustBeTheCustomers) {
   v1::Command c = DefinePlan("2026-01-01T00:00:00+01:00", 20000);
-  c.mutable_usage()->mutable_define_plan_version()->mutable_version()
+  c.mutable_usage()
+      ->mutable_define_plan_version()
+      ->mutable_version()
       ->set_currency("USD");
   ledger_.ExpectRejected(c, kJan5, absl::StatusCode::kInvalidArgument,
                          "version.currency: USD differs from the customer's "
@@ -546,7 +552,8 @@ TEST_F(UsageTest, ShuffledDuplicatedLateRecordsGiveTheCleanTotals) {
 
   std::vector<v1::Command> messy = clean;
   std::mt19937 rng(20261123);
-  for (int i = 0; i < kRecords / 10; ++i) messy.push_back(clean[rng() % kRecords]);
+  for (int i = 0; i < kRecords / 10; ++i)
+    messy.push_back(clean[rng() % kRecords]);
   std::shuffle(messy.begin(), messy.end(), rng);
   int duplicates = 0;
   for (const auto& c : messy) {

@@ -43,7 +43,8 @@ TEST(FieldErrorTest, IsInvalidArgumentFieldColonReason) {
 // Up to kQuotePrefixMax bytes: the whole value, escaped, in quotes.
 TEST(QuoteValueTest, ShortValueIsQuotedWhole) {
   EXPECT_EQ(QuoteValue("C/2"), "\"C/2\"");
-  EXPECT_EQ(QuoteValue(std::string(40, 'a')), "\"" + std::string(40, 'a') + "\"");
+  EXPECT_EQ(QuoteValue(std::string(40, 'a')),
+            "\"" + std::string(40, 'a') + "\"");
 }
 
 // Quotes and control bytes are escaped, and bytes that are not ASCII are
@@ -220,19 +221,29 @@ INSTANTIATE_TEST_SUITE_P(
         InvisibleText{"OnlyAZeroWidthSpace", "\xe2\x80\x8b",
                       "has an invisible format character U+200B at "
                       "character 1"},
-        InvisibleText{"RightToLeftOverride", "Acme\xe2\x80\xae" "Corp",
+        InvisibleText{"RightToLeftOverride",
+                      "Acme\xe2\x80\xae"
+                      "Corp",
                       "has an invisible format character U+202E at "
                       "character 5"},
-        InvisibleText{"RightToLeftIsolate", "\xe2\x81\xa7" "Acme",
+        InvisibleText{"RightToLeftIsolate",
+                      "\xe2\x81\xa7"
+                      "Acme",
                       "has an invisible format character U+2067 at "
                       "character 1"},
-        InvisibleText{"ByteOrderMark", "\xef\xbb\xbf" "Acme",
+        InvisibleText{"ByteOrderMark",
+                      "\xef\xbb\xbf"
+                      "Acme",
                       "has an invisible format character U+FEFF at "
                       "character 1"},
-        InvisibleText{"SoftHyphen", "Ac\xc2\xad" "me",
+        InvisibleText{"SoftHyphen",
+                      "Ac\xc2\xad"
+                      "me",
                       "has an invisible format character U+00AD at "
                       "character 3"},
-        InvisibleText{"LineSeparator", "Acme\xe2\x80\xa8" "Corp",
+        InvisibleText{"LineSeparator",
+                      "Acme\xe2\x80\xa8"
+                      "Corp",
                       "has an invisible format character U+2028 at "
                       "character 5"},
         InvisibleText{"TagCharacter", "Acme\xf3\xa0\x80\x81",
@@ -247,10 +258,11 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(ValidateTextTest, AcceptsVisibleTextWithSpacesAndJoiners) {
   EXPECT_TRUE(ValidateText("name", "  Acme  Corp ", 1, 200).ok());
   EXPECT_TRUE(ValidateText("name", "Acme\xc2\xa0SA", 1, 200).ok());
-  EXPECT_TRUE(
-      ValidateText("name", "\xd9\x85\xdb\x8c\xe2\x80\x8c\xd8\xae\xd9\x88\xd8\xa7\xd9\x87\xd9\x85",
-                   1, 200)
-          .ok());
+  EXPECT_TRUE(ValidateText("name",
+                           "\xd9\x85\xdb\x8c\xe2\x80\x8c\xd8\xae\xd9\x88\xd8"
+                           "\xa7\xd9\x87\xd9\x85",
+                           1, 200)
+                  .ok());
   EXPECT_TRUE(ValidateText("name",
                            "\xf0\x9f\x91\xa9\xe2\x80\x8d\xf0\x9f\x92\xbb", 1,
                            200)

@@ -63,7 +63,8 @@ TEST(ToGrpcStatusTest, KeepsTheCodeAndCapsTheMessage) {
   EXPECT_TRUE(ToGrpcStatus(absl::OkStatus()).ok());
 }
 
-// --- the log handler ------------------------------------------------------------
+// --- the log handler
+// ------------------------------------------------------------
 
 // protobuf names the refused field through its log; the handler keeps the
 // name for this thread, once.
@@ -74,7 +75,9 @@ TEST(TakeUtf8ParseFailureFieldTest, NamesTheFieldProtobufRefused) {
   given.set_customer_id("C1");
   given.set_name("QQQQ");
   std::string wire = given.SerializeAsString();
-  wire.replace(wire.find("QQQQ"), 4, "a\xff" "bc");
+  wire.replace(wire.find("QQQQ"), 4,
+               "a\xff"
+               "bc");
   EXPECT_EQ(TakeUtf8ParseFailureField(), std::nullopt);
   v1::Customer parsed;
   EXPECT_FALSE(parsed.ParseFromString(wire));
@@ -90,7 +93,8 @@ TEST(TakeUtf8ParseFailureFieldTest, GarbageNamesNoField) {
   EXPECT_EQ(TakeUtf8ParseFailureField(), std::nullopt);
 }
 
-// --- field paths ---------------------------------------------------------------
+// --- field paths
+// ---------------------------------------------------------------
 
 TEST(FieldPathsToTest, PathFromTheRequest) {
   const auto* create = v1::CreateCustomerRequest::descriptor();
@@ -108,11 +112,12 @@ TEST(FieldPathsToTest, PathFromTheRequest) {
 }
 
 TEST(UnparsedRequestMessageTest, NamesTheFieldOrTheRequestType) {
-  EXPECT_EQ(UnparsedRequestMessage("/billing.v1.CustomerService/CreateCustomer",
-                                   "billing.v1.Customer.name"),
-            "customer.name: is not valid UTF-8 (field billing.v1.Customer.name; "
-            "a string field holds UTF-8 text, raw bytes belong in a bytes "
-            "field)");
+  EXPECT_EQ(
+      UnparsedRequestMessage("/billing.v1.CustomerService/CreateCustomer",
+                             "billing.v1.Customer.name"),
+      "customer.name: is not valid UTF-8 (field billing.v1.Customer.name; "
+      "a string field holds UTF-8 text, raw bytes belong in a bytes "
+      "field)");
   EXPECT_EQ(
       UnparsedRequestMessage("/billing.v1.CustomerService/CreateCustomer", ""),
       "request: not a valid billing.v1.CreateCustomerRequest message");

@@ -27,8 +27,9 @@ std::string RowError(const UsageCsvHeader& header, absl::string_view line) {
 // A row of the full header: every field set, "voice" read as the kind.
 TEST(UsageCsvTest, RowBecomesTheRecord) {
   auto r = ParseUsageCsvRow(
-      Header(), "PBX1,R1,+33142680000,2026-03-20T10:00:00+01:00,voice,61,"
-                "+33612345678");
+      Header(),
+      "PBX1,R1,+33142680000,2026-03-20T10:00:00+01:00,voice,61,"
+      "+33612345678");
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->platform_id(), "PBX1");
   EXPECT_EQ(r->record_id(), "R1");
@@ -59,11 +60,13 @@ TEST(UsageCsvTest, HeaderWithAColumnTwiceIsRefused) {
 // Finding 5: an empty required cell names the field (it was "message:
 // neither a protobuf UsageRecord nor a JSON object").
 TEST(UsageCsvTest, EmptyRequiredCellNamesTheField) {
-  EXPECT_EQ(RowError(Header(), "PBX1,R1,+33142680000,2026-03-20T10:00:00+01:00,"
-                               "voice,,+33612345678"),
+  EXPECT_EQ(RowError(Header(),
+                     "PBX1,R1,+33142680000,2026-03-20T10:00:00+01:00,"
+                     "voice,,+33612345678"),
             "record.quantity: is empty");
-  EXPECT_EQ(RowError(Header(), ",R1,+33142680000,2026-03-20T10:00:00+01:00,"
-                               "voice,61,+33612345678"),
+  EXPECT_EQ(RowError(Header(),
+                     ",R1,+33142680000,2026-03-20T10:00:00+01:00,"
+                     "voice,61,+33612345678"),
             "record.platform_id: is empty");
 }
 
@@ -82,8 +85,9 @@ TEST(UsageCsvTest, EmptyOptionalCellIsLeftOut) {
 TEST(UsageCsvTest, UnknownColumnRefusesTheRowsNamingIt) {
   const UsageCsvHeader h = Header(absl::StrCat(kHeader, ",quantiy"));
   ASSERT_EQ(h.unknown, std::vector<std::string>{"quantiy"});
-  EXPECT_EQ(RowError(h, "PBX1,R1,+33142680000,2026-03-20T10:00:00+01:00,"
-                        "voice,61,+336,61"),
+  EXPECT_EQ(RowError(h,
+                     "PBX1,R1,+33142680000,2026-03-20T10:00:00+01:00,"
+                     "voice,61,+336,61"),
             "csv column \"quantiy\": not a UsageRecord field, refused as an "
             "unknown JSON field is (a platform attribute goes in a column "
             "attributes.<key>)");
@@ -92,14 +96,17 @@ TEST(UsageCsvTest, UnknownColumnRefusesTheRowsNamingIt) {
 // Finding 1 in CSV: a Latin-1 byte in a cell names the field; values are
 // quoted escaped.
 TEST(UsageCsvTest, CellNotUtf8NamesTheField) {
-  EXPECT_EQ(RowError(Header(), "PBX1,r\xe9,+33142680000,2026-03-20T10:00:00+01:00,"
-                               "voice,61,+33612345678"),
+  EXPECT_EQ(RowError(Header(),
+                     "PBX1,r\xe9,+33142680000,2026-03-20T10:00:00+01:00,"
+                     "voice,61,+33612345678"),
             "record.record_id: not valid UTF-8");
-  EXPECT_EQ(RowError(Header(), "PBX1,R1,+33142680000,2026-03-20T10:00:00+01:00,"
-                               "voice,6\"1,+33612345678"),
+  EXPECT_EQ(RowError(Header(),
+                     "PBX1,R1,+33142680000,2026-03-20T10:00:00+01:00,"
+                     "voice,6\"1,+33612345678"),
             "record.quantity: \"6\\\"1\" is not an integer");
-  EXPECT_EQ(RowError(Header(), "PBX1,R1,+33142680000,2026-03-20T10:00:00+01:00,"
-                               "telex,61,+33612345678"),
+  EXPECT_EQ(RowError(Header(),
+                     "PBX1,R1,+33142680000,2026-03-20T10:00:00+01:00,"
+                     "telex,61,+33612345678"),
             "record.kind: \"telex\" is not a usage kind (voice, sms, mms, "
             "data, fax)");
 }

@@ -48,7 +48,8 @@ TEST(UsageDecodeTest, ProtobufWithAnUnknownFieldIsRefusedNamingIt) {
 // JSON, with or without leading whitespace, is still JSON.
 TEST(UsageDecodeTest, JsonObjectIsJson) {
   auto decoded = UsageIngestor::Decode(
-      "  {\"platform_id\": \"PBX1\", \"record_id\": \"0001\", \"quantity\": 61}");
+      "  {\"platform_id\": \"PBX1\", \"record_id\": \"0001\", \"quantity\": "
+      "61}");
   ASSERT_TRUE(decoded.ok()) << decoded.status();
   EXPECT_EQ(decoded->platform_id(), "PBX1");
   EXPECT_EQ(decoded->quantity(), 61);

@@ -28,6 +28,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "billing/v1/contract_service.grpc.pb.h"
+#include "engine/money.h"
 #include "services/ctl_common.h"
 
 namespace billing::ctl {
@@ -80,21 +81,11 @@ std::string Micros(int64_t v) { return FormatScaled(v, 6); }
 std::string Milli(int64_t v) { return FormatScaled(v, 3); }
 std::string PercentBp(int64_t bp) { return FormatScaled(bp, 2) + " %"; }
 
-// ISO 4217 minor-unit digits: 2 unless listed.
+// ISO 4217 minor-unit digits, from the engine's one table (engine/money.h);
+// 2 for a code it does not know (billingd refuses such a code anyway).
 int CurrencyDecimals(const std::string& code) {
-  static const char* const kZero[] = {"BIF", "CLP", "DJF", "GNF", "ISK", "JPY",
-                                      "KMF", "KRW", "PYG", "RWF", "UGX", "UYI",
-                                      "VND", "VUV", "XAF", "XOF", "XPF"};
-  static const char* const kThree[] = {"BHD", "IQD", "JOD", "KWD",
-                                       "LYD", "OMR", "TND"};
-  for (const char* c : kZero) {
-    if (code == c) return 0;
-  }
-  for (const char* c : kThree) {
-    if (code == c) return 3;
-  }
-  if (code == "CLF" || code == "UYW") return 4;
-  return 2;
+  auto currency = LookupCurrency(code, "currency");
+  return currency.ok() ? currency->exponent : 2;
 }
 
 // Thrown by flag parsing inside a callback; reported as a usage error.

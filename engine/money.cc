@@ -121,18 +121,6 @@ absl::StatusOr<int64_t> ParseScaled(absl::string_view text, int max_decimals,
   return out;
 }
 
-std::string FormatScaled(int64_t value, int decimals) {
-  if (decimals == 0) return absl::StrCat(value);
-  absl::int128 v = value;
-  const bool negative = v < 0;
-  if (negative) v = -v;
-  const int64_t p = Pow10(decimals);
-  const auto whole = static_cast<uint64_t>(v / p);
-  const auto frac = static_cast<uint64_t>(v % p);
-  return absl::StrFormat("%s%d.%0*d", negative ? "-" : "", whole, decimals,
-                         frac);
-}
-
 }  // namespace
 
 absl::StatusOr<Currency> LookupCurrency(absl::string_view code,
@@ -189,10 +177,22 @@ absl::StatusOr<int64_t> ParseFixedPoint(absl::string_view text, int decimals,
   return ParseScaled(text, decimals, decimals, field, what);
 }
 
-std::string FormatMicros(int64_t micros) { return FormatScaled(micros, 6); }
+std::string FormatFixedPoint(int64_t value, int decimals) {
+  if (decimals == 0) return absl::StrCat(value);
+  absl::int128 v = value;
+  const bool negative = v < 0;
+  if (negative) v = -v;
+  const int64_t p = Pow10(decimals);
+  const auto whole = static_cast<uint64_t>(v / p);
+  const auto frac = static_cast<uint64_t>(v % p);
+  return absl::StrFormat("%s%d.%0*d", negative ? "-" : "", whole, decimals,
+                         frac);
+}
+
+std::string FormatMicros(int64_t micros) { return FormatFixedPoint(micros, 6); }
 
 std::string FormatMinor(int64_t minor, const Currency& currency) {
-  return FormatScaled(minor, currency.exponent);
+  return FormatFixedPoint(minor, currency.exponent);
 }
 
 }  // namespace billing

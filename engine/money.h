@@ -70,6 +70,10 @@ absl::StatusOr<int64_t> ParseFixedPoint(absl::string_view text, int decimals,
                                         absl::string_view field,
                                         absl::string_view what);
 
+// The inverse of ParseFixedPoint: 1050 with 2 -> "10.50"; -5 with 3 ->
+// "-0.005"; 7 with 0 -> "7". Exact for every int64, INT64_MIN included.
+std::string FormatFixedPoint(int64_t value, int decimals);
+
 // 333333 -> "0.333333"; -1500000 -> "-1.500000".
 std::string FormatMicros(int64_t micros);
 

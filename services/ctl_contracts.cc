@@ -67,14 +67,9 @@ std::optional<int64_t> ParseDecimal(const std::string& text, int decimals) {
   return negative ? -v : v;
 }
 
+// billingctl prints fixed-point values with the engine's formatter.
 std::string FormatScaled(int64_t v, int decimals) {
-  if (decimals == 0) return absl::StrCat(v);
-  const bool negative = v < 0;
-  uint64_t m = negative ? 0 - static_cast<uint64_t>(v) : v;
-  uint64_t p = 1;
-  for (int i = 0; i < decimals; ++i) p *= 10;
-  return absl::StrFormat("%s%d.%0*d", negative ? "-" : "", m / p, decimals,
-                         m % p);
+  return FormatFixedPoint(v, decimals);
 }
 
 std::string Micros(int64_t v) { return FormatScaled(v, 6); }

@@ -14,6 +14,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "billing/v1/structure_service.grpc.pb.h"
+#include "engine/money.h"
 #include "services/ctl_common.h"
 
 namespace billing::ctl {
@@ -50,7 +51,7 @@ std::string KindName(int kind) {
 
 // 1050 -> "10.50 %".
 std::string Percent(int32_t hundredths) {
-  return absl::StrFormat("%d.%02d %%", hundredths / 100, hundredths % 100);
+  return FormatFixedPoint(hundredths, 2) + " %";
 }
 
 // A discount the server accepted ("10.5", "0", "") as billed: "10.50 %".

@@ -12,6 +12,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "billing/v1/usage_service.grpc.pb.h"
+#include "engine/money.h"
 #include "google/protobuf/util/json_util.h"
 #include "services/ctl_common.h"
 #include "services/usage_csv.h"
@@ -19,11 +20,7 @@
 namespace billing::ctl {
 namespace {
 
-std::string Micros(int64_t micros) {
-  return absl::StrFormat("%s%d.%06d", micros < 0 ? "-" : "",
-                         std::abs(micros) / 1000000,
-                         std::abs(micros) % 1000000);
-}
+std::string Micros(int64_t micros) { return FormatMicros(micros); }
 
 // Longest a file import may take, in all. Default: 1 hour (100,000 records
 // take about 15 s here).

@@ -352,3 +352,22 @@ TEST(FormatMinorTest, RoundTripsThroughParseMinor) {
 
 }  // namespace
 }  // namespace billing
+
+namespace billing {
+namespace {
+
+// One fixed-point formatter for every decimal billingctl and the engine
+// print (money, prices, quantities, percents), exact at the int64 limits.
+TEST(FormatFixedPointTest, PrintsEveryInt64Exactly) {
+  EXPECT_EQ(FormatFixedPoint(1050, 2), "10.50");
+  EXPECT_EQ(FormatFixedPoint(-5, 3), "-0.005");
+  EXPECT_EQ(FormatFixedPoint(7, 0), "7");
+  EXPECT_EQ(FormatFixedPoint(0, 6), "0.000000");
+  EXPECT_EQ(FormatFixedPoint(std::numeric_limits<int64_t>::min(), 6),
+            "-9223372036854.775808");
+  EXPECT_EQ(FormatFixedPoint(std::numeric_limits<int64_t>::max(), 2),
+            "92233720368547758.07");
+}
+
+}  // namespace
+}  // namespace billing

@@ -173,8 +173,8 @@ void RegisterUsageCommands(CLI::App& app, const Global& g,
         const int d = t.assignment().discount_hundredths();
         std::cout << Pad(t.object_id(), 20) << " "
                   << Pad(t.assignment().entity_id(), 10) << " "
-                  << Pad(absl::StrFormat("%d.%02d %%", d / 100, d % 100), 9)
-                  << " " << Pad(v1::UsageKind_Name(t.kind()), 18) << " "
+                  << Pad(FormatFixedPoint(d, 2) + " %", 9) << " "
+                  << Pad(v1::UsageKind_Name(t.kind()), 18) << " "
                   << Pad(t.zone(), 20) << " "
                   << Pad(absl::StrCat(t.records()), 8) << " "
                   << Pad(absl::StrCat(t.quantity()), 12) << " "

@@ -283,15 +283,8 @@ grpc::Status UsageServiceImpl::GetUsageTotals(
   auto totals = UsageTotalsFor(*snapshot, request->customer_id(),
                                request->month(), request->object_id());
   if (!totals.ok()) return ToGrpcStatus(totals.status());
-  auto month = ParseBillingMonth(request->month(), "month");
-  for (auto& t : *totals) {
-    // Entity and discount of the month: resolved now, never stored with the
-    // totals, so a later reassignment in the month still moves it all.
-    auto change = AssignmentForMonth(*snapshot, request->customer_id(),
-                                     t.object_id(), *month);
-    if (change.ok()) *t.mutable_assignment() = change->assignment();
-    *response->add_totals() = std::move(t);
-  }
+  // Each total carries its month's entity and discount (UsageTotalsFor).
+  for (auto& t : *totals) *response->add_totals() = std::move(t);
   return grpc::Status::OK;
 }
 

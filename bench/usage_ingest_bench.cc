@@ -37,7 +37,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
-#include "engine/state.h"
+#include "engine/core/state.h"
 #include "services/kafka_usage_consumer.h"
 #include "storage/embedded_journal.h"
 #include "storage/kafka_journal.h"

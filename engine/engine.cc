@@ -1,13 +1,13 @@
 #include "engine/engine.h"
 
 #include "absl/strings/str_format.h"
-#include "engine/contracts.h"
-#include "engine/customer.h"
-#include "engine/fingerprint.h"
-#include "engine/keys.h"
-#include "engine/structure.h"
-#include "engine/usage.h"
-#include "engine/validation.h"
+#include "engine/contracts/contracts.h"
+#include "engine/customer/customer.h"
+#include "engine/core/fingerprint.h"
+#include "engine/core/keys.h"
+#include "engine/structure/structure.h"
+#include "engine/usage/usage.h"
+#include "engine/core/validation.h"
 
 namespace billing {
 namespace {

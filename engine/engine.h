@@ -15,10 +15,10 @@
 #include "billing/v1/commands.pb.h"
 #include "billing/v1/events.pb.h"
 #include "billing/v1/state.pb.h"
-#include "engine/dates.h"
-#include "engine/state.h"
-#include "engine/types.h"
-#include "engine/usage.h"
+#include "engine/core/dates.h"
+#include "engine/core/state.h"
+#include "engine/core/types.h"
+#include "engine/usage/usage.h"
 
 namespace billing {
 
@@ -39,7 +39,7 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> Decide(
     const StateReader& state, const v1::Command& command,
     BusinessDate business_date);
 
-// The same, with the time zones rating may need (engine/usage.h); the
+// The same, with the time zones rating may need (engine/usage/usage.h); the
 // three-argument form knows only UTC.
 absl::StatusOr<std::vector<v1::EventEnvelope>> Decide(
     const StateReader& state, const v1::Command& command,

@@ -11,7 +11,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "engine/dates.h"
+#include "engine/core/dates.h"
 
 namespace billing {
 

@@ -1,11 +1,11 @@
 #include "services/command_processor.h"
 
 #include "absl/strings/str_format.h"
-#include "engine/contracts_store.h"
+#include "engine/contracts/store.h"
 #include "engine/engine.h"
-#include "engine/keys.h"
-#include "engine/record_codec.h"
-#include "engine/validation.h"
+#include "engine/core/keys.h"
+#include "engine/core/record_codec.h"
+#include "engine/core/validation.h"
 
 namespace billing {
 
@@ -146,7 +146,7 @@ absl::Status CommandProcessor::Submit(CommandRequest request,
   auto customer_id = CommandCustomerId(request.command);
   if (!customer_id.ok()) return customer_id.status();
   // The partition key must be valid before routing; the engine re-checks.
-  // "@reference" (company-wide reference data, engine/contracts_store.h) and
+  // "@reference" (company-wide reference data, engine/contracts/store.h) and
   // "@quarantine" (usage no customer could take, services/usage_ingest.h)
   // are the partition keys that are not customer codes.
   if (auto s = *customer_id == kReferencePartition ||

@@ -24,7 +24,7 @@
 #include "absl/synchronization/notification.h"
 #include "billing/v1/commands.pb.h"
 #include "billing/v1/state.pb.h"
-#include "engine/usage.h"
+#include "engine/usage/usage.h"
 #include "services/clock.h"
 #include "services/projector.h"
 #include "storage/journal.h"

@@ -1,18 +1,18 @@
 #include "services/contract_service.h"
 
 #include "absl/strings/str_format.h"
-#include "engine/contracts.h"
-#include "engine/contracts_due.h"
-#include "engine/contracts_prices.h"
-#include "engine/contracts_store.h"
-#include "engine/customer.h"
-#include "engine/validation.h"
+#include "engine/contracts/contracts.h"
+#include "engine/contracts/due.h"
+#include "engine/contracts/prices.h"
+#include "engine/contracts/store.h"
+#include "engine/customer/customer.h"
+#include "engine/core/validation.h"
 #include "services/status_map.h"
 
 namespace billing {
 namespace {
 
-// Contract references and rule ids: codes (engine/contracts.cc).
+// Contract references and rule ids: codes (engine/contracts/contracts.cc).
 constexpr size_t kCodeLengthMax = 32;
 
 absl::Status Code(absl::string_view field, absl::string_view value) {

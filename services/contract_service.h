@@ -2,7 +2,7 @@
 
 // billing.v1.ContractService: contracts, billing rules, readings, units of
 // work, time spent, price increases and the reference data (issue 5;
-// engine/contracts.h holds the rules). Commands become a
+// engine/contracts/contracts.h holds the rules). Commands become a
 // v1::Command{contract} and go through the CommandProcessor; queries read a
 // RocksDB snapshot through the engine's functions (ComputeDue,
 // IncreaseHistoryAsOf...). A query without as_of_date uses the server's

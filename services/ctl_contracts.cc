@@ -28,7 +28,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "billing/v1/contract_service.grpc.pb.h"
-#include "engine/money.h"
+#include "engine/core/money.h"
 #include "services/ctl_common.h"
 
 namespace billing::ctl {
@@ -76,7 +76,7 @@ std::string Micros(int64_t v) { return FormatScaled(v, 6); }
 std::string Milli(int64_t v) { return FormatScaled(v, 3); }
 std::string PercentBp(int64_t bp) { return FormatScaled(bp, 2) + " %"; }
 
-// ISO 4217 minor-unit digits, from the engine's one table (engine/money.h);
+// ISO 4217 minor-unit digits, from the engine's one table (engine/core/money.h);
 // 2 for a code it does not know (billingd refuses such a code anyway).
 int CurrencyDecimals(const std::string& code) {
   auto currency = LookupCurrency(code, "currency");

@@ -14,7 +14,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "billing/v1/structure_service.grpc.pb.h"
-#include "engine/money.h"
+#include "engine/core/money.h"
 #include "services/ctl_common.h"
 
 namespace billing::ctl {

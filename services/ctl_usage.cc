@@ -12,7 +12,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "billing/v1/usage_service.grpc.pb.h"
-#include "engine/money.h"
+#include "engine/core/money.h"
 #include "google/protobuf/util/json_util.h"
 #include "services/ctl_common.h"
 #include "services/usage_csv.h"

@@ -14,7 +14,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "engine/state.h"
+#include "engine/core/state.h"
 #include "storage/kafka_support.h"
 
 namespace billing {

@@ -6,7 +6,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "engine/validation.h"
+#include "engine/core/validation.h"
 #include "google/protobuf/reflection.h"
 #include "google/protobuf/unknown_field_set.h"
 

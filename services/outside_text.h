@@ -9,7 +9,7 @@
 // message never echoes a whole input. Raw bytes belong in `bytes` fields.
 //
 // Outside values quoted in a message go through QuoteValue, validity is
-// IsValidUtf8 (engine/validation.h); this file adds what the ingest edge
+// IsValidUtf8 (engine/core/validation.h); this file adds what the ingest edge
 // needs on top. No gRPC: the CSV reader, billingctl and the fuzz targets link
 // it as the server does (target billing_usage_edge).
 

@@ -4,7 +4,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "engine/validation.h"
+#include "engine/core/validation.h"
 
 namespace billing {
 

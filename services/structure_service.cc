@@ -11,10 +11,10 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "engine/customer.h"
-#include "engine/keys.h"
-#include "engine/structure.h"
-#include "engine/validation.h"
+#include "engine/customer/customer.h"
+#include "engine/core/keys.h"
+#include "engine/structure/structure.h"
+#include "engine/core/validation.h"
 #include "services/status_map.h"
 
 namespace billing {

@@ -12,7 +12,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "engine/validation.h"
+#include "engine/core/validation.h"
 
 namespace billing {
 namespace {

@@ -19,7 +19,7 @@
 //
 // Errors are InvalidArgument with a message naming the field or column,
 // valid UTF-8, quoting outside values escaped and cut short (QuoteValue,
-// engine/validation.h).
+// engine/core/validation.h).
 
 #include <string>
 #include <vector>

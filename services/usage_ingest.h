@@ -18,7 +18,7 @@
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "billing/v1/usage.pb.h"
-#include "engine/usage.h"
+#include "engine/usage/usage.h"
 #include "services/command_processor.h"
 #include "storage/rocks_state.h"
 

@@ -46,7 +46,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "engine/types.h"
+#include "engine/core/types.h"
 #include "storage/journal.h"
 
 namespace billing {

@@ -15,7 +15,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "engine/types.h"
+#include "engine/core/types.h"
 
 namespace billing {
 

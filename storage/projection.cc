@@ -7,7 +7,7 @@
 #include "absl/strings/str_format.h"
 #include "billing/v1/events.pb.h"
 #include "engine/engine.h"
-#include "engine/keys.h"
+#include "engine/core/keys.h"
 
 namespace billing {
 

@@ -13,7 +13,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
-#include "engine/types.h"
+#include "engine/core/types.h"
 #include "storage/journal.h"
 #include "storage/rocks_state.h"
 
@@ -65,7 +65,7 @@ absl::Status ProjectToEnd(Journal& journal, RocksState& state,
                           size_t batch_records_max = 4096);
 
 // Deletes every state key written by the records of `partitions` (each
-// key's owner per engine/keys.h OwnerOfStateKey, hashed with PartitionOf over
+// key's owner per engine/core/keys.h OwnerOfStateKey, hashed with PartitionOf over
 // `partition_count`) and their progress, in one synced WriteBatch: the next
 // projection of those partitions starts at offset 0 and rebuilds their state
 // from the journal. The other partitions' keys are untouched. Errors:

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "engine/state.h"
+#include "engine/core/state.h"
 
 namespace rocksdb {
 class DB;

@@ -33,7 +33,7 @@ TIMEOUT = e2e.CALL_TIMEOUT_S
 CUSTOMER = "HOSTILE"
 # The most bytes of a status message (services/status_map.h).
 STATUS_MESSAGE_MAX = 1024
-# The most bytes of an outside value a message quotes (engine/validation.h).
+# The most bytes of an outside value a message quotes (engine/core/validation.h).
 QUOTE_PREFIX_MAX = 40
 # Replaced, in serialized requests, by bad bytes of the same length.
 MARK = "QQQQQQ"

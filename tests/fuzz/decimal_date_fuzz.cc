@@ -1,8 +1,8 @@
 // The decimal and date parsers that read text people type: billingctl's
 // ParseDecimal (services/ctl_contracts.cc: "12.5" -> 12500 before a flag is
 // sent), and the engine's ParseMicros, ParseMinor, ParseFixedPoint
-// (engine/money.h), ParseBusinessDate (engine/dates.h) and ParseUsageTime
-// (engine/rating.h). The first input byte picks the number of decimals
+// (engine/core/money.h), ParseBusinessDate (engine/core/dates.h) and ParseUsageTime
+// (engine/usage/rating.h). The first input byte picks the number of decimals
 // (0 to 6); the rest is the text.
 //
 // Contract:
@@ -25,9 +25,9 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
-#include "engine/dates.h"
-#include "engine/money.h"
-#include "engine/rating.h"
+#include "engine/core/dates.h"
+#include "engine/core/money.h"
+#include "engine/usage/rating.h"
 #include "fuzz_support.h"
 #include "services/ctl_contracts.cc"  // NOLINT: the CLI's own parser, as built
 

@@ -10,10 +10,10 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "billing/v1/commands.pb.h"
-#include "engine/dates.h"
-#include "engine/state.h"
-#include "engine/types.h"
-#include "engine/usage.h"
+#include "engine/core/dates.h"
+#include "engine/core/state.h"
+#include "engine/core/types.h"
+#include "engine/usage/usage.h"
 
 namespace billing::fuzz {
 
@@ -65,7 +65,7 @@ struct SeededState {
 const SeededState& Seeded();
 
 // Fails unless every value of `state` parses back as what its key family
-// holds (engine/keys.h, engine/usage.cc): a message whose every string is
+// holds (engine/core/keys.h, engine/usage/usage.cc): a message whose every string is
 // valid UTF-8, or a text value (an id, "r"/"q") that is valid UTF-8.
 void CheckStateParses(const MemoryState& state);
 

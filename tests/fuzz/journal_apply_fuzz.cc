@@ -29,9 +29,9 @@
 #include "absl/strings/str_cat.h"
 #include "billing/v1/commands.pb.h"
 #include "billing/v1/events.pb.h"
-#include "engine/customer.h"
+#include "engine/customer/customer.h"
 #include "engine/engine.h"
-#include "engine/usage.h"
+#include "engine/usage/usage.h"
 #include "fuzz_support.h"
 #include "journal_seeds.h"
 

@@ -21,7 +21,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "billing/v1/usage.pb.h"
-#include "engine/state.h"
+#include "engine/core/state.h"
 #include "fuzz_support.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "services/usage_csv.h"

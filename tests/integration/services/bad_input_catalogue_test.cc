@@ -41,7 +41,7 @@
 #include "billing/v1/operations_service.grpc.pb.h"
 #include "billing/v1/structure_service.grpc.pb.h"
 #include "billing/v1/usage_service.grpc.pb.h"
-#include "engine/state.h"
+#include "engine/core/state.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"

@@ -18,7 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
-#include "engine/usage.h"
+#include "engine/usage/usage.h"
 #include "gtest/gtest.h"
 #include "storage/embedded_journal.h"
 #include "tools/kafka_broker_process.h"

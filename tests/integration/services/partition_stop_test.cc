@@ -18,7 +18,7 @@
 #include "billing/v1/customer_service.grpc.pb.h"
 #include "billing/v1/operations_service.grpc.pb.h"
 #include "engine/engine.h"
-#include "engine/record_codec.h"
+#include "engine/core/record_codec.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"

@@ -20,9 +20,9 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
-#include "engine/customer.h"
+#include "engine/customer/customer.h"
 #include "engine/engine.h"
-#include "engine/keys.h"
+#include "engine/core/keys.h"
 #include "gtest/gtest.h"
 #include "storage/embedded_journal.h"
 

@@ -7,7 +7,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "engine/engine.h"
-#include "engine/structure.h"
+#include "engine/structure/structure.h"
 #include "gtest/gtest.h"
 #include "storage/embedded_journal.h"
 #include "storage/projection.h"

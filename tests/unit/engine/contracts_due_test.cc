@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "engine/contracts_due.h"
-#include "engine/contracts_limits.h"
+#include "engine/contracts/due.h"
+#include "engine/contracts/limits.h"
 #include "gmock/gmock.h"
 #include "tests/unit/engine/contracts_fixture.h"
 

@@ -21,12 +21,12 @@
 #include "billing/v1/contracts.pb.h"
 #include "billing/v1/events.pb.h"
 #include "billing/v1/state.pb.h"
-#include "engine/contracts.h"
-#include "engine/contracts_due.h"
+#include "engine/contracts/contracts.h"
+#include "engine/contracts/due.h"
 #include "engine/engine.h"
-#include "engine/keys.h"
-#include "engine/state.h"
-#include "engine/types.h"
+#include "engine/core/keys.h"
+#include "engine/core/state.h"
+#include "engine/core/types.h"
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
 
@@ -94,7 +94,7 @@ class ContractsTest : public ::testing::Test {
   }
 
   // Given events that today's commands refuse, as an older version (before
-  // the limits of engine/contracts_limits.h) decided them: decides a valid
+  // the limits of engine/contracts/limits.h) decided them: decides a valid
   // `command`, lets `edit` change the events, and applies them.
   void RunAsRecordedBefore(
       const v1::ContractCommand& command,

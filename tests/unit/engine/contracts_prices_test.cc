@@ -1,7 +1,7 @@
 // Increase formulas and the price chain, with numbers a person can check
 // with a pencil.
 
-#include "engine/contracts_prices.h"
+#include "engine/contracts/prices.h"
 
 #include <cstdint>
 #include <limits>
@@ -9,9 +9,9 @@
 #include "absl/status/status.h"
 #include "absl/time/civil_time.h"
 #include "billing/v1/contracts.pb.h"
-#include "engine/contracts_limits.h"
-#include "engine/keys.h"
-#include "engine/state.h"
+#include "engine/contracts/limits.h"
+#include "engine/core/keys.h"
+#include "engine/core/state.h"
 #include "gtest/gtest.h"
 
 namespace billing {

@@ -1,7 +1,7 @@
 // Periods, billing dates and AdvanceRule: pure functions of a rule, with
 // dates a person can count on a calendar.
 
-#include "engine/contracts_schedule.h"
+#include "engine/contracts/schedule.h"
 
 #include <string>
 #include <vector>

@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "engine/contracts_limits.h"
-#include "engine/contracts_prices.h"
+#include "engine/contracts/limits.h"
+#include "engine/contracts/prices.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "tests/unit/engine/contracts_fixture.h"
@@ -497,7 +497,7 @@ INSTANTIATE_TEST_SUITE_P(
                 "rule.end_date: 2027-01-31 is after the contract's end "
                 "2026-12-31"},
         // Issue 9, finding 6: each value over its maximum is refused,
-        // naming the field (engine/contracts_limits.h).
+        // naming the field (engine/contracts/limits.h).
         BadRule{"QuantityOverTheMaximum",
                 With(R"pb(contract_ref: "K1"
                           quantity_milli: 9223372036854775807)pb"),

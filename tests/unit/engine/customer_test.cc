@@ -2,7 +2,7 @@
 // the projector does), when a command is decided, then these events or this
 // rejection.
 
-#include "engine/customer.h"
+#include "engine/customer/customer.h"
 
 #include <functional>
 #include <string>
@@ -17,7 +17,7 @@
 #include "billing/v1/customer.pb.h"
 #include "billing/v1/events.pb.h"
 #include "engine/engine.h"
-#include "engine/types.h"
+#include "engine/core/types.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/message_differencer.h"
@@ -321,7 +321,7 @@ INSTANTIATE_TEST_SUITE_P(
                  [](v1::Customer& c) { c.set_name("Acme\nCorp"); },
                  "customer.name: has a control character U+000A at "
                  "character 5"},
-        // The text rule (engine/validation.h): a visible character, no
+        // The text rule (engine/core/validation.h): a visible character, no
         // invisible format character.
         BadField{"ThreeSpacesName", [](v1::Customer& c) { c.set_name("   "); },
                  "customer.name: has no visible character"},

@@ -17,7 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "billing/v1/commands.pb.h"
 #include "engine/engine.h"
-#include "engine/state.h"
+#include "engine/core/state.h"
 #include "gtest/gtest.h"
 
 namespace billing::testing {

@@ -2,7 +2,7 @@
 // thousandths, one rounding per line (half away from zero). Every number here
 // can be checked by hand.
 
-#include "engine/money.h"
+#include "engine/core/money.h"
 
 #include <cstdint>
 #include <limits>
@@ -10,7 +10,7 @@
 
 #include "absl/numeric/int128.h"
 #include "absl/status/status.h"
-#include "engine/validation.h"
+#include "engine/core/validation.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 

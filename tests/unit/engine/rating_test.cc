@@ -1,6 +1,6 @@
 // Rating of call detail records with numbers a person can check by hand.
 
-#include "engine/rating.h"
+#include "engine/usage/rating.h"
 
 #include <functional>
 #include <limits>
@@ -8,7 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "engine/validation.h"
+#include "engine/core/validation.h"
 #include "gtest/gtest.h"
 
 namespace billing {

@@ -1,7 +1,7 @@
 // The engine's state port: MemoryState, and OverlayState buffering writes over
 // a base reader.
 
-#include "engine/state.h"
+#include "engine/core/state.h"
 
 #include <optional>
 #include <string>

@@ -2,11 +2,11 @@
 // when a command is decided, then these events or this rejection, with the
 // dates of a real billing calendar.
 
-#include "engine/structure.h"
+#include "engine/structure/structure.h"
 
 #include "absl/strings/str_format.h"
-#include "engine/customer.h"
-#include "engine/keys.h"
+#include "engine/customer/customer.h"
+#include "engine/core/keys.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/unit/engine/ledger.h"
@@ -224,7 +224,7 @@ TEST_F(StructureTest, ObjectKindIsRequiredThenKnown) {
       "option, call queue, fax line, voice menu or conference bridge)");
 }
 
-// Names and labels follow the one text rule (engine/validation.h).
+// Names and labels follow the one text rule (engine/core/validation.h).
 TEST_F(StructureTest, InvisibleEntityNameAndObjectLabelAreRefused) {
   v1::Command blank = CreateEntity("E9");
   blank.mutable_structure()

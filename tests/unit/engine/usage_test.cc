@@ -2,7 +2,7 @@
 // duplicates, quarantine and replay, and order independence on 100,000
 // records.
 
-#include "engine/usage.h"
+#include "engine/usage/usage.h"
 
 #include <algorithm>
 #include <limits>
@@ -11,9 +11,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
 #include "engine/engine.h"
-#include "engine/events.h"
-#include "engine/rating.h"
-#include "engine/structure.h"
+#include "engine/core/events.h"
+#include "engine/usage/rating.h"
+#include "engine/structure/structure.h"
 #include "gtest/gtest.h"
 #include "tests/unit/engine/ledger.h"
 

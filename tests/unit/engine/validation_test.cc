@@ -1,12 +1,12 @@
 // Field validation: every rejection is InvalidArgument "<field>: <reason>".
 
-#include "engine/validation.h"
+#include "engine/core/validation.h"
 
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/time/civil_time.h"
-#include "engine/dates.h"
+#include "engine/core/dates.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 

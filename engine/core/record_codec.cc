@@ -1,0 +1,96 @@
+#include "engine/core/record_codec.h"
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "engine/core/state.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/stubs/common.h"
+
+namespace billing {
+namespace {
+
+using google::protobuf::FieldDescriptor;
+using google::protobuf::Message;
+using google::protobuf::Reflection;
+
+bool ValidUtf8(const std::string& s) {
+  return google::protobuf::internal::IsStructurallyValidUTF8(s.data(),
+                                                             s.size());
+}
+
+std::string Path(absl::string_view prefix, const FieldDescriptor* f,
+                 int index) {
+  std::string p =
+      prefix.empty() ? f->name() : absl::StrCat(prefix, ".", f->name());
+  if (index >= 0) absl::StrAppend(&p, "[", index, "]");
+  return p;
+}
+
+std::optional<std::string> Scan(const Message& m, absl::string_view prefix);
+
+// One element of field `f` (index -1 for a singular field).
+std::optional<std::string> ScanElement(const Message& m,
+                                       const FieldDescriptor* f, int index,
+                                       absl::string_view prefix) {
+  const Reflection* r = m.GetReflection();
+  if (f->type() == FieldDescriptor::TYPE_STRING) {
+    std::string scratch;
+    const std::string& s =
+        index < 0 ? r->GetStringReference(m, f, &scratch)
+                  : r->GetRepeatedStringReference(m, f, index, &scratch);
+    if (!ValidUtf8(s)) return Path(prefix, f, index);
+    return std::nullopt;
+  }
+  if (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+    const Message& sub =
+        index < 0 ? r->GetMessage(m, f) : r->GetRepeatedMessage(m, f, index);
+    return Scan(sub, Path(prefix, f, index));
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> Scan(const Message& m, absl::string_view prefix) {
+  const Reflection* r = m.GetReflection();
+  std::vector<const FieldDescriptor*> fields;
+  r->ListFields(m, &fields);  // set fields only, in field-number order
+  for (const FieldDescriptor* f : fields) {
+    if (f->is_repeated()) {
+      for (int i = 0; i < r->FieldSize(m, f); ++i) {
+        if (auto bad = ScanElement(m, f, i, prefix)) return bad;
+      }
+    } else if (auto bad = ScanElement(m, f, -1, prefix)) {
+      return bad;
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::string> FirstInvalidUtf8Field(const Message& message) {
+  return Scan(message, "");
+}
+
+absl::StatusOr<EncodedRecord> EncodeRecord(const v1::LogRecord& record) {
+  // Checked first: protobuf would serialize the bad string and log, and the
+  // parse below would fail without naming the field.
+  if (auto bad = FirstInvalidUtf8Field(record)) {
+    return absl::InternalError(absl::StrFormat(
+        "record of customer \"%s\" not appended: %s is not valid UTF-8 (text "
+        "from outside reached an event unchecked)",
+        absl::CHexEscape(record.customer_id().substr(0, 40)), *bad));
+  }
+  EncodedRecord out;
+  out.bytes = SerializeDeterministic(record);
+  if (!out.decoded.ParseFromString(out.bytes)) {
+    return absl::InternalError(absl::StrFormat(
+        "record of customer \"%s\" not appended: its %d bytes do not decode "
+        "as a billing.v1.LogRecord",
+        absl::CHexEscape(record.customer_id().substr(0, 40)),
+        out.bytes.size()));
+  }
+  return out;
+}
+
+}  // namespace billing

@@ -1,0 +1,119 @@
+#include "engine/core/state.h"
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+
+namespace billing {
+
+absl::StatusOr<std::optional<std::string>> MemoryState::Get(
+    absl::string_view key) const {
+  auto it = data_.find(key);
+  if (it == data_.end()) return std::optional<std::string>();
+  return std::optional<std::string>(it->second);
+}
+
+absl::Status MemoryState::Scan(absl::string_view prefix,
+                               absl::string_view start_after,
+                               const Visitor& visit) const {
+  // A start_after below the prefix constrains nothing: start at the prefix
+  // (upper_bound could land on another family's key and end the scan).
+  auto it = start_after.empty() || start_after < prefix
+                ? data_.lower_bound(prefix)
+                : data_.upper_bound(start_after);
+  for (; it != data_.end() && absl::StartsWith(it->first, prefix); ++it) {
+    if (!visit(it->first, it->second)) break;
+  }
+  return absl::OkStatus();
+}
+
+void MemoryState::Put(absl::string_view key, absl::string_view value) {
+  data_.insert_or_assign(std::string(key), std::string(value));
+}
+
+void MemoryState::Delete(absl::string_view key) {
+  auto it = data_.find(key);
+  if (it != data_.end()) data_.erase(it);
+}
+
+absl::StatusOr<std::optional<std::string>> OverlayState::Get(
+    absl::string_view key) const {
+  auto it = writes_.find(key);
+  if (it != writes_.end()) return it->second;
+  return base_->Get(key);
+}
+
+absl::Status OverlayState::Scan(absl::string_view prefix,
+                                absl::string_view start_after,
+                                const Visitor& visit) const {
+  // Merge the base's keys with the buffered writes, both in key order. The
+  // base is scanned fully over the prefix; overlays are small (one batch).
+  auto it = start_after.empty() || start_after < prefix
+                ? writes_.lower_bound(prefix)
+                : writes_.upper_bound(start_after);
+  bool stopped = false;
+  absl::Status status = base_->Scan(
+      prefix, start_after, [&](absl::string_view key, absl::string_view value) {
+        for (; it != writes_.end() && absl::StartsWith(it->first, prefix) &&
+               it->first < key;
+             ++it) {
+          if (it->second.has_value() && !visit(it->first, *it->second)) {
+            stopped = true;
+            return false;
+          }
+        }
+        if (it != writes_.end() && it->first == key) {
+          const auto& overlay = it->second;
+          ++it;
+          if (!overlay.has_value()) return true;  // deleted in the overlay
+          if (!visit(key, *overlay)) {
+            stopped = true;
+            return false;
+          }
+          return true;
+        }
+        if (!visit(key, value)) {
+          stopped = true;
+          return false;
+        }
+        return true;
+      });
+  if (!status.ok() || stopped) return status;
+  for (; it != writes_.end() && absl::StartsWith(it->first, prefix); ++it) {
+    if (it->second.has_value() && !visit(it->first, *it->second)) break;
+  }
+  return absl::OkStatus();
+}
+
+void OverlayState::Put(absl::string_view key, absl::string_view value) {
+  writes_.insert_or_assign(std::string(key), std::string(value));
+}
+
+void OverlayState::Delete(absl::string_view key) {
+  writes_.insert_or_assign(std::string(key), std::nullopt);
+}
+
+std::string SerializeDeterministic(const google::protobuf::Message& message) {
+  std::string out;
+  {
+    google::protobuf::io::StringOutputStream stream(&out);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    message.SerializeToCodedStream(&coded);
+  }
+  return out;
+}
+
+void PutMessage(StateWriter& state, absl::string_view key,
+                const google::protobuf::Message& message) {
+  state.Put(key, SerializeDeterministic(message));
+}
+
+absl::Status CorruptState(absl::string_view key, absl::string_view what) {
+  return absl::DataLossError(absl::StrCat("state key \"", absl::CHexEscape(key),
+                                          "\" does not hold a valid ", what));
+}
+
+}  // namespace billing

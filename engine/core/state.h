@@ -1,0 +1,144 @@
+#pragma once
+
+// The state port the engine owns. The engine reads and writes state as
+// ordered key/value pairs through these interfaces; storage implements them
+// over RocksDB, and MemoryState implements them in memory for tests and
+// scratch replays (what-if). Keys are built by engine/core/keys.h only.
+
+#include <functional>
+#include <limits>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "google/protobuf/message.h"
+
+namespace billing {
+
+class StateReader {
+ public:
+  virtual ~StateReader() = default;
+  // OK with the value, or nullopt when the key is absent. Other codes:
+  // storage failure (the caller stops).
+  virtual absl::StatusOr<std::optional<std::string>> Get(
+      absl::string_view key) const = 0;
+  // Visits, in bytewise key order, keys that start with `prefix` and sort
+  // strictly after `start_after` (ignored when empty); `visit` returns false to
+  // stop. Other codes: storage failure.
+  using Visitor =
+      std::function<bool(absl::string_view key, absl::string_view value)>;
+  virtual absl::Status Scan(absl::string_view prefix,
+                            absl::string_view start_after,
+                            const Visitor& visit) const = 0;
+};
+
+class StateWriter : public StateReader {
+ public:
+  virtual void Put(absl::string_view key, absl::string_view value) = 0;
+  virtual void Delete(absl::string_view key) = 0;
+};
+
+// Ordered map in memory. Not thread-safe.
+class MemoryState final : public StateWriter {
+ public:
+  absl::StatusOr<std::optional<std::string>> Get(
+      absl::string_view key) const override;
+  absl::Status Scan(absl::string_view prefix, absl::string_view start_after,
+                    const Visitor& visit) const override;
+  void Put(absl::string_view key, absl::string_view value) override;
+  void Delete(absl::string_view key) override;
+  const std::map<std::string, std::string, std::less<>>& data() const {
+    return data_;
+  }
+
+ private:
+  std::map<std::string, std::string, std::less<>> data_;
+};
+
+// Buffers writes over a base reader: reads see the buffered writes first
+// (read-your-writes inside one projector batch or one command batch); the
+// buffered writes are then committed together (one RocksDB WriteBatch) or
+// dropped. Not thread-safe; the base must not change while in use.
+class OverlayState final : public StateWriter {
+ public:
+  explicit OverlayState(const StateReader* base) : base_(base) {}
+  absl::StatusOr<std::optional<std::string>> Get(
+      absl::string_view key) const override;
+  absl::Status Scan(absl::string_view prefix, absl::string_view start_after,
+                    const Visitor& visit) const override;
+  void Put(absl::string_view key, absl::string_view value) override;
+  void Delete(absl::string_view key) override;
+
+  // Buffered writes in key order; nullopt is a deletion.
+  const std::map<std::string, std::optional<std::string>, std::less<>>& writes()
+      const {
+    return writes_;
+  }
+  void Clear() { writes_.clear(); }
+
+ private:
+  const StateReader* base_;
+  std::map<std::string, std::optional<std::string>, std::less<>> writes_;
+};
+
+// Reads a message stored under `key`. nullopt when absent; DataLoss naming the
+// key when the bytes do not parse (a corrupt state stops the caller).
+template <typename M>
+absl::StatusOr<std::optional<M>> GetMessage(const StateReader& state,
+                                            absl::string_view key);
+
+// Stores `message` under `key`, serialized deterministically so that the same
+// events always give byte-identical state.
+void PutMessage(StateWriter& state, absl::string_view key,
+                const google::protobuf::Message& message);
+
+// Deterministic serialization (map fields sorted).
+std::string SerializeDeterministic(const google::protobuf::Message& message);
+
+absl::Status CorruptState(absl::string_view key, absl::string_view what);
+
+// Every message stored under keys that start with `prefix` (after
+// `start_after` when given), in key order, at most `records_max`. DataLoss
+// naming the key when one does not parse.
+template <typename M>
+absl::StatusOr<std::vector<M>> ScanMessages(
+    const StateReader& state, absl::string_view prefix,
+    size_t records_max = std::numeric_limits<size_t>::max(),
+    absl::string_view start_after = "") {
+  std::vector<M> out;
+  absl::Status inner;
+  absl::Status s = state.Scan(
+      prefix, start_after, [&](absl::string_view key, absl::string_view value) {
+        if (out.size() >= records_max) return false;
+        M m;
+        if (!m.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+          inner = CorruptState(key, M::descriptor()->full_name());
+          return false;
+        }
+        out.push_back(std::move(m));
+        return true;
+      });
+  if (!s.ok()) return s;
+  if (!inner.ok()) return inner;
+  return out;
+}
+
+template <typename M>
+absl::StatusOr<std::optional<M>> GetMessage(const StateReader& state,
+                                            absl::string_view key) {
+  auto raw = state.Get(key);
+  if (!raw.ok()) return raw.status();
+  if (!raw->has_value()) return std::optional<M>();
+  M message;
+  if (!message.ParseFromString(**raw)) {
+    return CorruptState(key, M::descriptor()->full_name());
+  }
+  return std::optional<M>(std::move(message));
+}
+
+}  // namespace billing

@@ -1,0 +1,294 @@
+#include "engine/customer/customer.h"
+
+#include <algorithm>
+#include <iterator>
+#include <string>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "engine/core/events.h"
+#include "engine/core/keys.h"
+#include "engine/core/money.h"
+#include "engine/core/validation.h"
+
+namespace billing {
+namespace {
+
+using limits::kAddressLineLengthMax;
+using limits::kAddressLinesMax;
+using limits::kCityLengthMax;
+using limits::kCustomerIdLengthMax;
+using limits::kCustomerNameLengthMax;
+using limits::kPostalCodeLengthMax;
+
+// Paths an update may name, in the order their values are validated.
+constexpr absl::string_view kUpdatablePaths[] = {
+    "name",   "billing_address", "email",
+    "vat_id", "currency",        "invoice_delivery_mode"};
+
+bool SameAddress(const v1::Address& a, const v1::Address& b) {
+  return SerializeDeterministic(a) == SerializeDeterministic(b);
+}
+
+// `defaults_allowed`: on create an empty currency and delivery mode take
+// their defaults; an update may not clear them ("is required"), and says so
+// at the field's place in the precedence order.
+absl::Status ValidateFields(const v1::Customer& c, absl::string_view prefix,
+                            bool defaults_allowed) {
+  const std::string p(prefix);
+  if (auto s = ValidateCode(p + ".customer_id", c.customer_id(),
+                            kCustomerIdLengthMax);
+      !s.ok()) {
+    return s;
+  }
+  if (auto s = ValidateText(p + ".name", c.name(), 1, kCustomerNameLengthMax);
+      !s.ok()) {
+    return s;
+  }
+  if (auto s = ValidateAddress(c.billing_address(), p + ".billing_address");
+      !s.ok()) {
+    return s;
+  }
+  if (!c.email().empty()) {
+    if (auto s = ValidateEmail(p + ".email", c.email()); !s.ok()) return s;
+  }
+  if (!c.vat_id().empty()) {
+    if (auto s = ValidateVatId(p + ".vat_id", c.vat_id()); !s.ok()) return s;
+  }
+  if (!c.currency().empty()) {
+    if (auto s = LookupCurrency(c.currency(), p + ".currency"); !s.ok()) {
+      return s.status();
+    }
+  } else if (!defaults_allowed) {
+    return FieldError(p + ".currency", "is required");
+  }
+  if (!defaults_allowed &&
+      c.invoice_delivery_mode() == v1::INVOICE_DELIVERY_MODE_UNSPECIFIED) {
+    return FieldError(p + ".invoice_delivery_mode", "is required");
+  }
+  if (!v1::InvoiceDeliveryMode_IsValid(c.invoice_delivery_mode())) {
+    return FieldError(
+        p + ".invoice_delivery_mode",
+        absl::StrFormat("%d is not a delivery mode",
+                        static_cast<int>(c.invoice_delivery_mode())));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ValidateAddress(const v1::Address& a, const std::string& field) {
+  if (a.lines_size() == 0 && a.postal_code().empty() && a.city().empty() &&
+      a.country_code().empty()) {
+    return absl::OkStatus();  // no address
+  }
+  if (a.lines_size() == 0) {
+    return FieldError(absl::StrCat(field, ".lines"), "is required");
+  }
+  if (static_cast<size_t>(a.lines_size()) > kAddressLinesMax) {
+    return FieldError(absl::StrCat(field, ".lines"),
+                      absl::StrFormat("has %d lines, at most %d allowed",
+                                      a.lines_size(), kAddressLinesMax));
+  }
+  for (int i = 0; i < a.lines_size(); ++i) {
+    if (auto s = ValidateText(absl::StrFormat("%s.lines[%d]", field, i),
+                              a.lines(i), 1, kAddressLineLengthMax);
+        !s.ok()) {
+      return s;
+    }
+  }
+  if (!a.postal_code().empty()) {
+    if (auto s = ValidateText(absl::StrCat(field, ".postal_code"),
+                              a.postal_code(), 1, kPostalCodeLengthMax);
+        !s.ok()) {
+      return s;
+    }
+  }
+  if (auto s = ValidateText(absl::StrCat(field, ".city"), a.city(), 1,
+                            kCityLengthMax);
+      !s.ok()) {
+    return s;
+  }
+  return ValidateCountryCode(absl::StrCat(field, ".country_code"),
+                             a.country_code());
+}
+
+absl::Status ValidateCustomerFields(const v1::Customer& c,
+                                    absl::string_view prefix) {
+  return ValidateFields(c, prefix, /*defaults_allowed=*/true);
+}
+
+absl::StatusOr<std::optional<v1::Customer>> LoadCustomer(
+    const StateReader& state, absl::string_view customer_id) {
+  return GetMessage<v1::Customer>(state, CustomerKey(customer_id));
+}
+
+absl::StatusOr<std::vector<v1::EventEnvelope>> DecideCreateCustomer(
+    const StateReader& state, const v1::CreateCustomer& command,
+    BusinessDate business_date) {
+  const v1::Customer& given = command.customer();
+  if (auto s = ValidateCustomerFields(given, "customer"); !s.ok()) return s;
+  auto existing = LoadCustomer(state, given.customer_id());
+  if (!existing.ok()) return existing.status();
+  if (existing->has_value()) {
+    return absl::AlreadyExistsError(
+        absl::StrFormat("customer.customer_id: %s already exists",
+                        QuoteValue(given.customer_id())));
+  }
+  v1::EventEnvelope event =
+      NewEvent(kCustomerCreatedType, given.customer_id(), business_date);
+  v1::Customer* c = event.mutable_customer_created()->mutable_customer();
+  c->set_customer_id(given.customer_id());
+  c->set_name(given.name());
+  *c->mutable_billing_address() = given.billing_address();
+  c->set_email(given.email());
+  c->set_vat_id(given.vat_id());
+  c->set_currency(given.currency().empty() ? "EUR" : given.currency());
+  c->set_invoice_delivery_mode(given.invoice_delivery_mode() ==
+                                       v1::INVOICE_DELIVERY_MODE_UNSPECIFIED
+                                   ? v1::INVOICE_DELIVERY_MODE_PER_ENTITY
+                                   : given.invoice_delivery_mode());
+  c->set_created_on(FormatBusinessDate(business_date));
+  c->set_updated_on(FormatBusinessDate(business_date));
+  c->set_version(1);
+  return std::vector<v1::EventEnvelope>{std::move(event)};
+}
+
+absl::StatusOr<std::vector<v1::EventEnvelope>> DecideUpdateCustomer(
+    const StateReader& state, const v1::UpdateCustomer& command,
+    BusinessDate business_date) {
+  const v1::Customer& given = command.customer();
+  if (auto s = ValidateCode("customer.customer_id", given.customer_id(),
+                            kCustomerIdLengthMax);
+      !s.ok()) {
+    return s;
+  }
+  auto existing = LoadCustomer(state, given.customer_id());
+  if (!existing.ok()) return existing.status();
+  if (!existing->has_value()) {
+    return absl::NotFoundError(
+        absl::StrFormat("customer.customer_id: %s does not exist",
+                        QuoteValue(given.customer_id())));
+  }
+  const v1::Customer& old = **existing;
+  if (command.expected_version() != 0 &&
+      command.expected_version() != old.version()) {
+    return absl::AbortedError(absl::StrFormat(
+        "expected_version: %d, but customer %s is at version %d; read it "
+        "again and retry",
+        command.expected_version(), QuoteValue(old.customer_id()),
+        old.version()));
+  }
+  if (command.update_mask().paths_size() == 0) {
+    return FieldError("update_mask", "is empty; name the fields to change");
+  }
+  // Every path is checked before any value: update_mask.paths[i] comes
+  // before the new values in the precedence order.
+  for (int i = 0; i < command.update_mask().paths_size(); ++i) {
+    const std::string& path = command.update_mask().paths(i);
+    if (std::find(std::begin(kUpdatablePaths), std::end(kUpdatablePaths),
+                  path) == std::end(kUpdatablePaths)) {
+      return FieldError(
+          absl::StrFormat("update_mask.paths[%d]", i),
+          absl::StrFormat("%s is not an updatable field (one of: name, "
+                          "billing_address, email, vat_id, currency, "
+                          "invoice_delivery_mode)",
+                          QuoteValue(path)));
+    }
+  }
+  v1::Customer updated = old;
+  for (const std::string& path : command.update_mask().paths()) {
+    if (path == "name") {
+      updated.set_name(given.name());
+    } else if (path == "billing_address") {
+      *updated.mutable_billing_address() = given.billing_address();
+    } else if (path == "email") {
+      updated.set_email(given.email());
+    } else if (path == "vat_id") {
+      updated.set_vat_id(given.vat_id());
+    } else if (path == "currency") {
+      updated.set_currency(given.currency());
+    } else if (path == "invoice_delivery_mode") {
+      updated.set_invoice_delivery_mode(given.invoice_delivery_mode());
+    }
+  }
+  if (auto s = ValidateFields(updated, "customer", /*defaults_allowed=*/false);
+      !s.ok()) {
+    return s;
+  }
+
+  v1::EventEnvelope event =
+      NewEvent(kCustomerUpdatedType, old.customer_id(), business_date);
+  auto* payload = event.mutable_customer_updated();
+  for (absl::string_view path : kUpdatablePaths) {
+    bool changed = false;
+    if (path == "name") changed = old.name() != updated.name();
+    if (path == "billing_address") {
+      changed = !SameAddress(old.billing_address(), updated.billing_address());
+    }
+    if (path == "email") changed = old.email() != updated.email();
+    if (path == "vat_id") changed = old.vat_id() != updated.vat_id();
+    if (path == "currency") changed = old.currency() != updated.currency();
+    if (path == "invoice_delivery_mode") {
+      changed = old.invoice_delivery_mode() != updated.invoice_delivery_mode();
+    }
+    if (changed) payload->add_changed_fields(std::string(path));
+  }
+  updated.set_updated_on(FormatBusinessDate(business_date));
+  updated.set_version(old.version() + 1);
+  *payload->mutable_customer() = std::move(updated);
+  return std::vector<v1::EventEnvelope>{std::move(event)};
+}
+
+absl::Status ApplyCustomerEvent(StateWriter& state,
+                                const v1::EventEnvelope& event) {
+  const bool created = event.has_customer_created();
+  const v1::Customer& c = created ? event.customer_created().customer()
+                                  : event.customer_updated().customer();
+  if (c.customer_id() != event.customer_id()) {
+    return absl::DataLossError(
+        absl::StrFormat("%s carries customer %s in an envelope of customer %s",
+                        QuoteValue(event.type()), QuoteValue(c.customer_id()),
+                        QuoteValue(event.customer_id())));
+  }
+  auto existing = LoadCustomer(state, c.customer_id());
+  if (!existing.ok()) return existing.status();
+  if (created && existing->has_value()) {
+    return absl::DataLossError(
+        absl::StrFormat("customer.created for %s, which already exists",
+                        QuoteValue(c.customer_id())));
+  }
+  if (!created) {
+    if (!existing->has_value()) {
+      return absl::DataLossError(
+          absl::StrFormat("customer.updated for %s, which does not exist",
+                          QuoteValue(c.customer_id())));
+    }
+    if (c.version() != (*existing)->version() + 1) {
+      return absl::DataLossError(absl::StrFormat(
+          "customer.updated for %s to version %d, but the state is at "
+          "version %d",
+          QuoteValue(c.customer_id()), c.version(), (*existing)->version()));
+    }
+  }
+  PutMessage(state, CustomerKey(c.customer_id()), c);
+  return absl::OkStatus();
+}
+
+absl::Status RequireCustomer(const StateReader& state,
+                             absl::string_view customer_id) {
+  if (auto s = ValidateCode("customer_id", customer_id, kCustomerIdLengthMax);
+      !s.ok()) {
+    return s;
+  }
+  auto customer = LoadCustomer(state, customer_id);
+  if (!customer.ok()) return customer.status();
+  if (!customer->has_value()) {
+    return absl::NotFoundError(absl::StrFormat("customer_id: %s does not exist",
+                                               QuoteValue(customer_id)));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace billing

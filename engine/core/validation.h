@@ -20,6 +20,9 @@ inline constexpr size_t kQuotePrefixMax = 40;
 // their own so that a file's private constant of the same name stays
 // unambiguous.
 namespace limits {
+// Every code (customer, entity, site, contract, rule, article, family,
+// index, plan, zone, ...): 1 to 32 characters among A-Z a-z 0-9 . _ -.
+inline constexpr size_t kCodeLengthMax = 32;
 inline constexpr size_t kIdempotencyKeyLengthMax = 128;
 inline constexpr size_t kObjectIdLengthMax = 64;
 // RFC 5321: 254 for the address, 64 for the part before "@".

@@ -2,35 +2,161 @@
 
 #include "absl/strings/str_format.h"
 #include "engine/contracts/contracts.h"
-#include "engine/customer/customer.h"
+#include "engine/core/domain.h"
 #include "engine/core/fingerprint.h"
 #include "engine/core/keys.h"
+#include "engine/core/validation.h"
+#include "engine/customer/customer.h"
 #include "engine/structure/structure.h"
 #include "engine/usage/usage.h"
-#include "engine/core/validation.h"
 
 namespace billing {
 namespace {
 
-// The stable type name that must go with each payload case.
-absl::string_view TypeOfPayload(const v1::EventEnvelope& event) {
-  switch (event.payload_case()) {
-    case v1::EventEnvelope::kCustomerCreated:
-      return kCustomerCreatedType;
-    case v1::EventEnvelope::kCustomerUpdated:
-      return kCustomerUpdatedType;
-    case v1::EventEnvelope::kOwnershipClaimed:
-      return kOwnershipClaimedType;
-    case v1::EventEnvelope::kStructure:
-      return StructureEventType(event.structure());
-    case v1::EventEnvelope::kContract:
-      return ContractEventType(event.contract());
-    case v1::EventEnvelope::kUsage:
-      return UsageEventType(event.usage());
-    case v1::EventEnvelope::PAYLOAD_NOT_SET:
-      break;
+// --- the domains -----------------------------------------------------------
+// Each registration says which cases are the domain's and calls its public
+// functions; nothing below this list names a domain.
+
+constexpr Domain kCustomerDomain = {
+    .name = "customer",
+    .commands = {v1::Command::kCreateCustomer, v1::Command::kUpdateCustomer},
+    .events = {v1::EventEnvelope::kCustomerCreated,
+               v1::EventEnvelope::kCustomerUpdated},
+    .partition_key = [](const v1::Command& c) -> absl::string_view {
+      return c.has_create_customer()
+                 ? c.create_customer().customer().customer_id()
+                 : c.update_customer().customer().customer_id();
+    },
+    .decide =
+        [](const StateReader& state, const v1::Command& c,
+           const DecideContext& context) {
+          return c.has_create_customer()
+                     ? DecideCreateCustomer(state, c.create_customer(),
+                                            context.business_date)
+                     : DecideUpdateCustomer(state, c.update_customer(),
+                                            context.business_date);
+        },
+    .event_type =
+        [](const v1::EventEnvelope& e) {
+          return e.has_customer_created() ? kCustomerCreatedType
+                                          : kCustomerUpdatedType;
+        },
+    .apply =
+        [](StateWriter& state, const v1::EventEnvelope& e,
+           const v1::LogPosition&) { return ApplyCustomerEvent(state, e); },
+    .answer =
+        [](const StateReader& state, const v1::LogRecord& record,
+           v1::IdempotencyRecord& idem) {
+          auto customer = LoadCustomer(state, record.customer_id());
+          if (!customer.ok()) return customer.status();
+          if (customer->has_value()) *idem.mutable_customer() = **customer;
+          return absl::OkStatus();
+        },
+};
+
+constexpr Domain kStructureDomain = {
+    .name = "structure",
+    .commands = {v1::Command::kStructure},
+    .events = {v1::EventEnvelope::kStructure},
+    .partition_key = [](const v1::Command& c) -> absl::string_view {
+      return c.structure().customer_id();
+    },
+    .decide =
+        [](const StateReader& state, const v1::Command& c,
+           const DecideContext& context) {
+          return DecideStructure(state, c.structure(), context.business_date);
+        },
+    .event_type =
+        [](const v1::EventEnvelope& e) {
+          return StructureEventType(e.structure());
+        },
+    .apply = ApplyStructureEvent,
+    .answer =
+        [](const StateReader& state, const v1::LogRecord& record,
+           v1::IdempotencyRecord& idem) {
+          return SetDomainAnswer(StructureAnswerFor(state, record),
+                                 idem.mutable_structure());
+        },
+};
+
+constexpr Domain kContractsDomain = {
+    .name = "contracts",
+    .commands = {v1::Command::kContract},
+    .events = {v1::EventEnvelope::kContract},
+    .partition_key = [](const v1::Command& c) -> absl::string_view {
+      return c.contract().customer_id();
+    },
+    .decide =
+        [](const StateReader& state, const v1::Command& c,
+           const DecideContext& context) {
+          return DecideContract(state, c.contract(), context.business_date);
+        },
+    .event_type =
+        [](const v1::EventEnvelope& e) {
+          return ContractEventType(e.contract());
+        },
+    .apply = ApplyContractEvent,
+    .answer =
+        [](const StateReader& state, const v1::LogRecord& record,
+           v1::IdempotencyRecord& idem) {
+          return SetDomainAnswer(ContractAnswerFor(state, record),
+                                 idem.mutable_contract());
+        },
+};
+
+constexpr Domain kUsageDomain = {
+    .name = "usage",
+    .commands = {v1::Command::kUsage},
+    .events = {v1::EventEnvelope::kUsage},
+    .partition_key = [](const v1::Command& c) -> absl::string_view {
+      return c.usage().customer_id();
+    },
+    .decide =
+        [](const StateReader& state, const v1::Command& c,
+           const DecideContext& context) {
+          return DecideUsage(state, c.usage(), context.business_date,
+                             context.zones);
+        },
+    .event_type =
+        [](const v1::EventEnvelope& e) { return UsageEventType(e.usage()); },
+    .apply = ApplyUsageEvent,
+    .answer =
+        [](const StateReader& state, const v1::LogRecord& record,
+           v1::IdempotencyRecord& idem) {
+          return SetDomainAnswer(UsageAnswerFor(state, record),
+                                 idem.mutable_usage());
+        },
+};
+
+// The list: one line per domain. Order does not matter; no two domains share
+// a command or event case.
+constexpr const Domain* kDomains[] = {
+    &kCustomerDomain,
+    &kStructureDomain,
+    &kContractsDomain,
+    &kUsageDomain,
+};
+
+const Domain* DomainOfCommand(const v1::Command& command) {
+  for (const Domain* d : kDomains) {
+    if (d->Decides(command.body_case())) return d;
   }
-  return {};
+  return nullptr;
+}
+
+const Domain* DomainOfEvent(const v1::EventEnvelope& event) {
+  for (const Domain* d : kDomains) {
+    if (d->Applies(event.payload_case())) return d;
+  }
+  return nullptr;
+}
+
+// The stable type name that must go with each payload case; empty when the
+// payload is unset.
+absl::string_view TypeOfPayload(const v1::EventEnvelope& event) {
+  if (event.has_ownership_claimed()) return kOwnershipClaimedType;
+  const Domain* domain = DomainOfEvent(event);
+  return domain == nullptr ? absl::string_view() : domain->event_type(event);
 }
 
 absl::Status Corrupt(PartitionId partition, Offset offset,
@@ -94,48 +220,48 @@ absl::Status CheckRecord(PartitionId partition, Offset offset,
   return absl::OkStatus();
 }
 
-// The answer a command's caller gets, by the domain of its first event.
-absl::Status SetAnswer(const StateReader& state, const v1::LogRecord& record,
-                       v1::IdempotencyRecord* idem) {
-  const v1::EventEnvelope& first = record.events(0);
-  if (first.has_structure()) {
-    auto answer = StructureAnswerFor(state, record);
-    if (!answer.ok()) return answer.status();
-    *idem->mutable_structure() = std::move(*answer);
-  } else if (first.has_contract()) {
-    auto answer = ContractAnswerFor(state, record);
-    if (!answer.ok()) return answer.status();
-    *idem->mutable_contract() = std::move(*answer);
-  } else if (first.has_usage()) {
-    auto answer = UsageAnswerFor(state, record);
-    if (!answer.ok()) return answer.status();
-    *idem->mutable_usage() = std::move(*answer);
-  } else {
-    auto customer = LoadCustomer(state, record.customer_id());
-    if (!customer.ok()) return customer.status();
-    if (customer->has_value()) *idem->mutable_customer() = **customer;
+// Applies a command record's events in order, each by its domain, then
+// remembers the key forever with the answer the caller gets (from the domain
+// of the first event).
+absl::Status ApplyCommandRecord(StateWriter& state, PartitionId partition,
+                                Offset offset, const v1::LogRecord& record) {
+  for (int i = 0; i < record.events_size(); ++i) {
+    const v1::EventEnvelope& e = record.events(i);
+    v1::LogPosition position;
+    position.set_partition(partition.value());
+    position.set_offset(offset.value());
+    position.set_index(i);
+    const Domain* domain = DomainOfEvent(e);
+    absl::Status s =
+        domain == nullptr
+            ? absl::DataLossError("an ownership marker inside a command")
+            : domain->apply(state, e, position);
+    if (!s.ok()) {
+      return Corrupt(partition, offset,
+                     absl::StrFormat("event %d: %s", i, s.message()));
+    }
   }
+  v1::IdempotencyRecord idem;
+  idem.set_request_fingerprint(record.request_fingerprint());
+  idem.mutable_position()->set_partition(partition.value());
+  idem.mutable_position()->set_offset(offset.value());
+  const Domain* first = DomainOfEvent(record.events(0));
+  if (auto s = first->answer(state, record, idem); !s.ok()) {
+    return Corrupt(partition, offset, s.message());
+  }
+  PutMessage(
+      state,
+      IdempotencyStateKey(record.customer_id(), record.idempotency_key()),
+      idem);
   return absl::OkStatus();
 }
 
 }  // namespace
 
 absl::StatusOr<std::string> CommandCustomerId(const v1::Command& command) {
-  switch (command.body_case()) {
-    case v1::Command::kCreateCustomer:
-      return command.create_customer().customer().customer_id();
-    case v1::Command::kUpdateCustomer:
-      return command.update_customer().customer().customer_id();
-    case v1::Command::kStructure:
-      return command.structure().customer_id();
-    case v1::Command::kContract:
-      return command.contract().customer_id();
-    case v1::Command::kUsage:
-      return command.usage().customer_id();
-    case v1::Command::BODY_NOT_SET:
-      break;
-  }
-  return FieldError("command", "is empty");
+  const Domain* domain = DomainOfCommand(command);
+  if (domain == nullptr) return FieldError("command", "is empty");
+  return std::string(domain->partition_key(command));
 }
 
 absl::StatusOr<std::vector<v1::EventEnvelope>> Decide(
@@ -147,23 +273,9 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> Decide(
 absl::StatusOr<std::vector<v1::EventEnvelope>> Decide(
     const StateReader& state, const v1::Command& command,
     BusinessDate business_date, const TimeZoneResolver& zones) {
-  switch (command.body_case()) {
-    case v1::Command::kCreateCustomer:
-      return DecideCreateCustomer(state, command.create_customer(),
-                                  business_date);
-    case v1::Command::kUpdateCustomer:
-      return DecideUpdateCustomer(state, command.update_customer(),
-                                  business_date);
-    case v1::Command::kStructure:
-      return DecideStructure(state, command.structure(), business_date);
-    case v1::Command::kContract:
-      return DecideContract(state, command.contract(), business_date);
-    case v1::Command::kUsage:
-      return DecideUsage(state, command.usage(), business_date, zones);
-    case v1::Command::BODY_NOT_SET:
-      break;
-  }
-  return FieldError("command", "is empty");
+  const Domain* domain = DomainOfCommand(command);
+  if (domain == nullptr) return FieldError("command", "is empty");
+  return domain->decide(state, command, DecideContext{business_date, zones});
 }
 
 uint64_t RequestFingerprint(const v1::Command& command,
@@ -261,48 +373,9 @@ absl::StatusOr<ApplyOutcome> ApplyRecord(StateWriter& state,
     // deterministically. Its caller is answered UNAVAILABLE and retries.
     progress->set_fenced_records(progress->fenced_records() + 1);
     outcome = ApplyOutcome::kFenced;
-  } else {
-    for (int i = 0; i < record.events_size(); ++i) {
-      const v1::EventEnvelope& e = record.events(i);
-      v1::LogPosition position;
-      position.set_partition(partition.value());
-      position.set_offset(offset.value());
-      position.set_index(i);
-      absl::Status s = absl::OkStatus();
-      switch (e.payload_case()) {
-        case v1::EventEnvelope::kCustomerCreated:
-        case v1::EventEnvelope::kCustomerUpdated:
-          s = ApplyCustomerEvent(state, e);
-          break;
-        case v1::EventEnvelope::kStructure:
-          s = ApplyStructureEvent(state, e, position);
-          break;
-        case v1::EventEnvelope::kContract:
-          s = ApplyContractEvent(state, e, position);
-          break;
-        case v1::EventEnvelope::kUsage:
-          s = ApplyUsageEvent(state, e, position);
-          break;
-        default:
-          s = absl::DataLossError("an ownership marker inside a command");
-      }
-      if (!s.ok()) {
-        return Corrupt(partition, offset,
-                       absl::StrFormat("event %d: %s", i, s.message()));
-      }
-    }
-    // Remember the key forever, with the answer the caller gets.
-    v1::IdempotencyRecord idem;
-    idem.set_request_fingerprint(record.request_fingerprint());
-    idem.mutable_position()->set_partition(partition.value());
-    idem.mutable_position()->set_offset(offset.value());
-    if (auto s = SetAnswer(state, record, &idem); !s.ok()) {
-      return Corrupt(partition, offset, s.message());
-    }
-    PutMessage(
-        state,
-        IdempotencyStateKey(record.customer_id(), record.idempotency_key()),
-        idem);
+  } else if (auto s = ApplyCommandRecord(state, partition, offset, record);
+             !s.ok()) {
+    return s;
   }
   progress->set_next_offset(offset.value() + 1);
   PutMessage(state, PartitionProgressKey(partition), *progress);

@@ -29,8 +29,6 @@ class NamedType {
   T value_{};
 };
 
-using CustomerId = NamedType<std::string, struct CustomerIdTag>;
-using IdempotencyKey = NamedType<std::string, struct IdempotencyKeyTag>;
 // Partition number of the log, 0-based.
 using PartitionId = NamedType<int32_t, struct PartitionIdTag>;
 // Offset of a record inside its partition, 0-based (Kafka's offset).

@@ -16,7 +16,44 @@
 #include "storage/kafka_support.h"
 
 namespace billing {
+namespace kafka_internal {
+
+// The completion of one Append: counts down one delivery report per entry.
+struct AppendCall {
+  explicit AppendCall(size_t entries) : remaining(entries) {}
+
+  absl::Mutex mu;
+  size_t remaining ABSL_GUARDED_BY(mu);
+  // Offset of entry 0, from its delivery report; -1 until then.
+  int64_t first_offset ABSL_GUARDED_BY(mu) = -1;
+  // First failure among the entries.
+  absl::Status error ABSL_GUARDED_BY(mu);
+
+  void Finish(size_t index, rd_kafka_resp_err_t err, int64_t offset,
+              absl::string_view detail) {
+    absl::MutexLock lock(&mu);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      if (error.ok()) {
+        const std::string message = absl::StrCat(
+            "delivery of entry ", index, " failed: ", kafka::ErrText(err),
+            detail.empty() ? "" : "; ", detail);
+        // Too large for the topic: a retry would fail the same way.
+        error = err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE
+                    ? absl::InvalidArgumentError(message)
+                    : absl::UnavailableError(message);
+      }
+    } else if (index == 0) {
+      first_offset = offset;
+    }
+    --remaining;
+  }
+};
+
+}  // namespace kafka_internal
+
 namespace {
+
+using kafka_internal::AppendCall;
 
 // Pause between metadata attempts in Open while the topic has no leader yet
 // (just created): a retry backoff, not a wait for a condition we could watch.
@@ -59,37 +96,6 @@ absl::Status SetCommonConf(rd_kafka_conf_t* conf,
   }
   return absl::OkStatus();
 }
-
-// The completion of one Append: counts down one delivery report per entry.
-struct AppendCall {
-  explicit AppendCall(size_t entries) : remaining(entries) {}
-
-  absl::Mutex mu;
-  size_t remaining ABSL_GUARDED_BY(mu);
-  // Offset of entry 0, from its delivery report; -1 until then.
-  int64_t first_offset ABSL_GUARDED_BY(mu) = -1;
-  // First failure among the entries.
-  absl::Status error ABSL_GUARDED_BY(mu);
-
-  void Finish(size_t index, rd_kafka_resp_err_t err, int64_t offset,
-              absl::string_view detail) {
-    absl::MutexLock lock(&mu);
-    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      if (error.ok()) {
-        const std::string message =
-            absl::StrCat("delivery of entry ", index, " failed: ", ErrText(err),
-                         detail.empty() ? "" : "; ", detail);
-        // Too large for the topic: a retry would fail the same way.
-        error = err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE
-                    ? absl::InvalidArgumentError(message)
-                    : absl::UnavailableError(message);
-      }
-    } else if (index == 0) {
-      first_offset = offset;
-    }
-    --remaining;
-  }
-};
 
 // What a produced message carries back in its delivery report.
 struct MessageRef {
@@ -186,10 +192,8 @@ class KafkaJournalReader : public JournalReader {
   absl::Status pending_error_;
 };
 
-}  // namespace
-
-absl::StatusOr<std::unique_ptr<KafkaJournal>> KafkaJournal::Open(
-    const KafkaJournalOptions& options) {
+// InvalidArgument naming the first option Open cannot work with.
+absl::Status ValidateOptions(const KafkaJournalOptions& options) {
   if (options.bootstrap_servers.empty()) {
     return absl::InvalidArgumentError("bootstrap_servers is empty");
   }
@@ -216,7 +220,11 @@ absl::StatusOr<std::unique_ptr<KafkaJournal>> KafkaJournal::Open(
     return absl::InvalidArgumentError(
         absl::StrCat("record_bytes_max ", options.record_bytes_max));
   }
+  return absl::OkStatus();
+}
 
+// The idempotent producer's configuration.
+absl::StatusOr<ConfPtr> ProducerConf(const KafkaJournalOptions& options) {
   ConfPtr conf(rd_kafka_conf_new());
   if (absl::Status s = SetCommonConf(conf.get(), options); !s.ok()) return s;
   const std::string timeout_ms =
@@ -245,16 +253,188 @@ absl::StatusOr<std::unique_ptr<KafkaJournal>> KafkaJournal::Open(
   // event_thread_; the thread can then be woken to stop (rd_kafka_queue_yield).
   rd_kafka_conf_set_events(conf.get(),
                            RD_KAFKA_EVENT_DR | RD_KAFKA_EVENT_ERROR);
+  return conf;
+}
+
+// A reader's configuration: assigned partitions under `group_id`, never
+// committing, failing on a start offset outside the log.
+absl::StatusOr<ConfPtr> ReaderConf(const KafkaJournalOptions& options,
+                                   const std::string& group_id) {
+  ConfPtr conf(rd_kafka_conf_new());
+  if (absl::Status s = SetCommonConf(conf.get(), options); !s.ok()) return s;
+  // librdkafka's defaults (50 MiB fetches), or more for larger entries.
+  const size_t fetch_bytes_max = std::max<size_t>(
+      size_t{50} << 20, options.record_bytes_max + kRecordFramingBytes);
+  for (const auto& [name, value] :
+       std::vector<std::pair<const char*, std::string>>{
+           {"group.id", group_id},
+           {"enable.auto.commit", "false"},
+           {"enable.auto.offset.store", "false"},
+           // A start offset outside the log is an error, never a silent jump
+           // to an end (the default, "largest", skips history).
+           {"auto.offset.reset", "error"},
+           {"enable.partition.eof", "false"},
+           // Verify record checksums, so a corrupt record is DataLoss.
+           {"check.crcs", "true"},
+           {"fetch.wait.max.ms",
+            absl::StrCat(ToTimeoutMs(options.fetch_wait_max))},
+           // Room for the largest entry (librdkafka wants the receive limit
+           // above the fetch limit).
+           {"fetch.max.bytes", absl::StrCat(fetch_bytes_max)},
+           {"receive.message.max.bytes",
+            absl::StrCat(fetch_bytes_max + kRecordFramingBytes)},
+       }) {
+    if (absl::Status s = SetConf(conf.get(), name, value); !s.ok()) return s;
+  }
+  return conf;
+}
+
+// InvalidArgument when Append cannot take `entries`.
+absl::Status CheckEntries(const std::vector<JournalEntry>& entries,
+                          size_t record_bytes_max) {
+  if (entries.empty()) return absl::InvalidArgumentError("no entries");
+  if (entries.size() > static_cast<size_t>(INT_MAX)) {
+    return absl::InvalidArgumentError("too many entries");
+  }
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const size_t bytes = entries[i].key.size() + entries[i].value.size();
+    if (bytes > record_bytes_max) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("entry ", i, " has ", bytes,
+                       " bytes, record_bytes_max is ", record_bytes_max));
+    }
+  }
+  return absl::OkStatus();
+}
+
+const rd_kafka_metadata_topic_t* FindTopic(const rd_kafka_metadata_t& md,
+                                           const std::string& name) {
+  const rd_kafka_metadata_topic_t* topic = nullptr;
+  for (int i = 0; i < md.topic_cnt; ++i) {
+    if (name == md.topics[i].topic) topic = &md.topics[i];
+  }
+  return topic;
+}
+
+bool AllPartitionsLed(const rd_kafka_metadata_topic_t& topic) {
+  bool all_led = true;
+  for (int p = 0; p < topic.partition_cnt; ++p) {
+    all_led = all_led && topic.partitions[p].leader >= 0 &&
+              topic.partitions[p].err == RD_KAFKA_RESP_ERR_NO_ERROR;
+  }
+  return all_led;
+}
+
+// The error of a CreateTopics answer (NO_ERROR when the topic was made) and
+// its text; TIMED_OUT when no answer came within `wait_ms`.
+std::pair<rd_kafka_resp_err_t, std::string> CreateTopicsResult(
+    rd_kafka_queue_t* result_queue, int wait_ms) {
+  rd_kafka_event_t* ev = rd_kafka_queue_poll(result_queue, wait_ms);
+  if (ev == nullptr) {
+    return {RD_KAFKA_RESP_ERR__TIMED_OUT, "no CreateTopics result in time"};
+  }
+  rd_kafka_resp_err_t create_err = rd_kafka_event_error(ev);
+  std::string create_text = rd_kafka_event_error_string(ev);
+  if (const rd_kafka_CreateTopics_result_t* result =
+          rd_kafka_event_CreateTopics_result(ev);
+      result != nullptr && create_err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    size_t count = 0;
+    const rd_kafka_topic_result_t** topics =
+        rd_kafka_CreateTopics_result_topics(result, &count);
+    if (count == 1) {
+      create_err = rd_kafka_topic_result_error(topics[0]);
+      const char* text = rd_kafka_topic_result_error_string(topics[0]);
+      create_text = text != nullptr ? text : rd_kafka_err2str(create_err);
+    }
+  }
+  rd_kafka_event_destroy(ev);
+  return {create_err, create_text};
+}
+
+// A failed CreateTopics as a status: Unavailable when worth retrying,
+// NotFound when the broker cannot create topics, else FailedPrecondition.
+absl::Status CreateTopicFailure(const KafkaJournalOptions& options,
+                                rd_kafka_resp_err_t create_err,
+                                absl::string_view create_text) {
+  const std::string message = absl::StrCat(
+      "topic '", options.topic, "' does not exist and creating it with ",
+      options.partition_count,
+      " partitions failed: ", rd_kafka_err2name(create_err), ": ", create_text,
+      " (librdkafka's mock cluster does not support CreateTopics: "
+      "create the topic with the broker first)");
+  switch (create_err) {
+    case RD_KAFKA_RESP_ERR__TIMED_OUT:
+    case RD_KAFKA_RESP_ERR__TRANSPORT:
+    case RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT:
+    case RD_KAFKA_RESP_ERR_NOT_CONTROLLER:
+      return absl::UnavailableError(message);
+    case RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE:
+    case RD_KAFKA_RESP_ERR_UNSUPPORTED_VERSION:
+      return absl::NotFoundError(message);
+    default:
+      return absl::FailedPreconditionError(message);
+  }
+}
+
+// Creates the journal's topic with `replication` replicas, waiting at most
+// `remaining_ms` (at least 1) for the broker. OK also when it already exists.
+absl::Status CreateTopic(rd_kafka_t* producer,
+                         const KafkaJournalOptions& options, int replication,
+                         int remaining_ms) {
+  char errstr[512];
+  rd_kafka_NewTopic_t* new_topic =
+      rd_kafka_NewTopic_new(options.topic.c_str(), options.partition_count,
+                            replication, errstr, sizeof(errstr));
+  if (new_topic == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("topic '", options.topic, "': ", errstr));
+  }
+  rd_kafka_NewTopic_set_config(
+      new_topic, "min.insync.replicas",
+      absl::StrCat(std::min(replication, kMinInsyncReplicasMax)).c_str());
+  rd_kafka_NewTopic_set_config(
+      new_topic, "max.message.bytes",
+      absl::StrCat(options.record_bytes_max + kRecordFramingBytes).c_str());
+  rd_kafka_AdminOptions_t* admin_options =
+      rd_kafka_AdminOptions_new(producer, RD_KAFKA_ADMIN_OP_CREATETOPICS);
+  const int admin_ms = std::max(remaining_ms, 1);
+  rd_kafka_AdminOptions_set_request_timeout(admin_options, admin_ms, nullptr,
+                                            0);
+  rd_kafka_AdminOptions_set_operation_timeout(admin_options, admin_ms, nullptr,
+                                              0);
+  rd_kafka_queue_t* result_queue = rd_kafka_queue_new(producer);
+  rd_kafka_CreateTopics(producer, &new_topic, 1, admin_options, result_queue);
+  // The admin request answers by its own timeout; the extra second covers
+  // the hand-over to the queue.
+  const auto [create_err, create_text] =
+      CreateTopicsResult(result_queue, admin_ms + 1000);
+  rd_kafka_queue_destroy(result_queue);
+  rd_kafka_AdminOptions_destroy(admin_options);
+  rd_kafka_NewTopic_destroy(new_topic);
+  if (create_err != RD_KAFKA_RESP_ERR_NO_ERROR &&
+      create_err != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
+    return CreateTopicFailure(options, create_err, create_text);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<KafkaJournal>> KafkaJournal::Open(
+    const KafkaJournalOptions& options) {
+  if (absl::Status s = ValidateOptions(options); !s.ok()) return s;
+  auto conf = ProducerConf(options);
+  if (!conf.ok()) return conf.status();
 
   std::unique_ptr<KafkaJournal> journal(new KafkaJournal(options));
   char errstr[512];
   journal->producer_ =
-      rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), errstr, sizeof(errstr));
+      rd_kafka_new(RD_KAFKA_PRODUCER, conf->get(), errstr, sizeof(errstr));
   if (journal->producer_ == nullptr) {
     return absl::InvalidArgumentError(
         absl::StrCat("creating the Kafka producer: ", errstr));
   }
-  conf.release();  // owned by the producer now
+  conf->release();  // owned by the producer now
   journal->main_queue_ = rd_kafka_queue_get_main(journal->producer_);
   journal->event_thread_ =
       std::thread([j = journal.get()] { j->ServeEvents(); });
@@ -293,19 +473,11 @@ absl::Status KafkaJournal::LoadTopic() {
     std::unique_ptr<const rd_kafka_metadata_t,
                     void (*)(const rd_kafka_metadata_t*)>
         owned(md, rd_kafka_metadata_destroy);
-    const rd_kafka_metadata_topic_t* topic = nullptr;
-    for (int i = 0; i < md->topic_cnt; ++i) {
-      if (options_.topic == md->topics[i].topic) topic = &md->topics[i];
-    }
+    const rd_kafka_metadata_topic_t* topic = FindTopic(*md, options_.topic);
     const rd_kafka_resp_err_t topic_err =
         topic == nullptr ? RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART : topic->err;
     if (topic_err == RD_KAFKA_RESP_ERR_NO_ERROR && topic->partition_cnt > 0) {
-      bool all_led = true;
-      for (int p = 0; p < topic->partition_cnt; ++p) {
-        all_led = all_led && topic->partitions[p].leader >= 0 &&
-                  topic->partitions[p].err == RD_KAFKA_RESP_ERR_NO_ERROR;
-      }
-      if (all_led) {
+      if (AllPartitionsLed(*topic)) {
         partition_count_ = topic->partition_cnt;
         return absl::OkStatus();
       }
@@ -316,78 +488,10 @@ absl::Status KafkaJournal::LoadTopic() {
       const int replication =
           std::clamp(md->broker_cnt, 1, kReplicationFactorMax);
       owned.reset();
-      char errstr[512];
-      // CreateTopics, bounded by what is left of request_timeout.
-      rd_kafka_NewTopic_t* new_topic = rd_kafka_NewTopic_new(
-          options_.topic.c_str(), options_.partition_count, replication, errstr,
-          sizeof(errstr));
-      if (new_topic == nullptr) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("topic '", options_.topic, "': ", errstr));
-      }
-      rd_kafka_NewTopic_set_config(
-          new_topic, "min.insync.replicas",
-          absl::StrCat(std::min(replication, kMinInsyncReplicasMax)).c_str());
-      rd_kafka_NewTopic_set_config(
-          new_topic, "max.message.bytes",
-          absl::StrCat(options_.record_bytes_max + kRecordFramingBytes)
-              .c_str());
-      rd_kafka_AdminOptions_t* admin_options =
-          rd_kafka_AdminOptions_new(producer_, RD_KAFKA_ADMIN_OP_CREATETOPICS);
-      const int admin_ms = std::max(RemainingMs(deadline), 1);
-      rd_kafka_AdminOptions_set_request_timeout(admin_options, admin_ms,
-                                                nullptr, 0);
-      rd_kafka_AdminOptions_set_operation_timeout(admin_options, admin_ms,
-                                                  nullptr, 0);
-      rd_kafka_queue_t* result_queue = rd_kafka_queue_new(producer_);
-      rd_kafka_CreateTopics(producer_, &new_topic, 1, admin_options,
-                            result_queue);
-      // The admin request answers by its own timeout; the extra second
-      // covers the hand-over to the queue.
-      rd_kafka_event_t* ev = rd_kafka_queue_poll(result_queue, admin_ms + 1000);
-      rd_kafka_resp_err_t create_err = RD_KAFKA_RESP_ERR__TIMED_OUT;
-      std::string create_text = "no CreateTopics result in time";
-      if (ev != nullptr) {
-        create_err = rd_kafka_event_error(ev);
-        create_text = rd_kafka_event_error_string(ev);
-        if (const rd_kafka_CreateTopics_result_t* result =
-                rd_kafka_event_CreateTopics_result(ev);
-            result != nullptr && create_err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-          size_t count = 0;
-          const rd_kafka_topic_result_t** topics =
-              rd_kafka_CreateTopics_result_topics(result, &count);
-          if (count == 1) {
-            create_err = rd_kafka_topic_result_error(topics[0]);
-            const char* text = rd_kafka_topic_result_error_string(topics[0]);
-            create_text = text != nullptr ? text : rd_kafka_err2str(create_err);
-          }
-        }
-        rd_kafka_event_destroy(ev);
-      }
-      rd_kafka_queue_destroy(result_queue);
-      rd_kafka_AdminOptions_destroy(admin_options);
-      rd_kafka_NewTopic_destroy(new_topic);
-      if (create_err != RD_KAFKA_RESP_ERR_NO_ERROR &&
-          create_err != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
-        const std::string message = absl::StrCat(
-            "topic '", options_.topic, "' does not exist and creating it with ",
-            options_.partition_count,
-            " partitions failed: ", rd_kafka_err2name(create_err), ": ",
-            create_text,
-            " (librdkafka's mock cluster does not support CreateTopics: "
-            "create the topic with the broker first)");
-        switch (create_err) {
-          case RD_KAFKA_RESP_ERR__TIMED_OUT:
-          case RD_KAFKA_RESP_ERR__TRANSPORT:
-          case RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT:
-          case RD_KAFKA_RESP_ERR_NOT_CONTROLLER:
-            return absl::UnavailableError(message);
-          case RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE:
-          case RD_KAFKA_RESP_ERR_UNSUPPORTED_VERSION:
-            return absl::NotFoundError(message);
-          default:
-            return absl::FailedPreconditionError(message);
-        }
+      if (absl::Status s = CreateTopic(producer_, options_, replication,
+                                       RemainingMs(deadline));
+          !s.ok()) {
+        return s;
       }
       continue;  // look again: the new topic's leaders
     } else {
@@ -467,64 +571,13 @@ std::string KafkaJournal::LastProducerError() const {
 
 absl::StatusOr<Offset> KafkaJournal::Append(PartitionId partition,
                                             std::vector<JournalEntry> entries) {
-  if (partition.value() < 0 || partition.value() >= partition_count_) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("partition ", partition.value(), " not in [0, ",
-                     partition_count_, ")"));
+  if (absl::Status s = CheckPartition(partition); !s.ok()) return s;
+  if (absl::Status s = CheckEntries(entries, options_.record_bytes_max);
+      !s.ok()) {
+    return s;
   }
-  if (entries.empty()) return absl::InvalidArgumentError("no entries");
-  if (entries.size() > static_cast<size_t>(INT_MAX)) {
-    return absl::InvalidArgumentError("too many entries");
-  }
-  for (size_t i = 0; i < entries.size(); ++i) {
-    const size_t bytes = entries[i].key.size() + entries[i].value.size();
-    if (bytes > options_.record_bytes_max) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "entry ", i, " has ", bytes, " bytes, record_bytes_max is ",
-          options_.record_bytes_max));
-    }
-  }
-
   auto call = std::make_shared<AppendCall>(entries.size());
-  std::vector<rd_kafka_message_t> messages(entries.size());
-  for (size_t i = 0; i < entries.size(); ++i) {
-    rd_kafka_message_t& m = messages[i];
-    std::memset(&m, 0, sizeof(m));
-    m.payload = entries[i].value.data();
-    m.len = entries[i].value.size();
-    // A non-null key of length 0 stays an empty (not a null) Kafka key.
-    m.key = entries[i].key.data();
-    m.key_len = entries[i].key.size();
-    m._private = new MessageRef{call, i};
-  }
-  int queued = 0;
-  {
-    absl::MutexLock lock(&produce_mu_);
-    queued = rd_kafka_produce_batch(topic_handle_, partition.value(),
-                                    RD_KAFKA_MSG_F_COPY, messages.data(),
-                                    static_cast<int>(messages.size()));
-  }
-  absl::Status enqueue_error;
-  if (queued != static_cast<int>(messages.size())) {
-    for (size_t i = 0; i < messages.size(); ++i) {
-      const rd_kafka_resp_err_t err = messages[i].err;
-      if (err == RD_KAFKA_RESP_ERR_NO_ERROR) continue;
-      // Not queued: no delivery report will come for it.
-      delete static_cast<MessageRef*>(messages[i]._private);
-      if (enqueue_error.ok()) {
-        const std::string message = absl::StrCat(
-            "queueing entry ", i, " of ", messages.size(), " for ",
-            options_.topic, "/", partition.value(), ": ", ErrText(err),
-            err == RD_KAFKA_RESP_ERR__FATAL
-                ? absl::StrCat(" (", LastProducerError(), ")")
-                : "");
-        enqueue_error = err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE
-                            ? absl::InvalidArgumentError(message)
-                            : absl::UnavailableError(message);
-      }
-      call->Finish(i, err, -1, "");
-    }
-  }
+  const absl::Status enqueue_error = Enqueue(partition, entries, call);
 
   // Every queued entry gets a report within message.timeout.ms.
   const absl::Time deadline =
@@ -545,12 +598,61 @@ absl::StatusOr<Offset> KafkaJournal::Append(PartitionId partition,
   return Offset(call->first_offset);
 }
 
-absl::StatusOr<Offset> KafkaJournal::EndOffset(PartitionId partition) {
+absl::Status KafkaJournal::Enqueue(PartitionId partition,
+                                   std::vector<JournalEntry>& entries,
+                                   const std::shared_ptr<AppendCall>& call) {
+  std::vector<rd_kafka_message_t> messages(entries.size());
+  for (size_t i = 0; i < entries.size(); ++i) {
+    rd_kafka_message_t& m = messages[i];
+    std::memset(&m, 0, sizeof(m));
+    m.payload = entries[i].value.data();
+    m.len = entries[i].value.size();
+    // A non-null key of length 0 stays an empty (not a null) Kafka key.
+    m.key = entries[i].key.data();
+    m.key_len = entries[i].key.size();
+    m._private = new MessageRef{call, i};
+  }
+  int queued = 0;
+  {
+    absl::MutexLock lock(&produce_mu_);
+    queued = rd_kafka_produce_batch(topic_handle_, partition.value(),
+                                    RD_KAFKA_MSG_F_COPY, messages.data(),
+                                    static_cast<int>(messages.size()));
+  }
+  absl::Status enqueue_error;
+  if (queued == static_cast<int>(messages.size())) return enqueue_error;
+  for (size_t i = 0; i < messages.size(); ++i) {
+    const rd_kafka_resp_err_t err = messages[i].err;
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) continue;
+    // Not queued: no delivery report will come for it.
+    delete static_cast<MessageRef*>(messages[i]._private);
+    if (enqueue_error.ok()) {
+      const std::string message = absl::StrCat(
+          "queueing entry ", i, " of ", messages.size(), " for ",
+          options_.topic, "/", partition.value(), ": ", ErrText(err),
+          err == RD_KAFKA_RESP_ERR__FATAL
+              ? absl::StrCat(" (", LastProducerError(), ")")
+              : "");
+      enqueue_error = err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE
+                          ? absl::InvalidArgumentError(message)
+                          : absl::UnavailableError(message);
+    }
+    call->Finish(i, err, -1, "");
+  }
+  return enqueue_error;
+}
+
+absl::Status KafkaJournal::CheckPartition(PartitionId partition) const {
   if (partition.value() < 0 || partition.value() >= partition_count_) {
     return absl::InvalidArgumentError(
         absl::StrCat("partition ", partition.value(), " not in [0, ",
                      partition_count_, ")"));
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Offset> KafkaJournal::EndOffset(PartitionId partition) {
+  if (absl::Status s = CheckPartition(partition); !s.ok()) return s;
   int64_t low = -1, high = -1;
   const rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
       producer_, options_.topic.c_str(), partition.value(), &low, &high,
@@ -567,11 +669,7 @@ absl::StatusOr<std::unique_ptr<JournalReader>> KafkaJournal::OpenReader(
     const std::vector<std::pair<PartitionId, Offset>>& start) {
   std::set<int32_t> seen;
   for (const auto& [partition, offset] : start) {
-    if (partition.value() < 0 || partition.value() >= partition_count_) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("partition ", partition.value(), " not in [0, ",
-                       partition_count_, ")"));
-    }
+    if (absl::Status s = CheckPartition(partition); !s.ok()) return s;
     // Negative offsets are librdkafka's logical ones (beginning, end,
     // stored): the port has no implicit position.
     if (offset.value() < 0) {
@@ -584,46 +682,22 @@ absl::StatusOr<std::unique_ptr<JournalReader>> KafkaJournal::OpenReader(
     }
   }
 
-  ConfPtr conf(rd_kafka_conf_new());
-  if (absl::Status s = SetCommonConf(conf.get(), options_); !s.ok()) return s;
   // assign() needs a group id in librdkafka; a unique one, never joined (no
   // subscribe) and never committed to, so readers never share a position.
   const std::string group_id = absl::StrCat(
       options_.client_id, ".journal-reader.", options_.topic, ".", getpid(),
       ".", reinterpret_cast<uintptr_t>(this), ".", reader_seq_.fetch_add(1),
       ".", absl::ToUnixNanos(absl::Now()));
-  // librdkafka's defaults (50 MiB fetches), or more for larger entries.
-  const size_t fetch_bytes_max = std::max<size_t>(
-      size_t{50} << 20, options_.record_bytes_max + kRecordFramingBytes);
-  for (const auto& [name, value] :
-       std::vector<std::pair<const char*, std::string>>{
-           {"group.id", group_id},
-           {"enable.auto.commit", "false"},
-           {"enable.auto.offset.store", "false"},
-           // A start offset outside the log is an error, never a silent jump
-           // to an end (the default, "largest", skips history).
-           {"auto.offset.reset", "error"},
-           {"enable.partition.eof", "false"},
-           // Verify record checksums, so a corrupt record is DataLoss.
-           {"check.crcs", "true"},
-           {"fetch.wait.max.ms",
-            absl::StrCat(ToTimeoutMs(options_.fetch_wait_max))},
-           // Room for the largest entry (librdkafka wants the receive limit
-           // above the fetch limit).
-           {"fetch.max.bytes", absl::StrCat(fetch_bytes_max)},
-           {"receive.message.max.bytes",
-            absl::StrCat(fetch_bytes_max + kRecordFramingBytes)},
-       }) {
-    if (absl::Status s = SetConf(conf.get(), name, value); !s.ok()) return s;
-  }
+  auto conf = ReaderConf(options_, group_id);
+  if (!conf.ok()) return conf.status();
   char errstr[512];
   rd_kafka_t* rk =
-      rd_kafka_new(RD_KAFKA_CONSUMER, conf.get(), errstr, sizeof(errstr));
+      rd_kafka_new(RD_KAFKA_CONSUMER, conf->get(), errstr, sizeof(errstr));
   if (rk == nullptr) {
     return absl::InvalidArgumentError(
         absl::StrCat("creating a Kafka consumer: ", errstr));
   }
-  conf.release();  // owned by the consumer now
+  conf->release();  // owned by the consumer now
   std::unique_ptr<rd_kafka_t, ConsumerDeleter> consumer(rk);
   // Errors come through rd_kafka_consumer_poll along with records.
   rd_kafka_poll_set_consumer(rk);

@@ -70,6 +70,10 @@ struct KafkaJournalOptions {
   absl::Duration fetch_wait_max = absl::Milliseconds(500);
 };
 
+namespace kafka_internal {
+struct AppendCall;  // kafka_journal.cc: one Append's delivery reports
+}  // namespace kafka_internal
+
 class KafkaJournal : public Journal {
  public:
   // Connects, finds the topic (creating it with `partition_count` partitions
@@ -127,6 +131,14 @@ class KafkaJournal : public Journal {
 
   // Finds (or creates) the topic and sets partition_count_.
   absl::Status LoadTopic();
+  // InvalidArgument unless 0 <= partition < partition_count_.
+  absl::Status CheckPartition(PartitionId partition) const;
+  // Queues `entries` (which must outlive the call's delivery reports) as one
+  // batch; the error of the first entry librdkafka refused, whose report
+  // `call` then gets at once.
+  absl::Status Enqueue(PartitionId partition,
+                       std::vector<JournalEntry>& entries,
+                       const std::shared_ptr<kafka_internal::AppendCall>& call);
   // Serves the producer's delivery reports and errors until Stop.
   void ServeEvents();
   // The last error librdkafka reported on the producer, for messages.

@@ -1,12 +1,13 @@
 #pragma once
 
 // billing.v1.ContractService: contracts, billing rules, readings, units of
-// work, time spent, price increases and the reference data (issue 5;
-// engine/contracts/contracts.h holds the rules). Commands become a
+// work, time spent, price increases and the reference data
+// (engine/contracts/contracts.h holds the rules). Commands become a
 // v1::Command{contract} and go through the CommandProcessor; queries read a
-// RocksDB snapshot through the engine's functions (ComputeDue,
-// IncreaseHistoryAsOf...). A query without as_of_date uses the server's
-// business date.
+// RocksDB snapshot and return what the engine's query answers
+// (engine/contracts/queries.h, ComputeDue, LoadReferenceData). Each handler
+// decodes, calls and maps the status, nothing more. A query without
+// as_of_date uses the server's business date.
 
 #include "billing/v1/contract_service.grpc.pb.h"
 #include "services/clock.h"

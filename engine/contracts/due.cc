@@ -11,10 +11,10 @@
 #include "engine/contracts/prices.h"
 #include "engine/contracts/schedule.h"
 #include "engine/contracts/store.h"
-#include "engine/customer/customer.h"
 #include "engine/contracts/text.h"
 #include "engine/core/money.h"
 #include "engine/core/validation.h"
+#include "engine/customer/customer.h"
 
 namespace billing {
 namespace {
@@ -489,10 +489,160 @@ void CountInTotal(const Currency& currency, v1::DueRule& due, int64_t& total) {
 
 }  // namespace
 
+namespace {
+
+// Where a walk over an object's readings stands.
+struct MeterWalk {
+  bool installed = false;
+  v1::Reading base;
+  v1::Reading latest;
+  // Units of replaced meters not billed yet: each at most int64 max (values
+  // are not negative), their sum checked.
+  int64_t carried = 0;
+  // The first reading not billed yet below the one before it, until a
+  // meter replacement after it says where the meter stood.
+  std::string backwards;
+};
+
+// One reading into the walk; returns an anomaly, or "".
+std::string WalkReading(absl::string_view object_id, const v1::Reading& r,
+                        uint32_t billed_seq, MeterWalk& w) {
+  switch (r.kind()) {
+    case v1::READING_KIND_INSTALLATION:
+      w.installed = true;
+      w.base = w.latest = r;
+      w.carried = 0;
+      w.backwards.clear();
+      break;
+    case v1::READING_KIND_REPLACEMENT: {
+      std::string anomaly =
+          CarryReplacedMeter(object_id, r, w.base, w.latest, w.carried);
+      if (!anomaly.empty()) return anomaly;
+      w.base = w.latest = r;
+      w.backwards.clear();
+      break;
+    }
+    default:
+      // A meter does not go backwards: a reading not billed yet below the
+      // one before it (refused by record_reading today; a journal written
+      // before may hold one) bills nothing until a replacement is recorded
+      // after it (readings are never edited: the correction is a new event).
+      if (w.backwards.empty() && r.seq() > billed_seq &&
+          r.value_milli() < w.latest.value_milli()) {
+        w.backwards =
+            LowerReadingAnomaly(object_id, r, w.latest, w.base, billed_seq);
+      }
+      w.latest = r;
+  }
+  if (r.seq() == billed_seq) {
+    w.base = r;
+    w.carried = 0;
+  }
+  return std::string();
+}
+
+// The units of a finished walk, or its anomaly.
+ConsumedUnits UnitsOfWalk(absl::string_view object_id, absl::string_view day,
+                          uint32_t billed_seq, MeterWalk& w) {
+  ConsumedUnits out;
+  if (!w.installed) {
+    out.anomaly =
+        absl::StrFormat("object %s has no installation reading on or before %s",
+                        object_id, day);
+    return out;
+  }
+  if (!w.backwards.empty()) {
+    out.anomaly = std::move(w.backwards);
+    return out;
+  }
+  if (w.latest.value_milli() < w.base.value_milli()) {
+    // Caught above for every reading after the base; kept so that the
+    // units below are never negative.
+    out.anomaly =
+        LowerReadingAnomaly(object_id, w.latest, w.base, w.base, billed_seq);
+    return out;
+  }
+  const int64_t on_meter = w.latest.value_milli() - w.base.value_milli();
+  int64_t units = 0;
+  if (__builtin_add_overflow(w.carried, on_meter, &units)) {
+    out.anomaly = absl::StrFormat(
+        "object %s: the units consumed (%s carried from replaced meters, "
+        "plus %s since reading #%d of %s) do not fit in 64 bits",
+        object_id, FormatMilli(w.carried), FormatMilli(on_meter), w.base.seq(),
+        w.base.reading_date());
+    return out;
+  }
+  out.from = RefOf(w.base);
+  out.to = RefOf(w.latest);
+  out.carried_units_milli = w.carried;
+  out.units_milli = units;
+  return out;
+}
+
+// The selection's codes: customer_id, contract_ref, rule_id (which needs
+// contract_ref).
+absl::Status ValidateSelection(absl::string_view customer_id,
+                               const DueSelection& selection) {
+  if (auto s = ValidateCode("customer_id", customer_id, limits::kCodeLengthMax);
+      !s.ok()) {
+    return s;
+  }
+  if (!selection.contract_ref.empty()) {
+    if (auto s = ValidateCode("contract_ref", selection.contract_ref,
+                              limits::kCodeLengthMax);
+        !s.ok()) {
+      return s;
+    }
+  }
+  if (selection.rule_id.empty()) return absl::OkStatus();
+  if (selection.contract_ref.empty()) {
+    return FieldError("rule_id", "needs contract_ref");
+  }
+  return ValidateCode("rule_id", selection.rule_id, limits::kCodeLengthMax);
+}
+
+absl::StatusOr<std::vector<v1::Contract>> SelectedContracts(
+    const StateReader& state, absl::string_view customer_id,
+    const DueSelection& selection) {
+  if (selection.contract_ref.empty()) {
+    return ListContracts(state, customer_id);
+  }
+  auto one = LoadContract(state, customer_id, selection.contract_ref);
+  if (!one.ok()) return one.status();
+  if (!one->has_value()) {
+    return absl::NotFoundError(absl::StrFormat(
+        "contract_ref: %s is not a contract of customer %s",
+        QuoteValue(selection.contract_ref), QuoteValue(customer_id)));
+  }
+  std::vector<v1::Contract> out;
+  out.push_back(std::move(**one));
+  return out;
+}
+
+absl::StatusOr<std::vector<v1::BillingRule>> SelectedRules(
+    const StateReader& state, absl::string_view customer_id,
+    const v1::Contract& contract, const DueSelection& selection) {
+  if (selection.rule_id.empty()) {
+    return ListRules(state, customer_id, contract.contract_ref());
+  }
+  auto one =
+      LoadRule(state, customer_id, contract.contract_ref(), selection.rule_id);
+  if (!one.ok()) return one.status();
+  if (!one->has_value()) {
+    return absl::NotFoundError(absl::StrFormat(
+        "rule_id: %s is not a rule of contract %s",
+        QuoteValue(selection.rule_id), QuoteValue(contract.contract_ref())));
+  }
+  std::vector<v1::BillingRule> out;
+  out.push_back(std::move(**one));
+  return out;
+}
+
+}  // namespace
+
 absl::StatusOr<ConsumedUnits> ComputeConsumedUnits(
     const StateReader& state, absl::string_view customer_id,
     absl::string_view object_id, BusinessDate as_of) {
-  ConsumedUnits out;
   auto meter = LoadMeter(state, customer_id, object_id);
   if (!meter.ok()) return meter.status();
   auto readings = ListReadings(state, customer_id, object_id);
@@ -500,99 +650,24 @@ absl::StatusOr<ConsumedUnits> ComputeConsumedUnits(
   const uint32_t billed_seq =
       meter->has_value() ? (*meter)->last_billed_seq() : 0;
   const std::string day = FormatBusinessDate(as_of);
-  bool installed = false;
-  v1::Reading base, latest;
-  // Units of replaced meters not billed yet: each at most int64 max (values
-  // are not negative), their sum checked.
-  int64_t carried = 0;
-  // The first reading not billed yet below the one before it, until a
-  // meter replacement after it says where the meter stood.
-  std::string backwards;
+  MeterWalk walk;
   for (const v1::Reading& r : *readings) {
     if (r.reading_date() > day) break;
-    switch (r.kind()) {
-      case v1::READING_KIND_INSTALLATION:
-        installed = true;
-        base = latest = r;
-        carried = 0;
-        backwards.clear();
-        break;
-      case v1::READING_KIND_REPLACEMENT:
-        out.anomaly = CarryReplacedMeter(object_id, r, base, latest, carried);
-        if (!out.anomaly.empty()) return out;
-        base = latest = r;
-        backwards.clear();
-        break;
-      default:
-        // A meter does not go backwards: a reading not billed yet below the
-        // one before it (refused since issue 9; a journal written before
-        // may hold one) bills nothing until a replacement is recorded after
-        // it (readings are never edited: the correction is a new event).
-        if (backwards.empty() && r.seq() > billed_seq &&
-            r.value_milli() < latest.value_milli()) {
-          backwards =
-              LowerReadingAnomaly(object_id, r, latest, base, billed_seq);
-        }
-        latest = r;
-    }
-    if (r.seq() == billed_seq) {
-      base = r;
-      carried = 0;
+    std::string anomaly = WalkReading(object_id, r, billed_seq, walk);
+    if (!anomaly.empty()) {
+      ConsumedUnits out;
+      out.anomaly = std::move(anomaly);
+      return out;
     }
   }
-  if (!installed) {
-    out.anomaly =
-        absl::StrFormat("object %s has no installation reading on or before %s",
-                        object_id, day);
-    return out;
-  }
-  if (!backwards.empty()) {
-    out.anomaly = std::move(backwards);
-    return out;
-  }
-  if (latest.value_milli() < base.value_milli()) {
-    // Caught above for every reading after the base; kept so that the
-    // units below are never negative.
-    out.anomaly =
-        LowerReadingAnomaly(object_id, latest, base, base, billed_seq);
-    return out;
-  }
-  const int64_t on_meter = latest.value_milli() - base.value_milli();
-  int64_t units = 0;
-  if (__builtin_add_overflow(carried, on_meter, &units)) {
-    out.anomaly = absl::StrFormat(
-        "object %s: the units consumed (%s carried from replaced meters, "
-        "plus %s since reading #%d of %s) do not fit in 64 bits",
-        object_id, FormatMilli(carried), FormatMilli(on_meter), base.seq(),
-        base.reading_date());
-    return out;
-  }
-  out.from = RefOf(base);
-  out.to = RefOf(latest);
-  out.carried_units_milli = carried;
-  out.units_milli = units;
-  return out;
+  return UnitsOfWalk(object_id, day, billed_seq, walk);
 }
 
 absl::StatusOr<v1::DueReport> ComputeDue(const StateReader& state,
                                          absl::string_view customer_id,
                                          const DueSelection& selection,
                                          BusinessDate as_of) {
-  if (auto s = ValidateCode("customer_id", customer_id, 32); !s.ok()) return s;
-  if (!selection.contract_ref.empty()) {
-    if (auto s = ValidateCode("contract_ref", selection.contract_ref, 32);
-        !s.ok()) {
-      return s;
-    }
-  }
-  if (!selection.rule_id.empty()) {
-    if (selection.contract_ref.empty()) {
-      return FieldError("rule_id", "needs contract_ref");
-    }
-    if (auto s = ValidateCode("rule_id", selection.rule_id, 32); !s.ok()) {
-      return s;
-    }
-  }
+  if (auto s = ValidateSelection(customer_id, selection); !s.ok()) return s;
   auto customer = LoadCustomer(state, customer_id);
   if (!customer.ok()) return customer.status();
   if (!customer->has_value()) {
@@ -601,47 +676,18 @@ absl::StatusOr<v1::DueReport> ComputeDue(const StateReader& state,
   }
   auto currency = LookupCurrency((*customer)->currency(), "currency");
   if (!currency.ok()) return currency.status();
-
-  std::vector<v1::Contract> contracts;
-  if (selection.contract_ref.empty()) {
-    auto all = ListContracts(state, customer_id);
-    if (!all.ok()) return all.status();
-    contracts = std::move(*all);
-  } else {
-    auto one = LoadContract(state, customer_id, selection.contract_ref);
-    if (!one.ok()) return one.status();
-    if (!one->has_value()) {
-      return absl::NotFoundError(absl::StrFormat(
-          "contract_ref: %s is not a contract of customer %s",
-          QuoteValue(selection.contract_ref), QuoteValue(customer_id)));
-    }
-    contracts.push_back(std::move(**one));
-  }
+  auto contracts = SelectedContracts(state, customer_id, selection);
+  if (!contracts.ok()) return contracts.status();
 
   v1::DueReport report;
   report.set_customer_id(std::string(customer_id));
   report.set_as_of_date(FormatBusinessDate(as_of));
   report.set_currency((*customer)->currency());
   int64_t total = 0;
-  for (const v1::Contract& contract : contracts) {
-    std::vector<v1::BillingRule> rules;
-    if (selection.rule_id.empty()) {
-      auto all = ListRules(state, customer_id, contract.contract_ref());
-      if (!all.ok()) return all.status();
-      rules = std::move(*all);
-    } else {
-      auto one = LoadRule(state, customer_id, contract.contract_ref(),
-                          selection.rule_id);
-      if (!one.ok()) return one.status();
-      if (!one->has_value()) {
-        return absl::NotFoundError(
-            absl::StrFormat("rule_id: %s is not a rule of contract %s",
-                            QuoteValue(selection.rule_id),
-                            QuoteValue(contract.contract_ref())));
-      }
-      rules.push_back(std::move(**one));
-    }
-    for (const v1::BillingRule& rule : rules) {
+  for (const v1::Contract& contract : *contracts) {
+    auto rules = SelectedRules(state, customer_id, contract, selection);
+    if (!rules.ok()) return rules.status();
+    for (const v1::BillingRule& rule : *rules) {
       auto due = RuleDue(state, customer_id, *currency, contract, rule, as_of)
                      .Compute();
       if (!due.ok()) return due.status();

@@ -176,40 +176,38 @@ std::vector<BusinessDate> RuleAnniversaries(const v1::BillingRule& rule,
   return out;
 }
 
-absl::StatusOr<PriceTimeline> BuildPriceTimeline(const StateReader& state,
-                                                 const v1::BillingRule& rule,
-                                                 BusinessDate through) {
-  PriceTimeline timeline;
-  timeline.initial_price_micros = rule.unit_price_micros();
-  timeline.start_date = rule.start_date();
+namespace {
 
-  for (const v1::PriceChange& c : rule.price_history()) {
-    PriceStep step;
-    step.change = c;
-    timeline.steps.push_back(std::move(step));
-  }
+// The anniversaries of the rule's policy up to `through` that no recorded
+// entry stands for.
+void AddPendingAnniversaries(const v1::BillingRule& rule, BusinessDate through,
+                             std::vector<PriceStep>& steps) {
   const v1::RecurringIncrease& policy = rule.recurring_increase();
-  if (policy.kind() != v1::INCREASE_KIND_UNSPECIFIED) {
-    for (BusinessDate a : RuleAnniversaries(rule, through)) {
-      const std::string date = FormatBusinessDate(a);
-      const bool recorded =
-          std::any_of(rule.price_history().begin(), rule.price_history().end(),
-                      [&](const v1::PriceChange& c) {
-                        return c.origin() == v1::INCREASE_ORIGIN_ANNIVERSARY &&
-                               c.anniversary_date() == date;
-                      });
-      if (recorded) continue;
-      PriceStep step;
-      step.pending = true;
-      step.change.set_effective_date(date);
-      step.change.set_anniversary_date(date);
-      step.change.set_kind(policy.kind());
-      step.change.set_origin(v1::INCREASE_ORIGIN_ANNIVERSARY);
-      step.change.set_reason("anniversary increase by the rule's policy");
-      timeline.steps.push_back(std::move(step));
-    }
+  if (policy.kind() == v1::INCREASE_KIND_UNSPECIFIED) return;
+  for (BusinessDate a : RuleAnniversaries(rule, through)) {
+    const std::string date = FormatBusinessDate(a);
+    const bool recorded =
+        std::any_of(rule.price_history().begin(), rule.price_history().end(),
+                    [&](const v1::PriceChange& c) {
+                      return c.origin() == v1::INCREASE_ORIGIN_ANNIVERSARY &&
+                             c.anniversary_date() == date;
+                    });
+    if (recorded) continue;
+    PriceStep step;
+    step.pending = true;
+    step.change.set_effective_date(date);
+    step.change.set_anniversary_date(date);
+    step.change.set_kind(policy.kind());
+    step.change.set_origin(v1::INCREASE_ORIGIN_ANNIVERSARY);
+    step.change.set_reason("anniversary increase by the rule's policy");
+    steps.push_back(std::move(step));
   }
-  std::stable_sort(timeline.steps.begin(), timeline.steps.end(),
+}
+
+// By effective date, an anniversary before a one-off of the same day, then
+// in recording order.
+void SortSteps(std::vector<PriceStep>& steps) {
+  std::stable_sort(steps.begin(), steps.end(),
                    [](const PriceStep& x, const PriceStep& y) {
                      const auto& a = x.change;
                      const auto& b = y.change;
@@ -221,14 +219,35 @@ absl::StatusOr<PriceTimeline> BuildPriceTimeline(const StateReader& state,
                      }
                      return a.seq() < b.seq();
                    });
+}
 
-  // Replay.
+// The price `step` makes of `price`, or its error ("<date> increase: ...").
+absl::StatusOr<int64_t> StepPrice(int64_t price, const PriceStep& step) {
+  const v1::PriceChange& c = step.change;
+  absl::StatusOr<int64_t> next = RevisedPrice(price, c);
+  if (next.ok() && *next > kUnitPriceMicrosMax) {
+    next = absl::OutOfRangeError(absl::StrFormat(
+        "the new price %s is over the maximum unit price %s",
+        FormatMicros(*next), FormatMicros(kUnitPriceMicrosMax)));
+  }
+  if (next.ok()) return next;
+  return absl::OutOfRangeError(absl::StrFormat(
+      "%s %s: %s", c.effective_date(),
+      step.pending ? "anniversary" : "increase", next.status().message()));
+}
+
+// Replays the sorted steps from the agreed price: old and new prices of
+// each, pending ones resolved from the reference data; from the first step
+// that cannot be computed on, every step carries an error.
+absl::Status ReplaySteps(const StateReader& state, const v1::BillingRule& rule,
+                         std::vector<PriceStep>& steps) {
+  const v1::RecurringIncrease& policy = rule.recurring_increase();
   int64_t price = rule.unit_price_micros();
   int64_t reference_index = policy.kind() == v1::INCREASE_KIND_SYNTEC
                                 ? policy.syntec().reference_index_micros()
                                 : 0;
   std::string failed;  // the first error; every later step inherits it
-  for (PriceStep& step : timeline.steps) {
+  for (PriceStep& step : steps) {
     v1::PriceChange& c = step.change;
     if (!failed.empty()) {
       step.error = absl::StrFormat(
@@ -249,28 +268,39 @@ absl::StatusOr<PriceTimeline> BuildPriceTimeline(const StateReader& state,
       failed = step.error;
       continue;
     }
-    absl::StatusOr<int64_t> next = RevisedPrice(price, c);
-    if (next.ok() && *next > kUnitPriceMicrosMax) {
-      next = absl::OutOfRangeError(absl::StrFormat(
-          "the new price %s is over the maximum unit price %s",
-          FormatMicros(*next), FormatMicros(kUnitPriceMicrosMax)));
-    }
+    auto next = StepPrice(price, step);
     if (!next.ok()) {
-      step.error = absl::StrFormat("%s %s: %s", c.effective_date(),
-                                   step.pending ? "anniversary" : "increase",
-                                   next.status().message());
+      step.error = std::string(next.status().message());
       failed = step.error;
       continue;
     }
     c.set_old_price_micros(price);
     c.set_new_price_micros(*next);
-    if (!step.cancelled()) {
-      price = *next;
-      if (c.kind() == v1::INCREASE_KIND_SYNTEC) {
-        reference_index = c.new_index_micros();
-      }
+    if (step.cancelled()) continue;
+    price = *next;
+    if (c.kind() == v1::INCREASE_KIND_SYNTEC) {
+      reference_index = c.new_index_micros();
     }
   }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<PriceTimeline> BuildPriceTimeline(const StateReader& state,
+                                                 const v1::BillingRule& rule,
+                                                 BusinessDate through) {
+  PriceTimeline timeline;
+  timeline.initial_price_micros = rule.unit_price_micros();
+  timeline.start_date = rule.start_date();
+  for (const v1::PriceChange& c : rule.price_history()) {
+    PriceStep step;
+    step.change = c;
+    timeline.steps.push_back(std::move(step));
+  }
+  AddPendingAnniversaries(rule, through, timeline.steps);
+  SortSteps(timeline.steps);
+  if (auto s = ReplaySteps(state, rule, timeline.steps); !s.ok()) return s;
   return timeline;
 }
 

@@ -11,7 +11,6 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "billing/v1/contract_service.pb.h"
 #include "billing/v1/contracts.pb.h"
 #include "engine/core/dates.h"
 #include "engine/core/state.h"

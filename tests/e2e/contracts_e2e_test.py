@@ -280,7 +280,10 @@ class ContractsE2eTest(unittest.TestCase):
                     self.execute(command)
                 self.assertEqual(caught.exception.code(),
                                  grpc.StatusCode.INVALID_ARGUMENT)
-                self.assertEqual(caught.exception.details(), message)
+                # The detail, then the rejection's name: " [NAME]".
+                detail, _, name = caught.exception.details().rpartition(" [")
+                self.assertEqual(detail, message)
+                self.assertRegex(name, r"^[A-Z0-9_]+\]$")
         after = self.contracts.GetContract(
             cspb.GetContractRequest(customer_id=CUSTOMER, contract_ref="K1"),
             timeout=TIMEOUT)

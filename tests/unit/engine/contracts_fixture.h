@@ -25,6 +25,7 @@
 #include "engine/contracts/due.h"
 #include "engine/engine.h"
 #include "engine/core/keys.h"
+#include "engine/core/rejection.h"
 #include "engine/core/state.h"
 #include "engine/core/types.h"
 #include "google/protobuf/text_format.h"
@@ -107,16 +108,23 @@ class ContractsTest : public ::testing::Test {
     Append(command.customer_id(), std::move(*events), day);
   }
 
-  // Then: this rejection, word for word, and nothing changed.
+  // Then: this rejection, its detail word for word and named (the message
+  // ends in " [NAME]", engine/contracts/rejections.h; `name` when given),
+  // and nothing changed.
   void ExpectRejected(const v1::ContractCommand& command,
                       absl::StatusCode code, absl::string_view message,
-                      absl::CivilDay day = kDay) {
+                      absl::CivilDay day = kDay, absl::string_view name = "") {
     const auto before = state_.data();
     auto got = When(command, day);
     ASSERT_FALSE(got.ok()) << "decided " << got->size() << " events:\n"
                            << (got->empty() ? "" : (*got)[0].DebugString());
     EXPECT_EQ(got.status().code(), code) << got.status();
-    EXPECT_EQ(got.status().message(), message);
+    EXPECT_EQ(RejectionDetail(got.status().message()), message);
+    EXPECT_FALSE(RejectionName(got.status().message()).empty())
+        << "an unnamed refusal: " << got.status();
+    if (!name.empty()) {
+      EXPECT_EQ(RejectionName(got.status().message()), name);
+    }
     EXPECT_EQ(state_.data(), before);
   }
 

@@ -2,10 +2,10 @@
 
 #include "absl/strings/str_format.h"
 #include "engine/contracts/store.h"
-#include "engine/engine.h"
 #include "engine/core/keys.h"
 #include "engine/core/record_codec.h"
 #include "engine/core/validation.h"
+#include "engine/engine.h"
 
 namespace billing {
 
@@ -246,37 +246,37 @@ absl::Status CommandProcessor::StoppedError(const Lane& lane) const {
       lane.partition.value(), s.message()));
 }
 
-void CommandProcessor::ProcessBatch(Lane& lane, std::vector<Pending*>& batch) {
+absl::StatusOr<int64_t> CommandProcessor::NextOffsetToWrite(
+    const Lane& lane) const {
   // The partition may have stopped since these were queued: nothing is
   // decided or appended behind a record the projection could not apply.
-  if (absl::Status stop = StoppedError(lane); !stop.ok()) {
-    for (Pending* p : batch) p->Reply(stop);
-    return;
-  }
+  if (absl::Status stop = StoppedError(lane); !stop.ok()) return stop;
   auto progress = LoadPartitionProgress(*state_, lane.partition);
-  if (!progress.ok()) {
-    for (Pending* p : batch) p->Reply(progress.status());
-    return;
-  }
+  if (!progress.ok()) return progress.status();
   if (progress->epoch() != lane.epoch.value()) {
-    for (Pending* p : batch) {
-      p->Reply(absl::UnavailableError(absl::StrFormat(
-          "partition %d is now owned by epoch %d; retry with the same key",
-          lane.partition.value(), progress->epoch())));
-    }
+    return absl::UnavailableError(absl::StrFormat(
+        "partition %d is now owned by epoch %d; retry with the same key",
+        lane.partition.value(), progress->epoch()));
+  }
+  return progress->next_offset();
+}
+
+void CommandProcessor::ProcessBatch(Lane& lane, std::vector<Pending*>& batch) {
+  auto next_offset = NextOffsetToWrite(lane);
+  if (!next_offset.ok()) {
+    for (Pending* p : batch) p->Reply(next_offset.status());
     return;
   }
   // Decide against the state plus the batch's own earlier effects. The
   // provisional offsets only order the overlay; real ones come from the
   // append.
   OverlayState overlay(state_);
-  int64_t provisional = progress->next_offset();
+  int64_t provisional = *next_offset;
   std::vector<JournalEntry> entries;
   std::vector<Pending*> answer_from_state;
   for (Pending* p : batch) {
-    const CommandRequest& r = p->request;
-    auto known = LookupIdempotency(*state_, p->customer_id, r.idempotency_key,
-                                   p->fingerprint);
+    auto known = LookupIdempotency(*state_, p->customer_id,
+                                   p->request.idempotency_key, p->fingerprint);
     if (!known.ok() || known->has_value()) {
       if (known.ok()) {
         p->Reply(**known);
@@ -285,59 +285,20 @@ void CommandProcessor::ProcessBatch(Lane& lane, std::vector<Pending*>& batch) {
       }
       continue;
     }
-    auto in_batch = LookupIdempotency(overlay, p->customer_id,
-                                      r.idempotency_key, p->fingerprint);
-    if (!in_batch.ok()) {
-      p->Reply(in_batch.status());
+    auto bytes = DecideInBatch(lane, overlay, Offset(provisional), *p);
+    if (!bytes.ok()) {
+      p->Reply(bytes.status());
       continue;
     }
-    if (in_batch->has_value()) {  // same key earlier in this batch
-      answer_from_state.push_back(p);
-      continue;
+    if (bytes->has_value()) {
+      ++provisional;
+      entries.push_back({p->customer_id, std::move(**bytes)});
     }
-    auto events = Decide(overlay, r.command, p->business_date, zones_);
-    if (!events.ok()) {
-      p->Reply(events.status());
-      continue;
-    }
-    // What is applied here is the record parsed back from the bytes to be
-    // appended: exactly what the projection will read.
-    auto record = EncodeRecord(
-        MakeCommandRecord(p->customer_id, r.idempotency_key, p->fingerprint,
-                          lane.epoch, p->business_date, std::move(*events)));
-    if (!record.ok()) {
-      p->Reply(record.status());
-      continue;
-    }
-    auto applied = ApplyRecord(overlay, lane.partition, Offset(provisional),
-                               record->decoded);
-    if (!applied.ok()) {
-      // The engine refused its own decision: a bug, never written.
-      p->Reply(absl::InternalError(absl::StrFormat(
-          "decided record does not apply: %s", applied.status().message())));
-      continue;
-    }
-    ++provisional;
-    entries.push_back({p->customer_id, std::move(record->bytes)});
     answer_from_state.push_back(p);
   }
   if (!entries.empty()) {
-    const int64_t count = static_cast<int64_t>(entries.size());
-    auto first = journal_->Append(lane.partition, std::move(entries));
-    absl::Status s = first.status();
-    if (s.ok()) {
-      s = projector_->WaitApplied(lane.partition,
-                                  Offset(first->value() + count - 1),
-                                  absl::Now() + options_.projection_wait);
-    }
-    if (!s.ok()) {
-      absl::Status reply =
-          absl::IsDataLoss(s) || absl::IsInternal(s)
-              ? s
-              : absl::UnavailableError(absl::StrFormat(
-                    "outcome unknown (%s); retry with the same key",
-                    s.message()));
-      for (Pending* p : answer_from_state) p->Reply(reply);
+    if (absl::Status s = AppendAndWait(lane, std::move(entries)); !s.ok()) {
+      for (Pending* p : answer_from_state) p->Reply(s);
       return;
     }
   }
@@ -354,6 +315,48 @@ void CommandProcessor::ProcessBatch(Lane& lane, std::vector<Pending*>& batch) {
       p->Reply(**known);
     }
   }
+}
+
+absl::StatusOr<std::optional<std::string>> CommandProcessor::DecideInBatch(
+    const Lane& lane, OverlayState& overlay, Offset provisional,
+    const Pending& p) const {
+  const CommandRequest& r = p.request;
+  auto in_batch = LookupIdempotency(overlay, p.customer_id, r.idempotency_key,
+                                    p.fingerprint);
+  if (!in_batch.ok()) return in_batch.status();
+  // The same key earlier in this batch: answered as that one is.
+  if (in_batch->has_value()) return std::optional<std::string>();
+  auto events = Decide(overlay, r.command, p.business_date, zones_);
+  if (!events.ok()) return events.status();
+  // What is applied here is the record parsed back from the bytes to be
+  // appended: exactly what the projection will read.
+  auto record = EncodeRecord(
+      MakeCommandRecord(p.customer_id, r.idempotency_key, p.fingerprint,
+                        lane.epoch, p.business_date, std::move(*events)));
+  if (!record.ok()) return record.status();
+  auto applied =
+      ApplyRecord(overlay, lane.partition, provisional, record->decoded);
+  if (!applied.ok()) {
+    // The engine refused its own decision: a bug, never written.
+    return absl::InternalError(absl::StrFormat(
+        "decided record does not apply: %s", applied.status().message()));
+  }
+  return std::optional<std::string>(std::move(record->bytes));
+}
+
+absl::Status CommandProcessor::AppendAndWait(
+    const Lane& lane, std::vector<JournalEntry> entries) {
+  const int64_t count = static_cast<int64_t>(entries.size());
+  auto first = journal_->Append(lane.partition, std::move(entries));
+  absl::Status s = first.status();
+  if (s.ok()) {
+    s = projector_->WaitApplied(lane.partition,
+                                Offset(first->value() + count - 1),
+                                absl::Now() + options_.projection_wait);
+  }
+  if (s.ok() || absl::IsDataLoss(s) || absl::IsInternal(s)) return s;
+  return absl::UnavailableError(absl::StrFormat(
+      "outcome unknown (%s); retry with the same key", s.message()));
 }
 
 }  // namespace billing

@@ -15,6 +15,7 @@
 
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -24,6 +25,7 @@
 #include "absl/synchronization/notification.h"
 #include "billing/v1/commands.pb.h"
 #include "billing/v1/state.pb.h"
+#include "engine/core/state.h"
 #include "engine/usage/usage.h"
 #include "services/clock.h"
 #include "services/projector.h"
@@ -96,6 +98,19 @@ class CommandProcessor {
   // otherwise.
   absl::Status StoppedError(const Lane& lane) const;
   void ProcessBatch(Lane& lane, std::vector<Pending*>& batch);
+  // The partition's next offset when this lane may still write to it: not
+  // stopped, and still owned by the lane's epoch.
+  absl::StatusOr<int64_t> NextOffsetToWrite(const Lane& lane) const;
+  // Decides `p` against `overlay` and applies it there at `provisional`: the
+  // record's bytes to append, nullopt when the same key came earlier in the
+  // batch, or the error to answer.
+  absl::StatusOr<std::optional<std::string>> DecideInBatch(
+      const Lane& lane, OverlayState& overlay, Offset provisional,
+      const Pending& p) const;
+  // Appends the batch's records and waits until they are applied; the
+  // status every command of the batch is then answered with when not OK.
+  absl::Status AppendAndWait(const Lane& lane,
+                             std::vector<JournalEntry> entries);
 
   // Time zones of rate plans, loaded from the system's tzdata on first use.
   TimeZoneResolver zones_;

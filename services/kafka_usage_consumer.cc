@@ -38,6 +38,67 @@ void Log(absl::string_view topic, absl::string_view text) {
             << std::flush;
 }
 
+// A consumer for assigned partitions of the usage topic.
+absl::StatusOr<rd_kafka_t*> NewConsumer(
+    const KafkaUsageConsumerOptions& options) {
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  // assign() needs a group id; a unique one, never joined (no subscribe) and
+  // never committed to: positions live in the state.
+  const std::string group_id =
+      absl::StrCat(options.client_id, ".usage.", options.topic, ".", getpid(),
+                   ".", absl::ToUnixNanos(absl::Now()));
+  absl::Status s = kafka::SetConfs(
+      conf, {{"bootstrap.servers", options.bootstrap_servers},
+             {"client.id", options.client_id},
+             {"socket.timeout.ms",
+              absl::StrCat(ToTimeoutMs(options.request_timeout))}});
+  if (s.ok()) {
+    s = kafka::SetAssignedConsumerConf(conf, group_id, options.fetch_wait_max);
+  }
+  if (!s.ok()) {
+    rd_kafka_conf_destroy(conf);
+    return s;
+  }
+  char errstr[512];
+  rd_kafka_t* consumer =
+      rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
+  if (consumer == nullptr) {
+    rd_kafka_conf_destroy(conf);
+    return absl::InvalidArgumentError(
+        absl::StrCat("creating the Kafka consumer: ", errstr));
+  }
+  return consumer;
+}
+
+// What the metadata says of the usage topic: no problem (and its partition
+// count) once every partition has a leader.
+struct TopicCheck {
+  std::string problem;
+  bool missing = false;  // the topic does not exist (yet)
+  int32_t partition_count = 0;
+};
+
+TopicCheck CheckTopic(const rd_kafka_metadata_t& md, const std::string& name) {
+  const rd_kafka_metadata_topic_t* topic = kafka::FindTopic(md, name);
+  if (topic == nullptr ||
+      topic->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
+    return {.problem =
+                "topic does not exist (create it: on a real cluster ops "
+                "do; the mock broker takes `topic NAME N`); asking again",
+            .missing = true};
+  }
+  if (topic->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return {.problem = absl::StrCat("topic: ", ErrText(topic->err))};
+  }
+  if (topic->partition_cnt < 1) return {.problem = "topic has no partitions"};
+  for (int p = 0; p < topic->partition_cnt; ++p) {
+    if (topic->partitions[p].leader < 0) {
+      return {.problem = "a partition has no leader yet"};
+    }
+  }
+  return {.partition_count = topic->partition_cnt};
+}
+
 }  // namespace
 
 std::string KafkaUsageConsumer::OffsetKey(absl::string_view topic,
@@ -160,41 +221,9 @@ void KafkaUsageConsumer::Run() {
 }
 
 absl::Status KafkaUsageConsumer::Connect() {
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  // assign() needs a group id; a unique one, never joined (no subscribe) and
-  // never committed to: positions live in the state.
-  const std::string group_id =
-      absl::StrCat(options_.client_id, ".usage.", options_.topic, ".", getpid(),
-                   ".", absl::ToUnixNanos(absl::Now()));
-  for (const auto& [name, value] :
-       std::vector<std::pair<const char*, std::string>>{
-           {"bootstrap.servers", options_.bootstrap_servers},
-           {"client.id", options_.client_id},
-           {"socket.timeout.ms",
-            absl::StrCat(ToTimeoutMs(options_.request_timeout))},
-           {"group.id", group_id},
-           {"enable.auto.commit", "false"},
-           {"enable.auto.offset.store", "false"},
-           // An assigned offset outside the log is an error, never a silent
-           // jump to an end (librdkafka's default, "largest", skips history).
-           {"auto.offset.reset", "error"},
-           {"enable.partition.eof", "false"},
-           {"check.crcs", "true"},
-           {"fetch.wait.max.ms",
-            absl::StrCat(ToTimeoutMs(options_.fetch_wait_max))},
-       }) {
-    if (absl::Status s = SetConf(conf, name, value); !s.ok()) {
-      rd_kafka_conf_destroy(conf);
-      return s;
-    }
-  }
-  char errstr[512];
-  consumer_ = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
-  if (consumer_ == nullptr) {
-    rd_kafka_conf_destroy(conf);
-    return absl::InvalidArgumentError(
-        absl::StrCat("creating the Kafka consumer: ", errstr));
-  }
+  auto consumer = NewConsumer(options_);
+  if (!consumer.ok()) return consumer.status();
+  consumer_ = *consumer;
   // Errors come through rd_kafka_consumer_poll along with messages.
   rd_kafka_poll_set_consumer(consumer_);
 
@@ -215,36 +244,15 @@ absl::Status KafkaUsageConsumer::Connect() {
       problem = absl::StrCat("metadata from ", options_.bootstrap_servers, ": ",
                              ErrText(err));
     } else {
-      const rd_kafka_metadata_topic_t* topic = nullptr;
-      for (int i = 0; i < md->topic_cnt; ++i) {
-        if (options_.topic == md->topics[i].topic) topic = &md->topics[i];
-      }
-      if (topic == nullptr ||
-          topic->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
-        problem =
-            "topic does not exist (create it: on a real cluster ops "
-            "do; the mock broker takes `topic NAME N`); asking again";
-        absl::MutexLock lock(&mu_);
-        ++counters_.topic_waits;
-      } else if (topic->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        problem = absl::StrCat("topic: ", ErrText(topic->err));
-      } else if (topic->partition_cnt < 1) {
-        problem = "topic has no partitions";
-      } else {
-        bool all_led = true;
-        for (int p = 0; p < topic->partition_cnt; ++p) {
-          all_led = all_led && topic->partitions[p].leader >= 0;
-        }
-        if (all_led) {
-          const int32_t count = topic->partition_cnt;
-          rd_kafka_metadata_destroy(md);
-          absl::MutexLock lock(&mu_);
-          partition_count_ = count;
-          return absl::OkStatus();
-        }
-        problem = "a partition has no leader yet";
-      }
+      const TopicCheck check = CheckTopic(*md, options_.topic);
       rd_kafka_metadata_destroy(md);
+      absl::MutexLock lock(&mu_);
+      if (check.problem.empty()) {
+        partition_count_ = check.partition_count;
+        return absl::OkStatus();
+      }
+      if (check.missing) ++counters_.topic_waits;
+      problem = check.problem;
     }
     if (problem != last_problem ||
         absl::Now() - last_logged >= absl::Seconds(30)) {
@@ -421,6 +429,21 @@ absl::StatusOr<std::vector<IngestOutcome>> KafkaUsageConsumer::Ingest(
   }
 }
 
+absl::Status KafkaUsageConsumer::StoreOffsets(
+    const std::map<int32_t, int64_t>& next) {
+  OverlayState overlay(state_);
+  for (const auto& [partition, offset] : next) {
+    overlay.Put(OffsetKey(options_.topic, partition), absl::StrCat(offset));
+  }
+  if (absl::Status s = state_->Commit(overlay, /*sync=*/true); !s.ok()) {
+    return absl::Status(
+        s.code(), absl::StrCat("storing offsets after a batch was ingested "
+                               "(it will be re-delivered and deduplicated): ",
+                               s.message()));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status KafkaUsageConsumer::CommitDone(
     std::deque<std::unique_ptr<Batch>>& in_flight) {
   // The finished batches at the front, in poll order: a batch's offsets are
@@ -463,16 +486,7 @@ absl::Status KafkaUsageConsumer::CommitDone(
       }
     }
   }
-  OverlayState overlay(state_);
-  for (const auto& [partition, offset] : next) {
-    overlay.Put(OffsetKey(options_.topic, partition), absl::StrCat(offset));
-  }
-  if (absl::Status s = state_->Commit(overlay, /*sync=*/true); !s.ok()) {
-    return absl::Status(
-        s.code(), absl::StrCat("storing offsets after a batch was ingested "
-                               "(it will be re-delivered and deduplicated): ",
-                               s.message()));
-  }
+  if (absl::Status s = StoreOffsets(next); !s.ok()) return s;
   // The callback before the counters: whoever waits on the counters sees
   // the callback's effects too.
   if (options_.on_committed) {

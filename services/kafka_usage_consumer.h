@@ -27,6 +27,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -161,6 +162,8 @@ class KafkaUsageConsumer {
   // (one synced WriteBatch) and counts them; the error of the first failed
   // one, which stays in `in_flight`.
   absl::Status CommitDone(std::deque<std::unique_ptr<Batch>>& in_flight);
+  // Stores the next offset to consume of each partition, synced.
+  absl::Status StoreOffsets(const std::map<int32_t, int64_t>& next);
   // Creates the consumer and learns the topic's partition count, retrying
   // while the topic is missing. OK with consumer_ set, or Cancelled on Stop.
   absl::Status Connect();

@@ -30,16 +30,28 @@ absl::Status Context(const absl::Status& s, absl::string_view what) {
 absl::StatusOr<std::unique_ptr<BillingServer>> BillingServer::Start(
     const ServerOptions& options) {
   std::unique_ptr<BillingServer> server(new BillingServer());
+  for (auto step : {&BillingServer::OpenClock, &BillingServer::OpenStorage,
+                    &BillingServer::StartLanes, &BillingServer::StartServices,
+                    &BillingServer::StartGrpc}) {
+    if (absl::Status s = (server.get()->*step)(options); !s.ok()) return s;
+  }
+  return server;
+}
+
+absl::Status BillingServer::OpenClock(const ServerOptions& options) {
   if (options.test_clock_date.empty()) {
     auto clock = SystemBusinessClock::Create(options.business_timezone);
     if (!clock.ok()) return clock.status();
-    server->clock_ = std::move(*clock);
+    clock_ = std::move(*clock);
   } else {
     auto date = ParseBusinessDate(options.test_clock_date, "test_clock_date");
     if (!date.ok()) return date.status();
-    server->clock_ = std::make_unique<FixedBusinessClock>(*date);
+    clock_ = std::make_unique<FixedBusinessClock>(*date);
   }
+  return absl::OkStatus();
+}
 
+absl::Status BillingServer::OpenStorage(const ServerOptions& options) {
   std::error_code ec;
   std::filesystem::create_directories(options.data_dir, ec);
   if (ec) {
@@ -53,7 +65,7 @@ absl::StatusOr<std::unique_ptr<BillingServer>> BillingServer::Start(
     jo.sync = options.journal_sync;
     auto journal = EmbeddedJournal::Open(jo);
     if (!journal.ok()) return Context(journal.status(), "embedded journal");
-    server->journal_ = std::move(*journal);
+    journal_ = std::move(*journal);
   } else {
     KafkaJournalOptions ko;
     ko.bootstrap_servers = options.kafka_brokers;
@@ -62,74 +74,85 @@ absl::StatusOr<std::unique_ptr<BillingServer>> BillingServer::Start(
     ko.fetch_wait_max = absl::Milliseconds(options.kafka_fetch_wait_ms);
     auto journal = KafkaJournal::Open(ko);
     if (!journal.ok()) return Context(journal.status(), "kafka journal");
-    server->journal_ = std::move(*journal);
+    journal_ = std::move(*journal);
   }
 
   RocksStateOptions so;
   so.path = options.data_dir + "/state";
   auto state = RocksState::Open(so);
   if (!state.ok()) return Context(state.status(), "state");
-  server->state_ = std::move(*state);
+  state_ = std::move(*state);
+  return absl::OkStatus();
+}
 
+absl::Status BillingServer::StartLanes(const ServerOptions& options) {
   // This instance owns every partition (one writer per partition; the
   // consumer-group split across instances is a later step, see
   // docs/architecture.md).
   std::vector<PartitionId> partitions;
-  for (int32_t i = 0; i < server->journal_->partition_count(); ++i) {
+  for (int32_t i = 0; i < journal_->partition_count(); ++i) {
     partitions.push_back(PartitionId(i));
   }
-  if (auto s = server->RebuildPartitions(options.rebuild_partitions); !s.ok()) {
+  if (auto s = RebuildPartitions(options.rebuild_partitions); !s.ok()) {
     return Context(s, "rebuild_partitions");
   }
   ProjectorOptions po;
-  BillingServer* raw = server.get();
-  po.on_failure = [raw](const absl::Status& s) {
+  po.on_failure = [this](const absl::Status& s) {
     // The journal or the state failed: commands fail; health says so.
-    raw->OnFailure("projector", s);
+    OnFailure("projector", s);
   };
-  po.on_partition_stopped = [raw](const StoppedPartition& stop) {
-    raw->OnPartitionStopped(stop.partition.value());
+  po.on_partition_stopped = [this](const StoppedPartition& stop) {
+    OnPartitionStopped(stop.partition.value());
   };
-  server->projector_ = std::make_unique<Projector>(
-      server->journal_.get(), server->state_.get(), partitions, po);
-  if (auto s = server->projector_->Start(); !s.ok()) {
-    return Context(s, "projector");
-  }
+  projector_ =
+      std::make_unique<Projector>(journal_.get(), state_.get(), partitions, po);
+  if (auto s = projector_->Start(); !s.ok()) return Context(s, "projector");
   CommandProcessorOptions co;
   char host[256] = {0};
   gethostname(host, sizeof(host) - 1);
   co.owner = absl::StrFormat("%s:%d", host, getpid());
-  auto commands = CommandProcessor::Start(
-      server->journal_.get(), server->state_.get(), server->projector_.get(),
-      server->clock_.get(), partitions, co);
+  auto commands =
+      CommandProcessor::Start(journal_.get(), state_.get(), projector_.get(),
+                              clock_.get(), partitions, co);
   if (!commands.ok()) return Context(commands.status(), "command processor");
-  server->commands_ = std::move(*commands);
+  commands_ = std::move(*commands);
+  return absl::OkStatus();
+}
 
-  server->customer_service_ = std::make_unique<CustomerServiceImpl>(
-      server->commands_.get(), server->state_.get());
-  server->structure_service_ = std::make_unique<StructureServiceImpl>(
-      server->commands_.get(), server->state_.get());
-  server->contract_service_ = std::make_unique<ContractServiceImpl>(
-      server->commands_.get(), server->state_.get(), server->clock_.get());
-  server->usage_service_ = std::make_unique<UsageServiceImpl>(
-      server->commands_.get(), server->state_.get());
-  if (!options.kafka_brokers.empty()) {
-    // The usage topic: consumed from the offsets stored in the state.
-    server->usage_ingestor_ = std::make_unique<UsageIngestor>(
-        server->commands_.get(), server->state_.get());
-    KafkaUsageConsumerOptions uo;
-    uo.bootstrap_servers = options.kafka_brokers;
-    uo.topic = options.usage_topic;
-    uo.fetch_wait_max = absl::Milliseconds(options.kafka_fetch_wait_ms);
-    uo.on_failure = [raw](const absl::Status& s) {
-      // Usage no longer flows in: health says so (the reason is logged).
-      raw->OnFailure("usage consumer", s);
-    };
-    auto consumer = KafkaUsageConsumer::Start(uo, server->usage_ingestor_.get(),
-                                              server->state_.get());
-    if (!consumer.ok()) return Context(consumer.status(), "usage consumer");
-    server->usage_consumer_ = std::move(*consumer);
-  }
+absl::Status BillingServer::StartServices(const ServerOptions& options) {
+  customer_service_ =
+      std::make_unique<CustomerServiceImpl>(commands_.get(), state_.get());
+  structure_service_ =
+      std::make_unique<StructureServiceImpl>(commands_.get(), state_.get());
+  contract_service_ = std::make_unique<ContractServiceImpl>(
+      commands_.get(), state_.get(), clock_.get());
+  usage_service_ =
+      std::make_unique<UsageServiceImpl>(commands_.get(), state_.get());
+  operations_service_ = std::make_unique<OperationsServiceImpl>(
+      journal_.get(), projector_.get(), [this] {
+        absl::MutexLock lock(&health_mu_);
+        return failure_;
+      });
+  if (options.kafka_brokers.empty()) return absl::OkStatus();
+  // The usage topic: consumed from the offsets stored in the state.
+  usage_ingestor_ =
+      std::make_unique<UsageIngestor>(commands_.get(), state_.get());
+  KafkaUsageConsumerOptions uo;
+  uo.bootstrap_servers = options.kafka_brokers;
+  uo.topic = options.usage_topic;
+  uo.fetch_wait_max = absl::Milliseconds(options.kafka_fetch_wait_ms);
+  uo.on_failure = [this](const absl::Status& s) {
+    // Usage no longer flows in: health says so (the reason is logged).
+    OnFailure("usage consumer", s);
+  };
+  auto consumer =
+      KafkaUsageConsumer::Start(uo, usage_ingestor_.get(), state_.get());
+  if (!consumer.ok()) return Context(consumer.status(), "usage consumer");
+  usage_consumer_ = std::move(*consumer);
+  return absl::OkStatus();
+}
+
+absl::Status BillingServer::StartGrpc(const ServerOptions& options) {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
@@ -141,32 +164,24 @@ absl::StatusOr<std::unique_ptr<BillingServer>> BillingServer::Start(
   builder.experimental().SetInterceptorCreators(
       RequestGuardInterceptorCreators());
   builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(),
-                           &server->port_);
-  builder.RegisterService(server->customer_service_.get());
-  builder.RegisterService(server->structure_service_.get());
-  builder.RegisterService(server->contract_service_.get());
-  builder.RegisterService(server->usage_service_.get());
-  server->operations_service_ = std::make_unique<OperationsServiceImpl>(
-      server->journal_.get(), server->projector_.get(), [raw] {
-        absl::MutexLock lock(&raw->health_mu_);
-        return raw->failure_;
-      });
-  builder.RegisterService(server->operations_service_.get());
-  {
-    absl::MutexLock lock(&server->health_mu_);
-    server->server_ = builder.BuildAndStart();
-    if (server->server_ == nullptr || server->port_ == 0) {
-      return absl::UnavailableError(
-          absl::StrFormat("listen: cannot bind \"%s\"", options.listen));
-    }
-    auto* health = server->server_->GetHealthCheckService();
-    if (!server->failure_.empty()) health->SetServingStatus(false);
-    for (int32_t p : server->stopped_partitions_) {
-      health->SetServingStatus(absl::StrFormat("billing.partition.%d", p),
-                               false);
-    }
+                           &port_);
+  builder.RegisterService(customer_service_.get());
+  builder.RegisterService(structure_service_.get());
+  builder.RegisterService(contract_service_.get());
+  builder.RegisterService(usage_service_.get());
+  builder.RegisterService(operations_service_.get());
+  absl::MutexLock lock(&health_mu_);
+  server_ = builder.BuildAndStart();
+  if (server_ == nullptr || port_ == 0) {
+    return absl::UnavailableError(
+        absl::StrFormat("listen: cannot bind \"%s\"", options.listen));
   }
-  return server;
+  auto* health = server_->GetHealthCheckService();
+  if (!failure_.empty()) health->SetServingStatus(false);
+  for (int32_t p : stopped_partitions_) {
+    health->SetServingStatus(absl::StrFormat("billing.partition.%d", p), false);
+  }
+  return absl::OkStatus();
 }
 
 void BillingServer::OnFailure(absl::string_view what,

@@ -110,6 +110,13 @@ class BillingServer {
   // Partitions stopped before the server existed, marked once it does.
   std::vector<int32_t> stopped_partitions_ ABSL_GUARDED_BY(health_mu_);
 
+  // The steps of Start, in order; each leaves what it made in its members.
+  absl::Status OpenClock(const ServerOptions& options);
+  absl::Status OpenStorage(const ServerOptions& options);
+  absl::Status StartLanes(const ServerOptions& options);
+  absl::Status StartServices(const ServerOptions& options);
+  absl::Status StartGrpc(const ServerOptions& options);
+
   void OnFailure(absl::string_view what, const absl::Status& status);
   void OnPartitionStopped(int32_t partition);
   absl::Status RebuildPartitions(const std::vector<int32_t>& partitions);

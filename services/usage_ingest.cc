@@ -5,11 +5,11 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "engine/core/fingerprint.h"
+#include "engine/core/validation.h"
 #include "engine/customer/customer.h"
 #include "engine/engine.h"
-#include "engine/core/fingerprint.h"
 #include "engine/usage/rating.h"
-#include "engine/core/validation.h"
 #include "google/protobuf/unknown_field_set.h"
 #include "google/protobuf/util/json_util.h"
 #include "services/outside_text.h"
@@ -183,24 +183,35 @@ absl::StatusOr<v1::UsageRecord> UsageIngestor::Decode(absl::string_view bytes) {
       "message: neither a protobuf UsageRecord nor a JSON object");
 }
 
-absl::StatusOr<std::vector<IngestOutcome>> UsageIngestor::IngestBatch(
-    absl::Span<const IngestInput> inputs) {
-  std::vector<IngestOutcome> outcomes(inputs.size());
-  std::vector<Routed> routed;
-  routed.reserve(inputs.size());
-  auto snapshot = state_->Snapshot();
-  for (const IngestInput& in : inputs) routed.push_back(Route(*snapshot, in));
+namespace {
 
-  // Records for customers: a record seen before (or twice in this batch) is
-  // a duplicate; the engine's forever-seen check backs this count up.
+// The outcome of a record whose customer answered: `billed` when the answer
+// carries no quarantine reason.
+IngestOutcome OutcomeOfAnswer(const v1::UsageAnswer& answer,
+                              std::string customer_id,
+                              IngestOutcome::Kind billed) {
+  if (answer.quarantine_reason().empty()) {
+    return {billed, std::move(customer_id), ""};
+  }
+  return {IngestOutcome::Kind::kQuarantined, std::move(customer_id),
+          answer.quarantine_reason()};
+}
+
+// The commands of the routed records their customers have not seen, and in
+// `request_of` the input of each. Records for customers seen before (or
+// twice in this batch) get their outcome at once: duplicates, or what they
+// were answered the first time. The engine's forever-seen check backs this
+// count up.
+absl::StatusOr<std::vector<CommandRequest>> NewCustomerRequests(
+    const StateReader& snapshot, const std::vector<Routed>& routed,
+    std::vector<IngestOutcome>& outcomes, std::vector<size_t>& request_of) {
   std::vector<CommandRequest> requests;
-  std::vector<size_t> request_of;
   std::set<std::string> keys_in_batch;
   for (size_t i = 0; i < routed.size(); ++i) {
-    Routed& r = routed[i];
+    const Routed& r = routed[i];
     if (!r.to_customer) continue;
     const uint64_t fingerprint = RequestFingerprint(r.request.command, "");
-    auto known = LookupIdempotency(*snapshot, r.customer_id,
+    auto known = LookupIdempotency(snapshot, r.customer_id,
                                    r.request.idempotency_key, fingerprint);
     if (!known.ok() && !absl::IsFailedPrecondition(known.status())) {
       return known.status();
@@ -212,37 +223,34 @@ absl::StatusOr<std::vector<IngestOutcome>> UsageIngestor::IngestBatch(
       continue;
     }
     if (known->has_value()) {
-      const v1::UsageAnswer& answer = (*known)->usage();
-      outcomes[i] =
-          answer.quarantine_reason().empty()
-              ? IngestOutcome{IngestOutcome::Kind::kDuplicate, r.customer_id,
-                              ""}
-              : IngestOutcome{IngestOutcome::Kind::kQuarantined, r.customer_id,
-                              answer.quarantine_reason()};
+      outcomes[i] = OutcomeOfAnswer((*known)->usage(), r.customer_id,
+                                    IngestOutcome::Kind::kDuplicate);
       continue;
     }
     request_of.push_back(i);
     requests.push_back(r.request);
   }
-  auto results = commands_->ExecuteBatch(std::move(requests));
+  return requests;
+}
+
+// Takes the customers' answers into `outcomes`. A record its customer
+// refused (its object went away meanwhile) is routed to the edge quarantine
+// with the customer's reason. Errors: the call's (an outcome unknown).
+absl::Status TakeCustomerResults(
+    const std::vector<absl::StatusOr<v1::IdempotencyRecord>>& results,
+    const std::vector<size_t>& request_of, std::vector<Routed>& routed,
+    std::vector<IngestOutcome>& outcomes) {
   for (size_t k = 0; k < results.size(); ++k) {
     const size_t i = request_of[k];
     const auto& result = results[k];
     if (result.ok()) {
-      const v1::UsageAnswer& answer = result->usage();
-      outcomes[i] = answer.quarantine_reason().empty()
-                        ? IngestOutcome{IngestOutcome::Kind::kRated,
-                                        routed[i].customer_id, ""}
-                        : IngestOutcome{IngestOutcome::Kind::kQuarantined,
-                                        routed[i].customer_id,
-                                        answer.quarantine_reason()};
+      outcomes[i] = OutcomeOfAnswer(result->usage(), routed[i].customer_id,
+                                    IngestOutcome::Kind::kRated);
     } else if (absl::IsAlreadyExists(result.status())) {
       outcomes[i] = {IngestOutcome::Kind::kDuplicate, routed[i].customer_id,
                      ""};
     } else if (absl::IsInvalidArgument(result.status()) ||
                absl::IsNotFound(result.status())) {
-      // The customer refused it (its object went away meanwhile): it goes to
-      // the edge quarantine with the customer's reason.
       routed[i].to_customer = false;
       routed[i].reason = std::string(result.status().message());
     } else if (IsFatal(result.status())) {
@@ -253,8 +261,14 @@ absl::StatusOr<std::vector<IngestOutcome>> UsageIngestor::IngestBatch(
           routed[i].request.idempotency_key, result.status().message()));
     }
   }
+  return absl::OkStatus();
+}
 
-  // What no customer took goes to "@quarantine", durably, before we return.
+// Holds what no customer took in "@quarantine", durably.
+absl::Status QuarantineAtEdge(CommandProcessor& commands,
+                              absl::Span<const IngestInput> inputs,
+                              const std::vector<Routed>& routed,
+                              std::vector<IngestOutcome>& outcomes) {
   std::vector<CommandRequest> quarantine;
   std::vector<size_t> quarantine_of;
   for (size_t i = 0; i < routed.size(); ++i) {
@@ -262,7 +276,7 @@ absl::StatusOr<std::vector<IngestOutcome>> UsageIngestor::IngestBatch(
     quarantine_of.push_back(i);
     quarantine.push_back(QuarantineRequest(inputs[i], routed[i]));
   }
-  auto held = commands_->ExecuteBatch(std::move(quarantine));
+  auto held = commands.ExecuteBatch(std::move(quarantine));
   for (size_t k = 0; k < held.size(); ++k) {
     const size_t i = quarantine_of[k];
     if (!held[k].ok()) {
@@ -272,6 +286,33 @@ absl::StatusOr<std::vector<IngestOutcome>> UsageIngestor::IngestBatch(
           BoundedText(inputs[i].source, 128), held[k].status().message()));
     }
     outcomes[i] = {IngestOutcome::Kind::kQuarantined, "", routed[i].reason};
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<IngestOutcome>> UsageIngestor::IngestBatch(
+    absl::Span<const IngestInput> inputs) {
+  std::vector<IngestOutcome> outcomes(inputs.size());
+  std::vector<Routed> routed;
+  routed.reserve(inputs.size());
+  auto snapshot = state_->Snapshot();
+  for (const IngestInput& in : inputs) routed.push_back(Route(*snapshot, in));
+
+  std::vector<size_t> request_of;
+  auto requests = NewCustomerRequests(*snapshot, routed, outcomes, request_of);
+  if (!requests.ok()) return requests.status();
+  auto results = commands_->ExecuteBatch(std::move(*requests));
+  if (absl::Status s =
+          TakeCustomerResults(results, request_of, routed, outcomes);
+      !s.ok()) {
+    return s;
+  }
+  // What no customer took goes to "@quarantine", durably, before we return.
+  if (absl::Status s = QuarantineAtEdge(*commands_, inputs, routed, outcomes);
+      !s.ok()) {
+    return s;
   }
   return outcomes;
 }
@@ -291,56 +332,89 @@ void UsageIngestor::Summary::Add(const IngestOutcome& o) {
   }
 }
 
-absl::StatusOr<UsageIngestor::Summary> UsageIngestor::ReplayQuarantine(
-    absl::string_view customer_id) {
-  constexpr size_t kReplayRecordsMax = 10'000;
-  Summary summary;
-  auto snapshot = state_->Snapshot();
-  if (!customer_id.empty()) {
-    auto held = QuarantinedUsage(*snapshot, customer_id, kReplayRecordsMax);
-    if (!held.ok()) return held.status();
-    std::vector<CommandRequest> requests;
-    for (const auto& q : *held) {
-      CommandRequest r;
-      // A new key per replay: the first attempt's answer (quarantined) is
-      // not the one wanted now. Billing once rests on the engine's
-      // forever-seen record ids, not on this key.
-      r.idempotency_key = absl::StrFormat(
-          "replay/%016x",
-          Fnv1a64(Fnv1a64(kFnv1aOffsetBasis, UsageKey(q.record())),
-                  absl::StrCat(absl::ToUnixNanos(absl::Now()))));
-      auto* usage = r.command.mutable_usage();
-      usage->set_customer_id(std::string(customer_id));
-      *usage->mutable_record_usage()->mutable_record() = q.record();
-      requests.push_back(std::move(r));
-    }
-    auto results = commands_->ExecuteBatch(std::move(requests));
-    for (const auto& result : results) {
-      if (result.ok()) {
-        summary.Add(result->usage().quarantine_reason().empty()
-                        ? IngestOutcome{IngestOutcome::Kind::kRated, "", ""}
-                        : IngestOutcome{IngestOutcome::Kind::kQuarantined, "",
-                                        result->usage().quarantine_reason()});
-      } else if (absl::IsAlreadyExists(result.status())) {
-        summary.Add({IngestOutcome::Kind::kDuplicate, "", ""});
-      } else if (IsFatal(result.status()) ||
-                 absl::IsUnavailable(result.status())) {
-        return result.status();
-      } else {
-        summary.Add({IngestOutcome::Kind::kQuarantined, "",
-                     std::string(result.status().message())});
-      }
-    }
-    return summary;
-  }
+namespace {
 
-  auto held = QuarantinedInputs(*snapshot, -1, kReplayRecordsMax);
+// Most quarantined records one replay sends again.
+constexpr size_t kReplayRecordsMax = 10'000;
+
+// How a replayed record came out; the error when the replay must stop.
+// `rehomed` is false when its customer refused it again: it stays
+// quarantined, with the reason.
+absl::StatusOr<IngestOutcome> ReplayedOutcome(
+    const absl::StatusOr<v1::IdempotencyRecord>& result, bool& rehomed) {
+  rehomed = true;
+  if (result.ok()) {
+    return OutcomeOfAnswer(result->usage(), "", IngestOutcome::Kind::kRated);
+  }
+  if (absl::IsAlreadyExists(result.status())) {
+    return IngestOutcome{IngestOutcome::Kind::kDuplicate, "", ""};
+  }
+  if (IsFatal(result.status()) || absl::IsUnavailable(result.status())) {
+    return result.status();
+  }
+  rehomed = false;
+  return IngestOutcome{IngestOutcome::Kind::kQuarantined, "",
+                       std::string(result.status().message())};
+}
+
+// Rates a customer's quarantined records again.
+absl::StatusOr<UsageIngestor::Summary> ReplayCustomer(
+    CommandProcessor& commands, const StateReader& snapshot,
+    absl::string_view customer_id) {
+  auto held = QuarantinedUsage(snapshot, customer_id, kReplayRecordsMax);
   if (!held.ok()) return held.status();
+  std::vector<CommandRequest> requests;
+  for (const auto& q : *held) {
+    CommandRequest r;
+    // A new key per replay: the first attempt's answer (quarantined) is
+    // not the one wanted now. Billing once rests on the engine's
+    // forever-seen record ids, not on this key.
+    r.idempotency_key = absl::StrFormat(
+        "replay/%016x",
+        Fnv1a64(Fnv1a64(kFnv1aOffsetBasis, UsageKey(q.record())),
+                absl::StrCat(absl::ToUnixNanos(absl::Now()))));
+    auto* usage = r.command.mutable_usage();
+    usage->set_customer_id(std::string(customer_id));
+    *usage->mutable_record_usage()->mutable_record() = q.record();
+    requests.push_back(std::move(r));
+  }
+  UsageIngestor::Summary summary;
+  for (const auto& result : commands.ExecuteBatch(std::move(requests))) {
+    bool rehomed = false;
+    auto outcome = ReplayedOutcome(result, rehomed);
+    if (!outcome.ok()) return outcome.status();
+    summary.Add(*outcome);
+  }
+  return summary;
+}
+
+// The command that takes a re-homed input out of "@quarantine".
+CommandRequest ReleaseRequest(int64_t offset, const IngestOutcome& outcome,
+                              absl::string_view customer_id) {
+  CommandRequest release;
+  release.idempotency_key = absl::StrFormat("release/%d", offset);
+  auto* usage = release.command.mutable_usage();
+  usage->set_customer_id(std::string(kQuarantinePartitionKey));
+  usage->mutable_release_quarantined()->set_offset(offset);
+  usage->mutable_release_quarantined()->set_outcome(
+      outcome.kind == IngestOutcome::Kind::kDuplicate
+          ? "duplicate"
+          : absl::StrCat("customer ", customer_id));
+  return release;
+}
+
+// Routes the inputs held in "@quarantine" again; those a customer takes now
+// leave it.
+absl::StatusOr<UsageIngestor::Summary> ReplayEdge(CommandProcessor& commands,
+                                                  const StateReader& snapshot) {
+  auto held = QuarantinedInputs(snapshot, -1, kReplayRecordsMax);
+  if (!held.ok()) return held.status();
+  UsageIngestor::Summary summary;
   std::vector<CommandRequest> requests;
   std::vector<const v1::QuarantinedInput*> request_of;
   std::vector<std::string> customer_of;
   for (const auto& q : *held) {
-    Routed r = Route(*snapshot, {q.input().raw(), q.input().source()});
+    Routed r = Route(snapshot, {q.input().raw(), q.input().source()});
     if (!r.to_customer) {
       summary.Add({IngestOutcome::Kind::kQuarantined, "", r.reason});
       continue;
@@ -349,42 +423,32 @@ absl::StatusOr<UsageIngestor::Summary> UsageIngestor::ReplayQuarantine(
     customer_of.push_back(r.customer_id);
     requests.push_back(std::move(r.request));
   }
-  auto results = commands_->ExecuteBatch(std::move(requests));
+  auto results = commands.ExecuteBatch(std::move(requests));
   std::vector<CommandRequest> releases;
   for (size_t k = 0; k < results.size(); ++k) {
-    IngestOutcome outcome;
-    if (results[k].ok()) {
-      outcome = results[k]->usage().quarantine_reason().empty()
-                    ? IngestOutcome{IngestOutcome::Kind::kRated, "", ""}
-                    : IngestOutcome{IngestOutcome::Kind::kQuarantined, "",
-                                    results[k]->usage().quarantine_reason()};
-    } else if (absl::IsAlreadyExists(results[k].status())) {
-      outcome = {IngestOutcome::Kind::kDuplicate, "", ""};
-    } else if (IsFatal(results[k].status()) ||
-               absl::IsUnavailable(results[k].status())) {
-      return results[k].status();
-    } else {
-      summary.Add({IngestOutcome::Kind::kQuarantined, "",
-                   std::string(results[k].status().message())});
-      continue;  // still no home: it stays
-    }
-    summary.Add(outcome);
-    CommandRequest release;
-    release.idempotency_key =
-        absl::StrFormat("release/%d", request_of[k]->offset());
-    auto* usage = release.command.mutable_usage();
-    usage->set_customer_id(std::string(kQuarantinePartitionKey));
-    usage->mutable_release_quarantined()->set_offset(request_of[k]->offset());
-    usage->mutable_release_quarantined()->set_outcome(
-        outcome.kind == IngestOutcome::Kind::kDuplicate
-            ? "duplicate"
-            : absl::StrCat("customer ", customer_of[k]));
-    releases.push_back(std::move(release));
+    bool rehomed = false;
+    auto outcome = ReplayedOutcome(results[k], rehomed);
+    if (!outcome.ok()) return outcome.status();
+    summary.Add(*outcome);
+    if (!rehomed) continue;  // still no home: it stays
+    releases.push_back(
+        ReleaseRequest(request_of[k]->offset(), *outcome, customer_of[k]));
   }
-  for (const auto& r : commands_->ExecuteBatch(std::move(releases))) {
+  for (const auto& r : commands.ExecuteBatch(std::move(releases))) {
     if (!r.ok() && !absl::IsNotFound(r.status())) return r.status();
   }
   return summary;
+}
+
+}  // namespace
+
+absl::StatusOr<UsageIngestor::Summary> UsageIngestor::ReplayQuarantine(
+    absl::string_view customer_id) {
+  auto snapshot = state_->Snapshot();
+  if (!customer_id.empty()) {
+    return ReplayCustomer(*commands_, *snapshot, customer_id);
+  }
+  return ReplayEdge(*commands_, *snapshot);
 }
 
 }  // namespace billing

@@ -16,6 +16,7 @@
 #include <deque>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <system_error>
 #include <utility>
@@ -541,6 +542,26 @@ absl::Status Core::OpenPartition(int32_t id, bool create) {
   return absl::OkStatus();
 }
 
+namespace {
+
+// Where the first valid record in `bytes` after its first byte starts, if
+// any: proof that a record that looks torn at the end is not the last.
+std::optional<size_t> ValidRecordAfterFirstByte(absl::string_view bytes) {
+  char magic[4];
+  PutU32(magic, kRecordMagic);
+  const absl::string_view magic_view(magic, sizeof(magic));
+  for (size_t at = bytes.find(magic_view, 1); at != absl::string_view::npos;
+       at = bytes.find(magic_view, at + 1)) {
+    if (CheckRecord(bytes.data() + at, bytes.size() - at).check ==
+        RecordCheck::kOk) {
+      return at;
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 // Verifies every record and indexes it. Damage that an unfinished write can
 // leave (the last record cut by EOF, or the last record failing its checksum
 // when it ends exactly at EOF) is truncated away; anything else is DataLoss.
@@ -593,20 +614,12 @@ absl::Status Core::ScanPartition(Partition& p) ABSL_NO_THREAD_SAFETY_ANALYSIS {
     // look for any valid record starting after `position`.
     absl::StatusOr<absl::string_view> tail = reader.Read(position, remaining);
     if (!tail.ok()) return tail.status();
-    char magic[4];
-    PutU32(magic, kRecordMagic);
-    const absl::string_view magic_view(magic, sizeof(magic));
-    for (size_t at = tail->find(magic_view, 1); at != absl::string_view::npos;
-         at = tail->find(magic_view, at + 1)) {
-      if (CheckRecord(tail->data() + at, tail->size() - at).check ==
-          RecordCheck::kOk) {
-        p.damage = corruption(absl::StrCat(
-            result.reason, ", yet a valid record follows at byte position ",
-            position + at));
-        break;
-      }
+    if (std::optional<size_t> at = ValidRecordAfterFirstByte(*tail)) {
+      p.damage = corruption(absl::StrCat(
+          result.reason, ", yet a valid record follows at byte position ",
+          position + *at));
+      break;
     }
-    if (!p.damage.ok()) break;
     absl::FPrintF(stderr,
                   "embedded journal: dropping torn last record of %s "
                   "(partition %d, offset %d, byte position %d, %d bytes: "

@@ -265,26 +265,19 @@ absl::StatusOr<ConfPtr> ReaderConf(const KafkaJournalOptions& options,
   // librdkafka's defaults (50 MiB fetches), or more for larger entries.
   const size_t fetch_bytes_max = std::max<size_t>(
       size_t{50} << 20, options.record_bytes_max + kRecordFramingBytes);
-  for (const auto& [name, value] :
-       std::vector<std::pair<const char*, std::string>>{
-           {"group.id", group_id},
-           {"enable.auto.commit", "false"},
-           {"enable.auto.offset.store", "false"},
-           // A start offset outside the log is an error, never a silent jump
-           // to an end (the default, "largest", skips history).
-           {"auto.offset.reset", "error"},
-           {"enable.partition.eof", "false"},
-           // Verify record checksums, so a corrupt record is DataLoss.
-           {"check.crcs", "true"},
-           {"fetch.wait.max.ms",
-            absl::StrCat(ToTimeoutMs(options.fetch_wait_max))},
-           // Room for the largest entry (librdkafka wants the receive limit
-           // above the fetch limit).
-           {"fetch.max.bytes", absl::StrCat(fetch_bytes_max)},
-           {"receive.message.max.bytes",
-            absl::StrCat(fetch_bytes_max + kRecordFramingBytes)},
-       }) {
-    if (absl::Status s = SetConf(conf.get(), name, value); !s.ok()) return s;
+  if (absl::Status s = kafka::SetAssignedConsumerConf(conf.get(), group_id,
+                                                      options.fetch_wait_max);
+      !s.ok()) {
+    return s;
+  }
+  // Room for the largest entry (librdkafka wants the receive limit above the
+  // fetch limit).
+  if (absl::Status s = kafka::SetConfs(
+          conf.get(), {{"fetch.max.bytes", absl::StrCat(fetch_bytes_max)},
+                       {"receive.message.max.bytes",
+                        absl::StrCat(fetch_bytes_max + kRecordFramingBytes)}});
+      !s.ok()) {
+    return s;
   }
   return conf;
 }
@@ -305,15 +298,6 @@ absl::Status CheckEntries(const std::vector<JournalEntry>& entries,
     }
   }
   return absl::OkStatus();
-}
-
-const rd_kafka_metadata_topic_t* FindTopic(const rd_kafka_metadata_t& md,
-                                           const std::string& name) {
-  const rd_kafka_metadata_topic_t* topic = nullptr;
-  for (int i = 0; i < md.topic_cnt; ++i) {
-    if (name == md.topics[i].topic) topic = &md.topics[i];
-  }
-  return topic;
 }
 
 bool AllPartitionsLed(const rd_kafka_metadata_topic_t& topic) {
@@ -473,7 +457,8 @@ absl::Status KafkaJournal::LoadTopic() {
     std::unique_ptr<const rd_kafka_metadata_t,
                     void (*)(const rd_kafka_metadata_t*)>
         owned(md, rd_kafka_metadata_destroy);
-    const rd_kafka_metadata_topic_t* topic = FindTopic(*md, options_.topic);
+    const rd_kafka_metadata_topic_t* topic =
+        kafka::FindTopic(*md, options_.topic);
     const rd_kafka_resp_err_t topic_err =
         topic == nullptr ? RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART : topic->err;
     if (topic_err == RD_KAFKA_RESP_ERR_NO_ERROR && topic->partition_cnt > 0) {

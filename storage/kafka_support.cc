@@ -33,4 +33,37 @@ absl::Status SetConf(rd_kafka_conf_t* conf, const char* name,
   return absl::OkStatus();
 }
 
+absl::Status SetConfs(
+    rd_kafka_conf_t* conf,
+    std::initializer_list<std::pair<const char*, std::string>> settings) {
+  for (const auto& [name, value] : settings) {
+    if (absl::Status s = SetConf(conf, name, value); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SetAssignedConsumerConf(rd_kafka_conf_t* conf,
+                                     const std::string& group_id,
+                                     absl::Duration fetch_wait_max) {
+  return SetConfs(conf, {
+                            {"group.id", group_id},
+                            {"enable.auto.commit", "false"},
+                            {"enable.auto.offset.store", "false"},
+                            {"auto.offset.reset", "error"},
+                            {"enable.partition.eof", "false"},
+                            {"check.crcs", "true"},
+                            {"fetch.wait.max.ms",
+                             absl::StrCat(ToTimeoutMs(fetch_wait_max))},
+                        });
+}
+
+const rd_kafka_metadata_topic_t* FindTopic(const rd_kafka_metadata_t& md,
+                                           const std::string& name) {
+  const rd_kafka_metadata_topic_t* topic = nullptr;
+  for (int i = 0; i < md.topic_cnt; ++i) {
+    if (name == md.topics[i].topic) topic = &md.topics[i];
+  }
+  return topic;
+}
+
 }  // namespace billing::kafka

@@ -31,13 +31,7 @@ class BillingctlTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        try:
-            rc = cls.daemon.stop()
-            if rc != 0:
-                raise AssertionError(f"billingd exited {rc} on SIGTERM: "
-                                     f"{cls.daemon.describe()}")
-        finally:
-            cls.daemon.close()
+        e2e.stop_billingd(cls.daemon)
         shutil.rmtree(cls.workdir, ignore_errors=True)
 
     # -- helpers ----------------------------------------------------------

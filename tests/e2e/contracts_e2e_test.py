@@ -60,21 +60,13 @@ class ContractsE2eTest(unittest.TestCase):
     @classmethod
     def start_daemon(cls):
         cls.daemon = e2e.Billingd(cls.data_dir, cls.workdir)
-        cls.channel = grpc.insecure_channel(cls.daemon.address)
-        e2e.wait_for_channel_ready(grpc, cls.channel)
+        cls.channel = e2e.connect(grpc, cls.daemon)
         cls.customers = customer_service_grpc.CustomerServiceStub(cls.channel)
         cls.contracts = csgrpc.ContractServiceStub(cls.channel)
 
     @classmethod
     def stop_daemon(cls):
-        try:
-            cls.channel.close()
-            rc = cls.daemon.stop()
-            if rc != 0:
-                raise AssertionError(f"billingd exited {rc} on SIGTERM: "
-                                     f"{cls.daemon.describe()}")
-        finally:
-            cls.daemon.close()
+        e2e.stop_billingd(cls.daemon, cls.channel)
 
     @classmethod
     def tearDownClass(cls):

@@ -247,9 +247,58 @@ class MockKafkaBroker(ChildProcess):
         return self.stop(sig=None)  # stdin EOF: the broker's orderly stop
 
 
-def wait_for_channel_ready(grpc, channel, timeout_s=START_TIMEOUT_S):
-    """Bounded wait for a channel to connect; raises TimeoutError."""
+def wait_for_channel_ready(grpc, channel, timeout_s=START_TIMEOUT_S,
+                           attempts=1):
+    """Bounded wait for a channel to connect: `attempts` waits of
+    `timeout_s` each; raises TimeoutError."""
+    for _ in range(attempts):
+        try:
+            grpc.channel_ready_future(channel).result(timeout=timeout_s)
+            return
+        except grpc.FutureTimeoutError:
+            continue
+    if attempts == 1:
+        raise TimeoutError(f"channel not ready within {timeout_s}s")
+    raise TimeoutError(f"channel not ready after {attempts} waits "
+                       f"of {timeout_s}s")
+
+
+def connect(grpc, daemon, options=None, timeout_s=START_TIMEOUT_S,
+            attempts=1):
+    """A channel to a started Billingd, once it is ready (bounded wait, as
+    wait_for_channel_ready)."""
+    channel = grpc.insecure_channel(daemon.address, options=options)
     try:
-        grpc.channel_ready_future(channel).result(timeout=timeout_s)
-    except grpc.FutureTimeoutError:
-        raise TimeoutError(f"channel not ready within {timeout_s}s") from None
+        wait_for_channel_ready(grpc, channel, timeout_s, attempts)
+    except Exception:
+        channel.close()
+        raise
+    return channel
+
+
+def stop_billingd(daemon, channel=None, require_exit_0=True):
+    """Closes `channel` first (billingd's shutdown waits, up to its drain
+    deadline, for open connections, not only for calls), stops `daemon` with
+    SIGTERM and, unless told otherwise, raises AssertionError when it does
+    not exit 0. The daemon is reaped whatever happens."""
+    try:
+        if channel is not None:
+            channel.close()
+        rc = daemon.stop()
+        if require_exit_0 and rc != 0:
+            raise AssertionError(f"billingd exited {rc} on SIGTERM: "
+                                 f"{daemon.describe()}")
+    finally:
+        daemon.close()
+
+
+def stop_broker(broker):
+    """Stops a MockKafkaBroker in order (stdin EOF); AssertionError when it
+    does not exit 0. The broker is reaped whatever happens."""
+    try:
+        rc = broker.stop_broker()
+        if rc != 0:
+            raise AssertionError(f"mock_kafka_broker exited {rc}: "
+                                 f"{broker.describe()}")
+    finally:
+        broker.close()

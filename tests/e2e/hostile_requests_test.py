@@ -63,8 +63,7 @@ class HostileRequestsTest(unittest.TestCase):
         cls.workdir = e2e.make_temp_dir("billing-e2e-hostile-")
         cls.daemon = e2e.Billingd(os.path.join(cls.workdir, "data"),
                                   cls.workdir)
-        cls.channel = grpc.insecure_channel(cls.daemon.address)
-        e2e.wait_for_channel_ready(grpc, cls.channel)
+        cls.channel = e2e.connect(grpc, cls.daemon)
         cls.customers = customer_service_grpc.CustomerServiceStub(cls.channel)
         cls.structure = ssgrpc.BillingStructureServiceStub(cls.channel)
         cls.contracts = csgrpc.ContractServiceStub(cls.channel)
@@ -78,13 +77,8 @@ class HostileRequestsTest(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         try:
-            cls.channel.close()
-            rc = cls.daemon.stop()
-            if rc != 0:
-                raise AssertionError(f"billingd exited {rc} on SIGTERM: "
-                                     f"{cls.daemon.describe()}")
+            e2e.stop_billingd(cls.daemon, cls.channel)
         finally:
-            cls.daemon.close()
             shutil.rmtree(cls.workdir, ignore_errors=True)
 
     # -- helpers ----------------------------------------------------------

@@ -87,8 +87,7 @@ class KafkaJournalE2eTest(unittest.TestCase):
         cls.daemon = first
         cls.answers, errors = {}, {}
         lock = threading.Lock()
-        with grpc.insecure_channel(first.address) as channel:
-            e2e.wait_for_channel_ready(grpc, channel)
+        with e2e.connect(grpc, first) as channel:
             stub = service_grpc.CustomerServiceStub(channel)
             work = queue.Queue()
             for i in range(CUSTOMERS):
@@ -124,8 +123,7 @@ class KafkaJournalE2eTest(unittest.TestCase):
         cls.daemon = e2e.Billingd(os.path.join(cls.workdir, "data-b"),
                                   cls.workdir,
                                   kafka_brokers=cls.broker.bootstrap_servers)
-        cls.channel = grpc.insecure_channel(cls.daemon.address)
-        e2e.wait_for_channel_ready(grpc, cls.channel)
+        cls.channel = e2e.connect(grpc, cls.daemon)
         cls.stub = service_grpc.CustomerServiceStub(cls.channel)
         # Before any case writes through the new instance.
         cls.rebuilt_listing = list_all(cls.stub)
@@ -142,15 +140,8 @@ class KafkaJournalE2eTest(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         try:
-            cls.channel.close()
-            rc = cls.daemon.stop()
-            if rc != 0:
-                raise AssertionError(f"billingd exited {rc} on SIGTERM: "
-                                     f"{cls.daemon.describe()}")
-            rc = cls.broker.stop_broker()
-            if rc != 0:
-                raise AssertionError(f"mock_kafka_broker exited {rc}: "
-                                     f"{cls.broker.describe()}")
+            e2e.stop_billingd(cls.daemon, cls.channel)
+            e2e.stop_broker(cls.broker)
         finally:
             cls._cleanup()
         shutil.rmtree(cls.workdir, ignore_errors=True)

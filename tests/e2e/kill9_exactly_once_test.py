@@ -102,16 +102,11 @@ def run_threads(count, target):
             raise TimeoutError("a client thread did not finish")
 
 
-def wait_ready(channel):
-    """Bounded loop on channel readiness; raises TimeoutError."""
-    for _ in range(READY_ATTEMPTS_MAX):
-        try:
-            e2e.wait_for_channel_ready(grpc, channel, READY_WAIT_S)
-            return
-        except TimeoutError:
-            continue
-    raise TimeoutError(f"channel not ready after {READY_ATTEMPTS_MAX} waits "
-                       f"of {READY_WAIT_S}s")
+def connect(daemon):
+    """A ready channel to `daemon`: bounded readiness waits, quick
+    reconnects."""
+    return e2e.connect(grpc, daemon, options=CHANNEL_OPTIONS,
+                       timeout_s=READY_WAIT_S, attempts=READY_ATTEMPTS_MAX)
 
 
 def list_all(stub):
@@ -155,9 +150,7 @@ class Kill9ExactlyOnceTest(unittest.TestCase):
     def _run_scenario(cls):
         cls.daemon = e2e.Billingd(cls.data_dir, cls.workdir)
         first_daemon = cls.daemon
-        cls.channel = grpc.insecure_channel(cls.daemon.address,
-                                            options=CHANNEL_OPTIONS)
-        wait_ready(cls.channel)
+        cls.channel = connect(cls.daemon)
         stub = service_grpc.CustomerServiceStub(cls.channel)
 
         # Phase 1: load, and SIGKILL after `kill_after` acknowledgements.
@@ -211,9 +204,7 @@ class Kill9ExactlyOnceTest(unittest.TestCase):
         cls.channel.close()
         cls.channel = None
         cls.daemon = e2e.Billingd(cls.data_dir, cls.workdir)
-        cls.channel = grpc.insecure_channel(cls.daemon.address,
-                                            options=CHANNEL_OPTIONS)
-        wait_ready(cls.channel)
+        cls.channel = connect(cls.daemon)
         stub = service_grpc.CustomerServiceStub(cls.channel)
         # What survived the kill, before any retry: every acknowledged
         # command, plus those that were durable but not yet answered.
@@ -244,7 +235,9 @@ class Kill9ExactlyOnceTest(unittest.TestCase):
                         if e.code() != grpc.StatusCode.UNAVAILABLE:
                             break
                         try:
-                            wait_ready(cls.channel)
+                            e2e.wait_for_channel_ready(
+                                grpc, cls.channel, READY_WAIT_S,
+                                READY_ATTEMPTS_MAX)
                         except TimeoutError:
                             break
                         continue
@@ -269,15 +262,8 @@ class Kill9ExactlyOnceTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        # Our connection closed first: billingd's shutdown waits (up to its
-        # drain deadline) for open connections, not only for calls.
-        if cls.channel is not None:
-            cls.channel.close()
         try:
-            rc = cls.daemon.stop()
-            if rc != 0:
-                raise AssertionError(f"billingd exited {rc} on SIGTERM: "
-                                     f"{cls.daemon.describe()}")
+            e2e.stop_billingd(cls.daemon, cls.channel)
         finally:
             cls._cleanup()
         shutil.rmtree(cls.workdir, ignore_errors=True)

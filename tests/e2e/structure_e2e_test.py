@@ -48,21 +48,13 @@ class StructureE2eTest(unittest.TestCase):
         cls.workdir = e2e.make_temp_dir("billing-e2e-structure-")
         cls.data_dir = os.path.join(cls.workdir, "data")
         cls.daemon = e2e.Billingd(cls.data_dir, cls.workdir)
-        cls.channel = grpc.insecure_channel(cls.daemon.address)
-        e2e.wait_for_channel_ready(grpc, cls.channel)
+        cls.channel = e2e.connect(grpc, cls.daemon)
         cls.customers = customer_service_grpc.CustomerServiceStub(cls.channel)
         cls.structure = ssgrpc.BillingStructureServiceStub(cls.channel)
 
     @classmethod
     def tearDownClass(cls):
-        try:
-            cls.channel.close()
-            rc = cls.daemon.stop()
-            if rc != 0:
-                raise AssertionError(f"billingd exited {rc} on SIGTERM: "
-                                     f"{cls.daemon.describe()}")
-        finally:
-            cls.daemon.close()
+        e2e.stop_billingd(cls.daemon, cls.channel)
         shutil.rmtree(cls.workdir, ignore_errors=True)
 
     # -- gRPC helpers -----------------------------------------------------

@@ -66,17 +66,12 @@ class UsageE2eTest(unittest.TestCase):
         self.setup_customer("C1")
 
     def tearDown(self):
-        try:
-            self.channel.close()
-            self.daemon.stop()
-        finally:
-            self.daemon.close()
+        e2e.stop_billingd(self.daemon, self.channel, require_exit_0=False)
         shutil.rmtree(self.workdir, ignore_errors=True)
 
     def start_daemon(self, listen="127.0.0.1:0"):
         self.daemon = e2e.Billingd(self.data_dir, self.workdir, listen=listen)
-        self.channel = grpc.insecure_channel(self.daemon.address)
-        e2e.wait_for_channel_ready(grpc, self.channel)
+        self.channel = e2e.connect(grpc, self.daemon)
         self.customers = customer_service_grpc.CustomerServiceStub(self.channel)
         self.structure = ssgrpc.BillingStructureServiceStub(self.channel)
         self.usage = usgrpc.UsageServiceStub(self.channel)

@@ -139,8 +139,7 @@ class UsageKafkaE2eTest(unittest.TestCase):
         cls.daemon = e2e.Billingd(cls.data_dir, cls.workdir,
                                   kafka_brokers=cls.broker.bootstrap_servers,
                                   extra_flags=[f"--usage_topic={USAGE_TOPIC}"])
-        cls.channel = grpc.insecure_channel(cls.daemon.address)
-        e2e.wait_for_channel_ready(grpc, cls.channel)
+        cls.channel = e2e.connect(grpc, cls.daemon)
         cls.customers = customer_service_grpc.CustomerServiceStub(cls.channel)
         cls.structure = ssgrpc.BillingStructureServiceStub(cls.channel)
         cls.usage = usgrpc.UsageServiceStub(cls.channel)
@@ -368,17 +367,9 @@ class UsageKafkaE2eTest(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         try:
-            if cls.channel is not None:
-                cls.channel.close()
-                cls.channel = None
-            rc = cls.daemon.stop()
-            if rc != 0:
-                raise AssertionError(f"billingd exited {rc} on SIGTERM: "
-                                     f"{cls.daemon.describe()}")
-            rc = cls.broker.stop_broker()
-            if rc != 0:
-                raise AssertionError(f"mock_kafka_broker exited {rc}: "
-                                     f"{cls.broker.describe()}")
+            channel, cls.channel = cls.channel, None
+            e2e.stop_billingd(cls.daemon, channel)
+            e2e.stop_broker(cls.broker)
         finally:
             cls._cleanup()
         shutil.rmtree(cls.workdir, ignore_errors=True)

@@ -2,7 +2,7 @@
 
 // The journal port: an append-only, partitioned log of records. Two
 // implementations: EmbeddedJournal (local files, the default) and KafkaJournal
-// (one topic). Both pass tests/integration/journal_conformance.h.
+// (one topic). Both pass tests/integration/storage/journal_conformance.h.
 //
 // Records are opaque bytes to the journal (serialized billing.v1.LogRecord);
 // the key is the partition key (customer id; empty for partition markers).

@@ -1,4 +1,4 @@
-"""Contracts and billing rules (issue 5) through gRPC, against a real billingd.
+"""Contracts and billing rules through gRPC, against a real billingd.
 
 An outside client (Python grpcio over the generated stubs) records the
 reference data in the reserved partition "@reference", a contract, a flat

@@ -1,4 +1,4 @@
-"""Hostile unary requests at the gRPC edge (issue 9, findings 7 and 8).
+"""Hostile unary requests at the gRPC edge.
 
 billingd runs on the embedded journal; grpcio sends what a hostile client
 would: strings far over their limits, and raw protobuf bytes whose `string`

@@ -1,4 +1,4 @@
-"""Billing structure (issue 4) end to end, through gRPC and billingctl.
+"""Billing structure end to end, through gRPC and billingctl.
 
 billingd runs on the embedded journal with its test clock at
 TEST_CLOCK_DATE (2026-03-20); the cases call BillingStructureService with

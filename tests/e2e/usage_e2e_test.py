@@ -1,4 +1,4 @@
-"""Usage (issue 6) on the embedded default, end to end.
+"""Usage on the embedded default, end to end.
 
 billingd runs on the embedded journal; Python grpcio (a client we did not
 write) streams call detail records into UsageService.IngestUsage, billingctl
@@ -322,8 +322,8 @@ class UsageE2eTest(unittest.TestCase):
 
     def test_unreadable_message_in_stream_is_quarantined_and_stream_goes_on(
             self):
-        """Issue 9, finding 4: [valid, ff ff ff ff, valid, valid] answered
-        OK with received 1, rated 1: the last two were gone."""
+        """Once, [valid, ff ff ff ff, valid, valid] was answered OK with
+        received 1, rated 1: the last two were gone."""
         bad = b"\xff\xff\xff\xff"
         summary = self.ingest_bytes([call("U1", 61).SerializeToString(), bad,
                                      call("U2", 61).SerializeToString(),
@@ -337,8 +337,8 @@ class UsageE2eTest(unittest.TestCase):
         self.assertEqual(self.totals()[("N1", "France")][0], 3)
 
     def test_latin1_byte_in_a_json_import_is_quarantined_not_poisonous(self):
-        """Issue 9, finding 1: `billingctl usage import lat.jsonl` with
-        record_id "r\\xe9" stopped billingd for good (DATA_LOSS)."""
+        """Once, `billingctl usage import lat.jsonl` with record_id "r\\xe9"
+        stopped billingd for good (DATA_LOSS)."""
         path = os.path.join(self.workdir, "lat.jsonl")
         line = ('{"platform_id":"PBXL","record_id":"r\xe9","object":'
                 f'"{NUMBER}","start_time":"2026-03-20T10:00:00+01:00",'
@@ -363,7 +363,7 @@ class UsageE2eTest(unittest.TestCase):
 
     def test_csv_import_refuses_a_header_without_quantity_sending_nothing(
             self):
-        """Issue 9, finding 5: every row was rated at 0 and used its id."""
+        """Once, every row was rated at 0 and used its id."""
         path = os.path.join(self.workdir, "calls.csv")
         with open(path, "w") as f:
             f.write("platform_id,record_id,object,start_time,kind,"

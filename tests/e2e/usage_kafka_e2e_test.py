@@ -1,4 +1,4 @@
-"""Telephony usage from Kafka, end to end (issue 6), exactly once.
+"""Telephony usage from Kafka, end to end, exactly once.
 
 Scenario (setUpClass):
   1. mock_kafka_broker (its own process) with billing.events.v1 (4

@@ -54,7 +54,7 @@ TEST(LookupCurrencyTest, UnknownCodeNamesTheField) {
             "customer.currency: \"EURO\" is not an ISO 4217 code");
 }
 
-// A 10 KB code (issue 9, finding 7) is quoted as its first kQuotePrefixMax
+// A 10 KB code is quoted as its first kQuotePrefixMax
 // bytes and its length, not echoed whole: the message stays under 300 bytes
 // and still names the field first.
 TEST(LookupCurrencyTest, LongCodeIsQuotedShort) {

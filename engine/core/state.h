@@ -102,6 +102,43 @@ std::string SerializeDeterministic(const google::protobuf::Message& message);
 
 absl::Status CorruptState(absl::string_view key, absl::string_view what);
 
+// Visits, in key order, every message stored under keys that start with
+// `prefix` (after `start_after` when given), with its key, until `visit`
+// returns false or an error, which is returned. DataLoss naming the key when
+// one does not parse. The one scan-and-parse loop: every family scan goes
+// through it (or through ForEachMessage and ScanMessages below).
+template <typename M>
+absl::Status ForEachKeyedMessage(
+    const StateReader& state, absl::string_view prefix,
+    absl::string_view start_after,
+    const std::function<absl::StatusOr<bool>(absl::string_view key, M)>&
+        visit) {
+  absl::Status inner;
+  absl::Status s = state.Scan(
+      prefix, start_after, [&](absl::string_view key, absl::string_view value) {
+        M m;
+        if (!m.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+          inner = CorruptState(key, M::descriptor()->full_name());
+          return false;
+        }
+        absl::StatusOr<bool> more = visit(key, std::move(m));
+        if (!more.ok()) inner = more.status();
+        return more.ok() && *more;
+      });
+  return s.ok() ? inner : s;
+}
+
+// The same, when the visit needs no key.
+template <typename M>
+absl::Status ForEachMessage(
+    const StateReader& state, absl::string_view prefix,
+    absl::string_view start_after,
+    const std::function<absl::StatusOr<bool>(M)>& visit) {
+  return ForEachKeyedMessage<M>(
+      state, prefix, start_after,
+      [&](absl::string_view, M m) { return visit(std::move(m)); });
+}
+
 // Every message stored under keys that start with `prefix` (after
 // `start_after` when given), in key order, at most `records_max`. DataLoss
 // naming the key when one does not parse.
@@ -111,20 +148,13 @@ absl::StatusOr<std::vector<M>> ScanMessages(
     size_t records_max = std::numeric_limits<size_t>::max(),
     absl::string_view start_after = "") {
   std::vector<M> out;
-  absl::Status inner;
-  absl::Status s = state.Scan(
-      prefix, start_after, [&](absl::string_view key, absl::string_view value) {
-        if (out.size() >= records_max) return false;
-        M m;
-        if (!m.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-          inner = CorruptState(key, M::descriptor()->full_name());
-          return false;
-        }
-        out.push_back(std::move(m));
-        return true;
-      });
+  if (records_max == 0) return out;
+  absl::Status s = ForEachMessage<M>(state, prefix, start_after,
+                                     [&](M m) -> absl::StatusOr<bool> {
+                                       out.push_back(std::move(m));
+                                       return out.size() < records_max;
+                                     });
   if (!s.ok()) return s;
-  if (!inner.ok()) return inner;
   return out;
 }
 

@@ -400,5 +400,70 @@ TEST(GetMessageTest, CorruptStateMessageEscapesTheKey) {
   EXPECT_THAT(std::string(s.message()), HasSubstr("\"k\\x01\""));
 }
 
+// --- ForEachKeyedMessage / ForEachMessage / ScanMessages --------------------
+
+MemoryState ThreeCustomers() {
+  MemoryState state;
+  for (const char* id : {"a", "b", "c"}) {
+    v1::Customer c;
+    c.set_customer_id(id);
+    PutMessage(state, std::string("cust/") + id, c);
+  }
+  state.Put("other/x", "not a customer");
+  return state;
+}
+
+// The visit gets each key with its message, in key order, within the prefix.
+TEST(ForEachKeyedMessageTest, VisitsKeysWithTheirMessages) {
+  MemoryState state = ThreeCustomers();
+  std::vector<std::pair<std::string, std::string>> seen;
+  absl::Status s = ForEachKeyedMessage<v1::Customer>(
+      state, "cust/", "",
+      [&](absl::string_view key, v1::Customer c) -> absl::StatusOr<bool> {
+        seen.emplace_back(std::string(key), c.customer_id());
+        return true;
+      });
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_THAT(seen, ElementsAre(Pair("cust/a", "a"), Pair("cust/b", "b"),
+                                Pair("cust/c", "c")));
+}
+
+// false stops the scan; an error stops it and is returned as it is.
+TEST(ForEachKeyedMessageTest, StopsOnFalseAndReturnsTheVisitsError) {
+  MemoryState state = ThreeCustomers();
+  int visits = 0;
+  absl::Status s = ForEachMessage<v1::Customer>(
+      state, "cust/", "",
+      [&](v1::Customer) -> absl::StatusOr<bool> { return ++visits < 2; });
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(visits, 2);
+  s = ForEachMessage<v1::Customer>(
+      state, "cust/", "cust/a", [&](v1::Customer) -> absl::StatusOr<bool> {
+        return absl::FailedPreconditionError("enough");
+      });
+  EXPECT_EQ(s, absl::FailedPreconditionError("enough"));
+}
+
+// A value that does not parse is DataLoss naming its key.
+TEST(ForEachKeyedMessageTest, CorruptValueIsDataLossNamingTheKey) {
+  MemoryState state = ThreeCustomers();
+  state.Put("cust/b", std::string("\x12\x05", 2));
+  auto got = ScanMessages<v1::Customer>(state, "cust/");
+  ASSERT_EQ(got.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(std::string(got.status().message()), HasSubstr("\"cust/b\""));
+}
+
+// ScanMessages stops at records_max.
+TEST(ForEachKeyedMessageTest, ScanMessagesStopsAtRecordsMax) {
+  MemoryState state = ThreeCustomers();
+  auto got = ScanMessages<v1::Customer>(state, "cust/", 2);
+  ASSERT_TRUE(got.ok()) << got.status();
+  ASSERT_EQ(got->size(), 2u);
+  EXPECT_EQ((*got)[1].customer_id(), "b");
+  got = ScanMessages<v1::Customer>(state, "cust/", 0);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_TRUE(got->empty());
+}
+
 }  // namespace
 }  // namespace billing

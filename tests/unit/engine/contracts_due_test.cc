@@ -333,7 +333,7 @@ TEST_F(ContractDueTest, CatchUpPeriodsAtTheLimit) {
   EXPECT_THAT(too_many.reasons(), ElementsAre("more than 1200 periods owed"));
 }
 
-// --- Values beyond what can be billed (issue 9, finding 6) -----------------
+// --- Values beyond what can be billed ---------------------------------------
 
 // A second flat rule R2 on K1, yearly in advance from 2026-01-01, no cost.
 v1::ContractCommand YearlyRule(const std::string& rule_id,
@@ -737,7 +737,7 @@ TEST_F(ContractMeterDueTest, LowerReadingIsAnAnomaly) {
                  "meter replacement");
 }
 
-// Finding 10, the issue's example: installation 1,000, 1,300 on 03-01;
+// The example: installation 1,000, 1,300 on 03-01;
 // 1,100 on 03-15 is refused, and what is due as of 04-01 stays 300 units
 // (15.00 at 0.05), DUE.
 TEST_F(ContractMeterDueTest, BackwardsReadingIsRefusedAndTheBillStays) {
@@ -807,7 +807,7 @@ TEST_F(ContractMeterDueTest, RecordedBackwardsReadingIsAnAnomaly) {
   EXPECT_EQ(corrected.lines(0).quantity_milli(), 330000);
 }
 
-// Finding 6 on readings recorded before the limits: a reading of int64
+// Readings recorded before the limits: a reading of int64
 // max makes an amount over the maximum, an anomaly naming the object and
 // the period; the customer's report is still computed.
 TEST_F(ContractMeterDueTest, RecordedReadingOfInt64MaxIsAnAnomaly) {

@@ -242,7 +242,7 @@ TEST(ContractPriceTimelineTest,
             "2027-01-15: no SYNTEC index published on or before 2027-01-15");
 }
 
-// Issue 9, finding 6: a step whose new price is over kUnitPriceMicrosMax
+// A step whose new price is over kUnitPriceMicrosMax
 // (100,000,000,000.000000) cannot be computed, like a missing index:
 // 60,000,000,000.000000 + 100 % on 2026-03-01 is 120,000,000,000.000000;
 // prices from that day are unknown, the +3 % after it too.

@@ -155,7 +155,7 @@ TEST_F(ContractsTest, ReferenceBadInput) {
                  "rate.rate_micros: -0.000001 is negative");
 }
 
-// Index values and hourly rates over their maximum (finding 6).
+// Index values and hourly rates over their maximum.
 TEST_F(ContractsTest, ReferenceValuesOverTheirMaximum) {
   ExpectRejected(Cmd(R"pb(customer_id: "@reference"
                           publish_index {
@@ -496,7 +496,7 @@ INSTANTIATE_TEST_SUITE_P(
                 Code::kInvalidArgument,
                 "rule.end_date: 2027-01-31 is after the contract's end "
                 "2026-12-31"},
-        // Issue 9, finding 6: each value over its maximum is refused,
+        // Each value over its maximum is refused,
         // naming the field (engine/contracts/limits.h).
         BadRule{"QuantityOverTheMaximum",
                 With(R"pb(contract_ref: "K1"
@@ -866,7 +866,7 @@ TEST_F(ContractReadingsTest, ReadingBadValues) {
                  "replacement has one");
 }
 
-// Finding 6: readings over 10^12 units are refused; at it, accepted.
+// Readings over 10^12 units are refused; at it, accepted.
 TEST_F(ContractReadingsTest, ReadingValuesOverTheMaximum) {
   ExpectRejected(Reading("COPIER-1", "2026-01-05", 9223372036854775807,
                          "READING_KIND_INSTALLATION"),
@@ -883,7 +883,7 @@ TEST_F(ContractReadingsTest, ReadingValuesOverTheMaximum) {
                  "over the maximum 1000000000000000");
 }
 
-// Finding 10, the issue's example: installation 1,000, 1,300 on 03-01, then
+// The example: installation 1,000, 1,300 on 03-01, then
 // 1,100 on 03-15 is refused (the meter went backwards), naming both values
 // and dates; as a meter replacement the same value is taken.
 TEST_F(ContractReadingsTest, ReadingBelowThePreviousIsRefused) {
@@ -1056,7 +1056,7 @@ TEST_F(ContractIncreaseCommandsTest, IncreaseBadInput) {
                  "rule_id: \"R9\" is not a rule of contract \"K1\"");
 }
 
-// Finding 6: a Syntec increase with an index of int64 max names the field.
+// A Syntec increase with an index of int64 max names the field.
 TEST_F(ContractIncreaseCommandsTest, IndexOverTheMaximumNamesTheField) {
   ExpectRejected(Cmd(R"pb(customer_id: "C1"
                           schedule_increase {
@@ -1335,7 +1335,7 @@ TEST_F(ContractsTest, WorkUnitsAndTimeGoToTheirRuleTypesWithinItsDates) {
                  "entry.hours_milli: 24.001 is more than 24 hours");
 }
 
-// Finding 6: a unit-of-work entry over 10^12 units names the field.
+// A unit-of-work entry over 10^12 units names the field.
 TEST_F(ContractsTest, WorkUnitsOverTheMaximum) {
   CreateContract();
   Run(Cmd(R"pb(customer_id: "C1"

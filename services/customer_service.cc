@@ -2,9 +2,8 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_format.h"
-#include "engine/customer/customer.h"
-#include "engine/core/keys.h"
 #include "engine/core/validation.h"
+#include "engine/customer/customer.h"
 #include "services/status_map.h"
 
 namespace billing {
@@ -49,18 +48,9 @@ grpc::Status CustomerServiceImpl::UpdateCustomer(
 grpc::Status CustomerServiceImpl::GetCustomer(
     grpc::ServerContext*, const v1::GetCustomerRequest* request,
     v1::Customer* response) {
-  if (auto s = ValidateCode("customer_id", request->customer_id(),
-                            limits::kCustomerIdLengthMax);
-      !s.ok()) {
-    return ToGrpcStatus(s);
-  }
-  auto customer = LoadCustomer(*state_, request->customer_id());
+  auto customer = CustomerById(*state_, request->customer_id());
   if (!customer.ok()) return ToGrpcStatus(customer.status());
-  if (!customer->has_value()) {
-    return ToGrpcStatus(absl::NotFoundError(absl::StrFormat(
-        "customer_id: %s does not exist", QuoteValue(request->customer_id()))));
-  }
-  *response = **customer;
+  *response = std::move(*customer);
   return grpc::Status::OK;
 }
 
@@ -79,33 +69,16 @@ grpc::Status CustomerServiceImpl::ListCustomers(
   std::string after_id;
   if (!request->page_token().empty() &&
       (!absl::WebSafeBase64Unescape(request->page_token(), &after_id) ||
-       !ValidateCode("page_token", after_id, limits::kCustomerIdLengthMax)
-            .ok())) {
+       !ValidateCode("page_token", after_id, limits::kCodeLengthMax).ok())) {
     return ToGrpcStatus(FieldError("page_token",
                                    "is not a token this API "
                                    "gave"));
   }
-  const std::string start_after =
-      after_id.empty() ? std::string() : CustomerKey(after_id);
-  bool more = false;
-  absl::Status scan_error;
-  absl::Status s =
-      state_->Scan(kCustomerPrefix, start_after,
-                   [&](absl::string_view key, absl::string_view value) {
-                     if (response->customers_size() == page_size) {
-                       more = true;
-                       return false;
-                     }
-                     if (!response->add_customers()->ParseFromArray(
-                             value.data(), static_cast<int>(value.size()))) {
-                       scan_error = CorruptState(key, "billing.v1.Customer");
-                       return false;
-                     }
-                     return true;
-                   });
-  if (s.ok()) s = scan_error;
-  if (!s.ok()) return ToGrpcStatus(s);
-  if (more) {
+  auto page =
+      ListCustomerPage(*state_, after_id, static_cast<size_t>(page_size));
+  if (!page.ok()) return ToGrpcStatus(page.status());
+  for (auto& c : page->customers) *response->add_customers() = std::move(c);
+  if (page->more) {
     response->set_next_page_token(absl::WebSafeBase64Escape(
         response->customers(response->customers_size() - 1).customer_id()));
   }

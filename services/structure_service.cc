@@ -11,10 +11,9 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "engine/customer/customer.h"
-#include "engine/core/keys.h"
-#include "engine/structure/structure.h"
 #include "engine/core/validation.h"
+#include "engine/customer/customer.h"
+#include "engine/structure/structure.h"
 #include "services/status_map.h"
 
 namespace billing {
@@ -22,39 +21,6 @@ namespace {
 
 constexpr int kPageSizeDefault = 100;
 constexpr int kPageSizeMax = 1000;
-
-// Queries check the object id rule (ValidateObjectId) first, so that a
-// malformed id is INVALID_ARGUMENT rather than NOT_FOUND.
-absl::StatusOr<v1::BillableObject> RequireObject(const StateReader& state,
-                                                 absl::string_view customer_id,
-                                                 absl::string_view object_id) {
-  if (auto s = ValidateObjectId("object_id", object_id); !s.ok()) {
-    return s;
-  }
-  auto object = LoadObject(state, customer_id, object_id);
-  if (!object.ok()) return object.status();
-  if (!object->has_value()) {
-    return absl::NotFoundError(
-        absl::StrFormat("object_id: %s is not an object of customer %s",
-                        QuoteValue(object_id), QuoteValue(customer_id)));
-  }
-  return std::move(**object);
-}
-
-// NotFound from an as-of lookup, prefixed with the request field that asked.
-absl::Status Named(const absl::Status& s, absl::string_view field) {
-  if (s.ok() || s.code() != absl::StatusCode::kNotFound) return s;
-  return absl::NotFoundError(absl::StrCat(field, ": ", s.message()));
-}
-
-// The latest assignment (the one the state holds as current), with the
-// history line that gives it.
-absl::StatusOr<v1::AssignmentChange> LatestAssignment(
-    const StateReader& state, absl::string_view customer_id,
-    absl::string_view object_id) {
-  return AssignmentAtOffset(state, customer_id, object_id,
-                            std::numeric_limits<int64_t>::max());
-}
 
 grpc::Status EntityAnswer(const absl::StatusOr<v1::StructureAnswer>& answer,
                           v1::BillingEntity* response) {
@@ -81,8 +47,7 @@ absl::StatusOr<v1::StructureAnswer> StructureServiceImpl::Execute(
       !s.ok()) {
     return s;
   }
-  if (auto s = ValidateCode("customer_id", customer_id,
-                            limits::kCustomerIdLengthMax);
+  if (auto s = ValidateCode("customer_id", customer_id, limits::kCodeLengthMax);
       !s.ok()) {
     return s;
   }
@@ -201,43 +166,25 @@ grpc::Status StructureServiceImpl::ListBillingEntities(
 grpc::Status StructureServiceImpl::GetObject(
     grpc::ServerContext*, const v1::GetObjectRequest* request,
     v1::ObjectView* response) {
-  auto snapshot = state_->Snapshot();
-  const std::string& customer_id = request->customer_id();
-  if (auto s = RequireCustomer(*snapshot, customer_id); !s.ok()) {
-    return ToGrpcStatus(s);
-  }
-  auto object = RequireObject(*snapshot, customer_id, request->object_id());
-  if (!object.ok()) return ToGrpcStatus(object.status());
-  absl::StatusOr<v1::AssignmentChange> change;
+  ObjectAsOfQuery query;
   switch (request->as_of_case()) {
-    case v1::GetObjectRequest::kMonth: {
-      auto month = ParseBillingMonth(request->month(), "month");
-      if (!month.ok()) return ToGrpcStatus(month.status());
-      change = AssignmentForMonth(*snapshot, customer_id, request->object_id(),
-                                  *month);
-      if (!change.ok()) change = Named(change.status(), "month");
+    case v1::GetObjectRequest::kMonth:
+      query.as = ObjectAsOfQuery::As::kMonth;
+      query.month = request->month();
       break;
-    }
-    case v1::GetObjectRequest::kLogOffset: {
-      if (request->log_offset() < -1) {
-        return ToGrpcStatus(FieldError(
-            "log_offset", absl::StrFormat("%d is below -1 (-1: before "
-                                          "anything)",
-                                          request->log_offset())));
-      }
-      change = AssignmentAtOffset(*snapshot, customer_id, request->object_id(),
-                                  request->log_offset());
-      if (!change.ok()) change = Named(change.status(), "log_offset");
+    case v1::GetObjectRequest::kLogOffset:
+      query.as = ObjectAsOfQuery::As::kLogOffset;
+      query.log_offset = request->log_offset();
       break;
-    }
     case v1::GetObjectRequest::AS_OF_NOT_SET:
-      change = LatestAssignment(*snapshot, customer_id, request->object_id());
       break;
   }
-  if (!change.ok()) return ToGrpcStatus(change.status());
-  *response->mutable_object() = std::move(*object);
-  *response->mutable_assignment() = change->assignment();
-  *response->mutable_change() = std::move(*change);
+  auto found = ObjectAt(*state_->Snapshot(), request->customer_id(),
+                        request->object_id(), query);
+  if (!found.ok()) return ToGrpcStatus(found.status());
+  *response->mutable_object() = std::move(found->object);
+  *response->mutable_assignment() = found->change.assignment();
+  *response->mutable_change() = std::move(found->change);
   return grpc::Status::OK;
 }
 
@@ -245,36 +192,10 @@ grpc::Status StructureServiceImpl::ListObjects(
     grpc::ServerContext*, const v1::ListObjectsRequest* request,
     v1::ListObjectsResponse* response) {
   auto snapshot = state_->Snapshot();
-  const std::string& customer_id = request->customer_id();
-  if (auto s = RequireCustomer(*snapshot, customer_id); !s.ok()) {
-    return ToGrpcStatus(s);
-  }
-  if (!v1::ObjectKind_IsValid(request->kind())) {
-    return ToGrpcStatus(
-        FieldError("kind", absl::StrFormat("%d is not an object kind",
-                                           static_cast<int>(request->kind()))));
-  }
-  const std::string& entity_id = request->entity_id();
-  if (!entity_id.empty()) {
-    if (auto s =
-            ValidateCode("entity_id", entity_id, limits::kEntityIdLengthMax);
-        !s.ok()) {
-      return ToGrpcStatus(s);
-    }
-    auto entity = LoadEntity(*snapshot, customer_id, entity_id);
-    if (!entity.ok()) return ToGrpcStatus(entity.status());
-    if (!entity->has_value()) {
-      return ToGrpcStatus(absl::NotFoundError(absl::StrFormat(
-          "entity_id: %s is not a billing entity of customer %s",
-          QuoteValue(entity_id), QuoteValue(customer_id))));
-    }
-  }
-  std::optional<BillingMonth> month;
-  if (!request->month().empty()) {
-    auto m = ParseBillingMonth(request->month(), "month");
-    if (!m.ok()) return ToGrpcStatus(m.status());
-    month = *m;
-  }
+  auto filter =
+      CheckObjectFilter(*snapshot, request->customer_id(), request->kind(),
+                        request->entity_id(), request->month());
+  if (!filter.ok()) return ToGrpcStatus(filter.status());
   if (request->page_size() < 0) {
     return ToGrpcStatus(FieldError(
         "page_size", absl::StrFormat("%d is negative", request->page_size())));
@@ -292,55 +213,16 @@ grpc::Status StructureServiceImpl::ListObjects(
     return ToGrpcStatus(
         FieldError("page_token", "is not a token this API gave"));
   }
-  const std::string prefix = CustomerFamilyPrefix(kObjectPrefix, customer_id);
-  const std::string start_after =
-      after_id.empty() ? std::string() : ObjectKey(customer_id, after_id);
-
-  bool more = false;
-  absl::Status inner;
-  absl::Status s = snapshot->Scan(
-      prefix, start_after, [&](absl::string_view key, absl::string_view value) {
-        v1::BillableObject object;
-        if (!object.ParseFromArray(value.data(),
-                                   static_cast<int>(value.size()))) {
-          inner = CorruptState(key, "billing.v1.BillableObject");
-          return false;
-        }
-        if (request->kind() != v1::OBJECT_KIND_UNSPECIFIED &&
-            object.kind() != request->kind()) {
-          return true;
-        }
-        absl::StatusOr<v1::AssignmentChange> change =
-            month.has_value()
-                ? AssignmentForMonth(*snapshot, customer_id, object.object_id(),
-                                     *month)
-                : LatestAssignment(*snapshot, customer_id, object.object_id());
-        if (!change.ok()) {
-          // Not billed in that month: created later; not listed.
-          if (month.has_value() &&
-              change.status().code() == absl::StatusCode::kNotFound) {
-            return true;
-          }
-          inner = change.status();
-          return false;
-        }
-        if (!entity_id.empty() &&
-            change->assignment().entity_id() != entity_id) {
-          return true;
-        }
-        if (response->objects_size() == page_size) {
-          more = true;
-          return false;
-        }
-        v1::ObjectView* view = response->add_objects();
-        *view->mutable_assignment() = change->assignment();
-        *view->mutable_change() = std::move(*change);
-        *view->mutable_object() = std::move(object);
-        return true;
-      });
-  if (s.ok()) s = inner;
-  if (!s.ok()) return ToGrpcStatus(s);
-  if (more) {
+  auto page = ListObjectPage(*snapshot, request->customer_id(), *filter,
+                             after_id, static_cast<size_t>(page_size));
+  if (!page.ok()) return ToGrpcStatus(page.status());
+  for (auto& found : page->objects) {
+    v1::ObjectView* view = response->add_objects();
+    *view->mutable_assignment() = found.change.assignment();
+    *view->mutable_change() = std::move(found.change);
+    *view->mutable_object() = std::move(found.object);
+  }
+  if (page->more) {
     response->set_next_page_token(absl::WebSafeBase64Escape(
         response->objects(response->objects_size() - 1).object().object_id()));
   }

@@ -1,7 +1,7 @@
 #pragma once
 
 // billing.v1.BillingStructureService: entities, billable objects, grouped
-// accounts and reassignments (issue 4; engine/structure/structure.h holds the rules).
+// accounts and reassignments (engine/structure/structure.h holds the rules).
 // Commands become a v1::Command{structure} and go through the
 // CommandProcessor; queries read a RocksDB snapshot through the engine's
 // query functions.

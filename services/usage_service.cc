@@ -2,10 +2,10 @@
 
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "engine/core/validation.h"
 #include "engine/customer/customer.h"
 #include "engine/structure/structure.h"
 #include "engine/usage/usage.h"
-#include "engine/core/validation.h"
 #include "google/protobuf/descriptor.h"
 #include "grpcpp/support/method_handler.h"
 #include "services/outside_text.h"
@@ -27,7 +27,7 @@ absl::Status CheckKeyAndCustomer(absl::string_view key,
   if (auto s = ValidateIdempotencyKey("idempotency_key", key); !s.ok()) {
     return s;
   }
-  return ValidateCode("customer_id", customer_id, 32);
+  return ValidateCode("customer_id", customer_id, limits::kCodeLengthMax);
 }
 
 absl::StatusOr<int> Limit(int requested) {
@@ -269,7 +269,8 @@ grpc::Status UsageServiceImpl::IngestRawUsageBytes(
 grpc::Status UsageServiceImpl::GetUsageTotals(
     grpc::ServerContext*, const v1::GetUsageTotalsRequest* request,
     v1::GetUsageTotalsResponse* response) {
-  if (auto s = ValidateCode("customer_id", request->customer_id(), 32);
+  if (auto s = ValidateCode("customer_id", request->customer_id(),
+                            limits::kCodeLengthMax);
       !s.ok()) {
     return ToGrpcStatus(s);
   }
@@ -291,7 +292,8 @@ grpc::Status UsageServiceImpl::GetUsageTotals(
 grpc::Status UsageServiceImpl::ListRatedUsage(
     grpc::ServerContext*, const v1::ListRatedUsageRequest* request,
     v1::ListRatedUsageResponse* response) {
-  if (auto s = ValidateCode("customer_id", request->customer_id(), 32);
+  if (auto s = ValidateCode("customer_id", request->customer_id(),
+                            limits::kCodeLengthMax);
       !s.ok()) {
     return ToGrpcStatus(s);
   }

@@ -18,9 +18,10 @@ namespace {
 using limits::kAddressLineLengthMax;
 using limits::kAddressLinesMax;
 using limits::kCityLengthMax;
-using limits::kCustomerIdLengthMax;
+using limits::kCodeLengthMax;
 using limits::kCustomerNameLengthMax;
 using limits::kPostalCodeLengthMax;
+namespace reasons = customer_rejections;
 
 // Paths an update may name, in the order their values are validated.
 constexpr absl::string_view kUpdatablePaths[] = {
@@ -31,49 +32,133 @@ bool SameAddress(const v1::Address& a, const v1::Address& b) {
   return SerializeDeterministic(a) == SerializeDeterministic(b);
 }
 
-// `defaults_allowed`: on create an empty currency and delivery mode take
-// their defaults; an update may not clear them ("is required"), and says so
-// at the field's place in the precedence order.
-absl::Status ValidateFields(const v1::Customer& c, absl::string_view prefix,
-                            bool defaults_allowed) {
-  const std::string p(prefix);
-  if (auto s = ValidateCode(p + ".customer_id", c.customer_id(),
-                            kCustomerIdLengthMax);
-      !s.ok()) {
-    return s;
-  }
-  if (auto s = ValidateText(p + ".name", c.name(), 1, kCustomerNameLengthMax);
-      !s.ok()) {
-    return s;
-  }
-  if (auto s = ValidateAddress(c.billing_address(), p + ".billing_address");
-      !s.ok()) {
-    return s;
-  }
+// The optional fields, each named: empty email and VAT id are allowed.
+absl::Status ValidateContactFields(const v1::Customer& c,
+                                   const std::string& p) {
   if (!c.email().empty()) {
-    if (auto s = ValidateEmail(p + ".email", c.email()); !s.ok()) return s;
+    if (auto s = ValidateEmail(p + ".email", c.email()); !s.ok()) {
+      return Named(reasons::kEmailInvalid, s);
+    }
   }
   if (!c.vat_id().empty()) {
-    if (auto s = ValidateVatId(p + ".vat_id", c.vat_id()); !s.ok()) return s;
+    if (auto s = ValidateVatId(p + ".vat_id", c.vat_id()); !s.ok()) {
+      return Named(reasons::kVatIdInvalid, s);
+    }
   }
+  return absl::OkStatus();
+}
+
+// `defaults_allowed`: on create an empty currency and delivery mode take
+// their defaults; an update may not clear them ("is required").
+absl::Status ValidateBillingChoices(const v1::Customer& c, const std::string& p,
+                                    bool defaults_allowed) {
   if (!c.currency().empty()) {
     if (auto s = LookupCurrency(c.currency(), p + ".currency"); !s.ok()) {
-      return s.status();
+      return Named(reasons::kCurrencyInvalid, s.status());
     }
   } else if (!defaults_allowed) {
-    return FieldError(p + ".currency", "is required");
+    return Named(reasons::kCurrencyInvalid,
+                 FieldError(p + ".currency", "is required"));
   }
   if (!defaults_allowed &&
       c.invoice_delivery_mode() == v1::INVOICE_DELIVERY_MODE_UNSPECIFIED) {
-    return FieldError(p + ".invoice_delivery_mode", "is required");
+    return Named(reasons::kDeliveryModeInvalid,
+                 FieldError(p + ".invoice_delivery_mode", "is required"));
   }
   if (!v1::InvoiceDeliveryMode_IsValid(c.invoice_delivery_mode())) {
-    return FieldError(
-        p + ".invoice_delivery_mode",
-        absl::StrFormat("%d is not a delivery mode",
-                        static_cast<int>(c.invoice_delivery_mode())));
+    return Named(reasons::kDeliveryModeInvalid,
+                 FieldError(p + ".invoice_delivery_mode",
+                            absl::StrFormat(
+                                "%d is not a delivery mode",
+                                static_cast<int>(c.invoice_delivery_mode()))));
   }
   return absl::OkStatus();
+}
+
+// Every field in precedence order, each refusal named.
+absl::Status ValidateFields(const v1::Customer& c, absl::string_view prefix,
+                            bool defaults_allowed) {
+  const std::string p(prefix);
+  if (auto s =
+          ValidateCode(p + ".customer_id", c.customer_id(), kCodeLengthMax);
+      !s.ok()) {
+    return Named(reasons::kCustomerIdInvalid, s);
+  }
+  if (auto s = ValidateText(p + ".name", c.name(), 1, kCustomerNameLengthMax);
+      !s.ok()) {
+    return Named(reasons::kNameInvalid, s);
+  }
+  if (auto s = ValidateAddress(c.billing_address(), p + ".billing_address");
+      !s.ok()) {
+    return Named(reasons::kAddressInvalid, s);
+  }
+  if (auto s = ValidateContactFields(c, p); !s.ok()) return s;
+  return ValidateBillingChoices(c, p, defaults_allowed);
+}
+
+// The update's mask: not empty, every path updatable.
+absl::Status ValidateUpdateMask(const google::protobuf::FieldMask& mask) {
+  if (mask.paths_size() == 0) {
+    return Reject(update_customer::kUpdateMaskEmpty,
+                  "update_mask: is empty; name the fields to change");
+  }
+  for (int i = 0; i < mask.paths_size(); ++i) {
+    const std::string& path = mask.paths(i);
+    if (std::find(std::begin(kUpdatablePaths), std::end(kUpdatablePaths),
+                  path) == std::end(kUpdatablePaths)) {
+      return Reject(
+          update_customer::kUpdateMaskPathInvalid,
+          absl::StrFormat("update_mask.paths[%d]: %s is not an updatable "
+                          "field (one of: name, billing_address, email, "
+                          "vat_id, currency, invoice_delivery_mode)",
+                          i, QuoteValue(path)));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// `old` with the masked fields taken from `given`.
+v1::Customer Masked(const v1::Customer& old, const v1::Customer& given,
+                    const google::protobuf::FieldMask& mask) {
+  v1::Customer updated = old;
+  for (const std::string& path : mask.paths()) {
+    if (path == "name") {
+      updated.set_name(given.name());
+    } else if (path == "billing_address") {
+      *updated.mutable_billing_address() = given.billing_address();
+    } else if (path == "email") {
+      updated.set_email(given.email());
+    } else if (path == "vat_id") {
+      updated.set_vat_id(given.vat_id());
+    } else if (path == "currency") {
+      updated.set_currency(given.currency());
+    } else if (path == "invoice_delivery_mode") {
+      updated.set_invoice_delivery_mode(given.invoice_delivery_mode());
+    }
+  }
+  return updated;
+}
+
+// Whether `path` differs between `old` and `updated`.
+bool Changed(const v1::Customer& old, const v1::Customer& updated,
+             absl::string_view path) {
+  if (path == "name") return old.name() != updated.name();
+  if (path == "billing_address") {
+    return !SameAddress(old.billing_address(), updated.billing_address());
+  }
+  if (path == "email") return old.email() != updated.email();
+  if (path == "vat_id") return old.vat_id() != updated.vat_id();
+  if (path == "currency") return old.currency() != updated.currency();
+  if (path == "invoice_delivery_mode") {
+    return old.invoice_delivery_mode() != updated.invoice_delivery_mode();
+  }
+  return false;
+}
+
+absl::Status CustomerNotFound(absl::string_view field,
+                              absl::string_view customer_id) {
+  return absl::NotFoundError(
+      absl::StrFormat("%s: %s does not exist", field, QuoteValue(customer_id)));
 }
 
 }  // namespace
@@ -132,9 +217,9 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideCreateCustomer(
   auto existing = LoadCustomer(state, given.customer_id());
   if (!existing.ok()) return existing.status();
   if (existing->has_value()) {
-    return absl::AlreadyExistsError(
-        absl::StrFormat("customer.customer_id: %s already exists",
-                        QuoteValue(given.customer_id())));
+    return Reject(create_customer::kAlreadyExists,
+                  absl::StrFormat("customer.customer_id: %s already exists",
+                                  QuoteValue(given.customer_id())));
   }
   v1::EventEnvelope event =
       NewEvent(kCustomerCreatedType, given.customer_id(), business_date);
@@ -160,59 +245,28 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideUpdateCustomer(
     BusinessDate business_date) {
   const v1::Customer& given = command.customer();
   if (auto s = ValidateCode("customer.customer_id", given.customer_id(),
-                            kCustomerIdLengthMax);
+                            kCodeLengthMax);
       !s.ok()) {
-    return s;
+    return Named(reasons::kCustomerIdInvalid, s);
   }
   auto existing = LoadCustomer(state, given.customer_id());
   if (!existing.ok()) return existing.status();
   if (!existing->has_value()) {
-    return absl::NotFoundError(
-        absl::StrFormat("customer.customer_id: %s does not exist",
-                        QuoteValue(given.customer_id())));
+    return Named(reasons::kCustomerNotFound,
+                 CustomerNotFound("customer.customer_id", given.customer_id()));
   }
   const v1::Customer& old = **existing;
   if (command.expected_version() != 0 &&
       command.expected_version() != old.version()) {
-    return absl::AbortedError(absl::StrFormat(
-        "expected_version: %d, but customer %s is at version %d; read it "
-        "again and retry",
-        command.expected_version(), QuoteValue(old.customer_id()),
-        old.version()));
+    return Reject(
+        update_customer::kVersionConflict,
+        absl::StrFormat("expected_version: %d, but customer %s is at version "
+                        "%d; read it again and retry",
+                        command.expected_version(),
+                        QuoteValue(old.customer_id()), old.version()));
   }
-  if (command.update_mask().paths_size() == 0) {
-    return FieldError("update_mask", "is empty; name the fields to change");
-  }
-  // Every path is checked before any value: update_mask.paths[i] comes
-  // before the new values in the precedence order.
-  for (int i = 0; i < command.update_mask().paths_size(); ++i) {
-    const std::string& path = command.update_mask().paths(i);
-    if (std::find(std::begin(kUpdatablePaths), std::end(kUpdatablePaths),
-                  path) == std::end(kUpdatablePaths)) {
-      return FieldError(
-          absl::StrFormat("update_mask.paths[%d]", i),
-          absl::StrFormat("%s is not an updatable field (one of: name, "
-                          "billing_address, email, vat_id, currency, "
-                          "invoice_delivery_mode)",
-                          QuoteValue(path)));
-    }
-  }
-  v1::Customer updated = old;
-  for (const std::string& path : command.update_mask().paths()) {
-    if (path == "name") {
-      updated.set_name(given.name());
-    } else if (path == "billing_address") {
-      *updated.mutable_billing_address() = given.billing_address();
-    } else if (path == "email") {
-      updated.set_email(given.email());
-    } else if (path == "vat_id") {
-      updated.set_vat_id(given.vat_id());
-    } else if (path == "currency") {
-      updated.set_currency(given.currency());
-    } else if (path == "invoice_delivery_mode") {
-      updated.set_invoice_delivery_mode(given.invoice_delivery_mode());
-    }
-  }
+  if (auto s = ValidateUpdateMask(command.update_mask()); !s.ok()) return s;
+  v1::Customer updated = Masked(old, given, command.update_mask());
   if (auto s = ValidateFields(updated, "customer", /*defaults_allowed=*/false);
       !s.ok()) {
     return s;
@@ -222,18 +276,9 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideUpdateCustomer(
       NewEvent(kCustomerUpdatedType, old.customer_id(), business_date);
   auto* payload = event.mutable_customer_updated();
   for (absl::string_view path : kUpdatablePaths) {
-    bool changed = false;
-    if (path == "name") changed = old.name() != updated.name();
-    if (path == "billing_address") {
-      changed = !SameAddress(old.billing_address(), updated.billing_address());
+    if (Changed(old, updated, path)) {
+      payload->add_changed_fields(std::string(path));
     }
-    if (path == "email") changed = old.email() != updated.email();
-    if (path == "vat_id") changed = old.vat_id() != updated.vat_id();
-    if (path == "currency") changed = old.currency() != updated.currency();
-    if (path == "invoice_delivery_mode") {
-      changed = old.invoice_delivery_mode() != updated.invoice_delivery_mode();
-    }
-    if (changed) payload->add_changed_fields(std::string(path));
   }
   updated.set_updated_on(FormatBusinessDate(business_date));
   updated.set_version(old.version() + 1);
@@ -276,19 +321,44 @@ absl::Status ApplyCustomerEvent(StateWriter& state,
   return absl::OkStatus();
 }
 
-absl::Status RequireCustomer(const StateReader& state,
-                             absl::string_view customer_id) {
-  if (auto s = ValidateCode("customer_id", customer_id, kCustomerIdLengthMax);
+absl::StatusOr<v1::Customer> CustomerById(const StateReader& state,
+                                          absl::string_view customer_id) {
+  if (auto s = ValidateCode("customer_id", customer_id, kCodeLengthMax);
       !s.ok()) {
     return s;
   }
   auto customer = LoadCustomer(state, customer_id);
   if (!customer.ok()) return customer.status();
-  if (!customer->has_value()) {
-    return absl::NotFoundError(absl::StrFormat("customer_id: %s does not exist",
-                                               QuoteValue(customer_id)));
-  }
-  return absl::OkStatus();
+  if (!customer->has_value())
+    return CustomerNotFound("customer_id", customer_id);
+  return std::move(**customer);
+}
+
+absl::Status RequireCustomer(const StateReader& state,
+                             absl::string_view customer_id) {
+  return CustomerById(state, customer_id).status();
+}
+
+absl::Status RequireCommandCustomer(const StateReader& state,
+                                    absl::string_view customer_id) {
+  absl::Status s = RequireCustomer(state, customer_id);
+  if (absl::IsInvalidArgument(s)) return Named(reasons::kCustomerIdInvalid, s);
+  if (absl::IsNotFound(s)) return Named(reasons::kCustomerNotFound, s);
+  return s;
+}
+
+absl::StatusOr<CustomerPage> ListCustomerPage(const StateReader& state,
+                                              absl::string_view after_id,
+                                              size_t page_size) {
+  auto customers = ScanMessages<v1::Customer>(
+      state, kCustomerPrefix, page_size + 1,
+      after_id.empty() ? std::string() : CustomerKey(after_id));
+  if (!customers.ok()) return customers.status();
+  CustomerPage page;
+  page.more = customers->size() > page_size;
+  if (page.more) customers->pop_back();
+  page.customers = std::move(*customers);
+  return page;
 }
 
 }  // namespace billing

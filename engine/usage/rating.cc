@@ -13,6 +13,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/civil_time.h"
 #include "engine/core/money.h"
+#include "engine/core/rejection.h"
 #include "engine/core/validation.h"
 
 namespace billing {
@@ -34,10 +35,11 @@ bool IsE164(absl::string_view s) {
 }
 
 bool IsZone(absl::string_view s) {
-  if (!absl::StartsWith(s, "zone:") || s.size() == 5 || s.size() > 37) {
+  if (!absl::StartsWith(s, "zone:") || s.size() == 5 ||
+      s.size() > 5 + kZoneCodeBytesMax) {
     return false;
   }
-  return ValidateCode("zone", s.substr(5), 32).ok();
+  return ValidateCode("zone", s.substr(5), kZoneCodeBytesMax).ok();
 }
 
 v1::UsageUnit UnitOfKind(v1::UsageKind kind) {
@@ -160,7 +162,10 @@ absl::Status ValidateBands(const v1::RatePlanVersion& v) {
   for (int i = 0; i < v.bands_size(); ++i) {
     const auto& b = v.bands(i);
     const std::string f = absl::StrFormat("version.bands[%d]", i);
-    if (auto s = ValidateCode(f + ".name", b.name(), 32); !s.ok()) return s;
+    if (auto s = ValidateCode(f + ".name", b.name(), limits::kCodeLengthMax);
+        !s.ok()) {
+      return s;
+    }
     if (b.start_minute() < 0 || b.end_minute() > 1440 ||
         b.start_minute() >= b.end_minute()) {
       return FieldError(f, "needs 0 <= start_minute < end_minute <= 1440");
@@ -186,7 +191,8 @@ absl::Status ValidatePrefix(const std::string& field, absl::string_view p) {
   bool ok = true;
   if (absl::StartsWith(p, "zone:")) {
     ok = p.size() <= 5 + kZoneCodeBytesMax &&
-         (p.size() == 5 || ValidateCode("", p.substr(5), 32).ok());
+         (p.size() == 5 ||
+          ValidateCode("", p.substr(5), kZoneCodeBytesMax).ok());
   } else if (!p.empty()) {
     ok = p[0] == '+' && p.size() <= kE164PrefixBytesMax &&
          (p.size() == 1 || p[1] != '0');
@@ -309,79 +315,106 @@ absl::StatusOr<absl::Time> ParseUsageTime(absl::string_view text,
   return t;
 }
 
-absl::Status ValidateUsageRecord(const v1::UsageRecord& r) {
-  if (auto s = ValidateCode("record.platform_id", r.platform_id(), 32);
+namespace {
+
+namespace rr = usage_record_rejections;
+
+// platform_id, record_id and object: what identifies the record.
+absl::Status ValidateRecordIds(const v1::UsageRecord& r) {
+  if (auto s = ValidateCode("record.platform_id", r.platform_id(),
+                            limits::kCodeLengthMax);
       !s.ok()) {
-    return s;
+    return Named(rr::kPlatformIdInvalid, s);
   }
-  if (r.record_id().empty())
-    return FieldError("record.record_id", "is required");
+  if (r.record_id().empty()) {
+    return Reject(rr::kRecordIdInvalid, "record.record_id: is required");
+  }
   if (r.record_id().size() > kRecordIdBytesMax) {
-    return TooLongError("record.record_id", r.record_id(), r.record_id().size(),
-                        kRecordIdBytesMax);
+    return Named(rr::kRecordIdInvalid,
+                 TooLongError("record.record_id", r.record_id(),
+                              r.record_id().size(), kRecordIdBytesMax));
   }
   if (!IsPrintableAsciiToken(r.record_id())) {
-    return FieldError(
-        "record.record_id",
-        absl::StrFormat("%s is not printable ASCII (1 to %d "
-                        "characters, no spaces)",
+    return Reject(
+        rr::kRecordIdInvalid,
+        absl::StrFormat("record.record_id: %s is not printable ASCII "
+                        "(1 to %d characters, no spaces)",
                         QuoteValue(r.record_id()), kRecordIdBytesMax));
   }
-  if (r.object().empty()) return FieldError("record.object", "is required");
-  if (r.object().size() > 64 || !IsPrintableAsciiToken(r.object())) {
-    return FieldError("record.object",
-                      absl::StrFormat("%s is not a phone number or an "
-                                      "object id",
-                                      QuoteValue(r.object())));
+  if (r.object().empty()) {
+    return Reject(rr::kObjectInvalid, "record.object: is required");
   }
+  if (r.object().size() > limits::kObjectIdLengthMax ||
+      !IsPrintableAsciiToken(r.object())) {
+    return Reject(rr::kObjectInvalid,
+                  absl::StrFormat("record.object: %s is not a phone number or "
+                                  "an object id",
+                                  QuoteValue(r.object())));
+  }
+  return absl::OkStatus();
+}
+
+// start_time, kind, quantity and unit: what is measured.
+absl::Status ValidateRecordMeasure(const v1::UsageRecord& r) {
   if (auto t = ParseUsageTime(r.start_time(), "record.start_time"); !t.ok()) {
-    return t.status();
+    return Named(rr::kStartTimeInvalid, t.status());
   }
   if (r.kind() == v1::USAGE_KIND_UNSPECIFIED ||
       !v1::UsageKind_IsValid(r.kind())) {
-    return FieldError("record.kind",
-                      "is not a usage kind (voice, sms, mms, "
-                      "data, fax)");
+    return Reject(rr::kKindInvalid,
+                  "record.kind: is not a usage kind (voice, sms, mms, data, "
+                  "fax)");
   }
   if (r.quantity() < 0) {
-    return FieldError("record.quantity",
-                      absl::StrFormat("%d is negative", r.quantity()));
+    return Reject(
+        rr::kQuantityInvalid,
+        absl::StrFormat("record.quantity: %d is negative", r.quantity()));
   }
   if (r.quantity() > kQuantityMax) {
-    return FieldError("record.quantity",
-                      absl::StrFormat("%d is more than the maximum %d",
-                                      r.quantity(), kQuantityMax));
+    return Reject(rr::kQuantityInvalid,
+                  absl::StrFormat("record.quantity: %d is more than the "
+                                  "maximum %d",
+                                  r.quantity(), kQuantityMax));
   }
   if (r.unit() != v1::USAGE_UNIT_UNSPECIFIED &&
       r.unit() != UnitOfKind(r.kind())) {
-    return FieldError("record.unit",
-                      absl::StrFormat("%s does not fit a %s record",
-                                      v1::UsageUnit_Name(r.unit()),
-                                      v1::UsageKind_Name(r.kind())));
+    return Reject(rr::kUnitInvalid,
+                  absl::StrFormat("record.unit: %s does not fit a %s record",
+                                  v1::UsageUnit_Name(r.unit()),
+                                  v1::UsageKind_Name(r.kind())));
   }
   if (UnitOfKind(r.kind()) == v1::USAGE_UNIT_SECONDS &&
       r.quantity() > kRatedSecondsMax) {
-    return FieldError("record.quantity",
-                      absl::StrFormat("%d seconds is longer than %d",
-                                      r.quantity(), kRatedSecondsMax));
+    return Reject(rr::kDurationTooLong,
+                  absl::StrFormat("record.quantity: %d seconds is longer than "
+                                  "%d",
+                                  r.quantity(), kRatedSecondsMax));
   }
+  return absl::OkStatus();
+}
+
+// destination and attributes.
+absl::Status ValidateRecordDestination(const v1::UsageRecord& r) {
   if (!IsE164(r.destination()) && !IsZone(r.destination())) {
-    return FieldError("record.destination",
-                      absl::StrFormat("%s is not an E.164 number or a zone "
-                                      "\"zone:<code>\"",
-                                      QuoteValue(r.destination())));
+    return Reject(rr::kDestinationInvalid,
+                  absl::StrFormat("record.destination: %s is not an E.164 "
+                                  "number or a zone \"zone:<code>\"",
+                                  QuoteValue(r.destination())));
   }
   if (r.attributes_size() > static_cast<int>(kAttributesMax)) {
-    return FieldError("record.attributes",
-                      absl::StrFormat("has %d entries, at most %d allowed",
-                                      r.attributes_size(), kAttributesMax));
+    return Reject(rr::kAttributesInvalid,
+                  absl::StrFormat("record.attributes: has %d entries, at most "
+                                  "%d allowed",
+                                  r.attributes_size(), kAttributesMax));
   }
   for (const auto& [k, v] : r.attributes()) {
     if (k.size() > kAttributeBytesMax || v.size() > kAttributeBytesMax) {
-      return FieldError(
-          absl::StrCat("record.attributes[", QuoteValue(k), "]"),
+      return Reject(
+          rr::kAttributesInvalid,
           absl::StrFormat(
-              "%s is %d bytes, more than the %d allowed",
+              "record.attributes[%s]: %s is %d bytes, more than the %d "
+              "allowed",
+              QuoteValue(k),
               k.size() > kAttributeBytesMax ? "its key" : "its value",
               std::max(k.size(), v.size()), kAttributeBytesMax));
     }
@@ -389,20 +422,39 @@ absl::Status ValidateUsageRecord(const v1::UsageRecord& r) {
   return absl::OkStatus();
 }
 
+}  // namespace
+
+absl::Status ValidateUsageRecordFields(const v1::UsageRecord& r) {
+  if (auto s = ValidateRecordIds(r); !s.ok()) return s;
+  if (auto s = ValidateRecordMeasure(r); !s.ok()) return s;
+  return ValidateRecordDestination(r);
+}
+
+absl::Status ValidateUsageRecord(const v1::UsageRecord& r) {
+  absl::Status s = ValidateUsageRecordFields(r);
+  if (s.ok()) return s;
+  return absl::Status(s.code(), RejectionDetail(s.message()));
+}
+
 absl::Status ValidateRatePlanVersion(const v1::RatePlanVersion& v) {
-  if (auto s = ValidateCode("version.plan_id", v.plan_id(), 32); !s.ok()) {
-    return s;
+  namespace r = plan_version_rejections;
+  if (auto s =
+          ValidateCode("version.plan_id", v.plan_id(), limits::kCodeLengthMax);
+      !s.ok()) {
+    return Named(r::kPlanIdInvalid, s);
   }
   if (auto t = ParseUsageTime(v.effective_from(), "version.effective_from");
       !t.ok()) {
-    return t.status();
+    return Named(r::kEffectiveFromInvalid, t.status());
   }
   if (auto c = LookupCurrency(v.currency(), "version.currency"); !c.ok()) {
-    return c.status();
+    return Named(r::kCurrencyInvalid, c.status());
   }
-  if (auto s = ValidateTimeZoneName(v.time_zone()); !s.ok()) return s;
-  if (auto s = ValidateBands(v); !s.ok()) return s;
-  return ValidateEntries(v);
+  if (auto s = ValidateTimeZoneName(v.time_zone()); !s.ok()) {
+    return Named(r::kTimeZoneInvalid, s);
+  }
+  if (auto s = ValidateBands(v); !s.ok()) return Named(r::kBandsInvalid, s);
+  return Named(r::kEntriesInvalid, ValidateEntries(v));
 }
 
 absl::StatusOr<const v1::RatePlanVersion*> VersionAt(

@@ -1,6 +1,6 @@
 #pragma once
 
-// Rating of call detail records (SPEC.md section 3), pure: a record and the
+// Rating of call detail records, pure: a record and the
 // plan version in force at its start time give a RatedUsage. Time zones are
 // passed in (loading one reads files, which the engine does not do).
 //
@@ -26,6 +26,8 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "billing/v1/usage.pb.h"
+#include "engine/core/rejection.h"
+#include "engine/core/validation.h"
 
 namespace billing {
 
@@ -62,28 +64,84 @@ inline constexpr int64_t kBilledSecondsMax = 2 * kRatedSecondsMax;
 inline constexpr int kRateEntriesMax = 4096;
 inline constexpr int kTimeBandsMax = 64;
 // RateEntry.destination_prefix: "", "+" then up to 15 digits (not starting
-// with 0), or "zone:" then up to 32 code characters.
+// with 0), or "zone:" then a code (limits::kCodeLengthMax characters).
 inline constexpr size_t kE164PrefixBytesMax = 16;
-inline constexpr size_t kZoneCodeBytesMax = 32;
+inline constexpr size_t kZoneCodeBytesMax = limits::kCodeLengthMax;
 // RateEntry.zone_label: at most 64 characters of UTF-8 text.
 inline constexpr size_t kZoneLabelCharsMax = 64;
 // RatePlanVersion.time_zone: an IANA name of at most 64 bytes of
 // A-Z a-z 0-9 / _ + -, known to the resolver.
 inline constexpr size_t kTimeZoneNameBytesMax = 64;
 
+// The reasons a record's fields are refused, in precedence order (the
+// first reasons of usage's record_usage, engine/usage/usage.h).
+namespace usage_record_rejections {
+inline constexpr Rejection kPlatformIdInvalid{
+    "RECORD_PLATFORM_ID_INVALID", absl::StatusCode::kInvalidArgument};
+inline constexpr Rejection kRecordIdInvalid{"RECORD_ID_INVALID",
+                                            absl::StatusCode::kInvalidArgument};
+inline constexpr Rejection kObjectInvalid{"RECORD_OBJECT_INVALID",
+                                          absl::StatusCode::kInvalidArgument};
+inline constexpr Rejection kStartTimeInvalid{
+    "RECORD_START_TIME_INVALID", absl::StatusCode::kInvalidArgument};
+inline constexpr Rejection kKindInvalid{"RECORD_KIND_INVALID",
+                                        absl::StatusCode::kInvalidArgument};
+inline constexpr Rejection kQuantityInvalid{"RECORD_QUANTITY_INVALID",
+                                            absl::StatusCode::kInvalidArgument};
+inline constexpr Rejection kUnitInvalid{"RECORD_UNIT_INVALID",
+                                        absl::StatusCode::kInvalidArgument};
+// A duration beyond kRatedSecondsMax (checked once the unit fits the kind).
+inline constexpr Rejection kDurationTooLong{"RECORD_DURATION_TOO_LONG",
+                                            absl::StatusCode::kInvalidArgument};
+inline constexpr Rejection kDestinationInvalid{
+    "RECORD_DESTINATION_INVALID", absl::StatusCode::kInvalidArgument};
+inline constexpr Rejection kAttributesInvalid{
+    "RECORD_ATTRIBUTES_INVALID", absl::StatusCode::kInvalidArgument};
+inline constexpr Rejection kOrder[] = {
+    kPlatformIdInvalid,  kRecordIdInvalid,  kObjectInvalid, kStartTimeInvalid,
+    kKindInvalid,        kQuantityInvalid,  kUnitInvalid,   kDurationTooLong,
+    kDestinationInvalid, kAttributesInvalid};
+}  // namespace usage_record_rejections
+
+// The reasons a plan version is refused on its own, one per field, in
+// precedence order (the first reasons of usage's define_plan_version).
+namespace plan_version_rejections {
+inline constexpr Rejection kPlanIdInvalid{"PLAN_ID_INVALID",
+                                          absl::StatusCode::kInvalidArgument};
+inline constexpr Rejection kEffectiveFromInvalid{
+    "PLAN_EFFECTIVE_FROM_INVALID", absl::StatusCode::kInvalidArgument};
+inline constexpr Rejection kCurrencyInvalid{"PLAN_CURRENCY_INVALID",
+                                            absl::StatusCode::kInvalidArgument};
+inline constexpr Rejection kTimeZoneInvalid{"PLAN_TIME_ZONE_INVALID",
+                                            absl::StatusCode::kInvalidArgument};
+inline constexpr Rejection kBandsInvalid{"PLAN_BANDS_INVALID",
+                                         absl::StatusCode::kInvalidArgument};
+inline constexpr Rejection kEntriesInvalid{"PLAN_ENTRIES_INVALID",
+                                           absl::StatusCode::kInvalidArgument};
+inline constexpr Rejection kOrder[] = {kPlanIdInvalid,   kEffectiveFromInvalid,
+                                       kCurrencyInvalid, kTimeZoneInvalid,
+                                       kBandsInvalid,    kEntriesInvalid};
+}  // namespace plan_version_rejections
+
 // RFC 3339 with an offset or Z. InvalidArgument naming `field`.
 absl::StatusOr<absl::Time> ParseUsageTime(absl::string_view text,
                                           absl::string_view field);
 
 // Every field of a record, in declaration order: the first bad one is named
-// ("record.destination: \"123\" is not E.164 or a zone").
+// ("record.destination: \"123\" is not E.164 or a zone"), with its
+// rejection (usage_record_rejections).
+absl::Status ValidateUsageRecordFields(const v1::UsageRecord& record);
+
+// The same detail without the rejection's name: the reason ingest
+// quarantines an invalid record with.
 absl::Status ValidateUsageRecord(const v1::UsageRecord& record);
 
 // A plan version's own consistency, fields named "version.<field>": ids,
 // the time zone's spelling (whether it is known is for the caller, which
 // has the resolver), bands within a day, 1 to kRateEntriesMax entries each
 // within the limits above, prefixes that can match a destination, bands
-// defined, no two entries for the same (kind, prefix, band).
+// defined, no two entries for the same (kind, prefix, band). Each refusal
+// named by its field (plan_version_rejections).
 absl::Status ValidateRatePlanVersion(const v1::RatePlanVersion& version);
 
 // The version in force at `start`: the latest effective_from not after it.

@@ -3,12 +3,12 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "engine/customer/customer.h"
 #include "engine/core/events.h"
 #include "engine/core/keys.h"
-#include "engine/usage/rating.h"
-#include "engine/structure/structure.h"
 #include "engine/core/validation.h"
+#include "engine/customer/customer.h"
+#include "engine/structure/structure.h"
+#include "engine/usage/rating.h"
 
 namespace billing {
 namespace {
@@ -81,24 +81,25 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideDefinePlan(
     const StateReader& state, absl::string_view customer_id,
     const v1::DefineRatePlanVersion& command, BusinessDate date,
     const TimeZoneResolver& zones) {
+  namespace r = define_plan_version;
   if (auto s = ValidateRatePlanVersion(command.version()); !s.ok()) return s;
   // A zone the resolver does not know would quarantine every record the
   // version prices: refused now. Records are rated at decide time with the
   // rating in their event, so a replay never needs the zone again.
   if (auto zone = zones(command.version().time_zone()); !zone.ok()) {
-    return FieldError(
-        "version.time_zone",
-        absl::StrFormat("%s is not a known time zone",
-                        QuoteValue(command.version().time_zone())));
+    return Reject(r::kTimeZoneUnknown,
+                  absl::StrFormat("version.time_zone: %s is not a known time "
+                                  "zone",
+                                  QuoteValue(command.version().time_zone())));
   }
-  auto customer = LoadCustomer(state, customer_id);
+  auto customer = CustomerById(state, customer_id);
   if (!customer.ok()) return customer.status();
-  if (command.version().currency() != (*customer)->currency()) {
-    return FieldError(
-        "version.currency",
-        absl::StrFormat("%s differs from the customer's "
-                        "currency %s",
-                        command.version().currency(), (*customer)->currency()));
+  if (command.version().currency() != customer->currency()) {
+    return Reject(
+        r::kCurrencyNotCustomers,
+        absl::StrFormat("version.currency: %s differs from the "
+                        "customer's currency %s",
+                        command.version().currency(), customer->currency()));
   }
   v1::EventEnvelope e = NewEvent(kPlanVersionDefinedType, customer_id, date);
   *e.mutable_usage()->mutable_plan_version_defined()->mutable_version() =
@@ -109,25 +110,31 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideDefinePlan(
 absl::StatusOr<std::vector<v1::EventEnvelope>> DecideAssignPlan(
     const StateReader& state, absl::string_view customer_id,
     const v1::AssignRatePlan& command, BusinessDate date) {
+  namespace r = assign_plan;
   if (auto s = ValidateObjectId("object_id", command.object_id()); !s.ok()) {
-    return s;
+    return Named(r::kObjectIdInvalid, s);
   }
   auto object = LoadObject(state, customer_id, command.object_id());
   if (!object.ok()) return object.status();
   if (!object->has_value()) {
-    return absl::NotFoundError(absl::StrFormat(
-        "object_id: %s is not an object of customer %s",
-        QuoteValue(command.object_id()), QuoteValue(customer_id)));
+    return Reject(r::kObjectNotFound,
+                  absl::StrFormat("object_id: %s is not an object of customer "
+                                  "%s",
+                                  QuoteValue(command.object_id()),
+                                  QuoteValue(customer_id)));
   }
-  if (auto s = ValidateCode("plan_id", command.plan_id(), 32); !s.ok()) {
-    return s;
+  if (auto s =
+          ValidateCode("plan_id", command.plan_id(), limits::kCodeLengthMax);
+      !s.ok()) {
+    return Named(r::kPlanIdInvalid, s);
   }
   auto versions = PlanVersions(state, customer_id, command.plan_id());
   if (!versions.ok()) return versions.status();
   if (versions->empty()) {
-    return absl::FailedPreconditionError(
-        absl::StrFormat("plan_id: plan %s has no version; define one first",
-                        QuoteValue(command.plan_id())));
+    return Reject(r::kPlanHasNoVersion,
+                  absl::StrFormat("plan_id: plan %s has no version; define "
+                                  "one first",
+                                  QuoteValue(command.plan_id())));
   }
   v1::EventEnvelope e = NewEvent(kPlanAssignedType, customer_id, date);
   e.mutable_usage()->mutable_plan_assigned()->set_object_id(
@@ -252,7 +259,7 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideRecord(
     const v1::RecordUsage& command, BusinessDate date,
     const TimeZoneResolver& zones) {
   const v1::UsageRecord& r = command.record();
-  if (auto s = ValidateUsageRecord(r); !s.ok()) return s;
+  if (auto s = ValidateUsageRecordFields(r); !s.ok()) return s;
   auto object_id = ResolveUsageObject(state, customer_id, r.object());
   if (!object_id.ok()) return object_id.status();
   auto object = object_id->has_value()
@@ -260,16 +267,20 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideRecord(
                     : std::optional<v1::BillableObject>();
   if (!object.ok()) return object.status();
   if (!object->has_value()) {
-    return absl::NotFoundError(absl::StrFormat(
-        "record.object: %s is not a phone number or object of customer %s",
-        QuoteValue(r.object()), QuoteValue(customer_id)));
+    return Reject(
+        record_usage::kObjectNotFound,
+        absl::StrFormat("record.object: %s is not a phone number or "
+                        "object of customer %s",
+                        QuoteValue(r.object()), QuoteValue(customer_id)));
   }
   auto seen = state.Get(SeenKey(customer_id, r));
   if (!seen.ok()) return seen.status();
   if (seen->has_value() && **seen == "r") {
-    return absl::AlreadyExistsError(absl::StrFormat(
-        "record: platform %s record %s is already billed",
-        QuoteValue(r.platform_id()), QuoteValue(r.record_id())));
+    return Reject(record_usage::kAlreadyBilled,
+                  absl::StrFormat("record: platform %s record %s is already "
+                                  "billed",
+                                  QuoteValue(r.platform_id()),
+                                  QuoteValue(r.record_id())));
   }
   // From here on the record belongs to the customer: what cannot be rated
   // is quarantined with its reason, never dropped.
@@ -293,6 +304,47 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideRecord(
   return std::vector<v1::EventEnvelope>{std::move(e)};
 }
 
+std::string InputKey(int64_t offset) {
+  return absl::StrCat(kInputPrefix, absl::StrFormat("%020d", offset));
+}
+
+// The "@quarantine" partition takes quarantine commands only.
+absl::StatusOr<std::vector<v1::EventEnvelope>> DecideQuarantine(
+    const StateReader& state, const v1::UsageCommand& command,
+    BusinessDate business_date) {
+  v1::EventEnvelope e;
+  if (command.has_quarantine_input()) {
+    const auto& in = command.quarantine_input();
+    if (in.source().empty()) {
+      return Reject(quarantine_input::kSourceRequired,
+                    "quarantine_input.source: is required");
+    }
+    if (in.reason().empty()) {
+      return Reject(quarantine_input::kReasonRequired,
+                    "quarantine_input.reason: is required");
+    }
+    e = NewEvent(kInputQuarantinedType, kQuarantinePartitionKey, business_date);
+    *e.mutable_usage()->mutable_input_quarantined() = in;
+  } else if (command.has_release_quarantined()) {
+    const auto& r = command.release_quarantined();
+    auto held = GetMessage<v1::QuarantinedInput>(state, InputKey(r.offset()));
+    if (!held.ok()) return held.status();
+    if (!held->has_value()) {
+      return Reject(release_quarantined::kInputNotFound,
+                    absl::StrFormat("release_quarantined.offset: %d holds no "
+                                    "quarantined input",
+                                    r.offset()));
+    }
+    e = NewEvent(kQuarantineReleasedType, kQuarantinePartitionKey,
+                 business_date);
+    *e.mutable_usage()->mutable_quarantine_released() = r;
+  } else {
+    return Reject(usage_rejections::kCommandMisplaced,
+                  "usage: only quarantine commands go to @quarantine");
+  }
+  return std::vector<v1::EventEnvelope>{std::move(e)};
+}
+
 // Decide quarantined every record whose sums would not fit: one here is a
 // damaged or foreign event, and stops the projection (a wrong bill is worse
 // than none).
@@ -312,6 +364,28 @@ absl::Status AddToTotals(StateWriter& state, absl::string_view customer_id,
   return absl::OkStatus();
 }
 
+absl::Status ApplyRecorded(StateWriter& state, absl::string_view c,
+                           const v1::UsageRecorded& u) {
+  const std::string seen = SeenKey(c, u.record());
+  auto before = state.Get(seen);
+  if (!before.ok()) return before.status();
+  if (before->has_value() && **before == "r") {
+    return absl::DataLossError(
+        absl::StrFormat("usage record %s/%s recorded twice",
+                        u.record().platform_id(), u.record().record_id()));
+  }
+  state.Put(seen, "r");
+  // Only a record quarantined before leaves the quarantine: a blind delete
+  // per record would leave a tombstone per record behind.
+  if (before->has_value()) state.Delete(QuarantineKey(c, u.record()));
+  PutMessage(
+      state,
+      absl::StrCat(MonthPrefix(kRecordPrefix, c, u.month(), u.object_id()),
+                   u.record().platform_id(), "/", u.record().record_id()),
+      u);
+  return AddToTotals(state, c, u);
+}
+
 }  // namespace
 
 TimeZoneResolver UtcOnlyTimeZones() {
@@ -327,36 +401,9 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideUsage(
     BusinessDate business_date, const TimeZoneResolver& zones) {
   const std::string& customer_id = command.customer_id();
   if (customer_id == kQuarantinePartitionKey) {
-    v1::EventEnvelope e;
-    if (command.has_quarantine_input()) {
-      const auto& in = command.quarantine_input();
-      if (in.source().empty()) {
-        return FieldError("quarantine_input.source", "is required");
-      }
-      if (in.reason().empty()) {
-        return FieldError("quarantine_input.reason", "is required");
-      }
-      e = NewEvent(kInputQuarantinedType, customer_id, business_date);
-      *e.mutable_usage()->mutable_input_quarantined() = in;
-    } else if (command.has_release_quarantined()) {
-      const auto& r = command.release_quarantined();
-      auto held = GetMessage<v1::QuarantinedInput>(
-          state,
-          absl::StrCat(kInputPrefix, absl::StrFormat("%020d", r.offset())));
-      if (!held.ok()) return held.status();
-      if (!held->has_value()) {
-        return absl::NotFoundError(absl::StrFormat(
-            "release_quarantined.offset: %d holds no quarantined input",
-            r.offset()));
-      }
-      e = NewEvent(kQuarantineReleasedType, customer_id, business_date);
-      *e.mutable_usage()->mutable_quarantine_released() = r;
-    } else {
-      return FieldError("usage", "only quarantine commands go to @quarantine");
-    }
-    return std::vector<v1::EventEnvelope>{std::move(e)};
+    return DecideQuarantine(state, command, business_date);
   }
-  if (auto s = RequireCustomer(state, customer_id); !s.ok()) return s;
+  if (auto s = RequireCommandCustomer(state, customer_id); !s.ok()) return s;
   switch (command.body_case()) {
     case v1::UsageCommand::kDefinePlanVersion:
       return DecideDefinePlan(state, customer_id, command.define_plan_version(),
@@ -369,11 +416,12 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideUsage(
                           business_date, zones);
     case v1::UsageCommand::kQuarantineInput:
     case v1::UsageCommand::kReleaseQuarantined:
-      return FieldError("usage", "quarantine commands go to @quarantine only");
+      return Reject(usage_rejections::kCommandMisplaced,
+                    "usage: quarantine commands go to @quarantine only");
     case v1::UsageCommand::BODY_NOT_SET:
       break;
   }
-  return FieldError("usage", "is empty");
+  return Reject(usage_rejections::kCommandEmpty, "usage: is empty");
 }
 
 absl::string_view UsageEventType(const v1::UsageEvent& event) {
@@ -417,27 +465,8 @@ absl::Status ApplyUsageEvent(StateWriter& state, const v1::EventEnvelope& event,
           absl::StrCat(kAssignPrefix, c, "/", e.plan_assigned().object_id()),
           e.plan_assigned().plan_id());
       return absl::OkStatus();
-    case v1::UsageEvent::kRecorded: {
-      const auto& u = e.recorded();
-      const std::string seen = SeenKey(c, u.record());
-      auto before = state.Get(seen);
-      if (!before.ok()) return before.status();
-      if (before->has_value() && **before == "r") {
-        return absl::DataLossError(
-            absl::StrFormat("usage record %s/%s recorded twice",
-                            u.record().platform_id(), u.record().record_id()));
-      }
-      state.Put(seen, "r");
-      // Only a record quarantined before leaves the quarantine: a blind
-      // delete per record would leave a tombstone per record behind.
-      if (before->has_value()) state.Delete(QuarantineKey(c, u.record()));
-      PutMessage(
-          state,
-          absl::StrCat(MonthPrefix(kRecordPrefix, c, u.month(), u.object_id()),
-                       u.record().platform_id(), "/", u.record().record_id()),
-          u);
-      return AddToTotals(state, c, u);
-    }
+    case v1::UsageEvent::kRecorded:
+      return ApplyRecorded(state, c, e.recorded());
     case v1::UsageEvent::kQuarantined: {
       const auto& q = e.quarantined();
       state.Put(SeenKey(c, q.record()), "q");
@@ -448,16 +477,11 @@ absl::Status ApplyUsageEvent(StateWriter& state, const v1::EventEnvelope& event,
       v1::QuarantinedInput held;
       *held.mutable_input() = e.input_quarantined();
       held.set_offset(position.offset());
-      PutMessage(state,
-                 absl::StrCat(kInputPrefix,
-                              absl::StrFormat("%020d", position.offset())),
-                 held);
+      PutMessage(state, InputKey(position.offset()), held);
       return absl::OkStatus();
     }
     case v1::UsageEvent::kQuarantineReleased:
-      state.Delete(absl::StrCat(
-          kInputPrefix,
-          absl::StrFormat("%020d", e.quarantine_released().offset())));
+      state.Delete(InputKey(e.quarantine_released().offset()));
       return absl::OkStatus();
     case v1::UsageEvent::BODY_NOT_SET:
       break;
@@ -528,9 +552,7 @@ absl::StatusOr<std::vector<v1::QuarantinedInput>> QuarantinedInputs(
     const StateReader& state, int64_t after_offset, size_t records_max) {
   return ScanMessages<v1::QuarantinedInput>(
       state, kInputPrefix, records_max,
-      after_offset < 0
-          ? std::string()
-          : absl::StrCat(kInputPrefix, absl::StrFormat("%020d", after_offset)));
+      after_offset < 0 ? std::string() : InputKey(after_offset));
 }
 
 absl::StatusOr<std::optional<std::string>> CustomerOfNumber(

@@ -1,6 +1,6 @@
 #pragma once
 
-// Telephony usage of one customer (SPEC.md section 3): rate plans, and call
+// Telephony usage of one customer: rate plans, and call
 // detail records rated into per-object, per-month totals. Deciding a record
 // rates it (engine/usage/rating.h) with the plan version in force at its start
 // time; the event carries the rating, so replaying the log never re-rates and
@@ -22,14 +22,14 @@
 // overflow and are never negative: apply refuses, DATA_LOSS, an event that
 // would make them so (decide never makes one).
 //
-// Rejections (the services layer quarantines these before they reach a
-// customer): record.* fields (engine/usage/rating.h, including the limits there),
-// record.object (NOT_FOUND when it is not a phone number or object of the
-// customer), then ALREADY_EXISTS. A plan version is refused with
-// INVALID_ARGUMENT naming the field ("version.entries[2]: ...") when it is
-// beyond a limit or could never rate (ValidateRatePlanVersion), when the
-// resolver does not know its time zone ("version.time_zone"), or when its
-// currency is not the customer's ("version.currency").
+// Each command's rejections are listed below in precedence order (kOrder:
+// the first that applies is the answer); a rejection's message ends in
+// " [NAME]" (engine/core/rejection.h). Ingest quarantines a record refused
+// by its fields before it reaches a customer (ValidateUsageRecord, the
+// detail without the name). A plan version is refused naming the field
+// ("version.entries[2]: ...") when it is beyond a limit or could never rate
+// (ValidateRatePlanVersion), when the resolver does not know its time zone,
+// or when its currency is not the customer's.
 
 #include <functional>
 #include <optional>
@@ -44,9 +44,107 @@
 #include "billing/v1/state.pb.h"
 #include "billing/v1/usage.pb.h"
 #include "engine/core/dates.h"
+#include "engine/core/rejection.h"
 #include "engine/core/state.h"
+#include "engine/customer/customer.h"
+#include "engine/usage/rating.h"
 
 namespace billing {
+
+namespace usage_rejections {
+inline constexpr Rejection kCustomerIdInvalid =
+    customer_rejections::kCustomerIdInvalid;
+inline constexpr Rejection kCustomerNotFound =
+    customer_rejections::kCustomerNotFound;
+// A UsageCommand without a body (after its customer).
+inline constexpr Rejection kCommandEmpty{"USAGE_COMMAND_EMPTY",
+                                         absl::StatusCode::kInvalidArgument};
+// A quarantine command for a customer, or a customer's command for the
+// "@quarantine" partition.
+inline constexpr Rejection kCommandMisplaced{
+    "USAGE_COMMAND_MISPLACED", absl::StatusCode::kInvalidArgument};
+}  // namespace usage_rejections
+
+// define_plan_version: the customer, the version's own fields, then its
+// time zone and currency against the resolver and the customer.
+namespace define_plan_version {
+using usage_rejections::kCustomerIdInvalid;
+using usage_rejections::kCustomerNotFound;
+inline constexpr Rejection kTimeZoneUnknown{"PLAN_TIME_ZONE_UNKNOWN",
+                                            absl::StatusCode::kInvalidArgument};
+inline constexpr Rejection kCurrencyNotCustomers{
+    "PLAN_CURRENCY_NOT_CUSTOMERS", absl::StatusCode::kInvalidArgument};
+inline constexpr Rejection kOrder[] = {
+    kCustomerIdInvalid,
+    kCustomerNotFound,
+    plan_version_rejections::kPlanIdInvalid,
+    plan_version_rejections::kEffectiveFromInvalid,
+    plan_version_rejections::kCurrencyInvalid,
+    plan_version_rejections::kTimeZoneInvalid,
+    plan_version_rejections::kBandsInvalid,
+    plan_version_rejections::kEntriesInvalid,
+    kTimeZoneUnknown,
+    kCurrencyNotCustomers};
+}  // namespace define_plan_version
+
+// assign_plan: the object, then the plan (which needs a version).
+namespace assign_plan {
+using usage_rejections::kCustomerIdInvalid;
+using usage_rejections::kCustomerNotFound;
+inline constexpr Rejection kObjectIdInvalid{"OBJECT_ID_INVALID",
+                                            absl::StatusCode::kInvalidArgument};
+inline constexpr Rejection kObjectNotFound{"OBJECT_NOT_FOUND",
+                                           absl::StatusCode::kNotFound};
+inline constexpr Rejection kPlanIdInvalid =
+    plan_version_rejections::kPlanIdInvalid;
+inline constexpr Rejection kPlanHasNoVersion{
+    "PLAN_HAS_NO_VERSION", absl::StatusCode::kFailedPrecondition};
+inline constexpr Rejection kOrder[] = {kCustomerIdInvalid, kCustomerNotFound,
+                                       kObjectIdInvalid,   kObjectNotFound,
+                                       kPlanIdInvalid,     kPlanHasNoVersion};
+}  // namespace assign_plan
+
+// record_usage: the record's fields (usage_record_rejections), its object
+// (a phone number or object of the customer), then a record already billed
+// (ingest counts it as a duplicate). A record that passes them but cannot
+// be rated is quarantined, not refused (see above).
+namespace record_usage {
+using usage_rejections::kCustomerIdInvalid;
+using usage_rejections::kCustomerNotFound;
+inline constexpr Rejection kObjectNotFound{"RECORD_OBJECT_NOT_FOUND",
+                                           absl::StatusCode::kNotFound};
+inline constexpr Rejection kAlreadyBilled{"RECORD_ALREADY_BILLED",
+                                          absl::StatusCode::kAlreadyExists};
+inline constexpr Rejection kOrder[] = {
+    kCustomerIdInvalid,
+    kCustomerNotFound,
+    usage_record_rejections::kPlatformIdInvalid,
+    usage_record_rejections::kRecordIdInvalid,
+    usage_record_rejections::kObjectInvalid,
+    usage_record_rejections::kStartTimeInvalid,
+    usage_record_rejections::kKindInvalid,
+    usage_record_rejections::kQuantityInvalid,
+    usage_record_rejections::kUnitInvalid,
+    usage_record_rejections::kDurationTooLong,
+    usage_record_rejections::kDestinationInvalid,
+    usage_record_rejections::kAttributesInvalid,
+    kObjectNotFound,
+    kAlreadyBilled};
+}  // namespace record_usage
+
+// The "@quarantine" partition's commands.
+namespace quarantine_input {
+inline constexpr Rejection kSourceRequired{"QUARANTINE_SOURCE_REQUIRED",
+                                           absl::StatusCode::kInvalidArgument};
+inline constexpr Rejection kReasonRequired{"QUARANTINE_REASON_REQUIRED",
+                                           absl::StatusCode::kInvalidArgument};
+inline constexpr Rejection kOrder[] = {kSourceRequired, kReasonRequired};
+}  // namespace quarantine_input
+namespace release_quarantined {
+inline constexpr Rejection kInputNotFound{"QUARANTINED_INPUT_NOT_FOUND",
+                                          absl::StatusCode::kNotFound};
+inline constexpr Rejection kOrder[] = {kInputNotFound};
+}  // namespace release_quarantined
 
 // The partition key of usage inputs no customer could take (malformed
 // messages, invalid records, unknown numbers): not a valid customer code, so

@@ -13,9 +13,9 @@
 
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/notification.h"
+#include "engine/core/keys.h"
 #include "engine/customer/customer.h"
 #include "engine/engine.h"
-#include "engine/core/keys.h"
 #include "gtest/gtest.h"
 #include "storage/embedded_journal.h"
 
@@ -182,8 +182,10 @@ TEST_F(CommandProcessorTest, RejectionWritesNothing) {
       "EURO");
   const int64_t before = RecordsInLog();
   auto s = processor_->Execute(bad);
-  EXPECT_EQ(s.status().message(),
+  EXPECT_EQ(RejectionDetail(s.status().message()),
             "customer.currency: \"EURO\" is not an ISO 4217 code");
+  EXPECT_EQ(RejectionName(s.status().message()),
+            customer_rejections::kCurrencyInvalid.name);
   EXPECT_EQ(RecordsInLog(), before);
   EXPECT_TRUE(processor_->Execute(Create("C1", "k1")).ok());
 }

@@ -16,8 +16,9 @@
 #include "billing/v1/commands.pb.h"
 #include "billing/v1/customer.pb.h"
 #include "billing/v1/events.pb.h"
-#include "engine/engine.h"
+#include "engine/core/rejection.h"
 #include "engine/core/types.h"
+#include "engine/engine.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/message_differencer.h"
@@ -60,12 +61,28 @@ void ExpectEvents(const absl::StatusOr<std::vector<v1::EventEnvelope>>& got,
   }
 }
 
-// Then: this rejection, word for word.
+// The rejection of either command named `name`, or nullptr.
+const Rejection* CustomerRejection(absl::string_view name) {
+  for (absl::Span<const Rejection> order :
+       {absl::Span<const Rejection>(create_customer::kOrder),
+        absl::Span<const Rejection>(update_customer::kOrder)}) {
+    const int rank = RejectionRank(order, name);
+    if (rank >= 0) return &order[rank];
+  }
+  return nullptr;
+}
+
+// Then: this rejection, word for word, under a name its command lists with
+// this code.
 void ExpectRejected(const absl::StatusOr<std::vector<v1::EventEnvelope>>& got,
                     absl::StatusCode code, absl::string_view message) {
   ASSERT_FALSE(got.ok()) << "decided " << got->size() << " events";
   EXPECT_EQ(got.status().code(), code) << got.status();
-  EXPECT_EQ(got.status().message(), message);
+  EXPECT_EQ(RejectionDetail(got.status().message()), message);
+  const Rejection* named =
+      CustomerRejection(RejectionName(got.status().message()));
+  ASSERT_NE(named, nullptr) << got.status();
+  EXPECT_EQ(named->code, code) << got.status();
 }
 
 // A valid customer as a caller gives it: only the fields a caller sets.

@@ -10,10 +10,11 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
-#include "engine/engine.h"
 #include "engine/core/events.h"
-#include "engine/usage/rating.h"
+#include "engine/core/rejection.h"
+#include "engine/engine.h"
 #include "engine/structure/structure.h"
+#include "engine/usage/rating.h"
 #include "gtest/gtest.h"
 #include "tests/unit/engine/ledger.h"
 
@@ -467,8 +468,10 @@ TEST_F(UsageTest, UnknownTimeZoneIsRefusedAtDefinition) {
   v->set_time_zone("Mars/Olympus");
   auto events = Decide(ledger_.state(), c, kJan5, zones);
   EXPECT_EQ(events.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(events.status().message(),
+  EXPECT_EQ(RejectionDetail(events.status().message()),
             "version.time_zone: \"Mars/Olympus\" is not a known time zone");
+  EXPECT_EQ(RejectionName(events.status().message()),
+            define_plan_version::kTimeZoneUnknown.name);
   v->set_time_zone("Europe/Paris");
   EXPECT_TRUE(Decide(ledger_.state(), c, kJan5, zones).ok());
 }

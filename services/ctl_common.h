@@ -1,7 +1,7 @@
 #pragma once
 
 // Shared parts of billingctl: global flags, output, errors. Each domain's
-// verbs live in ctl_<domain>.cc and register themselves on the CLI11 app.
+// verbs are a table in ctl_<domain>.cc, run by ctl_verbs.h's executor.
 
 #include <grpcpp/grpcpp.h>
 

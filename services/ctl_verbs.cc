@@ -362,6 +362,11 @@ void ResolveFlag(const Verb& verb, const Descriptor& request, BoundFlag* b) {
     b->minor |= absl::EndsWith(part, "_minor");
   }
   b->minor |= absl::EndsWith(leaf->name(), "_minor");
+  if (b->minor && (verb.options & kCustomerCurrency) == 0) {
+    TableBug(verb, b->Name() +
+                       " is in minor units: the verb needs "
+                       "kCustomerCurrency");
+  }
   const bool is_message = leaf->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE;
   if (is_message != (!b->parts.empty() || (b->flag.mode & kJsonFile) != 0) ||
       ((b->flag.mode & kSwitch) != 0 && leaf->is_repeated())) {

@@ -120,7 +120,7 @@ std::string ReplaceNonUtf8(absl::string_view s, absl::string_view with) {
 
 std::string BoundedText(absl::string_view text, size_t bytes_max) {
   if (!IsValidUtf8(text)) {
-    const std::string escaped = absl::CHexEscape(text);
+    std::string escaped = absl::CHexEscape(text);
     if (escaped.size() <= bytes_max) return escaped;
     return absl::StrCat(escaped.substr(0, bytes_max), "...");
   }

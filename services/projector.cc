@@ -13,7 +13,7 @@ Projector::Projector(Journal* journal, RocksState* state,
     : journal_(journal),
       state_(state),
       partitions_(std::move(partitions)),
-      options_(options) {}
+      options_(std::move(options)) {}
 
 Projector::~Projector() { Stop(); }
 

@@ -418,7 +418,7 @@ absl::StatusOr<std::unique_ptr<KafkaJournal>> KafkaJournal::Open(
     return absl::InvalidArgumentError(
         absl::StrCat("creating the Kafka producer: ", errstr));
   }
-  conf->release();  // owned by the producer now
+  static_cast<void>(conf->release());  // owned by the producer now
   journal->main_queue_ = rd_kafka_queue_get_main(journal->producer_);
   journal->event_thread_ =
       std::thread([j = journal.get()] { j->ServeEvents(); });
@@ -682,7 +682,7 @@ absl::StatusOr<std::unique_ptr<JournalReader>> KafkaJournal::OpenReader(
     return absl::InvalidArgumentError(
         absl::StrCat("creating a Kafka consumer: ", errstr));
   }
-  conf->release();  // owned by the consumer now
+  static_cast<void>(conf->release());  // owned by the consumer now
   std::unique_ptr<rd_kafka_t, ConsumerDeleter> consumer(rk);
   // Errors come through rd_kafka_consumer_poll along with records.
   rd_kafka_poll_set_consumer(rk);

@@ -15,8 +15,10 @@ using google::protobuf::Message;
 using google::protobuf::Reflection;
 
 bool ValidUtf8(const std::string& s) {
-  return google::protobuf::internal::IsStructurallyValidUTF8(s.data(),
-                                                             s.size());
+  // A protobuf string is under 2 GiB, so its size fits the int the check
+  // takes.
+  return google::protobuf::internal::IsStructurallyValidUTF8(
+      s.data(), static_cast<int>(s.size()));
 }
 
 std::string Path(absl::string_view prefix, const FieldDescriptor* f,

@@ -21,6 +21,7 @@
 #include "engine/contracts/rejections.h"
 #include "engine/contracts/store.h"
 #include "engine/core/dates.h"
+#include "engine/core/domain.h"
 #include "engine/core/state.h"
 
 namespace billing {
@@ -80,5 +81,9 @@ absl::Status ApplyContractEvent(StateWriter& state,
 // the state right after the record applied.
 absl::StatusOr<v1::ContractAnswer> ContractAnswerFor(
     const StateReader& state, const v1::LogRecord& record);
+
+// This domain's registration (engine/contracts/domain.cc), listed once in
+// engine/engine.cc.
+extern const Domain kContractsDomain;
 
 }  // namespace billing

@@ -11,11 +11,6 @@
 
 namespace billing::contracts_internal {
 
-absl::Status NamedIf(const Rejection& rejection, absl::Status status) {
-  if (status.ok() || status.code() != rejection.code) return status;
-  return Named(rejection, std::move(status));
-}
-
 absl::Status Refuse(const Rejection& rejection, absl::string_view field,
                     absl::string_view reason) {
   return Reject(rejection, absl::StrCat(field, ": ", reason));

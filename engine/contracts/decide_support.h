@@ -31,16 +31,6 @@ using Events = std::vector<v1::EventEnvelope>;
 // Labels, notes and reasons: code points.
 inline constexpr size_t kTextLengthMax = 200;
 
-// `status` named by `rejection` when it is that refusal (the rejection's
-// code); OK and other errors (storage: Unavailable, DataLoss, ...) pass
-// unchanged, so that a storage failure never reads as a refusal.
-absl::Status NamedIf(const Rejection& rejection, absl::Status status);
-template <typename T>
-absl::StatusOr<T> NamedIf(const Rejection& rejection, absl::StatusOr<T> v) {
-  if (v.ok()) return v;
-  return NamedIf(rejection, std::move(v).status());
-}
-
 // Reject(rejection, "<field>: <reason>"), as FieldError words it.
 absl::Status Refuse(const Rejection& rejection, absl::string_view field,
                     absl::string_view reason);

@@ -14,6 +14,7 @@
 
 #include "absl/status/status.h"
 #include "engine/core/rejection.h"
+#include "engine/customer/customer.h"
 
 namespace billing {
 
@@ -25,14 +26,12 @@ using absl::StatusCode;
 inline constexpr Rejection kCommandMissing{"COMMAND_MISSING",
                                            StatusCode::kInvalidArgument};
 // Not a customer code, or the wrong partition for the command.
-inline constexpr Rejection kCustomerIdInvalid{"CUSTOMER_ID_INVALID",
-                                              StatusCode::kInvalidArgument};
+using customer_rejections::kCustomerIdInvalid;
 inline constexpr Rejection kContractRefInvalid{"CONTRACT_REF_INVALID",
                                                StatusCode::kInvalidArgument};
 inline constexpr Rejection kRuleIdInvalid{"RULE_ID_INVALID",
                                           StatusCode::kInvalidArgument};
-inline constexpr Rejection kCustomerNotFound{"CUSTOMER_NOT_FOUND",
-                                             StatusCode::kNotFound};
+using customer_rejections::kCustomerNotFound;
 inline constexpr Rejection kContractNotFound{"CONTRACT_NOT_FOUND",
                                              StatusCode::kNotFound};
 inline constexpr Rejection kRuleNotFound{"RULE_NOT_FOUND",

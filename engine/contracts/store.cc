@@ -13,20 +13,14 @@ absl::StatusOr<std::optional<M>> LatestDatedOnOrBefore(
     const StateReader& state, const std::string& prefix, BusinessDate date) {
   const std::string last_key = prefix + FormatBusinessDate(date);
   std::optional<M> found;
-  absl::Status inner;
-  absl::Status s = state.Scan(
-      prefix, "", [&](absl::string_view key, absl::string_view value) {
+  absl::Status s = ForEachKeyedMessage<M>(
+      state, prefix, "",
+      [&](absl::string_view key, M m) -> absl::StatusOr<bool> {
         if (key > last_key) return false;
-        M m;
-        if (!m.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-          inner = CorruptState(key, M::descriptor()->full_name());
-          return false;
-        }
         found = std::move(m);
         return true;
       });
   if (!s.ok()) return s;
-  if (!inner.ok()) return inner;
   return found;
 }
 
@@ -35,26 +29,20 @@ absl::StatusOr<std::vector<M>> EntriesBetween(const StateReader& state,
                                               const std::string& prefix,
                                               BusinessDate from,
                                               BusinessDate to) {
-  // Keys are <prefix><date>/<position>: start after every key of the day
-  // before `from`, stop at the first key past `to`.
+  // Keys are <prefix><date>/<position>: every key of `from` sorts after
+  // <prefix><from>, every key of an earlier day before it; stop at the first
+  // key past `to`.
   const std::string first = prefix + FormatBusinessDate(from);
   const std::string past = prefix + FormatBusinessDate(to + 1);
   std::vector<M> out;
-  absl::Status inner;
-  absl::Status s = state.Scan(
-      prefix, "", [&](absl::string_view key, absl::string_view value) {
-        if (key < first) return true;
+  absl::Status s = ForEachKeyedMessage<M>(
+      state, prefix, first,
+      [&](absl::string_view key, M m) -> absl::StatusOr<bool> {
         if (key >= past) return false;
-        M m;
-        if (!m.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-          inner = CorruptState(key, M::descriptor()->full_name());
-          return false;
-        }
         out.push_back(std::move(m));
         return true;
       });
   if (!s.ok()) return s;
-  if (!inner.ok()) return inner;
   return out;
 }
 

@@ -24,8 +24,8 @@
 
 namespace billing {
 
-// Turns a plan's IANA time zone name into a zone; the same type as
-// engine/usage/usage.h's alias, which documents it (rating asks it).
+// Turns a plan's IANA time zone name into a zone (engine/usage/usage.h
+// says when rating asks it).
 using TimeZoneResolver =
     std::function<absl::StatusOr<absl::TimeZone>(absl::string_view name)>;
 

@@ -38,6 +38,11 @@ absl::Status Named(const Rejection& rejection, absl::Status status) {
   return Reject(rejection, status.message());
 }
 
+absl::Status NamedIf(const Rejection& rejection, absl::Status status) {
+  if (status.ok() || status.code() != rejection.code) return status;
+  return Named(rejection, std::move(status));
+}
+
 absl::string_view RejectionName(absl::string_view message) {
   const size_t open = NameStart(message);
   if (open == absl::string_view::npos) return {};

@@ -22,6 +22,7 @@
 // and refuse with Reject(create_rule::kContractNotFound, detail).
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 
@@ -39,6 +40,16 @@ absl::Status Reject(const Rejection& rejection, absl::string_view detail);
 // rejection's code, for a detail built by a shared validator
 // (FieldError, ValidateCode, ...). OK stays OK.
 absl::Status Named(const Rejection& rejection, absl::Status status);
+
+// `status` named by `rejection` when it is that refusal (the rejection's
+// code); OK and other errors (storage: Unavailable, DataLoss, ...) pass
+// unchanged, so that a storage failure never reads as a refusal.
+absl::Status NamedIf(const Rejection& rejection, absl::Status status);
+template <typename T>
+absl::StatusOr<T> NamedIf(const Rejection& rejection, absl::StatusOr<T> v) {
+  if (v.ok()) return v;
+  return NamedIf(rejection, std::move(v).status());
+}
 
 // The name in a rejection's message ("ARTICLE_NOT_FOUND"), or "" when the
 // message carries none.

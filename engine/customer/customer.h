@@ -13,6 +13,7 @@
 #include "billing/v1/commands.pb.h"
 #include "billing/v1/events.pb.h"
 #include "engine/core/dates.h"
+#include "engine/core/domain.h"
 #include "engine/core/rejection.h"
 #include "engine/core/state.h"
 #include "engine/core/validation.h"
@@ -146,5 +147,9 @@ absl::StatusOr<CustomerPage> ListCustomerPage(const StateReader& state,
 // The customer, or nullopt.
 absl::StatusOr<std::optional<v1::Customer>> LoadCustomer(
     const StateReader& state, absl::string_view customer_id);
+
+// This domain's registration (engine/customer/domain.cc), listed once in
+// engine/engine.cc.
+extern const Domain kCustomerDomain;
 
 }  // namespace billing

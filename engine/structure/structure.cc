@@ -388,7 +388,7 @@ absl::StatusOr<int> CountMembers(const StateReader& state,
   int members = 0;
   absl::Status s =
       ForEachObject(state, customer_id, "",
-                    [&](v1::BillableObject o) -> absl::StatusOr<bool> {
+                    [&](const v1::BillableObject& o) -> absl::StatusOr<bool> {
                       if (o.account().group_role() == v1::GROUP_ROLE_MEMBER &&
                           o.account().group_head_id() == head_id) {
                         ++members;

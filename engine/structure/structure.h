@@ -23,6 +23,7 @@
 #include "billing/v1/state.pb.h"
 #include "billing/v1/structure.pb.h"
 #include "engine/core/dates.h"
+#include "engine/core/domain.h"
 #include "engine/core/rejection.h"
 #include "engine/core/state.h"
 #include "engine/customer/customer.h"
@@ -323,5 +324,9 @@ struct ResolvedBillingDetails {
 absl::StatusOr<ResolvedBillingDetails> ResolveBillingDetails(
     const StateReader& state, absl::string_view customer_id,
     absl::string_view object_id);
+
+// This domain's registration (engine/structure/domain.cc), listed once in
+// engine/engine.cc.
+extern const Domain kStructureDomain;
 
 }  // namespace billing

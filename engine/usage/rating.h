@@ -33,7 +33,7 @@ namespace billing {
 
 // Longest a record may last to be rated: 7 days of seconds. Beyond, the
 // record is quarantined (a platform clock or unit error, not a call).
-inline constexpr int64_t kRatedSecondsMax = 7 * 24 * 3600;
+inline constexpr int64_t kRatedSecondsMax = int64_t{7} * 24 * 3600;
 
 // --- Limits (docs/usage.md, "Limits") ---
 // Chosen to cover real telephony with a wide margin. A record beyond them is

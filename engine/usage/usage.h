@@ -44,6 +44,7 @@
 #include "billing/v1/state.pb.h"
 #include "billing/v1/usage.pb.h"
 #include "engine/core/dates.h"
+#include "engine/core/domain.h"
 #include "engine/core/rejection.h"
 #include "engine/core/state.h"
 #include "engine/customer/customer.h"
@@ -151,12 +152,11 @@ inline constexpr Rejection kOrder[] = {kInputNotFound};
 // it never collides with a customer.
 inline constexpr absl::string_view kQuarantinePartitionKey = "@quarantine";
 
-// Turns a plan's IANA time zone name into a zone. Injected, because loading
-// a zone reads tzdata files and the engine does no I/O. Empty name: UTC.
-// Asked when a version is defined (an unknown zone is refused) and when a
-// record is rated; never on apply or replay (the rating is in the event).
-using TimeZoneResolver =
-    std::function<absl::StatusOr<absl::TimeZone>(absl::string_view name)>;
+// TimeZoneResolver (engine/core/domain.h) turns a plan's IANA time zone
+// name into a zone. Injected, because loading a zone reads tzdata files and
+// the engine does no I/O. Empty name: UTC. Asked when a version is defined
+// (an unknown zone is refused) and when a record is rated; never on apply or
+// replay (the rating is in the event).
 
 // Knows only "" and "UTC": tests and replays that need no bands.
 TimeZoneResolver UtcOnlyTimeZones();
@@ -211,5 +211,9 @@ absl::StatusOr<std::optional<std::string>> CustomerOfNumber(
 absl::StatusOr<std::vector<v1::UsageQuarantined>> QuarantinedUsage(
     const StateReader& state, absl::string_view customer_id,
     size_t records_max);
+
+// This domain's registration (engine/usage/domain.cc), listed once in
+// engine/engine.cc.
+extern const Domain kUsageDomain;
 
 }  // namespace billing

@@ -18,7 +18,7 @@
 namespace billing::fuzz {
 
 // Longest error message a decoder may answer: messages quote outside values
-// cut short, never the whole input (issue 9, finding 7).
+// cut short, never the whole input.
 inline constexpr size_t kMessageBytesMax = 1024;
 
 // Prints `what` and aborts: the contract is broken.

@@ -15,7 +15,7 @@
 //   the state then parses; each record rated with it (a call, an SMS of the
 //   largest quantity, data, a zero-length call) is decided and applied in
 //   the same way (rated, quarantined with a reason, or refused): a decided
-//   record always applies (issue 9, finding 3).
+//   record always applies.
 
 #include <cstddef>
 #include <cstdint>

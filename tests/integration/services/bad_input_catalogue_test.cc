@@ -1,4 +1,4 @@
-// The bad-input catalogue (issue 9, "Close the classes"): one table, one row
+// The bad-input catalogue: one table, one row
 // per class of hostile input (and per field where the rule is per field),
 // run against the real server parts on 127.0.0.1: embedded journal, RocksDB,
 // projector, command lanes, the gRPC services, called through their stubs

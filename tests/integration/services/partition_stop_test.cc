@@ -1,10 +1,10 @@
-// A corrupt or lost record stops its partition only (issue 9, findings 1, 2
-// and 11), on the real server: embedded journal, RocksDB, projector, command
-// lanes, gRPC on 127.0.0.1. Given a journal damaged in one partition / when
-// billingd starts and serves / then that partition is stopped and named
-// (status and health), its commands are refused without appending, every
-// other partition serves, and --rebuild_partitions brings it back from the
-// journal, byte-identical to a state rebuilt from scratch.
+// A corrupt or lost record stops its partition only, on the real server:
+// embedded journal, RocksDB, projector, command lanes, gRPC on 127.0.0.1. Given
+// a journal damaged in one partition / when billingd starts and serves / then
+// that partition is stopped and named (status and health), its commands are
+// refused without appending, every other partition serves, and
+// --rebuild_partitions brings it back from the journal, byte-identical to a
+// state rebuilt from scratch.
 
 #include <unistd.h>
 
@@ -17,8 +17,8 @@
 #include "absl/strings/str_format.h"
 #include "billing/v1/customer_service.grpc.pb.h"
 #include "billing/v1/operations_service.grpc.pb.h"
-#include "engine/engine.h"
 #include "engine/core/record_codec.h"
+#include "engine/engine.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"

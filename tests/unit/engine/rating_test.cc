@@ -462,8 +462,8 @@ TEST(RatingTest, PlansThatCanNeverRateAreRefused) {
   expect(plan, "version.entries: has 4097 entries, at most 4096 allowed");
 }
 
-// 10 KB in record.object, record.destination or an attribute key (issue 9,
-// finding 7): refused naming the field first, quoting only the first
+// 10 KB in record.object, record.destination or an attribute key,
+// refused naming the field first, quoting only the first
 // kQuotePrefixMax bytes, escaped, and the length; under 300 bytes.
 TEST(RatingTest, LongRecordFieldsAreQuotedShort) {
   const std::string prefix(kQuotePrefixMax, 'x');

@@ -29,6 +29,19 @@ TEST(RejectionTest, NamedKeepsTheValidatorsDetailAndTakesTheCode) {
   EXPECT_TRUE(Named(kRuleIdInvalid, absl::OkStatus()).ok());
 }
 
+TEST(RejectionTest, NamedIfNamesOnlyThatRefusalAndLetsStorageErrorsPass) {
+  constexpr Rejection kNotFound{"CUSTOMER_NOT_FOUND",
+                                absl::StatusCode::kNotFound};
+  EXPECT_EQ(
+      NamedIf(kNotFound, absl::NotFoundError("no customer \"C1\"")).message(),
+      "no customer \"C1\" [CUSTOMER_NOT_FOUND]");
+  absl::Status storage = NamedIf(kNotFound, absl::UnavailableError("disk"));
+  EXPECT_EQ(storage.code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(storage.message(), "disk");
+  absl::StatusOr<int> value = NamedIf(kNotFound, absl::StatusOr<int>(7));
+  EXPECT_EQ(*value, 7);
+}
+
 TEST(RejectionTest, AMessageWithoutANameIsItsOwnDetail) {
   EXPECT_EQ(RejectionName("x: is [not a name]"), "");
   EXPECT_EQ(RejectionDetail("x: is [not a name]"), "x: is [not a name]");

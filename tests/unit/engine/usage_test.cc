@@ -185,7 +185,7 @@ TEST_F(UsageTest, AssignPlanToAnEmptyObjectIdIsInvalidArgument) {
                          "\"C1\"");
 }
 
-// 10 KB of outside text in a command's field (issue 9, finding 7): the
+// 10 KB of outside text in a command's field: the
 // answer names the field first and stays under 300 bytes, whichever check
 // refuses it.
 TEST_F(UsageTest, LongFieldsAreQuotedShortInTheAnswer) {
@@ -299,7 +299,7 @@ TEST_F(UsageTest, TotalsAddTheRoundedAmountOfEachRecord) {
   EXPECT_EQ(totals[0].amount_micros(), 141334);
 }
 
-// --- Limits and overflow (issue 9, finding 3) ---
+// --- Limits and overflow ---
 
 // The issue's plan PM: SMS at 0.100000 each, per message.
 v1::Command DefineSmsPlan(int64_t price_micros) {

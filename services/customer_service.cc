@@ -4,13 +4,11 @@
 #include "absl/strings/str_format.h"
 #include "engine/core/validation.h"
 #include "engine/customer/customer.h"
+#include "services/paging.h"
 #include "services/status_map.h"
 
 namespace billing {
 namespace {
-
-constexpr int kPageSizeDefault = 100;
-constexpr int kPageSizeMax = 1000;
 
 grpc::Status Answer(const absl::StatusOr<v1::IdempotencyRecord>& result,
                     v1::Customer* response) {
@@ -57,29 +55,18 @@ grpc::Status CustomerServiceImpl::GetCustomer(
 grpc::Status CustomerServiceImpl::ListCustomers(
     grpc::ServerContext*, const v1::ListCustomersRequest* request,
     v1::ListCustomersResponse* response) {
-  if (request->page_size() < 0) {
-    return ToGrpcStatus(FieldError(
-        "page_size", absl::StrFormat("%d is negative", request->page_size())));
-  }
-  const int page_size = request->page_size() == 0
-                            ? kPageSizeDefault
-                            : std::min(request->page_size(), kPageSizeMax);
-  // The token is the last customer id of the previous page, base64url: opaque
-  // to callers, stable across restarts.
-  std::string after_id;
-  if (!request->page_token().empty() &&
-      (!absl::WebSafeBase64Unescape(request->page_token(), &after_id) ||
-       !ValidateCode("page_token", after_id, limits::kCodeLengthMax).ok())) {
-    return ToGrpcStatus(FieldError("page_token",
-                                   "is not a token this API "
-                                   "gave"));
-  }
+  auto request_page =
+      ReadPage(request->page_size(), request->page_token(),
+               [](absl::string_view field, absl::string_view key) {
+                 return ValidateCode(field, key, limits::kCodeLengthMax);
+               });
+  if (!request_page.ok()) return ToGrpcStatus(request_page.status());
   auto page =
-      ListCustomerPage(*state_, after_id, static_cast<size_t>(page_size));
+      ListCustomerPage(*state_, request_page->after, request_page->size);
   if (!page.ok()) return ToGrpcStatus(page.status());
   for (auto& c : page->customers) *response->add_customers() = std::move(c);
   if (page->more) {
-    response->set_next_page_token(absl::WebSafeBase64Escape(
+    response->set_next_page_token(NextPageToken(
         response->customers(response->customers_size() - 1).customer_id()));
   }
   return grpc::Status::OK;

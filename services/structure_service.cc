@@ -14,13 +14,11 @@
 #include "engine/core/validation.h"
 #include "engine/customer/customer.h"
 #include "engine/structure/structure.h"
+#include "services/paging.h"
 #include "services/status_map.h"
 
 namespace billing {
 namespace {
-
-constexpr int kPageSizeDefault = 100;
-constexpr int kPageSizeMax = 1000;
 
 grpc::Status EntityAnswer(const absl::StatusOr<v1::StructureAnswer>& answer,
                           v1::BillingEntity* response) {
@@ -196,25 +194,11 @@ grpc::Status StructureServiceImpl::ListObjects(
       CheckObjectFilter(*snapshot, request->customer_id(), request->kind(),
                         request->entity_id(), request->month());
   if (!filter.ok()) return ToGrpcStatus(filter.status());
-  if (request->page_size() < 0) {
-    return ToGrpcStatus(FieldError(
-        "page_size", absl::StrFormat("%d is negative", request->page_size())));
-  }
-  // As in ListCustomers: 0 is the default, above the maximum is the maximum.
-  const int page_size = request->page_size() == 0
-                            ? kPageSizeDefault
-                            : std::min(request->page_size(), kPageSizeMax);
-  // The token is the last object id of the previous page, base64url: opaque
-  // to callers, stable across restarts.
-  std::string after_id;
-  if (!request->page_token().empty() &&
-      (!absl::WebSafeBase64Unescape(request->page_token(), &after_id) ||
-       !ValidateObjectId("page_token", after_id).ok())) {
-    return ToGrpcStatus(
-        FieldError("page_token", "is not a token this API gave"));
-  }
+  auto request_page =
+      ReadPage(request->page_size(), request->page_token(), ValidateObjectId);
+  if (!request_page.ok()) return ToGrpcStatus(request_page.status());
   auto page = ListObjectPage(*snapshot, request->customer_id(), *filter,
-                             after_id, static_cast<size_t>(page_size));
+                             request_page->after, request_page->size);
   if (!page.ok()) return ToGrpcStatus(page.status());
   for (auto& found : page->objects) {
     v1::ObjectView* view = response->add_objects();
@@ -223,7 +207,7 @@ grpc::Status StructureServiceImpl::ListObjects(
     *view->mutable_object() = std::move(found.object);
   }
   if (page->more) {
-    response->set_next_page_token(absl::WebSafeBase64Escape(
+    response->set_next_page_token(NextPageToken(
         response->objects(response->objects_size() - 1).object().object_id()));
   }
   return grpc::Status::OK;

@@ -128,21 +128,37 @@ UsageServiceImpl::UsageServiceImpl(CommandProcessor* commands,
       new Handler(std::mem_fn(&UsageServiceImpl::IngestRawUsageBytes), this));
 }
 
+namespace {
+
+// The usage command of a unary request: key and customer checked, then
+// `fill` sets the command's body.
+template <typename Request, typename Fill>
+absl::StatusOr<CommandRequest> UsageCommand(const Request& request, Fill fill) {
+  if (auto s =
+          CheckKeyAndCustomer(request.idempotency_key(), request.customer_id());
+      !s.ok()) {
+    return s;
+  }
+  CommandRequest command;
+  command.idempotency_key = request.idempotency_key();
+  command.business_date = request.business_date();
+  auto* usage = command.command.mutable_usage();
+  usage->set_customer_id(request.customer_id());
+  fill(*usage);
+  return command;
+}
+
+}  // namespace
+
 grpc::Status UsageServiceImpl::DefineRatePlanVersion(
     grpc::ServerContext*, const v1::DefineRatePlanVersionRequest* request,
     v1::RatePlanVersion* response) {
-  if (auto s = CheckKeyAndCustomer(request->idempotency_key(),
-                                   request->customer_id());
-      !s.ok()) {
-    return ToGrpcStatus(s);
-  }
-  CommandRequest command;
-  command.idempotency_key = request->idempotency_key();
-  command.business_date = request->business_date();
-  auto* usage = command.command.mutable_usage();
-  usage->set_customer_id(request->customer_id());
-  *usage->mutable_define_plan_version()->mutable_version() = request->version();
-  auto result = commands_->Execute(std::move(command));
+  auto command = UsageCommand(*request, [&](v1::UsageCommand& usage) {
+    *usage.mutable_define_plan_version()->mutable_version() =
+        request->version();
+  });
+  if (!command.ok()) return ToGrpcStatus(command.status());
+  auto result = commands_->Execute(*std::move(command));
   if (!result.ok()) return ToGrpcStatus(result.status());
   *response = request->version();
   return grpc::Status::OK;
@@ -151,19 +167,12 @@ grpc::Status UsageServiceImpl::DefineRatePlanVersion(
 grpc::Status UsageServiceImpl::AssignRatePlan(
     grpc::ServerContext*, const v1::AssignRatePlanRequest* request,
     v1::AssignRatePlanResponse*) {
-  if (auto s = CheckKeyAndCustomer(request->idempotency_key(),
-                                   request->customer_id());
-      !s.ok()) {
-    return ToGrpcStatus(s);
-  }
-  CommandRequest command;
-  command.idempotency_key = request->idempotency_key();
-  command.business_date = request->business_date();
-  auto* usage = command.command.mutable_usage();
-  usage->set_customer_id(request->customer_id());
-  usage->mutable_assign_plan()->set_object_id(request->object_id());
-  usage->mutable_assign_plan()->set_plan_id(request->plan_id());
-  return ToGrpcStatus(commands_->Execute(std::move(command)).status());
+  auto command = UsageCommand(*request, [&](v1::UsageCommand& usage) {
+    usage.mutable_assign_plan()->set_object_id(request->object_id());
+    usage.mutable_assign_plan()->set_plan_id(request->plan_id());
+  });
+  if (!command.ok()) return ToGrpcStatus(command.status());
+  return ToGrpcStatus(commands_->Execute(*std::move(command)).status());
 }
 
 absl::Status UsageServiceImpl::Flush(std::vector<IngestInput>& inputs,

@@ -24,6 +24,7 @@ process or a channel's readiness, with a deadline.
 """
 
 import ctypes
+import faulthandler
 import os
 import selectors
 import signal
@@ -41,6 +42,11 @@ STOP_TIMEOUT_S = 15.0
 CALL_TIMEOUT_S = 30.0
 # The business date billingd's test clock is set to in these tests.
 TEST_CLOCK_DATE = "2026-03-20"
+# ctest kills an e2e test at 300 s and prints nothing of where it was. A test
+# that is still running at HANG_DUMP_S prints every thread's stack and exits,
+# so a hang names its line instead of "Timeout".
+HANG_DUMP_S = 240.0
+faulthandler.dump_traceback_later(HANG_DUMP_S, exit=True)
 
 
 def _required_path(var):

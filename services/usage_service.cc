@@ -148,6 +148,17 @@ absl::StatusOr<CommandRequest> UsageCommand(const Request& request, Fill fill) {
   return command;
 }
 
+// The customer code and the month of a per-month query.
+template <typename Request>
+absl::Status CheckCustomerAndMonth(const Request& request) {
+  if (auto s = ValidateCode("customer_id", request.customer_id(),
+                            limits::kCodeLengthMax);
+      !s.ok()) {
+    return s;
+  }
+  return ParseBillingMonth(request.month(), "month").status();
+}
+
 }  // namespace
 
 grpc::Status UsageServiceImpl::DefineRatePlanVersion(
@@ -278,13 +289,8 @@ grpc::Status UsageServiceImpl::IngestRawUsageBytes(
 grpc::Status UsageServiceImpl::GetUsageTotals(
     grpc::ServerContext*, const v1::GetUsageTotalsRequest* request,
     v1::GetUsageTotalsResponse* response) {
-  if (auto s = ValidateCode("customer_id", request->customer_id(),
-                            limits::kCodeLengthMax);
-      !s.ok()) {
+  if (auto s = CheckCustomerAndMonth(*request); !s.ok()) {
     return ToGrpcStatus(s);
-  }
-  if (auto m = ParseBillingMonth(request->month(), "month"); !m.ok()) {
-    return ToGrpcStatus(m.status());
   }
   auto snapshot = state_->Snapshot();
   if (auto s = RequireCustomer(*snapshot, request->customer_id()); !s.ok()) {
@@ -301,13 +307,8 @@ grpc::Status UsageServiceImpl::GetUsageTotals(
 grpc::Status UsageServiceImpl::ListRatedUsage(
     grpc::ServerContext*, const v1::ListRatedUsageRequest* request,
     v1::ListRatedUsageResponse* response) {
-  if (auto s = ValidateCode("customer_id", request->customer_id(),
-                            limits::kCodeLengthMax);
-      !s.ok()) {
+  if (auto s = CheckCustomerAndMonth(*request); !s.ok()) {
     return ToGrpcStatus(s);
-  }
-  if (auto m = ParseBillingMonth(request->month(), "month"); !m.ok()) {
-    return ToGrpcStatus(m.status());
   }
   auto limit = Limit(request->limit());
   if (!limit.ok()) return ToGrpcStatus(limit.status());

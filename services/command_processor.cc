@@ -152,7 +152,8 @@ absl::Status CommandProcessor::Submit(CommandRequest request,
   if (auto s = *customer_id == kReferencePartition ||
                        *customer_id == kQuarantinePartitionKey
                    ? absl::OkStatus()
-                   : ValidateCode("customer.customer_id", *customer_id, 32);
+                   : ValidateCode("customer.customer_id", *customer_id,
+                                  limits::kCodeLengthMax);
       !s.ok()) {
     return s;
   }

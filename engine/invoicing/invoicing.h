@@ -6,10 +6,13 @@
 // the billing structure (who is invoiced, which entity) and usage (rated
 // totals per month); none of those may include it (tests/layering).
 //
-// Empty until the pre-billing issue lands; the library and its place in the
-// layering exist so that the rule is tested before the first line is.
+// Today: the gather of one customer into preparations (gather.h) and the
+// run's filters (filters.h); the run's commands and events come next
+// (docs/invoicing.md).
 
 #include "engine/contracts/contracts.h"
+#include "engine/invoicing/filters.h"
+#include "engine/invoicing/gather.h"
 #include "engine/structure/structure.h"
 #include "engine/usage/usage.h"
 

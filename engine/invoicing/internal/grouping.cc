@@ -1,0 +1,268 @@
+// Lines into preparations, one per invoice to be: by invoiced party, the
+// entity the customer's delivery mode addresses, billing family (when
+// split) and type. docs/invoicing.md, "Grouping into preparations".
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <tuple>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "engine/core/dates.h"
+#include "engine/customer/customer.h"
+#include "engine/invoicing/internal/gathered.h"
+#include "engine/structure/structure.h"
+
+namespace billing::invoicing_internal {
+namespace {
+
+struct Key {
+  std::string party_id;
+  std::string head_account_id;
+  std::string entity_id;
+  std::string billing_family;
+  std::string bill_to_party_id;
+  int bill_to_mode = 0;
+  int type = 0;
+  auto Tie() const {
+    return std::tie(party_id, head_account_id, entity_id, billing_family,
+                    bill_to_party_id, bill_to_mode, type);
+  }
+  bool operator<(const Key& other) const { return Tie() < other.Tie(); }
+};
+
+v1::InvoiceDeliveryMode DeliveryMode(const CustomerView& view) {
+  const v1::InvoiceDeliveryMode mode = view.customer.invoice_delivery_mode();
+  return mode == v1::INVOICE_DELIVERY_MODE_UNSPECIFIED
+             ? v1::INVOICE_DELIVERY_MODE_PER_ENTITY
+             : mode;
+}
+
+// The entity a line of `entity` is invoiced to, by the delivery mode.
+std::string AddressedEntity(const CustomerView& view,
+                            const std::string& entity) {
+  switch (DeliveryMode(view)) {
+    case v1::INVOICE_DELIVERY_MODE_MAIN_ENTITY_DETAILED:
+      return view.main_entity_id;
+    case v1::INVOICE_DELIVERY_MODE_MIXED: {
+      auto it = view.entities.find(entity);
+      const bool own =
+          it != view.entities.end() && it->second.invoiced_separately();
+      return own ? entity : view.main_entity_id;
+    }
+    default:
+      return entity;
+  }
+}
+
+Key KeyOf(const CustomerView& view, const RunParams& params,
+          const Placement& p) {
+  Key k;
+  k.party_id = p.bill_to.mode() == v1::BILL_TO_MODE_INVOICE_BILL_TO
+                   ? p.bill_to.party_id()
+                   : view.customer.customer_id();
+  k.head_account_id = p.head_account_id;
+  k.entity_id = AddressedEntity(
+      view, p.head_account_id.empty() ? p.entity_id : p.head_entity_id);
+  if (params.split_by_billing_family) k.billing_family = p.billing_family;
+  k.bill_to_party_id = p.bill_to.party_id();
+  k.bill_to_mode = p.bill_to.mode();
+  // customer.proto has no payment method yet: no customer pays by direct
+  // debit, so every preparation is an invoice (docs/invoicing.md).
+  k.type = v1::PREPARATION_TYPE_INVOICE;
+  return k;
+}
+
+// "<holder>/<start>..<end>/<party>[.<head>]/<entity|->/<family|*>/<INV|PN>"
+// and "/<mode>:<bill-to party>" when the contracts have one.
+std::string PreparationId(const CustomerView& view, const RunParams& params,
+                          const Key& k) {
+  std::string id = absl::StrCat(
+      view.customer.customer_id(), "/", FormatBusinessDate(params.period_start),
+      "..", FormatBusinessDate(params.period_end), "/", k.party_id,
+      k.head_account_id.empty() ? "" : ".", k.head_account_id, "/",
+      k.entity_id.empty() ? "-" : k.entity_id, "/",
+      k.billing_family.empty() ? "*" : k.billing_family, "/",
+      k.type == v1::PREPARATION_TYPE_PAYMENT_NOTICE ? "PN" : "INV");
+  if (!k.bill_to_party_id.empty()) {
+    absl::StrAppend(&id, "/",
+                    k.bill_to_mode == v1::BILL_TO_MODE_INVOICE_BILL_TO
+                        ? "invoice:"
+                        : "post:",
+                    k.bill_to_party_id);
+  }
+  return id;
+}
+
+// The invoiced party with its billing details as the state holds them now.
+absl::StatusOr<v1::InvoicedParty> PartyOf(const StateReader& state,
+                                          const CustomerView& view,
+                                          const Key& k) {
+  v1::InvoicedParty party;
+  party.set_customer_id(k.party_id);
+  party.set_account_id(k.head_account_id);
+  const v1::Customer* customer = &view.customer;
+  std::optional<v1::Customer> bill_to;
+  if (k.party_id != view.customer.customer_id()) {
+    auto loaded = LoadCustomer(state, k.party_id);
+    if (!loaded.ok()) return loaded.status();
+    bill_to = *std::move(loaded);
+    if (!bill_to.has_value())
+      return party;  // checked when the contract was made
+    customer = &*bill_to;
+  }
+  party.set_name(customer->name());
+  party.set_vat_id(customer->vat_id());
+  *party.mutable_billing_address() = customer->billing_address();
+  party.set_email(customer->email());
+  if (bill_to.has_value()) return party;
+  if (!k.head_account_id.empty()) {
+    auto details = ResolveBillingDetails(state, view.customer.customer_id(),
+                                         k.head_account_id);
+    if (!details.ok()) return details.status();
+    *party.mutable_billing_address() = details->billing_address;
+    party.set_email(details->email);
+    return party;
+  }
+  auto entity = view.entities.find(k.entity_id);
+  if (entity == view.entities.end()) return party;
+  if (!entity->second.billing_address().city().empty()) {
+    *party.mutable_billing_address() = entity->second.billing_address();
+  }
+  if (!entity->second.email().empty()) party.set_email(entity->second.email());
+  return party;
+}
+
+struct Building {
+  v1::Preparation preparation;
+  std::map<std::string, v1::PreparationTotals> sections;
+  std::set<std::string> families;
+};
+
+absl::StatusOr<Building*> PreparationFor(const StateReader& state,
+                                         const CustomerView& view,
+                                         const RunParams& params,
+                                         const Placement& p,
+                                         std::map<Key, Building>& building) {
+  const Key k = KeyOf(view, params, p);
+  auto it = building.find(k);
+  if (it != building.end()) return &it->second;
+  auto party = PartyOf(state, view, k);
+  if (!party.ok()) return party.status();
+  v1::Preparation& prep = building[k].preparation;
+  prep.set_preparation_id(PreparationId(view, params, k));
+  prep.set_run_id(params.run_id);
+  prep.set_period_start(FormatBusinessDate(params.period_start));
+  prep.set_period_end(FormatBusinessDate(params.period_end));
+  prep.set_business_date(FormatBusinessDate(params.business_date));
+  prep.set_scope(params.scope);
+  prep.set_type(static_cast<v1::PreparationType>(k.type));
+  *prep.mutable_invoiced_party() = *std::move(party);
+  prep.set_holder_id(view.customer.customer_id());
+  if (!k.bill_to_party_id.empty()) *prep.mutable_bill_to() = p.bill_to;
+  prep.set_delivery_mode(DeliveryMode(view));
+  prep.set_billing_family(k.billing_family);
+  prep.set_entity_id(k.entity_id);
+  prep.set_currency(view.customer.currency());
+  return &building[k];
+}
+
+absl::Status AddToTotals(const v1::PreparationLine& line,
+                         v1::PreparationTotals& totals) {
+  const int64_t add[5] = {line.gross_amount_minor(), line.discount_minor(),
+                          line.net_amount_minor(), line.cost_minor(),
+                          line.margin_minor()};
+  int64_t next[5] = {totals.gross_amount_minor(), totals.discount_minor(),
+                     totals.net_amount_minor(), totals.cost_minor(),
+                     totals.margin_minor()};
+  for (int i = 0; i < 5; ++i) {
+    auto sum = AddMinor(next[i], add[i]);
+    if (!sum.ok()) return sum.status();
+    next[i] = *sum;
+  }
+  totals.set_gross_amount_minor(next[0]);
+  totals.set_discount_minor(next[1]);
+  totals.set_net_amount_minor(next[2]);
+  totals.set_cost_minor(next[3]);
+  totals.set_margin_minor(next[4]);
+  totals.set_lines(totals.lines() + 1);
+  return absl::OkStatus();
+}
+
+void AddLine(const Gathered::Line& line, Building& b) {
+  v1::PreparationTotals section =
+      b.sections[line.line.assignment().entity_id()];
+  v1::PreparationTotals total = b.preparation.totals();
+  if (!AddToTotals(line.line, section).ok() ||
+      !AddToTotals(line.line, total).ok()) {
+    v1::PreparationAnomaly* a = b.preparation.add_anomalies();
+    a->set_kind(v1::ANOMALY_KIND_AMOUNT);
+    a->set_contract_ref(line.line.contract_ref());
+    a->set_rule_id(line.line.rule_id());
+    a->set_object_id(line.line.object_id());
+    a->set_reason(absl::StrCat("the line of ", line.line.contract_ref(), "/",
+                               line.line.rule_id(), " from ",
+                               line.line.period_start(),
+                               " would take the totals over int64"));
+    return;
+  }
+  b.sections[line.line.assignment().entity_id()] = section;
+  *b.preparation.mutable_totals() = total;
+  if (!line.placement.billing_family.empty()) {
+    b.families.insert(line.placement.billing_family);
+  }
+  *b.preparation.add_lines() = line.line;
+}
+
+v1::Preparation Finish(const CustomerView& view, Building b) {
+  v1::Preparation prep = std::move(b.preparation);
+  for (auto& [entity_id, totals] : b.sections) {
+    v1::PreparationSection* s = prep.add_sections();
+    s->set_entity_id(entity_id);
+    auto e = view.entities.find(entity_id);
+    if (e != view.entities.end()) s->set_entity_name(e->second.name());
+    *s->mutable_totals() = totals;
+  }
+  if (prep.billing_family().empty() && b.families.size() == 1) {
+    prep.set_billing_family(*b.families.begin());
+  }
+  prep.set_status(prep.anomalies().empty() ? v1::PREPARATION_STATUS_GENERATED
+                                           : v1::PREPARATION_STATUS_ANOMALY);
+  return prep;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<v1::Preparation>> GroupPreparations(
+    const StateReader& state, const CustomerView& view, const RunParams& params,
+    const Gathered& gathered) {
+  std::map<Key, Building> building;
+  for (const Gathered::Line& line : gathered.lines) {
+    auto b = PreparationFor(state, view, params, line.placement, building);
+    if (!b.ok()) return b.status();
+    AddLine(line, **b);
+  }
+  for (const Gathered::Anomaly& a : gathered.anomalies) {
+    auto b = PreparationFor(state, view, params, a.placement, building);
+    if (!b.ok()) return b.status();
+    *(*b)->preparation.add_anomalies() = a.anomaly;
+  }
+  // Trace entries join the preparation of their key when it exists: a
+  // held rule alone makes no preparation.
+  for (const Gathered::Trace& t : gathered.trace) {
+    auto it = building.find(KeyOf(view, params, t.placement));
+    if (it != building.end()) it->second.preparation.add_trace(t.text);
+  }
+  std::vector<v1::Preparation> out;
+  out.reserve(building.size());
+  for (auto& [key, b] : building) out.push_back(Finish(view, std::move(b)));
+  std::sort(out.begin(), out.end(),
+            [](const v1::Preparation& a, const v1::Preparation& b) {
+              return a.preparation_id() < b.preparation_id();
+            });
+  return out;
+}
+
+}  // namespace billing::invoicing_internal

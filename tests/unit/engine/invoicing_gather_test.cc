@@ -1,0 +1,673 @@
+// Not formatted by clang-format: the text protos are R"pb(...)pb" pieces
+// (see contracts_fixture.h for why).
+// clang-format off
+
+// Gathering a customer into preparations (engine/invoicing/gather.h), with
+// numbers a person can check: the state is built through the engine's own
+// commands (Decide, then ApplyRecord), as the projector would.
+
+#include "engine/invoicing/gather.h"
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/substitute.h"
+#include "billing/v1/commands.pb.h"
+#include "billing/v1/invoicing.pb.h"
+#include "engine/invoicing/filters.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/text_format.h"
+#include "gtest/gtest.h"
+#include "tests/unit/engine/ledger.h"
+
+namespace billing {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+constexpr BusinessDate kJan5(2026, 1, 5);
+constexpr BusinessDate kMar1(2026, 3, 1);
+constexpr BusinessDate kMar20(2026, 3, 20);
+constexpr BusinessDate kMar31(2026, 3, 31);
+
+v1::Command Cmd(const std::string& text) {
+  v1::Command command;
+  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(text, &command))
+      << text;
+  return command;
+}
+
+// March 2026, due as of March 1, ordinary accounts.
+RunParams March(BusinessDate business_date = kMar1) {
+  RunParams p;
+  p.run_id = "RUN-2026-03";
+  p.period_start = BusinessDate(2026, 3, 1);
+  p.period_end = kMar31;
+  p.business_date = business_date;
+  return p;
+}
+
+class GatherTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    Given(R"pb(contract { customer_id: "@reference" define_article {
+                 article { article_code: "MAINT" label: "Maintenance"
+                           vat_rate_bp: 2000 } } })pb");
+  }
+
+  void Given(const std::string& text, BusinessDate day = kJan5) {
+    ledger_.Given(Cmd(text), day);
+  }
+
+  void Customer(const std::string& id, const std::string& mode = "",
+                const std::string& city = "Paris") {
+    Given(absl::Substitute(
+        R"pb(create_customer { customer {
+               customer_id: "$0" name: "Customer $0"
+               billing_address { lines: "1 rue de la Paix" city: "$2"
+                                 country_code: "FR" }
+               email: "$0@example.com" $1 } })pb",
+        id, mode.empty() ? "" : absl::StrCat("invoice_delivery_mode: ", mode),
+        city));
+  }
+
+  void Entity(const std::string& id, bool separately = false,
+              const std::string& customer = "C1") {
+    Given(absl::Substitute(
+        R"pb(structure { customer_id: "$0" create_entity { entity {
+               entity_id: "$1" name: "Entity $1" invoiced_separately: $2 } } })pb",
+        customer, id, separately ? "true" : "false"));
+  }
+
+  // An account (or, with `parent`, a phone number +3314268000<n> under it).
+  void Object(const std::string& id, const std::string& entity,
+              const std::string& discount = "", BusinessDate day = kJan5,
+              const std::string& extra = "") {
+    Given(absl::Substitute(
+        R"pb(structure { customer_id: "C1" create_object {
+               object { object_id: "$0" $3 } entity_id: "$1"
+               discount_percent: "$2" } })pb",
+        id, entity, discount,
+        extra.empty() ? "kind: OBJECT_KIND_ACCOUNT" : extra),
+        day);
+  }
+
+  void Contract(const std::string& ref, const std::string& family = "SERV",
+                const std::string& bill_to = "",
+                const std::string& start = "2026-01-01") {
+    Given(absl::Substitute(
+        R"pb(contract { customer_id: "C1" create_contract { contract {
+               contract_ref: "$0" contract_family: "MAINT"
+               billing_family: "$1" site_code: "S-$0"
+               start_date: "$3" $2 } } })pb",
+        ref, family, bill_to, start));
+  }
+
+  // Monthly in advance from `start`: `price` per month, cost 60 %.
+  void FlatRule(const std::string& ref, const std::string& rule,
+                const std::vector<std::string>& objects,
+                int64_t price_micros = 100000000,
+                const std::string& start = "2026-03-01",
+                const std::string& extra = "") {
+    std::string ids;
+    for (const std::string& o : objects) absl::StrAppend(&ids, " object_ids: \"", o, "\"");
+    Given(absl::Substitute(
+        R"pb(contract { customer_id: "C1" create_rule { rule {
+               contract_ref: "$0" rule_id: "$1" label: "Rule $1"
+               rule_type: RULE_TYPE_FLAT $2 article_code: "MAINT"
+               unit_price_micros: $3 cost_price_micros: $4
+               periodicity: PERIODICITY_MONTHLY
+               timing: BILLING_TIMING_IN_ADVANCE start_date: "$5" $6 } } })pb",
+        ref, rule, ids, price_micros, price_micros * 6 / 10, start, extra));
+  }
+
+  std::vector<v1::Preparation> Gather(const RunParams& params = March(),
+                                      const std::string& customer = "C1") {
+    auto got = GatherCustomer(ledger_.state(), customer, params);
+    EXPECT_TRUE(got.ok()) << got.status();
+    return got.ok() ? *got : std::vector<v1::Preparation>();
+  }
+
+  // The demo customer: entities HQ (main), LYON, NICE, LILLE (invoiced
+  // separately in the MIXED mode); one account on each, LYON's at 10 %;
+  // one rule per account, 100.00 a month from March (cost 60.00).
+  void Demo(const std::string& mode) {
+    Customer("C1", mode);
+    Entity("HQ");
+    Entity("LYON");
+    Entity("NICE");
+    Entity("LILLE", /*separately=*/true);
+    Object("A-HQ", "HQ");
+    Object("A-LYON", "LYON", "10");
+    Object("A-NICE", "NICE");
+    Object("A-LILLE", "LILLE");
+    Contract("K1");
+    for (const char* e : {"HQ", "LYON", "NICE", "LILLE"}) {
+      FlatRule("K1", absl::StrCat("R-", e), {absl::StrCat("A-", e)});
+    }
+  }
+
+  testing::Ledger ledger_;
+};
+
+std::vector<std::string> Ids(const std::vector<v1::Preparation>& preps) {
+  std::vector<std::string> ids;
+  for (const auto& p : preps) ids.push_back(p.preparation_id());
+  return ids;
+}
+
+std::vector<std::string> Sections(const v1::Preparation& p) {
+  std::vector<std::string> out;
+  for (const auto& s : p.sections()) {
+    out.push_back(absl::StrCat(s.entity_id(), " ", s.totals().net_amount_minor()));
+  }
+  return out;
+}
+
+std::vector<std::string> Reasons(const v1::Preparation& p) {
+  std::vector<std::string> out;
+  for (const auto& a : p.anomalies()) {
+    out.push_back(absl::StrCat(v1::AnomalyKind_Name(a.kind()), ": ", a.reason()));
+  }
+  return out;
+}
+
+// --- the run's filters ---
+
+TEST(RunFiltersTest, MaskMatchesAPrefixOrOneCode) {
+  EXPECT_TRUE(MaskMatches("", "C1"));
+  EXPECT_TRUE(MaskMatches("C12*", "C12"));
+  EXPECT_TRUE(MaskMatches("C12*", "C1234"));
+  EXPECT_FALSE(MaskMatches("C12*", "C13"));
+  EXPECT_FALSE(MaskMatches("C12*", "C1"));
+  EXPECT_TRUE(MaskMatches("C12", "C12"));
+  EXPECT_FALSE(MaskMatches("C12", "C123"));
+  EXPECT_TRUE(MaskMatches("*", "anything"));
+}
+
+TEST(RunFiltersTest, RangesIncludeTheirBoundsAndMaskedBoundsTheirPrefix) {
+  const CodeRange c10_to_c12{"C10", "C12"};
+  EXPECT_TRUE(InCodeRange(c10_to_c12, "C10"));
+  EXPECT_TRUE(InCodeRange(c10_to_c12, "C11A"));
+  EXPECT_TRUE(InCodeRange(c10_to_c12, "C12"));
+  EXPECT_FALSE(InCodeRange(c10_to_c12, "C120"));  // after C12
+  EXPECT_FALSE(InCodeRange(c10_to_c12, "C09"));
+  const CodeRange masked{"C10*", "C12*"};
+  EXPECT_TRUE(InCodeRange(masked, "C10"));
+  EXPECT_TRUE(InCodeRange(masked, "C120"));
+  EXPECT_TRUE(InCodeRange(masked, "C12ZZ"));
+  EXPECT_FALSE(InCodeRange(masked, "C13"));
+  EXPECT_FALSE(InCodeRange(masked, "C0"));
+  const CodeRange one_mask{"C12*", "C12*"};
+  EXPECT_TRUE(InCodeRange(one_mask, "C12X"));
+  EXPECT_FALSE(InCodeRange(one_mask, "C11"));
+  EXPECT_FALSE(InCodeRange(one_mask, "C13"));
+  EXPECT_TRUE(InCodeRange(CodeRange{}, "anything"));
+  EXPECT_TRUE(InCodeRange(CodeRange{"", "C12*"}, "A"));
+  EXPECT_FALSE(InCodeRange(CodeRange{"C12*", ""}, "C11"));
+}
+
+TEST(DiscountTest, RoundsHalfAwayFromZero) {
+  EXPECT_EQ(DiscountMinor(10000, 1000), 1000);   // 10 % of 100.00
+  EXPECT_EQ(DiscountMinor(10001, 1000), 1000);   // 1000.1 cents
+  EXPECT_EQ(DiscountMinor(5, 1000), 1);          // 0.5 cent
+  EXPECT_EQ(DiscountMinor(-5, 1000), -1);
+  EXPECT_EQ(DiscountMinor(10000, 0), 0);
+  EXPECT_EQ(DiscountMinor(12345, 10000), 12345);  // 100 %
+  EXPECT_EQ(DiscountMinor(333, 3333), 111);       // 110.9889 -> 111
+}
+
+// --- delivery modes ---
+
+// One preparation per entity: four, each one line of 100.00, LYON's at 90.00.
+TEST_F(GatherTest, DemoPerEntityGivesOnePreparationPerEntity) {
+  Demo("INVOICE_DELIVERY_MODE_PER_ENTITY");
+  const auto preps = Gather();
+  EXPECT_THAT(Ids(preps),
+              ElementsAre("C1/2026-03-01..2026-03-31/C1/HQ/*/INV",
+                          "C1/2026-03-01..2026-03-31/C1/LILLE/*/INV",
+                          "C1/2026-03-01..2026-03-31/C1/LYON/*/INV",
+                          "C1/2026-03-01..2026-03-31/C1/NICE/*/INV"));
+  for (const auto& p : preps) {
+    ASSERT_EQ(p.lines_size(), 1) << p.preparation_id();
+    EXPECT_EQ(p.status(), v1::PREPARATION_STATUS_GENERATED);
+    EXPECT_EQ(p.type(), v1::PREPARATION_TYPE_INVOICE);
+    EXPECT_EQ(p.lines(0).gross_amount_minor(), 10000);
+    EXPECT_EQ(p.lines(0).assignment().entity_id(), p.entity_id());
+    EXPECT_EQ(p.billing_family(), "SERV");
+    EXPECT_EQ(p.delivery_mode(), v1::INVOICE_DELIVERY_MODE_PER_ENTITY);
+    EXPECT_EQ(p.invoiced_party().customer_id(), "C1");
+    EXPECT_EQ(p.invoiced_party().billing_address().city(), "Paris");
+  }
+  const v1::PreparationLine& lyon = preps[2].lines(0);
+  EXPECT_EQ(lyon.period_start(), "2026-03-01");
+  EXPECT_EQ(lyon.period_end(), "2026-03-31");
+  EXPECT_EQ(lyon.assignment().discount_hundredths(), 1000);
+  EXPECT_EQ(lyon.discount_minor(), 1000);
+  EXPECT_EQ(lyon.net_amount_minor(), 9000);
+  EXPECT_EQ(lyon.cost_minor(), 6000);
+  EXPECT_EQ(lyon.margin_minor(), 3000);
+  EXPECT_EQ(lyon.object_id(), "A-LYON");
+  EXPECT_EQ(lyon.unit_price_micros(), 100000000);
+  EXPECT_EQ(lyon.quantity_milli(), 1000);
+  EXPECT_EQ(lyon.source(), v1::LINE_SOURCE_RULE);
+  EXPECT_EQ(lyon.explanation(),
+            "1.000 x 100.000000, the agreed price from 2026-03-01; discount "
+            "10.00 % of 100.00 = 10.00, net 90.00");
+  EXPECT_EQ(preps[2].totals().net_amount_minor(), 9000);
+  EXPECT_THAT(Sections(preps[2]), ElementsAre("LYON 9000"));
+}
+
+// One preparation for HQ with a section per entity: 100 + 90 + 100 + 100.
+TEST_F(GatherTest, DemoMainEntityDetailedGivesOneWithSections) {
+  Demo("INVOICE_DELIVERY_MODE_MAIN_ENTITY_DETAILED");
+  const auto preps = Gather();
+  ASSERT_EQ(preps.size(), 1u);
+  const v1::Preparation& p = preps[0];
+  EXPECT_EQ(p.preparation_id(), "C1/2026-03-01..2026-03-31/C1/HQ/*/INV");
+  EXPECT_EQ(p.entity_id(), "HQ");
+  EXPECT_EQ(p.lines_size(), 4);
+  EXPECT_THAT(Sections(p), ElementsAre("HQ 10000", "LILLE 10000",
+                                       "LYON 9000", "NICE 10000"));
+  EXPECT_EQ(p.sections(2).entity_name(), "Entity LYON");
+  EXPECT_EQ(p.totals().gross_amount_minor(), 40000);
+  EXPECT_EQ(p.totals().discount_minor(), 1000);
+  EXPECT_EQ(p.totals().net_amount_minor(), 39000);
+  EXPECT_EQ(p.totals().cost_minor(), 24000);
+  EXPECT_EQ(p.totals().margin_minor(), 15000);
+  EXPECT_EQ(p.totals().lines(), 4);
+}
+
+// LILLE is invoiced on its own; HQ, LYON and NICE on the main one.
+TEST_F(GatherTest, DemoMixedSeparatesTheFlaggedEntities) {
+  Demo("INVOICE_DELIVERY_MODE_MIXED");
+  const auto preps = Gather();
+  ASSERT_EQ(preps.size(), 2u);
+  EXPECT_EQ(preps[0].entity_id(), "HQ");
+  EXPECT_THAT(Sections(preps[0]),
+              ElementsAre("HQ 10000", "LYON 9000", "NICE 10000"));
+  EXPECT_EQ(preps[0].totals().net_amount_minor(), 29000);
+  EXPECT_EQ(preps[1].entity_id(), "LILLE");
+  EXPECT_THAT(Sections(preps[1]), ElementsAre("LILLE 10000"));
+}
+
+// --- billing families ---
+
+// Equipment lines (not in the structure) go to the main entity, no discount.
+TEST_F(GatherTest, TwoFamiliesSplitWhenAskedAndShareOtherwise) {
+  Customer("C1");
+  Entity("HQ");
+  Contract("K1", "SERV");
+  Contract("K2", "MAT");
+  FlatRule("K1", "R1", {"EQ-1"});
+  FlatRule("K2", "R1", {"EQ-2"}, 50000000);
+  RunParams split = March();
+  split.split_by_billing_family = true;
+  const auto two = Gather(split);
+  EXPECT_THAT(Ids(two), ElementsAre("C1/2026-03-01..2026-03-31/C1/HQ/MAT/INV",
+                                    "C1/2026-03-01..2026-03-31/C1/HQ/SERV/INV"));
+  EXPECT_EQ(two[0].totals().net_amount_minor(), 5000);
+  EXPECT_EQ(two[1].totals().net_amount_minor(), 10000);
+  EXPECT_EQ(two[0].lines(0).assignment().entity_id(), "HQ");
+  const auto one = Gather();
+  ASSERT_EQ(one.size(), 1u);
+  EXPECT_EQ(one[0].billing_family(), "");  // the lines' families differ
+  EXPECT_EQ(one[0].totals().net_amount_minor(), 15000);
+}
+
+// --- bill-to parties ---
+
+TEST_F(GatherTest, BillToInInvoiceModeIsInvoicedWithItsOwnDetails) {
+  Customer("P1", "", "Lille");
+  Customer("C1");
+  Entity("HQ");
+  Contract("K1", "SERV",
+           R"pb(bill_to { party_id: "P1" mode: BILL_TO_MODE_INVOICE_BILL_TO })pb");
+  FlatRule("K1", "R1", {"EQ-1"});
+  const auto preps = Gather();
+  ASSERT_EQ(preps.size(), 1u);
+  const v1::Preparation& p = preps[0];
+  EXPECT_EQ(p.preparation_id(),
+            "C1/2026-03-01..2026-03-31/P1/HQ/*/INV/invoice:P1");
+  EXPECT_EQ(p.holder_id(), "C1");
+  EXPECT_EQ(p.invoiced_party().customer_id(), "P1");
+  EXPECT_EQ(p.invoiced_party().name(), "Customer P1");
+  EXPECT_EQ(p.invoiced_party().billing_address().city(), "Lille");
+  EXPECT_EQ(p.invoiced_party().email(), "P1@example.com");
+  EXPECT_EQ(p.bill_to().party_id(), "P1");
+  EXPECT_EQ(p.bill_to().mode(), v1::BILL_TO_MODE_INVOICE_BILL_TO);
+}
+
+TEST_F(GatherTest, BillToInPostModeInvoicesTheHolderAndNamesTheParty) {
+  Customer("P1", "", "Lille");
+  Customer("C1");
+  Entity("HQ");
+  Contract("K1", "SERV",
+           R"pb(bill_to { party_id: "P1" mode: BILL_TO_MODE_POST_TO_BILL_TO })pb");
+  Contract("K2", "SERV");
+  FlatRule("K1", "R1", {"EQ-1"});
+  FlatRule("K2", "R1", {"EQ-2"});
+  const auto preps = Gather();
+  // The contract without bill-to is on a preparation of its own.
+  EXPECT_THAT(Ids(preps),
+              ElementsAre("C1/2026-03-01..2026-03-31/C1/HQ/*/INV",
+                          "C1/2026-03-01..2026-03-31/C1/HQ/*/INV/post:P1"));
+  const v1::Preparation& p = preps[1];
+  EXPECT_EQ(p.invoiced_party().customer_id(), "C1");
+  EXPECT_EQ(p.invoiced_party().billing_address().city(), "Paris");
+  EXPECT_EQ(p.bill_to().party_id(), "P1");
+  EXPECT_EQ(p.bill_to().mode(), v1::BILL_TO_MODE_POST_TO_BILL_TO);
+  EXPECT_FALSE(preps[0].has_bill_to());
+}
+
+// --- grouped accounts ---
+
+// Head H1 (entity HQ, its own address in Marseille) and member M1 (entity
+// LYON, 10 %): the member's 100.00 is on the head's preparation at 90.00,
+// with the head's details; an ordinary run gathers neither.
+TEST_F(GatherTest, GroupedMemberIsOnTheHeadsPreparationAtItsOwnPrices) {
+  Customer("C1");
+  Entity("HQ");
+  Entity("LYON");
+  Object("H1", "HQ", "", kJan5,
+         R"pb(kind: OBJECT_KIND_ACCOUNT account { billing_address {
+                lines: "2 quai" city: "Marseille" country_code: "FR" } })pb");
+  Object("M1", "LYON", "10");
+  Object("O1", "HQ");
+  Given(R"pb(structure { customer_id: "C1" set_account_group {
+               account_id: "H1" role: GROUP_ROLE_HEAD } })pb");
+  Given(R"pb(structure { customer_id: "C1" set_account_group {
+               account_id: "M1" role: GROUP_ROLE_MEMBER head_account_id: "H1" } })pb");
+  Contract("K1");
+  FlatRule("K1", "R-H1", {"H1"}, 50000000);
+  FlatRule("K1", "R-M1", {"M1"});
+  FlatRule("K1", "R-O1", {"O1"}, 20000000);
+  RunParams grouped = March();
+  grouped.scope = v1::ACCOUNT_SCOPE_GROUPED;
+  const auto preps = Gather(grouped);
+  ASSERT_EQ(preps.size(), 1u);
+  const v1::Preparation& p = preps[0];
+  EXPECT_EQ(p.preparation_id(), "C1/2026-03-01..2026-03-31/C1.H1/HQ/*/INV");
+  EXPECT_EQ(p.scope(), v1::ACCOUNT_SCOPE_GROUPED);
+  EXPECT_EQ(p.invoiced_party().account_id(), "H1");
+  EXPECT_EQ(p.invoiced_party().billing_address().city(), "Marseille");
+  ASSERT_EQ(p.lines_size(), 2);
+  EXPECT_EQ(p.lines(0).object_id(), "H1");
+  EXPECT_EQ(p.lines(0).net_amount_minor(), 5000);
+  EXPECT_EQ(p.lines(1).object_id(), "M1");
+  EXPECT_EQ(p.lines(1).assignment().entity_id(), "LYON");
+  EXPECT_EQ(p.lines(1).net_amount_minor(), 9000);
+  EXPECT_THAT(Sections(p), ElementsAre("HQ 5000", "LYON 9000"));
+  // The ordinary run has only O1.
+  const auto ordinary = Gather();
+  ASSERT_EQ(ordinary.size(), 1u);
+  ASSERT_EQ(ordinary[0].lines_size(), 1);
+  EXPECT_EQ(ordinary[0].lines(0).object_id(), "O1");
+  EXPECT_EQ(ordinary[0].invoiced_party().account_id(), "");
+}
+
+// --- months ---
+
+// A1 on HQ from January, moved to LYON at 10 % on March 20: the three
+// months of catch-up are January and February on HQ, all of March on LYON.
+TEST_F(GatherTest, AReassignmentOnThe20thMovesTheWholeMonth) {
+  Customer("C1");
+  Entity("HQ");
+  Entity("LYON");
+  Object("A1", "HQ");
+  Contract("K1");
+  FlatRule("K1", "R1", {"A1"}, 100000000, "2026-01-01");
+  Given(R"pb(structure { customer_id: "C1" reassign_objects {
+               selection { ids { object_ids: "A1" } } entity_id: "LYON"
+               discount_percent: "10" } })pb",
+        kMar20);
+  const auto preps = Gather(March(kMar31));
+  ASSERT_EQ(preps.size(), 2u);
+  EXPECT_EQ(preps[0].entity_id(), "HQ");
+  ASSERT_EQ(preps[0].lines_size(), 2);
+  EXPECT_EQ(preps[0].lines(0).period_start(), "2026-01-01");
+  EXPECT_EQ(preps[0].lines(1).period_start(), "2026-02-01");
+  EXPECT_EQ(preps[0].totals().net_amount_minor(), 20000);
+  EXPECT_EQ(preps[1].entity_id(), "LYON");
+  ASSERT_EQ(preps[1].lines_size(), 1);
+  EXPECT_EQ(preps[1].lines(0).period_start(), "2026-03-01");
+  EXPECT_EQ(preps[1].lines(0).net_amount_minor(), 9000);
+  EXPECT_THAT(preps[0].trace(),
+              ElementsAre("rule K1/R1 (RULE_TYPE_FLAT) due (catch-up): 3 "
+                          "line(s), 300.00"));
+}
+
+// --- filters ---
+
+TEST_F(GatherTest, FiltersNarrowTheContracts) {
+  Customer("C1");
+  Entity("HQ");
+  Contract("K1", "SERV");
+  Contract("K2", "MAT");
+  Contract("K3", "SERV");
+  FlatRule("K1", "R1", {"EQ-1"});
+  FlatRule("K2", "R1", {"EQ-2"});
+  FlatRule("K3", "R1", {"EQ-3"});
+  auto refs_of = [](const std::vector<v1::Preparation>& preps) {
+    std::vector<std::string> refs;
+    for (const auto& p : preps) {
+      for (const auto& l : p.lines()) refs.push_back(l.contract_ref());
+    }
+    return refs;
+  };
+  RunParams range = March();
+  range.contract_refs = {"K2", "K3"};
+  EXPECT_THAT(refs_of(Gather(range)), ElementsAre("K2", "K3"));
+  RunParams family = March();
+  family.billing_family = "SE*";
+  EXPECT_THAT(refs_of(Gather(family)), ElementsAre("K1", "K3"));
+  RunParams site = March();
+  site.site_code = "S-K2";
+  EXPECT_THAT(refs_of(Gather(site)), ElementsAre("K2"));
+}
+
+// --- held rules and anomalies ---
+
+TEST_F(GatherTest, AHeldRuleIsTracedNotBilled) {
+  Customer("C1");
+  Entity("HQ");
+  Contract("K1");
+  FlatRule("K1", "R1", {"EQ-1"});
+  FlatRule("K1", "R2", {"EQ-2"}, 30000000, "2026-03-01",
+           R"pb(condition_job_id: "JOB-7")pb");
+  const auto preps = Gather();
+  ASSERT_EQ(preps.size(), 1u);
+  EXPECT_EQ(preps[0].lines_size(), 1);
+  EXPECT_EQ(preps[0].totals().net_amount_minor(), 10000);
+  ASSERT_EQ(preps[0].trace_size(), 2);
+  EXPECT_THAT(preps[0].trace(1), HasSubstr("rule K1/R2 held: "));
+  EXPECT_THAT(preps[0].trace(1),
+              HasSubstr("lines 2026-03-01 to 2026-03-31 30.00 shown, not billed"));
+}
+
+// Every reason the rule part can give, on one preparation in anomaly.
+TEST_F(GatherTest, EveryRuleAnomalyIsListed) {
+  Customer("C1");
+  Entity("HQ");
+  Entity("LYON");
+  Object("A-HQ", "HQ");
+  Object("A-LYON", "LYON");
+  Object("LATE", "HQ", "", BusinessDate(2026, 4, 2));
+  Contract("K1");
+  // No next date.
+  FlatRule("K1", "NONEXT", {"EQ-1"});
+  Given(R"pb(contract { customer_id: "C1" set_rule_dates {
+               contract_ref: "K1" rule_id: "NONEXT" } })pb");
+  // A price that cannot be computed: a Syntec anniversary with no index.
+  Contract("K0", "SERV", "", "2025-03-01");
+  FlatRule("K0", "SYNTEC", {"EQ-2"}, 100000000, "2025-03-01",
+           R"pb(recurring_increase { kind: INCREASE_KIND_SYNTEC syntec {
+                  a_micros: 150000 b_micros: 850000
+                  reference_index_micros: 270000000 } })pb");
+  // One line over two entities.
+  FlatRule("K1", "SPLIT", {"A-HQ", "A-LYON"});
+  // An object created in April, billed for March.
+  FlatRule("K1", "EARLY", {"LATE"});
+  // A reading below the last billed one, as an older journal holds it.
+  Given(R"pb(contract { customer_id: "C1" create_rule { rule {
+               contract_ref: "K1" rule_id: "METER"
+               rule_type: RULE_TYPE_CONSUMED_UNITS object_ids: "COPIER-1"
+               article_code: "MAINT" unit_price_micros: 50000
+               periodicity: PERIODICITY_MONTHLY start_date: "2026-01-01" } } })pb");
+  auto reading = [](const std::string& date, int64_t value, const char* kind) {
+    return absl::Substitute(
+        R"pb(contract { customer_id: "C1" record_reading { reading {
+               contract_ref: "K1" rule_id: "METER" object_id: "COPIER-1"
+               reading_date: "$0" value_milli: $1 kind: $2 } } })pb",
+        date, value, kind);
+  };
+  Given(reading("2026-01-02", 1000000, "READING_KIND_INSTALLATION"),
+        BusinessDate(2026, 1, 2));
+  Given(reading("2026-01-31", 1250000, "READING_KIND_REGULAR"),
+        BusinessDate(2026, 1, 31));
+  Given(R"pb(contract { customer_id: "C1" record_rule_billed {
+               contract_ref: "K1" rule_id: "METER" period_start: "2026-01-01"
+               invoice_ref: "FA-1" invoice_date: "2026-02-01" } })pb",
+        BusinessDate(2026, 2, 1));
+  const v1::Command lower = Cmd(reading("2026-02-28", 1250000, "READING_KIND_REGULAR"));
+  auto events = ledger_.When(lower, BusinessDate(2026, 2, 28));
+  ASSERT_TRUE(events.ok()) << events.status();
+  (*events)[0].mutable_contract()->mutable_reading_recorded()
+      ->mutable_reading()->set_value_milli(1200000);
+  ledger_.Apply(lower, BusinessDate(2026, 2, 28), std::move(*events));
+
+  const auto preps = Gather(March(BusinessDate(2026, 4, 2)));
+  ASSERT_EQ(preps.size(), 1u);
+  const v1::Preparation& p = preps[0];
+  EXPECT_EQ(p.status(), v1::PREPARATION_STATUS_ANOMALY);
+  EXPECT_THAT(Reasons(p), ElementsAre(
+      "ANOMALY_KIND_RULE: rule K0/SYNTEC: price as of 2026-03-01 unknown: "
+      "anniversary 2026-03-01: no SYNTEC index published on or before "
+      "2026-03-01",
+      "ANOMALY_KIND_RULE: rule K0/SYNTEC: price as of 2026-04-01 unknown: "
+      "anniversary 2026-03-01: no SYNTEC index published on or before "
+      "2026-03-01",
+      "ANOMALY_KIND_OBJECT_WITHOUT_ENTITY: rule K1/EARLY: object LATE had no "
+      "billing entity in 2026-03 (created 2026-04-02): its line of 2026-03-01 "
+      "to 2026-03-31 cannot be placed",
+      "ANOMALY_KIND_RULE: rule K1/METER: object COPIER-1: reading #3 of "
+      "2026-02-28 (1200.000) is lower than the last billed reading 1250.000 of "
+      "2026-01-31 and is not flagged as a meter replacement",
+      "ANOMALY_KIND_RULE: rule K1/NONEXT: no next theoretical billing date: the "
+      "rule is not billed until one is set",
+      "ANOMALY_KIND_RULE_OBJECTS_SPLIT: rule K1/SPLIT: objects A-HQ (HQ, 0.00 %) "
+      "and A-LYON (LYON, 0.00 %) differ in entity or discount in 2026-03: one "
+      "line cannot be split",
+      "ANOMALY_KIND_RULE_OBJECTS_SPLIT: rule K1/SPLIT: objects A-HQ (HQ, 0.00 %) "
+      "and A-LYON (LYON, 0.00 %) differ in entity or discount in 2026-04: one "
+      "line cannot be split"));
+  EXPECT_EQ(p.anomalies(2).object_id(), "LATE");
+  EXPECT_EQ(p.anomalies(2).month(), "2026-03");
+  EXPECT_EQ(p.anomalies(4).rule_id(), "NONEXT");
+  // EARLY's April line is billed: LATE exists in April.
+  ASSERT_EQ(p.lines_size(), 1);
+  EXPECT_EQ(p.lines(0).rule_id(), "EARLY");
+  EXPECT_EQ(p.lines(0).period_start(), "2026-04-01");
+}
+
+// --- usage ---
+
+class GatherUsageTest : public GatherTest {
+ protected:
+  // C1: entity HQ, account ACC1 with number N1 (+33142680000) priced by
+  // plan PRO: voice to +33 at 0.020000 a minute, first minute then per
+  // second, set-up 0.05 (a 61 s call is 0.070333).
+  void SetUp() override {
+    GatherTest::SetUp();
+    Customer("C1");
+    Entity("HQ");
+    Entity("LYON");
+    Object("ACC1", "HQ");
+    Object("N1", "LYON", "10", kJan5,
+           R"pb(kind: OBJECT_KIND_PHONE_NUMBER parent_id: "ACC1"
+                e164: "+33142680000")pb");
+    Object("N2", "HQ", "", kJan5,
+           R"pb(kind: OBJECT_KIND_PHONE_NUMBER e164: "+33142680002")pb");
+    Given(R"pb(usage { customer_id: "C1" define_plan_version { version {
+                 plan_id: "PRO" effective_from: "2026-01-01T00:00:00Z"
+                 currency: "EUR" entries { kind: USAGE_KIND_VOICE
+                 destination_prefix: "+33" price_micros: 20000
+                 per_quantity: 60 setup_fee_micros: 50000 first_increment: 60
+                 increment: 1 zone_label: "France" } } } })pb");
+    Given(R"pb(usage { customer_id: "C1" assign_plan {
+                 object_id: "N1" plan_id: "PRO" } })pb");
+    Contract("K1");
+  }
+
+  void Call(const std::string& id, int64_t seconds, const std::string& number,
+            const std::string& start = "2026-03-20T10:00:00+01:00") {
+    Given(absl::Substitute(
+        R"pb(usage { customer_id: "C1" record_usage { record {
+               platform_id: "PBX1" record_id: "$0" object: "$1"
+               start_time: "$2" kind: USAGE_KIND_VOICE quantity: $3
+               destination: "+33612345678" } } })pb",
+        id, number, start, seconds),
+        kMar20);
+  }
+};
+
+// Usage of N1 no usage rule covers, and N2's call that no plan can rate.
+TEST_F(GatherUsageTest, UsageNotCoveredAndNotRatedAreAnomalies) {
+  Call("c-1", 61, "+33142680000");
+  Call("c-2", 61, "+33142680002");
+  const auto preps = Gather();
+  ASSERT_EQ(preps.size(), 1u);
+  EXPECT_EQ(preps[0].status(), v1::PREPARATION_STATUS_ANOMALY);
+  EXPECT_EQ(preps[0].lines_size(), 0);
+  ASSERT_EQ(preps[0].anomalies_size(), 2);
+  const v1::PreparationAnomaly& uncovered = preps[0].anomalies(0);
+  EXPECT_EQ(uncovered.kind(), v1::ANOMALY_KIND_USAGE_NOT_COVERED);
+  EXPECT_EQ(uncovered.reason(),
+            "usage of N1 in 2026-03, USAGE_KIND_VOICE zone \"France\" is "
+            "covered by no usage rule");
+  EXPECT_EQ(uncovered.object_id(), "N1");
+  EXPECT_EQ(uncovered.month(), "2026-03");
+  EXPECT_EQ(uncovered.usage_zone(), "France");
+  const v1::PreparationAnomaly& unrated = preps[0].anomalies(1);
+  EXPECT_EQ(unrated.kind(), v1::ANOMALY_KIND_USAGE_NOT_RATED);
+  EXPECT_EQ(unrated.usage_record(), "PBX1/c-2");
+  EXPECT_EQ(unrated.object_id(), "N2");
+  EXPECT_THAT(unrated.reason(),
+              HasSubstr("usage record PBX1/c-2 of 2026-03 is not rated: "));
+}
+
+// --- determinism ---
+
+TEST_F(GatherTest, TheSameStateGivesIdenticalPreparations) {
+  Demo("INVOICE_DELIVERY_MODE_MIXED");
+  FlatRule("K1", "SPLIT", {"A-HQ", "A-LYON"});
+  const auto first = Gather();
+  const auto second = Gather();
+  ASSERT_EQ(first.size(), second.size());
+  ASSERT_FALSE(first.empty());
+  for (size_t i = 0; i < first.size(); ++i) {
+    EXPECT_EQ(first[i].SerializeAsString(), second[i].SerializeAsString());
+  }
+  EXPECT_EQ(first[0].run_id(), "RUN-2026-03");
+  EXPECT_EQ(first[0].business_date(), "2026-03-01");
+}
+
+TEST_F(GatherTest, BadParametersAreRefused) {
+  Customer("C1");
+  RunParams backwards = March();
+  backwards.period_end = BusinessDate(2026, 2, 1);
+  EXPECT_EQ(GatherCustomer(ledger_.state(), "C1", backwards).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  RunParams no_scope = March();
+  no_scope.scope = v1::ACCOUNT_SCOPE_UNSPECIFIED;
+  EXPECT_EQ(GatherCustomer(ledger_.state(), "C1", no_scope).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(GatherCustomer(ledger_.state(), "NOPE", March()).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace billing

@@ -19,8 +19,9 @@
 
 namespace billing {
 
-// Quarantined usage records of one customer read per gather; beyond, the
-// anomaly says how many were read (the run is in anomaly either way).
+// Quarantined usage records of one customer read per gather, one anomaly
+// each; beyond, the first ones are listed (the preparation is in anomaly
+// either way).
 inline constexpr size_t kQuarantinedUsageReadMax = 1000;
 
 struct RunParams {

@@ -143,8 +143,12 @@ absl::Status GatherNotRated(const StateReader& state, CustomerView& view,
   const std::string last_month =
       FormatBillingMonth(absl::CivilMonth(params.period_end));
   for (const v1::UsageQuarantined& q : *waiting) {
+    // The month as the platform wrote it (docs/usage.md); a start time
+    // that names none is listed whatever the period.
     const std::string month = q.record().start_time().substr(0, 7);
-    if (month > last_month) continue;
+    if (ParseBillingMonth(month, "start_time").ok() && month > last_month) {
+      continue;
+    }
     std::optional<v1::BillableObject> object;
     if (!q.object_id().empty()) {
       auto found = FindObject(state, view, q.object_id());

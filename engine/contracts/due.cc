@@ -7,6 +7,7 @@
 #include "absl/numeric/int128.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "engine/contracts/limits.h"
 #include "engine/contracts/prices.h"
 #include "engine/contracts/schedule.h"
@@ -59,6 +60,7 @@ class RuleDue {
   }
 
   absl::StatusOr<v1::DueRule> Compute() {
+    if (rule_.rule_type() == v1::RULE_TYPE_USAGE) return Usage();
     if (rule_.next_theoretical_date().empty()) {
       return Finish(v1::DUE_STATUS_ANOMALY,
                     "no next theoretical billing date: the rule is not "
@@ -242,6 +244,55 @@ class RuleDue {
     return line;
   }
 
+  // A usage rule has no lines here: invoicing gathers the rated usage it
+  // covers, per calendar month in arrears (its periods).
+  v1::DueRule Usage() {
+    return Finish(
+        v1::DUE_STATUS_USAGE,
+        absl::StrFormat(
+            "usage rule: the rated usage of %s, %s, is gathered by invoicing "
+            "per calendar month in arrears; next month billable on %s",
+            rule_.object_ids().empty()
+                ? std::string("every object")
+                : absl::StrCat("objects ",
+                               absl::StrJoin(rule_.object_ids(), ", ")),
+            rule_.usage_kinds().empty()
+                ? std::string("every kind")
+                : absl::StrCat("kinds ",
+                               absl::StrJoin(rule_.usage_kinds(), ", ")),
+            rule_.next_theoretical_date().empty()
+                ? std::string("(no next date)")
+                : rule_.next_theoretical_date()));
+  }
+
+  // A prorated period's amount and cost: the whole period's first (so that
+  // the line fits, else an anomaly), then x days / period days, rounded once.
+  // False (the line removed, an anomaly) when it cannot be computed.
+  bool Prorate(const RulePeriod& p, v1::DueLine& line) {
+    const int days = static_cast<int>(p.end - p.start) + 1;
+    const int period_days = static_cast<int>(p.full_end - p.full_start) + 1;
+    auto amount =
+        ProratedAmountMinor(line.unit_price_micros(), line.quantity_milli(),
+                            days, period_days, currency_);
+    auto cost =
+        ProratedAmountMinor(rule_.cost_price_micros(), line.quantity_milli(),
+                            days, period_days, currency_);
+    if (!amount.ok() || !cost.ok()) {  // cannot be: the whole period fits
+      anomalies_.push_back(
+          absl::StrFormat("%s to %s: the prorated amount cannot be computed",
+                          line.period_start(), line.period_end()));
+      out_.mutable_lines()->RemoveLast();
+      return false;
+    }
+    line.set_amount_minor(*amount);
+    line.set_cost_minor(*cost);
+    line.set_prorated_days(days);
+    line.set_period_days(period_days);
+    line.set_full_period_start(FormatBusinessDate(p.full_start));
+    line.set_full_period_end(FormatBusinessDate(p.full_end));
+    return true;
+  }
+
   absl::Status Flat(const std::vector<RulePeriod>& owed) {
     for (const RulePeriod& p : owed) {
       auto price = PriceOn(p.start);
@@ -250,10 +301,19 @@ class RuleDue {
       v1::DueLine* line = AddLine(p, p, rule_.quantity_milli(),
                                   (*price)->price_micros, (*price)->source);
       if (line == nullptr) continue;
+      std::string explanation =
+          absl::StrFormat("%s x %s", FormatMilli(rule_.quantity_milli()),
+                          FormatMicros((*price)->price_micros));
+      if (IsProrated(rule_, p)) {
+        if (!Prorate(p, *line)) continue;
+        absl::StrAppendFormat(
+            &explanation, " x %d / %d days, %d of the %d days of %s to %s",
+            line->prorated_days(), line->period_days(), line->prorated_days(),
+            line->period_days(), line->full_period_start(),
+            line->full_period_end());
+      }
       line->set_explanation(
-          absl::StrFormat("%s x %s, %s", FormatMilli(rule_.quantity_milli()),
-                          FormatMicros((*price)->price_micros),
-                          DescribeSource((*price)->source)));
+          absl::StrCat(explanation, ", ", DescribeSource((*price)->source)));
     }
     return absl::OkStatus();
   }

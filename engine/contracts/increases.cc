@@ -72,6 +72,19 @@ absl::Status ValidateIncreaseIndex(const v1::PriceIncrease& inc) {
   return absl::OkStatus();
 }
 
+// A new price: only on NEW_PRICE, 0 to kUnitPriceMicrosMax.
+absl::Status ValidateNewPrice(const v1::PriceIncrease& inc) {
+  if (inc.kind() == v1::INCREASE_KIND_NEW_PRICE) {
+    return NotNegativeMicrosAtMost("increase.new_price_micros",
+                                   inc.new_price_micros(), kUnitPriceMicrosMax);
+  }
+  if (inc.new_price_micros() != 0) {
+    return FieldError("increase.new_price_micros",
+                      "only a new-price change has one");
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidateIncreasePercent(const v1::PriceIncrease& inc) {
   if (inc.kind() == v1::INCREASE_KIND_CUSTOM_PERCENT) {
     return Percent("increase.percent_bp", inc.percent_bp(), 1);
@@ -100,9 +113,16 @@ absl::Status ValidateIncreaseShape(const v1::ScheduleIncrease& cmd) {
     return s;
   }
   if (auto s = ValidateIncreaseIndex(inc); !s.ok()) return s;
+  if (auto s = Named(rej::kNewPriceInvalid, ValidateNewPrice(inc)); !s.ok()) {
+    return s;
+  }
   if (auto s = Named(rej::kPercentInvalid, ValidateIncreasePercent(inc));
       !s.ok()) {
     return s;
+  }
+  if (inc.kind() == v1::INCREASE_KIND_NEW_PRICE && inc.reason().empty()) {
+    return Refuse(rej::kReasonInvalid, "increase.reason",
+                  "is required for a new price (why the price changes)");
   }
   return Named(
       rej::kReasonInvalid,
@@ -191,6 +211,10 @@ absl::Status ResolveIncreaseParameters(const StateReader& state,
   if (inc.kind() == v1::INCREASE_KIND_SYNTEC) {
     return ResolveSyntec(state, rule, inc, date, before, change);
   }
+  if (inc.kind() == v1::INCREASE_KIND_NEW_PRICE) {
+    change.set_new_price_micros(inc.new_price_micros());
+    return absl::OkStatus();
+  }
   if (inc.kind() != v1::INCREASE_KIND_COMPANY_MARKUP) {
     change.set_percent_bp(inc.percent_bp());
     return absl::OkStatus();
@@ -207,8 +231,12 @@ absl::Status ResolveIncreaseParameters(const StateReader& state,
   return absl::OkStatus();
 }
 
-// "Syntec, I_new 280.500000 against I_ref 270.000000", "+3.00 %".
+// "Syntec, I_new 280.500000 against I_ref 270.000000", "+3.00 %", "new
+// price 95.000000".
 std::string DescribeIncrease(const v1::PriceChange& c) {
+  if (c.kind() == v1::INCREASE_KIND_NEW_PRICE) {
+    return absl::StrCat("new price ", FormatMicros(c.new_price_micros()));
+  }
   if (c.kind() == v1::INCREASE_KIND_SYNTEC) {
     return absl::StrFormat("Syntec, I_new %s against I_ref %s",
                            FormatMicros(c.new_index_micros()),

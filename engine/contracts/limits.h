@@ -30,5 +30,7 @@ inline constexpr int64_t kIndexMicrosMax = 1'000'000'000'000;
 // Installment fee and installment; a due line's amount and cost, a rule's
 // total and the total due of a customer: 10^15 minor units.
 inline constexpr int64_t kAmountMinorMax = 1'000'000'000'000'000;
+// PERIODICITY_DAYS: the days of one period, at most ten years of 366.
+inline constexpr int32_t kPeriodDaysMax = 3660;
 
 }  // namespace billing

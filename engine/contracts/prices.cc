@@ -137,7 +137,33 @@ absl::StatusOr<int64_t> RevisedPrice(int64_t old_price_micros,
                               change.syntec().reference_index_micros(),
                               change.new_index_micros());
   }
+  // A new price is the price given, whatever the old one.
+  if (change.kind() == v1::INCREASE_KIND_NEW_PRICE) {
+    return change.new_price_micros();
+  }
   return MarkedUpPrice(old_price_micros, change.percent_bp());
+}
+
+absl::StatusOr<int64_t> ProratedAmountMinor(int64_t unit_price_micros,
+                                            int64_t quantity_milli, int days,
+                                            int period_days,
+                                            const Currency& currency) {
+  if (period_days <= 0 || days < 0 || days > period_days) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%d of %d days is not a proration", days, period_days));
+  }
+  absl::int128 minor_per_unit = 1;
+  for (int i = 0; i < currency.exponent; ++i) minor_per_unit *= 10;
+  // |quantity x price| < 2^126; the bound keeps the rest inside 2^127.
+  const absl::int128 product = absl::int128(quantity_milli) * unit_price_micros;
+  const absl::int128 factor = minor_per_unit * days;
+  const absl::int128 bound = std::numeric_limits<absl::int128>::max() / factor;
+  if (product > bound || product < -bound) {
+    return absl::OutOfRangeError("a prorated amount beyond 128 bits");
+  }
+  const absl::int128 denominator =
+      absl::int128(kMilliPerUnit) * kMicrosPerUnit * period_days;
+  return ToInt64(DivRoundHalfAway(product * factor, denominator));
 }
 
 absl::Status ValidateSyntecCoefficients(const v1::SyntecFormula& f,

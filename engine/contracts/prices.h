@@ -20,6 +20,7 @@
 #include "absl/strings/string_view.h"
 #include "billing/v1/contracts.pb.h"
 #include "engine/core/dates.h"
+#include "engine/core/money.h"
 #include "engine/core/state.h"
 
 namespace billing {
@@ -50,6 +51,16 @@ absl::StatusOr<int64_t> MarkedUpPrice(int64_t old_price_micros,
 // (engine/contracts/limits.h): the callers do, each saying what it means.
 absl::StatusOr<int64_t> RevisedPrice(int64_t old_price_micros,
                                      const v1::PriceChange& change);
+
+// A prorated line: quantity x unit price x days / period_days, in the
+// currency's minor units, computed exactly in 128 bits and rounded once,
+// half away from zero (1.000 x 300.000000 x 50 / 90 = 166.666... -> 166.67
+// EUR). Errors: OutOfRange when it does not fit; InvalidArgument when days
+// is not in 0..period_days.
+absl::StatusOr<int64_t> ProratedAmountMinor(int64_t unit_price_micros,
+                                            int64_t quantity_milli, int days,
+                                            int period_days,
+                                            const Currency& currency);
 
 // a and b each 0..1 and a + b = 1, or InvalidArgument naming
 // "<field>.a_micros" / "<field>.b_micros" ("a + b = 0.150000 + 0.800000 =

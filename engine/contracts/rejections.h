@@ -162,8 +162,23 @@ inline constexpr Rejection kQuantityInvalid{"RULE_QUANTITY_INVALID",
                                             StatusCode::kInvalidArgument};
 inline constexpr Rejection kPeriodicityInvalid{"RULE_PERIODICITY_INVALID",
                                                StatusCode::kInvalidArgument};
+// PERIODICITY_DAYS without period_days in 1..3660, or period_days on
+// another periodicity.
+inline constexpr Rejection kPeriodDaysInvalid{"RULE_PERIOD_DAYS_INVALID",
+                                              StatusCode::kInvalidArgument};
 inline constexpr Rejection kTimingInvalid{"RULE_TIMING_INVALID",
                                           StatusCode::kInvalidArgument};
+// Outside 0..31, or given with PERIODICITY_DAYS, an installment schedule or
+// a usage rule.
+inline constexpr Rejection kBillingDayInvalid{"RULE_BILLING_DAY_INVALID",
+                                              StatusCode::kInvalidArgument};
+// no_proration on an installment schedule or a usage rule.
+inline constexpr Rejection kProrationInvalid{"RULE_PRORATION_INVALID",
+                                             StatusCode::kInvalidArgument};
+// Not a usage kind of usage.proto, UNSPECIFIED, listed twice, or given on
+// another type than USAGE.
+inline constexpr Rejection kUsageKindsInvalid{"RULE_USAGE_KINDS_INVALID",
+                                              StatusCode::kInvalidArgument};
 inline constexpr Rejection kStartDateInvalid{"RULE_START_DATE_INVALID",
                                              StatusCode::kInvalidArgument};
 // Malformed, before the start, or missing on an installment schedule.
@@ -200,7 +215,9 @@ inline constexpr Rejection kOrder[] = {
     kTypeInvalid,         kObjectsInvalid,
     kArticleCodeInvalid,  kUnitPriceInvalid,
     kCostPriceInvalid,    kQuantityInvalid,
-    kPeriodicityInvalid,  kTimingInvalid,
+    kPeriodicityInvalid,  kPeriodDaysInvalid,
+    kTimingInvalid,       kBillingDayInvalid,
+    kProrationInvalid,    kUsageKindsInvalid,
     kStartDateInvalid,    kEndDateInvalid,
     kConditionJobInvalid, kRecurringIncreaseInvalid,
     kScheduleInvalid,     kCustomerNotFound,
@@ -399,8 +416,12 @@ inline constexpr Rejection kSyntecInvalid{"INCREASE_SYNTEC_INVALID",
                                           StatusCode::kInvalidArgument};
 inline constexpr Rejection kNewIndexInvalid{"INCREASE_NEW_INDEX_INVALID",
                                             StatusCode::kInvalidArgument};
+// Negative or over the maximum unit price, or given on another kind.
+inline constexpr Rejection kNewPriceInvalid{"INCREASE_NEW_PRICE_INVALID",
+                                            StatusCode::kInvalidArgument};
 inline constexpr Rejection kPercentInvalid{"INCREASE_PERCENT_INVALID",
                                            StatusCode::kInvalidArgument};
+// Malformed or too long; missing on a new price.
 inline constexpr Rejection kReasonInvalid{"INCREASE_REASON_INVALID",
                                           StatusCode::kInvalidArgument};
 inline constexpr Rejection kNoUnitPrice{"RULE_HAS_NO_UNIT_PRICE",
@@ -421,13 +442,17 @@ inline constexpr Rejection kNotComputable{"INCREASE_NOT_COMPUTABLE",
                                           StatusCode::kFailedPrecondition};
 inline constexpr Rejection kPriceOverMax{"PRICE_OVER_MAXIMUM",
                                          StatusCode::kFailedPrecondition};
-inline constexpr Rejection kOrder[] = {
-    kCustomerIdInvalid, kContractRefInvalid, kRuleIdInvalid,    kDateInvalid,
-    kKindInvalid,       kSyntecInvalid,      kNewIndexInvalid,  kPercentInvalid,
-    kReasonInvalid,     kCustomerNotFound,   kContractNotFound, kRuleNotFound,
-    kNoUnitPrice,       kPriceHistoryFull,   kBeforeRuleStart,  kPriceUnknown,
-    kNoMarkup,          kNoReferenceIndex,   kNoIndex,          kNotComputable,
-    kPriceOverMax};
+inline constexpr Rejection kOrder[] = {kCustomerIdInvalid, kContractRefInvalid,
+                                       kRuleIdInvalid,     kDateInvalid,
+                                       kKindInvalid,       kSyntecInvalid,
+                                       kNewIndexInvalid,   kNewPriceInvalid,
+                                       kPercentInvalid,    kReasonInvalid,
+                                       kCustomerNotFound,  kContractNotFound,
+                                       kRuleNotFound,      kNoUnitPrice,
+                                       kPriceHistoryFull,  kBeforeRuleStart,
+                                       kPriceUnknown,      kNoMarkup,
+                                       kNoReferenceIndex,  kNoIndex,
+                                       kNotComputable,     kPriceOverMax};
 }  // namespace schedule_increase
 
 namespace apply_anniversary_increases {

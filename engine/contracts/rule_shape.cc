@@ -5,6 +5,7 @@
 #include <string>
 
 #include "absl/strings/str_format.h"
+#include "billing/v1/usage.pb.h"
 #include "engine/contracts/contracts.h"
 #include "engine/contracts/decide_support.h"
 #include "engine/contracts/limits.h"
@@ -17,8 +18,9 @@ namespace {
 
 namespace rej = create_rule;
 
+// At least one, except for a usage rule (none: every object).
 absl::Status ValidateObjectIds(const v1::BillingRule& r) {
-  if (r.object_ids_size() == 0) {
+  if (r.object_ids_size() == 0 && r.rule_type() != v1::RULE_TYPE_USAGE) {
     return FieldError("rule.object_ids",
                       "is required (at least one object or equipment line)");
   }
@@ -80,6 +82,18 @@ absl::Status ValidateRuleIdentity(const v1::BillingRule& r) {
                Code("rule.article_code", r.article_code()));
 }
 
+constexpr absl::string_view kUsageIsRated =
+    "a usage rule bills rated usage (its prices are the plan's); leave it 0";
+
+std::string NoUnitPriceWhy(v1::RuleType type) {
+  if (type == v1::RULE_TYPE_TIME_SPENT) {
+    return "a time-spent rule is priced by each person's hourly rate; leave "
+           "it 0";
+  }
+  if (type == v1::RULE_TYPE_USAGE) return std::string(kUsageIsRated);
+  return "an installment schedule bills its installments; leave it 0";
+}
+
 absl::Status ValidateUnitPrice(const v1::BillingRule& r) {
   const v1::RuleType type = r.rule_type();
   if (auto s = NotNegativeMicrosAtMost(
@@ -88,12 +102,19 @@ absl::Status ValidateUnitPrice(const v1::BillingRule& r) {
     return s;
   }
   if (!HasUnitPrice(type) && r.unit_price_micros() != 0) {
-    return FieldError(
-        "rule.unit_price_micros",
-        type == v1::RULE_TYPE_TIME_SPENT
-            ? "a time-spent rule is priced by each person's hourly rate; "
-              "leave it 0"
-            : "an installment schedule bills its installments; leave it 0");
+    return FieldError("rule.unit_price_micros", NoUnitPriceWhy(type));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateCostPrice(const v1::BillingRule& r) {
+  if (auto s = NotNegativeMicrosAtMost(
+          "rule.cost_price_micros", r.cost_price_micros(), kUnitPriceMicrosMax);
+      !s.ok()) {
+    return s;
+  }
+  if (r.rule_type() == v1::RULE_TYPE_USAGE && r.cost_price_micros() != 0) {
+    return FieldError("rule.cost_price_micros", kUsageIsRated);
   }
   return absl::OkStatus();
 }
@@ -117,17 +138,20 @@ absl::Status ValidateRuleValues(const v1::BillingRule& r) {
   if (auto s = Named(rej::kUnitPriceInvalid, ValidateUnitPrice(r)); !s.ok()) {
     return s;
   }
-  if (auto s = Named(
-          rej::kCostPriceInvalid,
-          NotNegativeMicrosAtMost("rule.cost_price_micros",
-                                  r.cost_price_micros(), kUnitPriceMicrosMax));
-      !s.ok()) {
+  if (auto s = Named(rej::kCostPriceInvalid, ValidateCostPrice(r)); !s.ok()) {
     return s;
   }
   return Named(rej::kQuantityInvalid, ValidateQuantity(r));
 }
 
-absl::Status ValidatePeriodicity(v1::Periodicity periodicity) {
+absl::Status ValidatePeriodicity(v1::RuleType type,
+                                 v1::Periodicity periodicity) {
+  if (type == v1::RULE_TYPE_USAGE) {
+    if (periodicity == v1::PERIODICITY_UNSPECIFIED) return absl::OkStatus();
+    return FieldError("rule.periodicity",
+                      "a usage rule is billed per calendar month; leave it "
+                      "unspecified");
+  }
   if (periodicity == v1::PERIODICITY_UNSPECIFIED) {
     return FieldError("rule.periodicity",
                       "is required (monthly, bimonthly, quarterly, "
@@ -137,6 +161,24 @@ absl::Status ValidatePeriodicity(v1::Periodicity periodicity) {
     return FieldError("rule.periodicity",
                       absl::StrFormat("%d is not a periodicity",
                                       static_cast<int>(periodicity)));
+  }
+  if (periodicity == v1::PERIODICITY_DAYS &&
+      type == v1::RULE_TYPE_INSTALLMENT_SCHEDULE) {
+    return FieldError("rule.periodicity",
+                      "an installment schedule is split by months, not days");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidatePeriodDays(const v1::BillingRule& r) {
+  constexpr absl::string_view kField = "rule.period_days";
+  if (r.periodicity() != v1::PERIODICITY_DAYS) {
+    if (r.period_days() == 0) return absl::OkStatus();
+    return FieldError(kField, "only a rule billed every n days has one");
+  }
+  if (r.period_days() < 1 || r.period_days() > kPeriodDaysMax) {
+    return FieldError(kField, absl::StrFormat("%d is not between 1 and %d days",
+                                              r.period_days(), kPeriodDaysMax));
   }
   return absl::OkStatus();
 }
@@ -174,6 +216,71 @@ absl::StatusOr<v1::BillingTiming> ResolveTiming(v1::RuleType type,
                         RuleTypeName(type)));
   }
   return v1::BILLING_TIMING_IN_ARREARS;
+}
+
+// A rule type whose periods are not the rule's own: an installment
+// schedule's are its installments, a usage rule's calendar months.
+bool HasOwnPeriods(v1::RuleType type) {
+  return type != v1::RULE_TYPE_INSTALLMENT_SCHEDULE &&
+         type != v1::RULE_TYPE_USAGE;
+}
+
+absl::Status ValidateBillingDay(const v1::BillingRule& r) {
+  constexpr absl::string_view kField = "rule.billing_day";
+  if (r.billing_day() < 0 || r.billing_day() > 31) {
+    return FieldError(
+        kField, absl::StrFormat("%d is not between 0 and 31", r.billing_day()));
+  }
+  if (r.billing_day() == 0) return absl::OkStatus();
+  if (r.periodicity() == v1::PERIODICITY_DAYS) {
+    return FieldError(kField,
+                      "a rule billed every n days counts them from its "
+                      "start; leave it 0");
+  }
+  if (!HasOwnPeriods(r.rule_type())) {
+    return FieldError(kField,
+                      absl::StrFormat("a %s rule has no billing day; leave it "
+                                      "0",
+                                      RuleTypeName(r.rule_type())));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateUsageKinds(const v1::BillingRule& r) {
+  if (r.rule_type() != v1::RULE_TYPE_USAGE) {
+    if (r.usage_kinds_size() == 0) return absl::OkStatus();
+    return FieldError("rule.usage_kinds", "only a usage rule has them");
+  }
+  std::set<std::string> seen;
+  for (int i = 0; i < r.usage_kinds_size(); ++i) {
+    const std::string field = absl::StrFormat("rule.usage_kinds[%d]", i);
+    const std::string& name = r.usage_kinds(i);
+    v1::UsageKind kind = v1::USAGE_KIND_UNSPECIFIED;
+    if (!v1::UsageKind_Parse(name, &kind) ||
+        kind == v1::USAGE_KIND_UNSPECIFIED) {
+      return FieldError(field, absl::StrFormat("%s is not a usage kind "
+                                               "(USAGE_KIND_VOICE, ...)",
+                                               QuoteValue(name)));
+    }
+    if (!seen.insert(name).second) {
+      return FieldError(
+          field, absl::StrFormat("%s is listed twice", QuoteValue(name)));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Billing day, proration and usage kinds, on the types that have them.
+absl::Status ValidatePeriodOptions(const v1::BillingRule& r) {
+  if (auto s = Named(rej::kBillingDayInvalid, ValidateBillingDay(r)); !s.ok()) {
+    return s;
+  }
+  if (r.no_proration() && !HasOwnPeriods(r.rule_type())) {
+    return Refuse(rej::kProrationInvalid, "rule.no_proration",
+                  absl::StrFormat("a %s rule is not prorated; leave it false",
+                                  RuleTypeName(r.rule_type())));
+  }
+  return Named(rej::kUsageKindsInvalid, ValidateUsageKinds(r));
 }
 
 absl::Status ValidateEndDate(const v1::BillingRule& r,
@@ -234,6 +341,11 @@ absl::Status ValidateRecurringIncrease(const v1::BillingRule& r) {
     return FieldError("rule.recurring_increase.kind",
                       absl::StrFormat("%d is not an increase kind",
                                       static_cast<int>(inc.kind())));
+  }
+  if (inc.kind() == v1::INCREASE_KIND_NEW_PRICE) {
+    return FieldError("rule.recurring_increase.kind",
+                      "a new price is a one-off change (schedule it); a "
+                      "policy is Syntec, company markup or custom percent");
   }
   if (inc.kind() != v1::INCREASE_KIND_UNSPECIFIED && !HasUnitPrice(type)) {
     return FieldError("rule.recurring_increase.kind",
@@ -311,14 +423,18 @@ absl::Status ValidateScheduleShape(const v1::BillingRule& r) {
 absl::StatusOr<v1::BillingTiming> ValidateRuleShape(const v1::BillingRule& r) {
   if (auto s = ValidateRuleIdentity(r); !s.ok()) return s;
   if (auto s = ValidateRuleValues(r); !s.ok()) return s;
-  if (auto s =
-          Named(rej::kPeriodicityInvalid, ValidatePeriodicity(r.periodicity()));
+  if (auto s = Named(rej::kPeriodicityInvalid,
+                     ValidatePeriodicity(r.rule_type(), r.periodicity()));
       !s.ok()) {
+    return s;
+  }
+  if (auto s = Named(rej::kPeriodDaysInvalid, ValidatePeriodDays(r)); !s.ok()) {
     return s;
   }
   auto timing =
       NamedIf(rej::kTimingInvalid, ResolveTiming(r.rule_type(), r.timing()));
   if (!timing.ok()) return timing.status();
+  if (auto s = ValidatePeriodOptions(r); !s.ok()) return s;
   if (auto s = ValidateRuleDates(r); !s.ok()) return s;
   if (auto s =
           Named(rej::kRecurringIncreaseInvalid, ValidateRecurringIncrease(r));

@@ -322,6 +322,10 @@ v1::BillingRule NewRule(const v1::BillingRule& r, v1::BillingTiming timing,
   out.set_start_date(dates.first);
   out.set_end_date(dates.second);
   out.set_condition_job_id(r.condition_job_id());
+  out.set_billing_day(r.billing_day());
+  out.set_no_proration(r.no_proration());
+  out.set_period_days(r.period_days());
+  *out.mutable_usage_kinds() = r.usage_kinds();
   if (r.recurring_increase().kind() != v1::INCREASE_KIND_UNSPECIFIED) {
     *out.mutable_recurring_increase() = r.recurring_increase();
     if (r.recurring_increase().kind() == v1::INCREASE_KIND_SYNTEC &&

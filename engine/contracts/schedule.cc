@@ -1,6 +1,7 @@
 #include "engine/contracts/schedule.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <string>
 
 #include "absl/strings/str_format.h"
@@ -32,12 +33,119 @@ bool IsSchedule(const v1::BillingRule& rule) {
   return rule.rule_type() == v1::RULE_TYPE_INSTALLMENT_SCHEDULE;
 }
 
-int MonthsBetween(BusinessDate from, BusinessDate to) {
-  return static_cast<int>((to.year() - from.year()) * 12 +
-                          (to.month() - from.month()));
+int64_t MonthsBetween(BusinessDate from, BusinessDate to) {
+  return (to.year() - from.year()) * 12 + (to.month() - from.month());
+}
+
+// a / b rounded toward minus infinity (b > 0).
+int64_t FloorDiv(int64_t a, int64_t b) {
+  return a / b - ((a % b != 0 && a < 0) ? 1 : 0);
+}
+
+// Far beyond any catch-up (kDuePeriodsMax) or a rule's life in days.
+constexpr int64_t kPeriodIndexMax = 10'000'000;
+
+bool InArrears(const v1::BillingRule& rule) {
+  return rule.timing() == v1::BILLING_TIMING_IN_ARREARS ||
+         rule.rule_type() == v1::RULE_TYPE_USAGE;
+}
+
+// The full periods of a rule: boundary n to the day before boundary n + 1,
+// for every integer n; `origin` is the boundary on or before the start.
+struct Grid {
+  enum class Kind { kAnniversary, kAligned, kDays };
+  Kind kind = Kind::kAnniversary;
+  BusinessDate start;
+  int months = 0;
+  int days = 0;
+  int billing_day = 0;
+  int64_t origin = 0;
+
+  BusinessDate Boundary(int64_t n) const {
+    switch (kind) {
+      case Kind::kDays:
+        return start + n * days;
+      case Kind::kAligned: {
+        const absl::CivilMonth month = absl::CivilMonth(0, 1) + n * months;
+        const absl::CivilDay last = absl::CivilDay(month + 1) - 1;
+        return absl::CivilDay(month.year(), month.month(),
+                              std::min<int>(billing_day, last.day()));
+      }
+      case Kind::kAnniversary:
+        break;
+    }
+    return AddMonthsClamped(start, static_cast<int>(n * months));
+  }
+
+  // The largest n whose boundary is on or before `day`.
+  int64_t Floor(BusinessDate day) const {
+    if (kind == Kind::kDays) return FloorDiv(day - start, days);
+    const int64_t month_index = kind == Kind::kAligned
+                                    ? day.year() * 12 + (day.month() - 1)
+                                    : MonthsBetween(start, day);
+    int64_t n = FloorDiv(month_index, months);
+    while (Boundary(n) > day) --n;
+    return n;
+  }
+};
+
+// USAGE rules: calendar months, billed in arrears.
+absl::StatusOr<Grid> MakeGrid(const v1::BillingRule& rule) {
+  const bool usage = rule.rule_type() == v1::RULE_TYPE_USAGE;
+  Grid g;
+  if (rule.periodicity() == v1::PERIODICITY_DAYS) {
+    g.kind = Grid::Kind::kDays;
+    g.days = rule.period_days();
+  } else {
+    g.months = usage ? 1 : PeriodMonths(rule.periodicity());
+    g.billing_day = usage ? 1 : rule.billing_day();
+    if (g.billing_day != 0) g.kind = Grid::Kind::kAligned;
+  }
+  if (g.months <= 0 && g.days <= 0) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "rule %s/%s: no periodicity", rule.contract_ref(), rule.rule_id()));
+  }
+  auto start = RuleDate(rule, rule.start_date(), "start_date");
+  if (!start.ok()) return start.status();
+  g.start = *start;
+  g.origin = g.kind == Grid::Kind::kAligned ? g.Floor(g.start) : 0;
+  return g;
+}
+
+absl::StatusOr<std::optional<RulePeriod>> InstallmentPeriodAt(
+    const v1::BillingRule& rule, int index,
+    const std::optional<BusinessDate>& end) {
+  const auto& due = rule.installment_schedule().installments();
+  if (index >= due.size()) return std::optional<RulePeriod>();
+  RulePeriod p;
+  p.index = index;
+  auto start = RuleDate(rule, due[index].due_date(), "installment due_date");
+  if (!start.ok()) return start.status();
+  p.start = *start;
+  p.billing_date = *start;
+  if (index + 1 < due.size()) {
+    auto next =
+        RuleDate(rule, due[index + 1].due_date(), "installment due_date");
+    if (!next.ok()) return next.status();
+    p.end = *next - 1;
+  } else if (end.has_value()) {
+    p.end = *end;
+  } else {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("rule %s/%s: an installment schedule without end date",
+                        rule.contract_ref(), rule.rule_id()));
+  }
+  p.full_start = p.start;
+  p.full_end = p.end;
+  return std::optional<RulePeriod>(p);
 }
 
 }  // namespace
+
+bool IsProrated(const v1::BillingRule& rule, const RulePeriod& period) {
+  return rule.rule_type() == v1::RULE_TYPE_FLAT && !rule.no_proration() &&
+         (period.start != period.full_start || period.end != period.full_end);
+}
 
 int PeriodMonths(v1::Periodicity periodicity) {
   switch (periodicity) {
@@ -73,46 +181,19 @@ absl::StatusOr<std::optional<RulePeriod>> RulePeriodAt(
   }
   auto end = RuleEnd(rule);
   if (!end.ok()) return end.status();
-  if (IsSchedule(rule)) {
-    const auto& due = rule.installment_schedule().installments();
-    if (index >= due.size()) return std::optional<RulePeriod>();
-    RulePeriod p;
-    p.index = index;
-    auto start = RuleDate(rule, due[index].due_date(), "installment due_date");
-    if (!start.ok()) return start.status();
-    p.start = *start;
-    p.billing_date = *start;
-    if (index + 1 < due.size()) {
-      auto next =
-          RuleDate(rule, due[index + 1].due_date(), "installment due_date");
-      if (!next.ok()) return next.status();
-      p.end = *next - 1;
-    } else if (end->has_value()) {
-      p.end = **end;
-    } else {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "rule %s/%s: an installment schedule without end date",
-          rule.contract_ref(), rule.rule_id()));
-    }
-    return std::optional<RulePeriod>(p);
-  }
-  const int months = PeriodMonths(rule.periodicity());
-  if (months == 0) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "rule %s/%s: no periodicity", rule.contract_ref(), rule.rule_id()));
-  }
-  auto start = RuleDate(rule, rule.start_date(), "start_date");
-  if (!start.ok()) return start.status();
+  if (IsSchedule(rule)) return InstallmentPeriodAt(rule, index, *end);
+  auto grid = MakeGrid(rule);
+  if (!grid.ok()) return grid.status();
+  const int64_t n = grid->origin + index;
   RulePeriod p;
   p.index = index;
-  p.start = AddMonthsClamped(*start, index * months);
+  p.full_start = grid->Boundary(n);
+  p.full_end = grid->Boundary(n + 1) - 1;
+  p.start = std::max(grid->start, p.full_start);
   if (end->has_value() && p.start > **end) return std::optional<RulePeriod>();
-  const BusinessDate next_boundary =
-      AddMonthsClamped(*start, (index + 1) * months);
-  p.end = next_boundary - 1;
+  p.end = p.full_end;
   if (end->has_value() && p.end > **end) p.end = **end;
-  p.billing_date =
-      rule.timing() == v1::BILLING_TIMING_IN_ARREARS ? next_boundary : p.start;
+  p.billing_date = InArrears(rule) ? p.end + 1 : p.start;
   return std::optional<RulePeriod>(p);
 }
 
@@ -127,16 +208,15 @@ absl::StatusOr<BusinessDate> RuleBillingDate(const v1::BillingRule& rule,
     if (!end.ok()) return end.status();
     return *end + 1;
   }
-  const int months = PeriodMonths(rule.periodicity());
-  if (months == 0) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "rule %s/%s: no periodicity", rule.contract_ref(), rule.rule_id()));
-  }
-  auto start = RuleDate(rule, rule.start_date(), "start_date");
-  if (!start.ok()) return start.status();
-  const int boundary =
-      rule.timing() == v1::BILLING_TIMING_IN_ARREARS ? index + 1 : index;
-  return AddMonthsClamped(*start, boundary * months);
+  auto period = RulePeriodAt(rule, index);
+  if (!period.ok()) return period.status();
+  if (period->has_value()) return (*period)->billing_date;
+  // Past the rule's end: the natural billing date, one period on.
+  auto grid = MakeGrid(rule);
+  if (!grid.ok()) return grid.status();
+  const int64_t n = grid->origin + index;
+  if (InArrears(rule)) return grid->Boundary(n + 1);
+  return std::max(grid->start, grid->Boundary(n));
 }
 
 absl::StatusOr<BusinessDate> FirstBillingDate(const v1::BillingRule& rule) {
@@ -160,23 +240,27 @@ absl::StatusOr<int> RuleBillingIndex(const v1::BillingRule& rule,
     if (*after == billing_date) return due.size();
     return not_a_billing_date();
   }
-  const int months = PeriodMonths(rule.periodicity());
-  if (months == 0) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "rule %s/%s: no periodicity", rule.contract_ref(), rule.rule_id()));
+  auto grid = MakeGrid(rule);
+  if (!grid.ok()) return grid.status();
+  // In arrears the period billed on a date ends the day before it.
+  const int64_t k =
+      grid->Floor(InArrears(rule) ? billing_date - 1 : billing_date) -
+      grid->origin;
+  if (k < 0 || k > kPeriodIndexMax) return not_a_billing_date();
+  const int index = static_cast<int>(k);
+  auto date = RuleBillingDate(rule, index);
+  if (!date.ok()) return date.status();
+  if (*date == billing_date) return index;
+  // A period cut by the end, in arrears, recorded with its natural billing
+  // date (the day after the full period) before that date moved to the day
+  // after the end: still the same period.
+  auto period = RulePeriodAt(rule, index);
+  if (!period.ok()) return period.status();
+  if (InArrears(rule) && period->has_value() &&
+      (*period)->full_end + 1 == billing_date) {
+    return index;
   }
-  auto start = RuleDate(rule, rule.start_date(), "start_date");
-  if (!start.ok()) return start.status();
-  const int diff = MonthsBetween(*start, billing_date);
-  if (diff < 0 || diff % months != 0) return not_a_billing_date();
-  const int boundary = diff / months;
-  if (AddMonthsClamped(*start, boundary * months) != billing_date) {
-    return not_a_billing_date();
-  }
-  const int index =
-      rule.timing() == v1::BILLING_TIMING_IN_ARREARS ? boundary - 1 : boundary;
-  if (index < 0) return not_a_billing_date();
-  return index;
+  return not_a_billing_date();
 }
 
 absl::StatusOr<std::optional<RulePeriod>> RulePeriodBilledOn(

@@ -3,14 +3,26 @@
 // When a billing rule is billed: its periods and billing dates, and how real
 // billing moves them (AdvanceRule). Pure functions of the rule.
 //
-// Period convention (docs/contracts.md): anniversary periods counted from
-// the rule's start date. Boundary k is the start plus k x (months of the
-// periodicity), on the start's day of month, clamped to the month's last day
-// (a rule started on Jan 31 has boundaries Feb 28/29, Mar 31, Apr 30...).
-// Period k runs from boundary k to the day before boundary k+1, clipped to
-// the rule's end date; a period starting after the end does not exist.
-//   in advance: period k is billable from boundary k (its first day);
-//   in arrears: from boundary k+1 (the day after its natural end).
+// Period convention (docs/contracts.md, "Periods, billing day and
+// proration"). Every rule has full periods, boundary n to the day before
+// boundary n + 1:
+//   - billing_day 0: anniversary periods counted from the rule's start date.
+//     Boundary k is the start plus k x (months of the periodicity), on the
+//     start's day of month, clamped to the month's last day (a rule started
+//     on Jan 31 has boundaries Feb 28/29, Mar 31, Apr 30...);
+//   - billing_day 1..31: boundaries on that day (clamped to the month's end)
+//     of the months aligned on the calendar (every month; odd months for
+//     bimonthly; Jan/Apr/Jul/Oct; Jan/Jul; Jan);
+//   - PERIODICITY_DAYS: the start plus k x period_days;
+//   - USAGE rules: calendar months (billing day 1), in arrears.
+// Period 0 runs from the rule's start to the day before the first boundary
+// after it (a piece of the full period containing the start when the start
+// is not on a boundary), period k from the k-th boundary after it; the last
+// is clipped to the rule's end date; a period starting after the end does
+// not exist. RulePeriod.full_start/full_end give the full period.
+//   in advance: a period is billable from its first day;
+//   in arrears: from the day after its last day (the end date's next day
+//   for a period cut by it).
 // An installment schedule's periods run from one installment's due date to
 // the day before the next (the last one to the end of the fiscal year); each
 // is billable on its due date.
@@ -18,6 +30,8 @@
 // Example: monthly in advance from 2026-01-15: periods Jan 15 - Feb 14
 // (billable Jan 15), Feb 15 - Mar 14 (Feb 15), Mar 15 - Apr 14 (Mar 15).
 // Quarterly in arrears from 2026-01-01: Jan 1 - Mar 31 billable Apr 1.
+// Quarterly, billing day 1, from 2026-02-10 in advance: Feb 10 - Mar 31
+// (50 of the 90 days of Jan 1 - Mar 31), then Apr 1 - Jun 30.
 
 #include <optional>
 
@@ -45,7 +59,15 @@ struct RulePeriod {
   BusinessDate end;
   // The first day it may be billed.
   BusinessDate billing_date;
+  // The full period that contains it (equal to start and end unless the
+  // period is the piece before the first boundary or is cut by the end).
+  BusinessDate full_start;
+  BusinessDate full_end;
 };
+
+// True when `period` is shorter than its full period and the rule bills it
+// prorated by days: a FLAT rule without no_proration.
+bool IsProrated(const v1::BillingRule& rule, const RulePeriod& period);
 
 // Period `index` of the rule, or nullopt when it starts after the rule's end
 // (or is past the schedule's last installment). Errors: InvalidArgument when

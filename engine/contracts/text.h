@@ -54,6 +54,8 @@ inline const char* RuleTypeName(v1::RuleType type) {
       return "time-spent";
     case v1::RULE_TYPE_INSTALLMENT_SCHEDULE:
       return "installment-schedule";
+    case v1::RULE_TYPE_USAGE:
+      return "usage";
     default:
       return "unknown";
   }

@@ -262,6 +262,32 @@ TEST_F(ContractRejectionsTest, CreateRuleFields) {
         [](auto& c) { R(c)->set_start_date("2026-01-01"); }}});
 }
 
+// The period options: a usage rule given a periodicity, period days, an
+// advance timing, a billing day, no_proration and a kind by its short name.
+TEST_F(ContractRejectionsTest, CreateRulePeriodOptions) {
+  namespace r = create_rule;
+  CreateContract("2026-01-01");
+  v1::ContractCommand c =
+      RuleCommand("U1", v1::RULE_TYPE_USAGE, v1::BILLING_TIMING_IN_ADVANCE);
+  R(c)->set_unit_price_micros(0);
+  R(c)->set_periodicity(v1::PERIODICITY_DAYS);
+  R(c)->set_period_days(5);
+  R(c)->set_billing_day(40);
+  R(c)->set_no_proration(true);
+  R(c)->add_usage_kinds("VOICE");
+  ExpectPrecedence(
+      r::kOrder, c,
+      {{r::kPeriodicityInvalid,
+        [](auto& c) { R(c)->set_periodicity(v1::PERIODICITY_UNSPECIFIED); }},
+       {r::kPeriodDaysInvalid, [](auto& c) { R(c)->set_period_days(0); }},
+       {r::kTimingInvalid,
+        [](auto& c) { R(c)->set_timing(v1::BILLING_TIMING_IN_ARREARS); }},
+       {r::kBillingDayInvalid, [](auto& c) { R(c)->set_billing_day(0); }},
+       {r::kProrationInvalid, [](auto& c) { R(c)->set_no_proration(false); }},
+       {r::kUsageKindsInvalid,
+        [](auto& c) { R(c)->set_usage_kinds(0, "USAGE_KIND_VOICE"); }}});
+}
+
 TEST_F(ContractRejectionsTest, CreateRuleAgainstTheContractAndSchedule) {
   namespace r = create_rule;
   CreateContract("2026-01-01");
@@ -570,6 +596,27 @@ TEST_F(ContractRejectionsTest, ScheduleIncreaseFields) {
         [](auto& c) { c.mutable_schedule_increase()->set_rule_id("R1"); }},
        {r::kBeforeRuleStart,
         [](auto& c) { Inc(c)->set_effective_date("2026-06-01"); }}});
+}
+
+// A new price (how a price goes down): its price, no percent, a reason.
+TEST_F(ContractRejectionsTest, ScheduleNewPrice) {
+  namespace r = schedule_increase;
+  GivenRules();
+  v1::ContractCommand c;
+  c.set_customer_id("C1");
+  c.mutable_schedule_increase()->set_contract_ref("K1");
+  c.mutable_schedule_increase()->set_rule_id("R1");
+  Inc(c)->set_effective_date("2026-06-01");
+  Inc(c)->set_kind(v1::INCREASE_KIND_NEW_PRICE);
+  Inc(c)->set_new_price_micros(-1);
+  Inc(c)->set_percent_bp(300);
+  ExpectPrecedence(
+      r::kOrder, c,
+      {{r::kNewPriceInvalid,
+        [](auto& c) { Inc(c)->set_new_price_micros(95'000'000); }},
+       {r::kPercentInvalid, [](auto& c) { Inc(c)->set_percent_bp(0); }},
+       {r::kReasonInvalid,
+        [](auto& c) { Inc(c)->set_reason("renegotiated"); }}});
 }
 
 TEST_F(ContractRejectionsTest, ScheduleIncreaseAgainstThePrice) {

@@ -40,6 +40,11 @@ struct RunParams {
   CodeRange contract_refs;
   std::string billing_family;  // a code or a mask ("SERV*")
   std::string site_code;       // a code or a mask
+  // Usage already on validated preparations, per object, month, kind and
+  // zone (the lines' UsageTotals), for months before the period: a month
+  // named here that has gained records since gets a line for the
+  // difference, own_period set. Empty: no late usage gathered.
+  std::vector<v1::UsageTotals> billed_usage;
   // One preparation per billing family (the issuing company's setting).
   // Default: false, the families share a preparation.
   bool split_by_billing_family = false;

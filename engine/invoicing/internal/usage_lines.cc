@@ -3,6 +3,11 @@
 // customer's usage records not rated into anomalies. docs/invoicing.md.
 
 #include <algorithm>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <tuple>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -97,7 +102,7 @@ absl::StatusOr<v1::PreparationLine> UsageLine(const CustomerView& view,
 
 absl::Status GatherTotals(const StateReader& state, CustomerView& view,
                           const RunParams& params, const v1::UsageTotals& t,
-                          absl::CivilMonth month, Gathered& out) {
+                          absl::CivilMonth month, bool late, Gathered& out) {
   auto object = FindObject(state, view, t.object_id());
   if (!object.ok()) return object.status();
   const v1::Contract* contract = nullptr;
@@ -129,6 +134,12 @@ absl::Status GatherTotals(const StateReader& state, CustomerView& view,
   auto line = UsageLine(view, *rule, t, month);
   if (!line.ok()) return line.status();
   p.entity_id = t.assignment().entity_id();
+  if (late) {
+    line->set_own_period(true);
+    line->set_explanation(
+        absl::StrCat("late usage of ", t.month(),
+                     ", not on its month's invoice: ", line->explanation()));
+  }
   out.lines.push_back({p, *std::move(line)});
   return absl::OkStatus();
 }
@@ -174,20 +185,72 @@ absl::Status GatherNotRated(const StateReader& state, CustomerView& view,
   return absl::OkStatus();
 }
 
+using UsageKey = std::tuple<std::string, std::string, int, std::string>;
+
+UsageKey KeyOf(const v1::UsageTotals& t) {
+  return {t.object_id(), t.month(), t.kind(), t.zone()};
+}
+
+// What `now` holds beyond `billed`: nullopt when nothing was added.
+std::optional<v1::UsageTotals> Difference(const v1::UsageTotals& now,
+                                          const v1::UsageTotals* billed) {
+  if (billed == nullptr) return now;
+  if (now.records() <= billed->records()) return std::nullopt;
+  v1::UsageTotals d = now;
+  d.set_records(now.records() - billed->records());
+  d.set_quantity(now.quantity() - billed->quantity());
+  d.set_billed_quantity(now.billed_quantity() - billed->billed_quantity());
+  d.set_amount_micros(now.amount_micros() - billed->amount_micros());
+  return d;
+}
+
+// Months before the period that were invoiced (RunParams.billed_usage
+// names them) and have gained records since: the difference, on lines
+// marked with their own period.
+absl::Status GatherLateUsage(const StateReader& state, CustomerView& view,
+                             const RunParams& params, Gathered& out) {
+  const std::string first =
+      FormatBillingMonth(absl::CivilMonth(params.period_start));
+  std::map<UsageKey, const v1::UsageTotals*> billed;
+  std::set<std::string> months;
+  for (const v1::UsageTotals& b : params.billed_usage) {
+    if (b.month() >= first) continue;
+    billed[KeyOf(b)] = &b;
+    months.insert(b.month());
+  }
+  for (const std::string& text : months) {
+    auto month = ParseBillingMonth(text, "billed_usage.month");
+    if (!month.ok()) return month.status();
+    auto totals = UsageTotalsFor(state, view.customer.customer_id(), text, "");
+    if (!totals.ok()) return totals.status();
+    for (const v1::UsageTotals& t : *totals) {
+      auto it = billed.find(KeyOf(t));
+      auto late = Difference(t, it == billed.end() ? nullptr : it->second);
+      if (!late.has_value()) continue;
+      absl::Status s =
+          GatherTotals(state, view, params, *late, *month, /*late=*/true, out);
+      if (!s.ok()) return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status GatherUsage(const StateReader& state, CustomerView& view,
                          const RunParams& params, Gathered& out) {
+  absl::Status s = GatherLateUsage(state, view, params, out);
   for (absl::CivilMonth month(params.period_start);
-       month <= absl::CivilMonth(params.period_end); ++month) {
+       s.ok() && month <= absl::CivilMonth(params.period_end); ++month) {
     auto totals = UsageTotalsFor(state, view.customer.customer_id(),
                                  FormatBillingMonth(month), "");
     if (!totals.ok()) return totals.status();
     for (const v1::UsageTotals& t : *totals) {
-      absl::Status s = GatherTotals(state, view, params, t, month, out);
+      s = GatherTotals(state, view, params, t, month, /*late=*/false, out);
       if (!s.ok()) return s;
     }
   }
+  if (!s.ok()) return s;
   return GatherNotRated(state, view, params, out);
 }
 

@@ -17,6 +17,7 @@
 #include "billing/v1/commands.pb.h"
 #include "billing/v1/invoicing.pb.h"
 #include "engine/invoicing/filters.h"
+#include "engine/usage/usage.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
@@ -612,7 +613,129 @@ class GatherUsageTest : public GatherTest {
         id, number, start, seconds),
         kMar20);
   }
+
+  // A usage rule on K1 (article MAINT) for these objects and kinds.
+  void UsageRule(const std::string& rule, const std::string& objects,
+                 const std::string& kinds) {
+    Given(absl::Substitute(
+        R"pb(contract { customer_id: "C1" create_rule { rule {
+               contract_ref: "K1" rule_id: "$0" label: "Telephony"
+               rule_type: RULE_TYPE_USAGE $1 $2 article_code: "MAINT"
+               start_date: "2026-01-01" } } })pb",
+        rule, objects, kinds));
+  }
 };
+
+// Two 61 s calls of N1 (LYON, 10 %) in March: 2 x 0.070333 = 0.140666,
+// 0.14 on the line, 10 % is 0.014 -> 0.01, net 0.13; on LYON's preparation.
+TEST_F(GatherUsageTest, RatedUsageReachesALineThroughAUsageRule) {
+  UsageRule("TEL", R"pb(object_ids: "N1")pb",
+            R"pb(usage_kinds: "USAGE_KIND_VOICE")pb");
+  Call("c-1", 61, "+33142680000");
+  Call("c-2", 61, "+33142680000", "2026-03-21T10:00:00+01:00");
+  Call("c-feb", 61, "+33142680000", "2026-02-21T10:00:00+01:00");
+  const auto preps = Gather();
+  ASSERT_EQ(preps.size(), 1u);
+  const v1::Preparation& p = preps[0];
+  EXPECT_EQ(p.preparation_id(), "C1/2026-03-01..2026-03-31/C1/LYON/*/INV");
+  EXPECT_EQ(p.status(), v1::PREPARATION_STATUS_GENERATED);
+  ASSERT_EQ(p.lines_size(), 1);  // February is not in the period
+  const v1::PreparationLine& l = p.lines(0);
+  EXPECT_EQ(l.source(), v1::LINE_SOURCE_USAGE);
+  EXPECT_EQ(l.contract_ref(), "K1");
+  EXPECT_EQ(l.rule_id(), "TEL");
+  EXPECT_EQ(l.article_code(), "MAINT");
+  EXPECT_EQ(l.object_id(), "N1");
+  EXPECT_EQ(l.label(), "USAGE_KIND_VOICE France 2026-03");
+  EXPECT_EQ(l.period_start(), "2026-03-01");
+  EXPECT_EQ(l.period_end(), "2026-03-31");
+  EXPECT_EQ(l.usage().records(), 2);
+  EXPECT_EQ(l.usage().quantity(), 122);
+  EXPECT_EQ(l.usage().billed_quantity(), 122);
+  EXPECT_EQ(l.usage().amount_micros(), 140666);
+  EXPECT_EQ(l.usage().zone(), "France");
+  EXPECT_EQ(l.quantity_milli(), 1000);
+  EXPECT_EQ(l.unit_price_micros(), 140666);
+  EXPECT_EQ(l.gross_amount_minor(), 14);
+  EXPECT_EQ(l.discount_minor(), 1);
+  EXPECT_EQ(l.net_amount_minor(), 13);
+  EXPECT_EQ(l.cost_minor(), 0);
+  EXPECT_EQ(l.margin_minor(), 13);
+  EXPECT_FALSE(l.own_period());
+  EXPECT_EQ(l.explanation(),
+            "2 record(s), quantity 122, billed 122, rated 0.140666 -> 0.14; "
+            "discount 10.00 % of 0.14 = 0.01, net 0.13");
+}
+
+// February was invoiced with one call (its totals, as a validated
+// preparation keeps them); a second February call arriving later is billed
+// on March's preparation, marked with its own period: 0.070333 -> 0.07,
+// 10 % -> 0.01, net 0.06.
+TEST_F(GatherUsageTest, LateUsageOfAnInvoicedMonthIsBilledOnItsOwnPeriod) {
+  UsageRule("TEL", "", "");
+  Call("c-feb-1", 61, "+33142680000", "2026-02-10T10:00:00+01:00");
+  RunParams march = March();
+  auto billed = UsageTotalsFor(ledger_.state(), "C1", "2026-02", "");
+  ASSERT_TRUE(billed.ok()) << billed.status();
+  march.billed_usage = *billed;
+  EXPECT_TRUE(Gather(march).empty());  // nothing new in February, none in March
+  Call("c-feb-2", 61, "+33142680000", "2026-02-11T10:00:00+01:00");
+  const auto preps = Gather(march);
+  ASSERT_EQ(preps.size(), 1u);
+  ASSERT_EQ(preps[0].lines_size(), 1);
+  const v1::PreparationLine& l = preps[0].lines(0);
+  EXPECT_TRUE(l.own_period());
+  EXPECT_EQ(l.period_start(), "2026-02-01");
+  EXPECT_EQ(l.period_end(), "2026-02-28");
+  EXPECT_EQ(l.usage().records(), 1);
+  EXPECT_EQ(l.usage().amount_micros(), 70333);
+  EXPECT_EQ(l.net_amount_minor(), 6);
+  EXPECT_EQ(l.explanation(),
+            "late usage of 2026-02, not on its month's invoice: 1 record(s), "
+            "quantity 61, billed 61, rated 0.070333 -> 0.07; discount 10.00 % "
+            "of 0.07 = 0.01, net 0.06");
+}
+
+// A rule for SMS only does not cover voice.
+TEST_F(GatherUsageTest, AUsageRuleCoversOnlyItsKindsAndObjects) {
+  UsageRule("SMS", "", R"pb(usage_kinds: "USAGE_KIND_SMS")pb");
+  UsageRule("OTHER", R"pb(object_ids: "N2")pb", "");
+  Call("c-1", 61, "+33142680000");
+  const auto preps = Gather();
+  ASSERT_EQ(preps.size(), 1u);
+  EXPECT_EQ(preps[0].lines_size(), 0);
+  EXPECT_THAT(Reasons(preps[0]),
+              ElementsAre("ANOMALY_KIND_USAGE_NOT_COVERED: usage of N1 in "
+                          "2026-03, USAGE_KIND_VOICE zone \"France\" is "
+                          "covered by no usage rule"));
+}
+
+// ACC1 (N1's account) is a member of head H1: N1's usage is on H1's
+// preparation at N1's own plan and discount (net 0.06 for one call).
+TEST_F(GatherUsageTest, AGroupedMembersUsageIsOnTheHeadsPreparation) {
+  Object("H1", "HQ");
+  Given(R"pb(structure { customer_id: "C1" set_account_group {
+               account_id: "H1" role: GROUP_ROLE_HEAD } })pb");
+  Given(R"pb(structure { customer_id: "C1" set_account_group {
+               account_id: "ACC1" role: GROUP_ROLE_MEMBER head_account_id: "H1" } })pb");
+  UsageRule("TEL", "", "");
+  Call("c-1", 61, "+33142680000");
+  RunParams grouped = March();
+  grouped.scope = v1::ACCOUNT_SCOPE_GROUPED;
+  const auto preps = Gather(grouped);
+  ASSERT_EQ(preps.size(), 1u);
+  EXPECT_EQ(preps[0].preparation_id(),
+            "C1/2026-03-01..2026-03-31/C1.H1/HQ/*/INV");
+  EXPECT_EQ(preps[0].invoiced_party().account_id(), "H1");
+  ASSERT_EQ(preps[0].lines_size(), 1);
+  EXPECT_EQ(preps[0].lines(0).object_id(), "N1");
+  EXPECT_EQ(preps[0].lines(0).usage().amount_micros(), 70333);
+  EXPECT_EQ(preps[0].lines(0).assignment().entity_id(), "LYON");
+  EXPECT_EQ(preps[0].lines(0).net_amount_minor(), 6);  // 0.07 - 0.01
+  EXPECT_THAT(Sections(preps[0]), ElementsAre("LYON 6"));
+  // The ordinary run does not see it.
+  EXPECT_TRUE(Gather().empty());
+}
 
 // Usage of N1 no usage rule covers, and N2's call that no plan can rate.
 TEST_F(GatherUsageTest, UsageNotCoveredAndNotRatedAreAnomalies) {

@@ -75,12 +75,20 @@ class GatherTest : public ::testing::Test {
         city));
   }
 
+  // With `city`: the entity's own address and e-mail; else the customer's.
   void Entity(const std::string& id, bool separately = false,
-              const std::string& customer = "C1") {
+              const std::string& city = "") {
     Given(absl::Substitute(
-        R"pb(structure { customer_id: "$0" create_entity { entity {
-               entity_id: "$1" name: "Entity $1" invoiced_separately: $2 } } })pb",
-        customer, id, separately ? "true" : "false"));
+        R"pb(structure { customer_id: "C1" create_entity { entity {
+               entity_id: "$0" name: "Entity $0" invoiced_separately: $1
+               $2 } } })pb",
+        id, separately ? "true" : "false",
+        city.empty() ? ""
+                     : absl::Substitute(
+                           R"pb(billing_address { lines: "1 place" city: "$0"
+                                                  country_code: "FR" }
+                                email: "$1@example.com")pb",
+                           city, id)));
   }
 
   // An account (or, with `parent`, a phone number +3314268000<n> under it).
@@ -132,15 +140,17 @@ class GatherTest : public ::testing::Test {
     return got.ok() ? *got : std::vector<v1::Preparation>();
   }
 
-  // The demo customer: entities HQ (main), LYON, NICE, LILLE (invoiced
-  // separately in the MIXED mode); one account on each, LYON's at 10 %;
-  // one rule per account, 100.00 a month from March (cost 60.00).
+  // The demo customer (billingctl demo load: a hotel group, four sites):
+  // entities HQ (main, the customer's address), LYON, NICE, LILLE (their
+  // own addresses; LILLE invoiced separately in the MIXED mode); one
+  // account on each, LYON's at 10 %; one rule per account, 100.00 a month
+  // from March (cost 60.00).
   void Demo(const std::string& mode) {
     Customer("C1", mode);
     Entity("HQ");
-    Entity("LYON");
-    Entity("NICE");
-    Entity("LILLE", /*separately=*/true);
+    Entity("LYON", false, "Lyon");
+    Entity("NICE", false, "Nice");
+    Entity("LILLE", /*separately=*/true, "Lille");
     Object("A-HQ", "HQ");
     Object("A-LYON", "LYON", "10");
     Object("A-NICE", "NICE");
@@ -241,8 +251,13 @@ TEST_F(GatherTest, DemoPerEntityGivesOnePreparationPerEntity) {
     EXPECT_EQ(p.billing_family(), "SERV");
     EXPECT_EQ(p.delivery_mode(), v1::INVOICE_DELIVERY_MODE_PER_ENTITY);
     EXPECT_EQ(p.invoiced_party().customer_id(), "C1");
-    EXPECT_EQ(p.invoiced_party().billing_address().city(), "Paris");
+    EXPECT_EQ(p.invoiced_party().name(), "Customer C1");
   }
+  // Each entity's own address and e-mail; HQ has none: the customer's.
+  EXPECT_EQ(preps[0].invoiced_party().billing_address().city(), "Paris");
+  EXPECT_EQ(preps[0].invoiced_party().email(), "C1@example.com");
+  EXPECT_EQ(preps[2].invoiced_party().billing_address().city(), "Lyon");
+  EXPECT_EQ(preps[2].invoiced_party().email(), "LYON@example.com");
   const v1::PreparationLine& lyon = preps[2].lines(0);
   EXPECT_EQ(lyon.period_start(), "2026-03-01");
   EXPECT_EQ(lyon.period_end(), "2026-03-31");
@@ -270,6 +285,7 @@ TEST_F(GatherTest, DemoMainEntityDetailedGivesOneWithSections) {
   const v1::Preparation& p = preps[0];
   EXPECT_EQ(p.preparation_id(), "C1/2026-03-01..2026-03-31/C1/HQ/*/INV");
   EXPECT_EQ(p.entity_id(), "HQ");
+  EXPECT_EQ(p.invoiced_party().billing_address().city(), "Paris");
   EXPECT_EQ(p.lines_size(), 4);
   EXPECT_THAT(Sections(p), ElementsAre("HQ 10000", "LILLE 10000",
                                        "LYON 9000", "NICE 10000"));
@@ -292,6 +308,7 @@ TEST_F(GatherTest, DemoMixedSeparatesTheFlaggedEntities) {
               ElementsAre("HQ 10000", "LYON 9000", "NICE 10000"));
   EXPECT_EQ(preps[0].totals().net_amount_minor(), 29000);
   EXPECT_EQ(preps[1].entity_id(), "LILLE");
+  EXPECT_EQ(preps[1].invoiced_party().billing_address().city(), "Lille");
   EXPECT_THAT(Sections(preps[1]), ElementsAre("LILLE 10000"));
 }
 

@@ -6,13 +6,15 @@
 // the billing structure (who is invoiced, which entity) and usage (rated
 // totals per month); none of those may include it (tests/layering).
 //
-// Today: the gather of one customer into preparations (gather.h) and the
-// run's filters (filters.h); the run's commands and events come next
+// Today: the gather of one customer into preparations (gather.h), the
+// run's filters (filters.h), an ad-hoc line's amounts and a preparation's
+// totals (preparation.h); the run's commands and events come next
 // (docs/invoicing.md).
 
 #include "engine/contracts/contracts.h"
 #include "engine/invoicing/filters.h"
 #include "engine/invoicing/gather.h"
+#include "engine/invoicing/preparation.h"
 #include "engine/structure/structure.h"
 #include "engine/usage/usage.h"
 

@@ -13,6 +13,7 @@
 #include "engine/core/dates.h"
 #include "engine/customer/customer.h"
 #include "engine/invoicing/internal/gathered.h"
+#include "engine/invoicing/preparation.h"
 #include "engine/structure/structure.h"
 
 namespace billing::invoicing_internal {
@@ -137,7 +138,6 @@ absl::StatusOr<v1::InvoicedParty> PartyOf(const StateReader& state,
 
 struct Building {
   v1::Preparation preparation;
-  std::map<std::string, v1::PreparationTotals> sections;
   std::set<std::string> families;
 };
 
@@ -169,47 +169,7 @@ absl::StatusOr<Building*> PreparationFor(const StateReader& state,
   return &building[k];
 }
 
-absl::Status AddToTotals(const v1::PreparationLine& line,
-                         v1::PreparationTotals& totals) {
-  const int64_t add[5] = {line.gross_amount_minor(), line.discount_minor(),
-                          line.net_amount_minor(), line.cost_minor(),
-                          line.margin_minor()};
-  int64_t next[5] = {totals.gross_amount_minor(), totals.discount_minor(),
-                     totals.net_amount_minor(), totals.cost_minor(),
-                     totals.margin_minor()};
-  for (int i = 0; i < 5; ++i) {
-    auto sum = AddMinor(next[i], add[i]);
-    if (!sum.ok()) return sum.status();
-    next[i] = *sum;
-  }
-  totals.set_gross_amount_minor(next[0]);
-  totals.set_discount_minor(next[1]);
-  totals.set_net_amount_minor(next[2]);
-  totals.set_cost_minor(next[3]);
-  totals.set_margin_minor(next[4]);
-  totals.set_lines(totals.lines() + 1);
-  return absl::OkStatus();
-}
-
 void AddLine(const Gathered::Line& line, Building& b) {
-  v1::PreparationTotals section =
-      b.sections[line.line.assignment().entity_id()];
-  v1::PreparationTotals total = b.preparation.totals();
-  if (!AddToTotals(line.line, section).ok() ||
-      !AddToTotals(line.line, total).ok()) {
-    v1::PreparationAnomaly* a = b.preparation.add_anomalies();
-    a->set_kind(v1::ANOMALY_KIND_AMOUNT);
-    a->set_contract_ref(line.line.contract_ref());
-    a->set_rule_id(line.line.rule_id());
-    a->set_object_id(line.line.object_id());
-    a->set_reason(absl::StrCat("the line of ", line.line.contract_ref(), "/",
-                               line.line.rule_id(), " from ",
-                               line.line.period_start(),
-                               " would take the totals over int64"));
-    return;
-  }
-  b.sections[line.line.assignment().entity_id()] = section;
-  *b.preparation.mutable_totals() = total;
   if (!line.placement.billing_family.empty()) {
     b.families.insert(line.placement.billing_family);
   }
@@ -218,18 +178,20 @@ void AddLine(const Gathered::Line& line, Building& b) {
 
 v1::Preparation Finish(const CustomerView& view, Building b) {
   v1::Preparation prep = std::move(b.preparation);
-  for (auto& [entity_id, totals] : b.sections) {
-    v1::PreparationSection* s = prep.add_sections();
-    s->set_entity_id(entity_id);
-    auto e = view.entities.find(entity_id);
-    if (e != view.entities.end()) s->set_entity_name(e->second.name());
-    *s->mutable_totals() = totals;
+  absl::Status totals = Retotal(prep);
+  if (!totals.ok()) {
+    v1::PreparationAnomaly* a = prep.add_anomalies();
+    a->set_kind(v1::ANOMALY_KIND_AMOUNT);
+    a->set_reason(std::string(totals.message()));
+    prep.set_status(v1::PREPARATION_STATUS_ANOMALY);
+  }
+  for (v1::PreparationSection& s : *prep.mutable_sections()) {
+    auto e = view.entities.find(s.entity_id());
+    if (e != view.entities.end()) s.set_entity_name(e->second.name());
   }
   if (prep.billing_family().empty() && b.families.size() == 1) {
     prep.set_billing_family(*b.families.begin());
   }
-  prep.set_status(prep.anomalies().empty() ? v1::PREPARATION_STATUS_GENERATED
-                                           : v1::PREPARATION_STATUS_ANOMALY);
   return prep;
 }
 

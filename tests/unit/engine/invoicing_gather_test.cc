@@ -17,6 +17,7 @@
 #include "billing/v1/commands.pb.h"
 #include "billing/v1/invoicing.pb.h"
 #include "engine/invoicing/filters.h"
+#include "engine/invoicing/preparation.h"
 #include "engine/usage/usage.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"
@@ -296,6 +297,36 @@ TEST_F(GatherTest, DemoMainEntityDetailedGivesOneWithSections) {
   EXPECT_EQ(p.totals().cost_minor(), 24000);
   EXPECT_EQ(p.totals().margin_minor(), 15000);
   EXPECT_EQ(p.totals().lines(), 4);
+}
+
+// An ad-hoc line of 2 x 45.00 on the consolidated preparation joins HQ's
+// section: 390.00 + 90.00 = 480.00; taking it out again gives 390.00.
+TEST_F(GatherTest, AnAdHocLineJoinsItsSectionAndTheTotals) {
+  Demo("INVOICE_DELIVERY_MODE_MAIN_ENTITY_DETAILED");
+  auto preps = Gather();
+  ASSERT_EQ(preps.size(), 1u);
+  v1::Preparation p = preps[0];
+  auto line = AdHocLine({"MAINT", "Extra visit", 2000, 45000000, "HQ"},
+                        Currency{"EUR", 2});
+  ASSERT_TRUE(line.ok()) << line.status();
+  EXPECT_EQ(line->source(), v1::LINE_SOURCE_AD_HOC);
+  EXPECT_EQ(line->net_amount_minor(), 9000);
+  EXPECT_EQ(line->explanation(), "ad-hoc line: 2.000 x 45.000000 = 90.00");
+  *p.add_lines() = *line;
+  ASSERT_TRUE(Retotal(p).ok());
+  EXPECT_EQ(p.totals().net_amount_minor(), 48000);
+  EXPECT_EQ(p.totals().lines(), 5);
+  EXPECT_THAT(Sections(p), ElementsAre("HQ 19000", "LILLE 10000",
+                                       "LYON 9000", "NICE 10000"));
+  EXPECT_EQ(p.sections(0).entity_name(), "Entity HQ");
+  p.mutable_lines()->RemoveLast();
+  ASSERT_TRUE(Retotal(p).ok());
+  EXPECT_EQ(p.SerializeAsString(), preps[0].SerializeAsString());
+  EXPECT_EQ(AdHocLine({"MAINT", "", 1000000000000000, 100000000000000000, ""},
+                      Currency{"EUR", 2})
+                .status()
+                .code(),
+            absl::StatusCode::kOutOfRange);
 }
 
 // LILLE is invoiced on its own; HQ, LYON and NICE on the main one.

@@ -7,6 +7,7 @@
 #include "engine/core/keys.h"
 #include "engine/core/validation.h"
 #include "engine/customer/customer.h"
+#include "engine/invoicing/commands.h"
 #include "engine/structure/structure.h"
 #include "engine/usage/usage.h"
 
@@ -16,10 +17,8 @@ namespace {
 // The list: one line per domain. Order does not matter; no two domains share
 // a command or event case.
 constexpr const Domain* kDomains[] = {
-    &kCustomerDomain,
-    &kStructureDomain,
-    &kContractsDomain,
-    &kUsageDomain,
+    &kCustomerDomain, &kStructureDomain, &kContractsDomain,
+    &kUsageDomain,    &kInvoicingDomain,
 };
 
 const Domain* DomainOfCommand(const v1::Command& command) {

@@ -155,7 +155,7 @@ namespace {
 constexpr absl::string_view kCustomerFamilies[] = {
     "cust/",  "idem/",    "ent/",   "obj/",  "objh/", "kids/", "e164/",
     "ctr/",   "rule/",    "meter/", "read/", "work/", "time/", "job/",
-    "uplan/", "uassign/", "useen/", "utot/", "urec/", "uquar/"};
+    "uplan/", "uassign/", "useen/", "utot/", "urec/", "uquar/", "prep/"};
 
 }  // namespace
 

@@ -15,6 +15,8 @@
 //   e164/<customer_id>/<number>           object_id of the phone number
 //   dir/<number>                          customer_id: the directory that
 //                                         routes usage by phone number
+//   prep/<customer_id>/<preparation_id>   billing.v1.Preparation
+//                                         (engine/invoicing/commands.h)
 //   usage keys (uplan/, uassign/, useen/, utot/, urec/, uquar/, uqin/):
 //                                         engine/usage/usage.cc
 //   ingest/kafka/<topic>/<partition>      next offset of the usage topic,

@@ -8,10 +8,11 @@
 //
 // Today: the gather of one customer into preparations (gather.h), the
 // run's filters (filters.h), an ad-hoc line's amounts and a preparation's
-// totals (preparation.h); the run's commands and events come next
-// (docs/invoicing.md).
+// totals (preparation.h); the run's commands, events and the preparations'
+// queries (commands.h).
 
 #include "engine/contracts/contracts.h"
+#include "engine/invoicing/commands.h"
 #include "engine/invoicing/filters.h"
 #include "engine/invoicing/gather.h"
 #include "engine/invoicing/preparation.h"

@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   RegisterContractCommands(app, g, &exit_code);
   RegisterUsageCommands(app, g, &exit_code);
   RegisterOperationsCommands(app, g, &exit_code);
+  RegisterInvoicingCommands(app, g, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -52,5 +52,9 @@ void RegisterUsageCommands(CLI::App& app, const Global& g, ExitCode* exit_code);
 // status (ctl_operations.cc).
 void RegisterOperationsCommands(CLI::App& app, const Global& g,
                                 ExitCode* exit_code);
+// run simulate|start, prep list|show|add-line|delete|confirm
+// (ctl_invoicing.cc).
+void RegisterInvoicingCommands(CLI::App& app, const Global& g,
+                               ExitCode* exit_code);
 
 }  // namespace billing::ctl

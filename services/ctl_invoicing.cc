@@ -41,6 +41,11 @@ std::string Name(E value) {
   return static_cast<int>(value) == 0 ? "-" : CliName(value);
 }
 
+// "1 line", "2 lines".
+std::string Count(int64_t n, const std::string& noun) {
+  return absl::StrCat(n, " ", noun, n == 1 ? "" : "s");
+}
+
 std::string Period(const std::string& start, const std::string& end) {
   return absl::StrCat(start, "..", end);
 }
@@ -115,10 +120,13 @@ std::string TotalsText(const v1::PreparationTotals& t,
 // Where a line's price and quantity came from, beyond its explanation.
 std::string LineSources(const v1::PreparationLine& l) {
   std::string out;
-  if (l.price_source().seq() != 0 ||
-      !l.price_source().effective_date().empty()) {
-    absl::StrAppend(&out, "      price #", l.price_source().seq(), " from ",
-                    Dash(l.price_source().effective_date()), "\n");
+  const v1::PriceSource& price = l.price_source();
+  if (price.seq() != 0) {
+    absl::StrAppend(&out, "      price: increase #", price.seq(), " from ",
+                    Dash(price.effective_date()), "\n");
+  } else if (!price.effective_date().empty()) {
+    absl::StrAppend(&out, "      price: as agreed, from ",
+                    price.effective_date(), "\n");
   }
   if (l.from_reading().seq() != 0 || l.to_reading().seq() != 0) {
     absl::StrAppend(&out, "      readings ",
@@ -170,7 +178,7 @@ std::string SectionsText(const v1::Preparation& p) {
   for (const v1::PreparationSection& s : p.sections()) {
     absl::StrAppend(&out, "  entity ", s.entity_id(),
                     s.entity_name().empty() ? "" : " " + s.entity_name(), ": ",
-                    s.totals().lines(), " lines, ",
+                    Count(s.totals().lines(), "line"), ", ",
                     TotalsText(s.totals(), p.currency()), "\n");
     for (int i = 0; i < p.lines_size(); ++i) {
       if (p.lines(i).assignment().entity_id() != s.entity_id()) continue;
@@ -217,10 +225,10 @@ void PrintRows(const google::protobuf::RepeatedPtrField<v1::Preparation>& ps,
 
 std::string RunSummary(const v1::RunResult& r) {
   std::string out = absl::StrFormat(
-      "run %s: %d of %d customers gathered, %d failed; %d preparations, %d in "
-      "anomaly (%d ms)\n",
-      r.run_id(), r.customers_done(), r.customers_total(), r.customers_failed(),
-      r.preparations(), r.preparations_in_anomaly(), r.elapsed_ms());
+      "run %s: %d of %s gathered, %d failed; %s, %d in anomaly (%d ms)\n",
+      r.run_id(), r.customers_done(), Count(r.customers_total(), "customer"),
+      r.customers_failed(), Count(r.preparations(), "preparation"),
+      r.preparations_in_anomaly(), r.elapsed_ms());
   for (const std::string& e : r.errors()) absl::StrAppend(&out, "  ", e, "\n");
   return out;
 }
@@ -264,7 +272,7 @@ Printer PrintAnswerOf(const Global& g, const std::string& what) {
     const google::protobuf::Message& r = a.request;
     const std::string customer = r.GetReflection()->GetString(
         r, r.GetDescriptor()->FindFieldByName("customer_id"));
-    std::cout << answer.totals().lines() << " lines, "
+    std::cout << Count(answer.totals().lines(), "line") << ", "
               << TotalsText(answer.totals(), CurrencyOf(g, customer)) << "\n";
   };
 }
@@ -342,7 +350,7 @@ ExitCode Simulate(const Global& g, const RunFlags& f) {
 // "1200 of 100000 customers, 850.3/s" on stderr, over the last one, once
 // the run has lasted a second.
 void ShowProgress(const v1::RunProgress& p, bool* shown) {
-  if (p.elapsed_ms() < 1000) return;
+  if (p.elapsed_ms() < 1000 || p.has_result()) return;
   std::cerr << absl::StrFormat("\r%d of %d customers, %.1f/s",
                                p.customers_done(), p.customers_total(),
                                p.customers_per_second())

@@ -128,6 +128,8 @@ absl::Status BillingServer::StartServices(const ServerOptions& options) {
       commands_.get(), state_.get(), clock_.get());
   usage_service_ =
       std::make_unique<UsageServiceImpl>(commands_.get(), state_.get());
+  invoicing_service_ = std::make_unique<InvoicingServiceImpl>(
+      commands_.get(), state_.get(), clock_.get());
   operations_service_ = std::make_unique<OperationsServiceImpl>(
       journal_.get(), projector_.get(), [this] {
         absl::MutexLock lock(&health_mu_);
@@ -170,6 +172,7 @@ absl::Status BillingServer::StartGrpc(const ServerOptions& options) {
   builder.RegisterService(contract_service_.get());
   builder.RegisterService(usage_service_.get());
   builder.RegisterService(operations_service_.get());
+  builder.RegisterService(invoicing_service_.get());
   absl::MutexLock lock(&health_mu_);
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || port_ == 0) {

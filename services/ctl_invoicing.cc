@@ -118,16 +118,20 @@ std::string TotalsText(const v1::PreparationTotals& t,
 }
 
 // Where a line's price and quantity came from, beyond its explanation.
-std::string LineSources(const v1::PreparationLine& l) {
-  std::string out;
+// The price's source, when the engine's explanation (which names it) is
+// missing: the agreed price or an increase history entry.
+std::string PriceText(const v1::PreparationLine& l) {
   const v1::PriceSource& price = l.price_source();
-  if (price.seq() != 0) {
-    absl::StrAppend(&out, "      price: increase #", price.seq(), " from ",
-                    Dash(price.effective_date()), "\n");
-  } else if (!price.effective_date().empty()) {
-    absl::StrAppend(&out, "      price: as agreed, from ",
-                    price.effective_date(), "\n");
-  }
+  if (!l.explanation().empty() || price.effective_date().empty()) return "";
+  return price.seq() == 0
+             ? absl::StrCat("      price: as agreed, from ",
+                            price.effective_date(), "\n")
+             : absl::StrCat("      price: increase #", price.seq(), " from ",
+                            price.effective_date(), "\n");
+}
+
+std::string LineSources(const v1::PreparationLine& l) {
+  std::string out = PriceText(l);
   if (l.from_reading().seq() != 0 || l.to_reading().seq() != 0) {
     absl::StrAppend(&out, "      readings ",
                     FormatFixedPoint(l.from_reading().value_milli(), 3), " (",

@@ -1,0 +1,158 @@
+"""A billing run through billingctl, against a real billingd.
+
+billingctl loads the demo data set (customer DEMO, four entities, delivery
+mode "main entity with a section per entity", main entity PARIS), then
+gives its two fax lines a contract and a flat monthly rule each, in
+advance from 2026-03-01:
+
+  FAX-PARIS (entity PARIS, no discount)    30.00
+  FAX-NICE  (entity NICE, 12.5 % discount) 40.00 - 5.00 =  35.00
+  one preparation for March, to PARIS                     =  65.00
+
+A simulation and a real run with the same run id give the same
+preparation; `prep list` and `prep show` print it; an ad-hoc line of
+2 x 45.00 = 90.00 makes it 155.00; delete then confirm removes it, and the
+next run gathers the same 65.00 again.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import unittest
+
+import e2e_support as e2e
+
+# Deadline of one billingctl run, in seconds (its own call deadline is 30 s).
+CTL_TIMEOUT_S = 60.0
+PERIOD = ("--period-start", "2026-03-01", "--period-end", "2026-03-31")
+RUN = PERIOD + ("--business-date", "2026-03-01", "--scope", "ordinary")
+
+
+class InvoicingE2eTest(unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        cls.workdir = e2e.make_temp_dir("billing-e2e-invoicing-")
+        cls.daemon = e2e.Billingd(os.path.join(cls.workdir, "data"),
+                                  cls.workdir)
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            e2e.stop_billingd(cls.daemon)
+        finally:
+            shutil.rmtree(cls.workdir, ignore_errors=True)
+
+    def run_ctl(self, *args, as_json=False, code=0):
+        """billingctl's stdout (parsed under as_json); its exit must be
+        `code`. Returns (stdout, stderr)."""
+        argv = [e2e.billingctl_path(), "--server", self.daemon.address]
+        argv += ["--json"] if as_json else []
+        try:
+            done = subprocess.run(argv + list(args), capture_output=True,
+                                  text=True, timeout=CTL_TIMEOUT_S,
+                                  stdin=subprocess.DEVNULL)
+        except subprocess.TimeoutExpired as e:
+            self.fail(f"billingctl {' '.join(args)}: still running: {e}")
+        self.assertEqual(done.returncode, code,
+                         f"billingctl {' '.join(args)}\nstdout: "
+                         f"{done.stdout}\nstderr: {done.stderr}")
+        out = json.loads(done.stdout) if as_json else done.stdout
+        return out, done.stderr
+
+    def ctl(self, *args, as_json=False):
+        return self.run_ctl(*args, as_json=as_json)[0]
+
+    def load_demo_with_fax_rules(self):
+        self.assertIn("4 entities", self.ctl("demo", "load"))
+        self.ctl("article", "define", "--code", "FAX", "--label", "Fax line")
+        self.ctl("contract", "create", "--customer", "DEMO", "--ref", "K-FAX",
+                 "--family", "TEL", "--billing-family", "TEL",
+                 "--start", "2026-01-01")
+        for rule, obj, price in (("R-PARIS", "FAX-PARIS", "30"),
+                                 ("R-NICE", "FAX-NICE", "40")):
+            self.ctl("rule", "create", "--customer", "DEMO",
+                     "--contract", "K-FAX", "--rule", rule, "--type", "flat",
+                     "--object", obj, "--label", f"Fax {obj}",
+                     "--article", "FAX", "--price", price,
+                     "--periodicity", "monthly", "--timing", "advance",
+                     "--start", "2026-03-01")
+
+    def listed(self):
+        page = self.ctl("prep", "list", *PERIOD, "--customer-from", "DEMO",
+                        "--customer-to", "DEMO", "--detail", "--all",
+                        as_json=True)
+        return page.get("preparations", [])
+
+    def check_march(self, prep):
+        """The March preparation, by hand: 30.00 + (40.00 - 5.00)."""
+        self.assertEqual(prep["invoiced_party"]["customer_id"], "DEMO")
+        self.assertEqual(prep["entity_id"], "PARIS")
+        self.assertEqual(prep["totals"]["gross_amount_minor"], "7000")
+        self.assertEqual(prep["totals"]["discount_minor"], "500")
+        self.assertEqual(prep["totals"]["net_amount_minor"], "6500")
+        nets = {s["entity_id"]: s["totals"]["net_amount_minor"]
+                for s in prep["sections"]}
+        self.assertEqual(nets, {"PARIS": "3000", "NICE": "3500"})
+        self.assertNotIn("anomalies", prep)
+
+    def test_run_list_show_add_line_delete_confirm(self):
+        self.load_demo_with_fax_rules()
+        sim = self.ctl("run", "simulate", *RUN, "--key", "mar-1",
+                       as_json=True)
+        self.assertEqual(len(sim["preparation_list"]), 1)
+        self.check_march(sim["preparation_list"][0])
+        text = self.ctl("run", "simulate", *RUN)
+        self.assertIn("1 preparation, 0 in anomaly", text)
+        self.assertIn("65.00", text)
+
+        result, _ = self.run_ctl("run", "start", *RUN, "--key", "mar-1",
+                                 as_json=True)
+        self.assertEqual(result["customers_done"], result["customers_total"])
+        self.assertEqual(result["preparations"], "1")
+        [prep] = self.listed()
+        self.check_march(prep)
+        pid = prep["preparation_id"]
+        # The same gather: the simulation showed what the run recorded.
+        self.assertEqual(prep, sim["preparation_list"][0])
+
+        listed = self.ctl("prep", "list", *PERIOD, "--statuses", "generated")
+        self.assertIn(pid, listed)
+        self.assertIn("65.00", listed)
+        shown = self.ctl("prep", "show", pid, "--customer", "DEMO")
+        for expected in ("invoiced    DEMO Hôtels Belle Étoile SA",
+                         # The main entity's own address.
+                         "address     12 boulevard Haussmann, 75009 Paris",
+                         "2026-03-01..2026-03-31", "main-entity-detailed",
+                         "entity NICE", "entity PARIS",
+                         "FAX Fax FAX-NICE  2026-03-01..2026-03-31  object "
+                         "FAX-NICE",
+                         "1.000 x 40.000000 = 40.00, discount 12.50 % = 5.00,"
+                         " net 35.00",
+                         "1.000 x 30.000000 = 30.00, discount -, net 30.00",
+                         "total       gross 70.00, discount 5.00, net 65.00"):
+            self.assertIn(expected, shown)
+
+        added = self.ctl("prep", "add-line", "--customer", "DEMO", "--id", pid,
+                         "--article", "FAX", "--label", "Toner",
+                         "--quantity", "2", "--unit-price", "45.00")
+        self.assertIn("net 155.00", added)
+        [prep] = self.listed()
+        self.assertEqual(prep["totals"]["net_amount_minor"], "15500")
+
+        self.ctl("prep", "delete", "--customer", "DEMO", "--ids", pid)
+        [prep] = self.listed()
+        self.assertTrue(prep["deletion_pending"])
+        self.ctl("prep", "confirm", "--customer", "DEMO", "--ids", pid)
+        self.assertEqual(self.listed(), [])
+
+        # What it held is gathered again by the next run.
+        self.ctl("run", "start", *RUN, "--key", "mar-2")
+        [prep] = self.listed()
+        self.check_march(prep)
+        self.assertEqual(prep["run_id"], "mar-2")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

@@ -244,15 +244,18 @@ void PrintSimulation(const v1::RunResult& r) {
   if (r.preparations_truncated()) std::cout << "(more preparations: cut)\n";
 }
 
-void PrintPage(const Answer& a) {
-  const auto& req = static_cast<const v1::ListPreparationsRequest&>(a.request);
-  const auto& page =
-      static_cast<const v1::ListPreparationsResponse&>(a.response);
-  if (a.first_page && !req.detail()) std::cout << ListHeader();
-  PrintRows(page.preparations(), req.detail());
-  if (!a.all_pages && !page.next_page_token().empty()) {
-    std::cout << "next page: --page-token " << page.next_page_token() << "\n";
-  }
+// List mode asks for whole preparations too (list mode on the wire carries
+// no anomalies to count); `*detail` is billingctl's --detail.
+Printer PrintPage(std::shared_ptr<bool> detail) {
+  return [detail](const Answer& a) {
+    const auto& page =
+        static_cast<const v1::ListPreparationsResponse&>(a.response);
+    if (a.first_page && !*detail) std::cout << ListHeader();
+    PrintRows(page.preparations(), *detail);
+    if (!a.all_pages && !page.next_page_token().empty()) {
+      std::cout << "next page: --page-token " << page.next_page_token() << "\n";
+    }
+  };
 }
 
 // The currency of a customer, for amounts of answers that do not carry it;
@@ -421,7 +424,7 @@ std::vector<Flag> ListFlags() {
                      "generated,validated,cancelled,anomaly (default: all)")
                      .Mode(kCommaList),
                  Opt("--site", "site_code", "A site code or a mask"),
-                 Switch("--detail", "detail", "Whole preparations"),
+                 Const("detail", "true"),
                  Opt("--page-size", "page_size", "1..1000 (default 100)"),
                  Opt("--page-token", "page_token", "From a previous page")}) {
     flags.push_back(std::move(f));
@@ -429,7 +432,7 @@ std::vector<Flag> ListFlags() {
   return flags;
 }
 
-std::vector<Verb> PrepVerbs(const Global& g) {
+std::vector<Verb> PrepVerbs(const Global& g, std::shared_ptr<bool> detail) {
   const Flag customer =
       Req("--customer", "customer_id", "The preparations' holder");
   const Flag ids = Req("--ids", "preparation_ids", "ID,ID...").Mode(kCommaList);
@@ -439,7 +442,7 @@ std::vector<Verb> PrepVerbs(const Global& g) {
        "InvoicingService.ListPreparations",
        "",
        ListFlags(),
-       PrintPage,
+       PrintPage(detail),
        kPaged},
       {{"prep", "show"},
        "A preparation: header, sections, lines and how each "
@@ -484,9 +487,14 @@ std::vector<Verb> PrepVerbs(const Global& g) {
 void RegisterInvoicingCommands(CLI::App& app, const Global& g,
                                ExitCode* exit_code) {
   RegisterRunCommands(app, g, exit_code);
-  RegisterVerbs(app, g, exit_code,
-                *v1::ListPreparationsRequest::descriptor()->file(),
-                {{{"prep"}, "Preparations: the invoices to be"}}, PrepVerbs(g));
+  auto detail = std::make_shared<bool>(false);
+  RegisterVerbs(
+      app, g, exit_code, *v1::ListPreparationsRequest::descriptor()->file(),
+      {{{"prep"}, "Preparations: the invoices to be"}}, PrepVerbs(g, detail));
+  NounAt(app, {"prep"}, "")
+      ->get_subcommand("list")
+      ->add_flag("--detail", *detail,
+                 "Detail mode: each preparation whole, as prep show");
 }
 
 }  // namespace billing::ctl

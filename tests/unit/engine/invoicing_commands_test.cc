@@ -151,11 +151,8 @@ class InvoicingCommandsTest : public ::testing::Test {
                        p.SerializeAsString());
   }
 
-  // The ledger lends its state read-only; the test writes a preparation
-  // no command can make yet (the object is not const).
-  MemoryState& ledger_state() {
-    return const_cast<MemoryState&>(ledger_.state());
-  }
+  // The test writes a preparation no command can make yet.
+  MemoryState& ledger_state() { return ledger_.mutable_state(); }
 
   testing::Ledger ledger_;
 };

@@ -69,6 +69,9 @@ class Ledger {
   }
 
   const MemoryState& state() const { return state_; }
+  // For a test that must write what no command can make yet (a validated
+  // preparation before invoices exist).
+  MemoryState& mutable_state() { return state_; }
   // The offset the next record will get.
   int64_t next_offset() const { return next_offset_; }
 

@@ -127,18 +127,6 @@ void AddError(v1::RunResult& result, size_t errors_max,
   }
 }
 
-// A gathered preparation the run would record: none whose id is a
-// VALIDATED or CANCELLED preparation's (the run's decision drops those).
-absl::StatusOr<bool> Recordable(const StateReader& state,
-                                const v1::Preparation& p) {
-  auto stored = LoadPreparation(state, p.holder_id(), p.preparation_id());
-  if (!stored.ok()) return stored.status();
-  if (!stored->has_value()) return true;
-  const v1::PreparationStatus status = (*stored)->status();
-  return status != v1::PREPARATION_STATUS_VALIDATED &&
-         status != v1::PREPARATION_STATUS_CANCELLED;
-}
-
 v1::RunProgress Progress(const v1::RunResult& result, absl::Time started) {
   v1::RunProgress progress;
   progress.set_customers_total(result.customers_total());
@@ -164,16 +152,13 @@ absl::StatusOr<v1::RunResult> BillingRunner::Simulate(
   auto s = ForEachCustomer(
       *run->snapshot, run->plan.customers, limits_.customers_page_max,
       [&](const std::string& id) -> absl::Status {
-        auto gathered = GatherCustomer(*run->snapshot, id, run->plan.engine);
+        auto gathered = GatherRun(*run->snapshot, id, run->plan.engine);
         if (!gathered.ok()) {
           AddError(result, limits_.errors_max, id, gathered.status());
           return absl::OkStatus();
         }
         result.set_customers_done(result.customers_done() + 1);
-        for (v1::Preparation& p : *gathered) {
-          auto keep = Recordable(*run->snapshot, p);
-          if (!keep.ok()) return keep.status();
-          if (!*keep) continue;
+        for (v1::Preparation& p : *gathered->mutable_preparations()) {
           result.set_preparations(result.preparations() + 1);
           if (p.status() == v1::PREPARATION_STATUS_ANOMALY) {
             result.set_preparations_in_anomaly(

@@ -111,10 +111,7 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideGather(
     const v1::GatherPreparations& command, BusinessDate business_date) {
   auto params = RunParamsFromProto(command.params(), business_date);
   if (!params.ok()) return params.status();
-  auto gathered = NamedIf(gather_preparations::kRunParamsInvalid,
-                          GatherCustomer(state, customer_id, *params));
-  if (!gathered.ok()) return gathered.status();
-  auto body = GatheredEvent(state, customer_id, *params, *std::move(gathered));
+  auto body = GatherRun(state, customer_id, *params);
   if (!body.ok()) return body.status();
   v1::EventEnvelope e =
       NewEvent(kPreparationsGatheredType, customer_id, business_date);
@@ -307,6 +304,15 @@ absl::Status ApplyDeletion(
 }
 
 }  // namespace
+
+absl::StatusOr<v1::PreparationsGathered> GatherRun(
+    const StateReader& state, absl::string_view customer_id,
+    const RunParams& params) {
+  auto gathered = NamedIf(gather_preparations::kRunParamsInvalid,
+                          GatherCustomer(state, customer_id, params));
+  if (!gathered.ok()) return gathered.status();
+  return GatheredEvent(state, customer_id, params, *std::move(gathered));
+}
 
 std::string PreparationKey(absl::string_view customer_id,
                            absl::string_view preparation_id) {

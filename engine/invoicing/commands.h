@@ -148,6 +148,15 @@ inline constexpr Rejection kOrder[] = {
 
 // The run's parameters from the command's message; an empty business date
 // is `business_date`. Errors: RUN_ID_INVALID, RUN_PARAMS_INVALID.
+// What a run records for one customer, and what a simulation shows: the
+// customer's gathered preparations, less those whose id is a VALIDATED or
+// CANCELLED preparation's, and the generated ones of the same period and
+// scope they replace. DecideInvoicing's GatherPreparations is this, in an
+// event; a simulation calls it alike.
+absl::StatusOr<v1::PreparationsGathered> GatherRun(
+    const StateReader& state, absl::string_view customer_id,
+    const RunParams& params);
+
 absl::StatusOr<RunParams> RunParamsFromProto(const v1::RunParams& params,
                                              BusinessDate business_date);
 

@@ -182,7 +182,8 @@ absl::StatusOr<v1::DocumentLine> DocumentLineOf(
   v1::DocumentLine out;
   out.set_source(line.source());
   out.set_article_code(line.article_code());
-  out.set_label(line.label());
+  // A rule without a label prints its article's.
+  out.set_label(line.label().empty() ? (*article)->label() : line.label());
   out.set_period_start(line.period_start());
   out.set_period_end(line.period_end());
   out.set_quantity_milli(line.quantity_milli());

@@ -229,8 +229,6 @@ absl::Status SetSections(const DraftContext& c, const v1::Preparation& p,
   return absl::OkStatus();
 }
 
-absl::Status SetNumbering(const DraftContext& c, const v1::Preparation& p,
-                          v1::InvoiceDocument& doc);
 
 absl::StatusOr<v1::InvoiceDocument> Draft(const DraftContext& c,
                                           const v1::Preparation& p,
@@ -250,6 +248,7 @@ absl::StatusOr<v1::InvoiceDocument> Draft(const DraftContext& c,
   *doc.mutable_issuer() = c.issuer;
   doc.mutable_issuer()->clear_numbering();
   doc.set_holder_id(p.holder_id());
+  doc.set_entity_id(p.entity_id());
   doc.set_delivery_mode(p.delivery_mode());
   doc.set_billing_family(family);
   doc.set_currency(p.currency());
@@ -267,7 +266,7 @@ absl::StatusOr<v1::InvoiceDocument> Draft(const DraftContext& c,
   if (auto s = NamedIf(r::kAmountOutOfRange, TotalDocument(doc)); !s.ok()) {
     return s;
   }
-  if (auto s = SetNumbering(c, p, doc); !s.ok()) return s;
+  if (auto s = NumberDraft(c.state, c.issuer, c.date, doc); !s.ok()) return s;
   return doc;
 }
 
@@ -285,24 +284,24 @@ const v1::NumberingRule* RuleFor(const v1::Issuer& issuer,
   return fallback;
 }
 
-absl::StatusOr<NumberingValues> ValuesOf(const DraftContext& c,
-                                         const v1::Preparation& p,
+absl::StatusOr<NumberingValues> ValuesOf(const StateReader& state,
+                                         BusinessDate date,
                                          const v1::InvoiceDocument& doc) {
   NumberingValues v;
-  v.issue_date = c.date;
+  v.issue_date = date;
   v.invoice_type = doc.type() == v1::DOCUMENT_TYPE_PAYMENT_NOTICE ? "NOTICE"
                                                                   : "INVOICE";
   v.customer_code = doc.invoiced().customer_id();
   v.customer_name = doc.invoiced().name();
   v.billing_family = doc.billing_family();
   v.billing_family_label = doc.billing_family();
-  v.entity_id = p.entity_id();
-  for (const auto& s : p.sections()) {
-    if (s.entity_id() == p.entity_id()) v.entity_name = s.entity_name();
+  v.entity_id = doc.entity_id();
+  for (const auto& s : doc.sections()) {
+    if (s.entity_id() == doc.entity_id()) v.entity_name = s.entity_name();
   }
   std::string site;
   for (const auto& ref : doc.contract_refs()) {
-    auto contract = LoadContract(c.state, p.holder_id(), ref);
+    auto contract = LoadContract(state, doc.holder_id(), ref);
     if (!contract.ok()) return contract.status();
     if (contract->has_value() && site.empty()) site = (*contract)->site_code();
   }
@@ -329,22 +328,23 @@ absl::StatusOr<NumberParts> SplitNumber(const NumberingTemplate& t,
   return NumberParts{one->substr(0, i), one->substr(i + 1)};
 }
 
-absl::Status SetNumbering(const DraftContext& c, const v1::Preparation& p,
-                          v1::InvoiceDocument& doc) {
+}  // namespace
+
+absl::Status NumberDraft(const StateReader& state, const v1::Issuer& issuer,
+                         BusinessDate date, v1::InvoiceDocument& doc) {
   const v1::NumberingRule* rule =
-      RuleFor(c.issuer, doc.type(), doc.delivery_mode());
+      RuleFor(issuer, doc.type(), doc.delivery_mode());
   if (rule == nullptr) {
     return absl::InternalError("the issuer has no default numbering rule");
   }
   auto parsed = ParseNumberingTemplate(rule->template_());
   if (!parsed.ok()) return parsed.status();
-  auto values = ValuesOf(c, p, doc);
+  auto values = ValuesOf(state, date, doc);
   if (!values.ok()) return values.status();
   auto parts = SplitNumber(*parsed, *values);
   if (!parts.ok()) {
     return Reject(r::kNumberTooLong,
-                  absl::StrFormat("preparation %s: %s",
-                                  QuoteValue(p.preparation_id()),
+                  absl::StrFormat("draft %s: %s", QuoteValue(doc.draft_id()),
                                   parts.status().message()));
   }
   doc.set_series(SeriesOf(*parsed, *values));
@@ -356,15 +356,17 @@ absl::Status SetNumbering(const DraftContext& c, const v1::Preparation& p,
                          std::max<size_t>(20, rule->seq_digits());
   if (longest > kDocumentNumberLengthMax) {
     return Reject(r::kNumberTooLong,
-                  absl::StrFormat("preparation %s: its number %s could be %d "
+                  absl::StrFormat("draft %s: its number %s could be %d "
                                   "bytes, more than %d (numbering template %s)",
-                                  QuoteValue(p.preparation_id()),
+                                  QuoteValue(doc.draft_id()),
                                   QuoteValue(doc.series()), longest,
                                   kDocumentNumberLengthMax,
                                   QuoteValue(rule->template_())));
   }
   return absl::OkStatus();
 }
+
+namespace {
 
 absl::StatusOr<std::vector<v1::InvoiceDocument>> DraftsOf(
     const DraftContext& c, const v1::Preparation& p) {

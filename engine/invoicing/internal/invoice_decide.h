@@ -65,6 +65,12 @@ absl::Status CheckRulesBillable(OverlayState& state,
 // The legal mentions the document's VAT asks for (docs/invoices.md).
 std::vector<std::string> VatMentions(const v1::InvoiceDocument& doc);
 
+// The draft's series and number parts from the issuer's numbering rule for
+// its type and delivery mode (values as of `date`). DOCUMENT_NUMBER_TOO_LONG
+// when its number could exceed 64 bytes.
+absl::Status NumberDraft(const StateReader& state, const v1::Issuer& issuer,
+                         BusinessDate date, v1::InvoiceDocument& doc);
+
 // The due date: the issue date plus the issuer's payment delay.
 std::string DueDate(const v1::InvoiceDocument& doc, BusinessDate issue_date);
 

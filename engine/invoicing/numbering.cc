@@ -9,6 +9,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
 #include "engine/core/validation.h"
 
 namespace billing {
@@ -225,7 +226,7 @@ std::string SeriesOf(const NumberingTemplate& numbering,
     if (!piece.is_field) {
       AppendEscaped(series, piece.literal);
     } else if (piece.field == NumberingField::kInvoiceSeq) {
-      series.append(kSeqPlaceholder);
+      absl::StrAppend(&series, kSeqPlaceholder);
     } else {
       AppendEscaped(series, Resolve(piece, values));
     }
@@ -243,7 +244,7 @@ absl::StatusOr<std::string> RenderNumber(const NumberingTemplate& numbering,
   std::string number;
   for (const NumberingTemplate::Piece& piece : numbering.pieces()) {
     if (!piece.is_field) {
-      number.append(piece.literal);
+      absl::StrAppend(&number, piece.literal);
       continue;
     }
     if (piece.field == NumberingField::kInvoiceSeq) {
@@ -259,7 +260,7 @@ absl::StatusOr<std::string> RenderNumber(const NumberingTemplate& numbering,
         !s.ok()) {
       return s;
     }
-    number.append(value);
+    absl::StrAppend(&number, value);
   }
   if (number.size() > kInvoiceNumberLengthMax) {
     return absl::OutOfRangeError(absl::StrFormat(

@@ -24,6 +24,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -43,16 +44,16 @@ inline constexpr int kSeqDigitsMax = 20;
 
 // What one invoice knows, for its number.
 struct NumberingValues {
-  BusinessDate issue_date;             // INVOICE.YEAR, .MONTH, .DAY
-  std::string invoice_type;            // INVOICE.TYPE: INVOICE, NOTICE, CREDIT_NOTE
-  std::string customer_code;           // CUSTOMER.CODE
-  std::string customer_name;           // CUSTOMER.CODE.LIB
-  std::string billing_family;          // BILLING.FAMILY
-  std::string billing_family_label;    // BILLING.FAMILY.LIB
-  std::string site_code;               // SITE.CODE
-  std::string site_name;               // SITE.CODE.LIB
-  std::string entity_id;               // ENTITY.CODE
-  std::string entity_name;             // ENTITY.CODE.LIB
+  BusinessDate issue_date;     // INVOICE.YEAR, .MONTH, .DAY
+  std::string invoice_type;    // INVOICE.TYPE: INVOICE, NOTICE, CREDIT_NOTE
+  std::string customer_code;   // CUSTOMER.CODE
+  std::string customer_name;   // CUSTOMER.CODE.LIB
+  std::string billing_family;  // BILLING.FAMILY
+  std::string billing_family_label;  // BILLING.FAMILY.LIB
+  std::string site_code;             // SITE.CODE
+  std::string site_name;             // SITE.CODE.LIB
+  std::string entity_id;             // ENTITY.CODE
+  std::string entity_name;           // ENTITY.CODE.LIB
 };
 
 enum class NumberingField {

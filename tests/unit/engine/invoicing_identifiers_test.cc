@@ -2,11 +2,10 @@
 // valid example is either published (named beside it) or computed by hand
 // in the comment above it; every refusal names the field passed in.
 
-#include "engine/invoicing/identifiers.h"
-
 #include <string>
 
 #include "absl/status/status.h"
+#include "engine/invoicing/identifiers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -139,12 +138,13 @@ TEST(IdentifiersTest, SiretOfSirenWithOneMissing) {
   EXPECT_TRUE(
       ValidateSiretOfSiren("issuer.siret", "", "issuer.siren", "732829320")
           .ok());
-  EXPECT_TRUE(ValidateSiretOfSiren("issuer.siret", "73282932000074",
-                                   "issuer.siren", "")
-                  .ok());
+  EXPECT_TRUE(
+      ValidateSiretOfSiren("issuer.siret", "73282932000074", "issuer.siren", "")
+          .ok());
 }
 
-// --- VAT id --------------------------------------------------------------------
+// --- VAT id
+// --------------------------------------------------------------------
 
 // Key = (12 + 3 x (SIREN mod 97)) mod 97:
 //   303265045 = 97 x 3126443 + 74; 12 + 3 x 74 = 234; 234 mod 97 = 40
@@ -229,23 +229,24 @@ TEST(IdentifiersTest, VatIdHoldsTheSiren) {
   EXPECT_TRUE(ValidateVatIdOfSiren("issuer.vat_id", "DE123456789",
                                    "issuer.siren", "732829320")
                   .ok());
-  EXPECT_TRUE(ValidateVatIdOfSiren("issuer.vat_id", "", "issuer.siren",
-                                   "732829320")
-                  .ok());
+  EXPECT_TRUE(
+      ValidateVatIdOfSiren("issuer.vat_id", "", "issuer.siren", "732829320")
+          .ok());
 }
 
-// --- IBAN ----------------------------------------------------------------------
+// --- IBAN
+// ----------------------------------------------------------------------
 
 // Published examples (SWIFT IBAN registry and the banks' own): each
 // rearranged (first 4 characters moved to the end, A=10 ... Z=35) is 1
 // mod 97, computed with Python's int(...) % 97 when writing this test.
 TEST(IdentifiersTest, PublishedIbansAreValid) {
   for (const char* iban : {
-           "FR7630006000011234567890189",     // France, 27
-           "FR1420041010050500013M02606",     // France, a letter in the account
-           "DE89370400440532013000",          // Germany, 22
-           "GB82WEST12345698765432",          // United Kingdom, 22
-           "NO9386011117947",                 // Norway, 15: the shortest
+           "FR7630006000011234567890189",  // France, 27
+           "FR1420041010050500013M02606",  // France, a letter in the account
+           "DE89370400440532013000",       // Germany, 22
+           "GB82WEST12345698765432",       // United Kingdom, 22
+           "NO9386011117947",              // Norway, 15: the shortest
            "MT84MALT011000012345MTLCAST001S",  // Malta, 31
        }) {
     EXPECT_TRUE(ValidateIban("issuer.iban", iban).ok()) << iban;
@@ -276,15 +277,17 @@ TEST(IdentifiersTest, IbanFailingMod97IsRefused) {
 }
 
 TEST(IdentifiersTest, FrenchIbanMustHave27Characters) {
-  EXPECT_THAT(Refusal(ValidateIban("issuer.iban", "FR763000600001123456789018")),
-              HasSubstr("a French IBAN has 27 characters"));
+  EXPECT_THAT(
+      Refusal(ValidateIban("issuer.iban", "FR763000600001123456789018")),
+      HasSubstr("a French IBAN has 27 characters"));
 }
 
 TEST(IdentifiersTest, IbanOfWrongShapeIsRefused) {
   EXPECT_THAT(Refusal(ValidateIban("issuer.iban", "NO938601111794")),
               HasSubstr("15 to 34 characters expected"));
-  EXPECT_THAT(Refusal(ValidateIban("issuer.iban", "DE89" + std::string(31, '0'))),
-              HasSubstr("15 to 34 characters expected"));
+  EXPECT_THAT(
+      Refusal(ValidateIban("issuer.iban", "DE89" + std::string(31, '0'))),
+      HasSubstr("15 to 34 characters expected"));
   EXPECT_THAT(Refusal(ValidateIban("issuer.iban", "7689370400440532013000")),
               HasSubstr("2 letters of country then 2 check digits"));
   EXPECT_THAT(Refusal(ValidateIban("issuer.iban", "DEX9370400440532013000")),
@@ -303,16 +306,17 @@ TEST(IdentifiersTest, AliasCheckDigitsAreRefused) {
   EXPECT_TRUE(ValidateIban("issuer.iban", "FR0230006000010000000007789").ok());
   EXPECT_TRUE(ValidateIban("issuer.iban", "FR9830006000010000000008389").ok());
   EXPECT_TRUE(ValidateIban("issuer.iban", "FR9730006000010000000008989").ok());
-  for (const char* alias : {"FR9930006000010000000007789",
-                            "FR0130006000010000000008389",
-                            "FR0030006000010000000008989"}) {
+  for (const char* alias :
+       {"FR9930006000010000000007789", "FR0130006000010000000008389",
+        "FR0030006000010000000008989"}) {
     EXPECT_THAT(Refusal(ValidateIban("issuer.iban", alias)),
                 HasSubstr("check digits 00, 01 and 99 are never issued"))
         << alias;
   }
 }
 
-// --- BIC -----------------------------------------------------------------------
+// --- BIC
+// -----------------------------------------------------------------------
 
 TEST(IdentifiersTest, BicsOf8And11AreValid) {
   EXPECT_TRUE(ValidateBic("issuer.bic", "BNPAFRPP").ok());     // BNP Paribas
@@ -325,11 +329,11 @@ TEST(IdentifiersTest, BicOfWrongShapeIsRefused) {
             "issuer.bic: \"BNPAFRP\" is not a BIC: 4 letters (institution), "
             "2 letters (country), 2 letters or digits (location), optionally "
             "3 letters or digits (branch) expected");
-  for (const char* bad : {"BNPAFRPPX", "BNPAFRPPXX", "BNPAFRPPXXXX",
-                          "BNP1FRPP", "BNPAF1PP", "BNPAFRP-", "BNPAFRPPXX-",
-                          "bnpafrpp"}) {
+  for (const char* bad : {"BNPAFRPPX", "BNPAFRPPXX", "BNPAFRPPXXXX", "BNP1FRPP",
+                          "BNPAF1PP", "BNPAFRP-", "BNPAFRPPXX-", "bnpafrpp"}) {
     EXPECT_THAT(Refusal(ValidateBic("issuer.bic", bad)),
-                HasSubstr("is not a BIC")) << bad;
+                HasSubstr("is not a BIC"))
+        << bad;
   }
   EXPECT_EQ(Refusal(ValidateBic("issuer.bic", "")), "issuer.bic: is required");
 }

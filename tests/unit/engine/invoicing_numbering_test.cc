@@ -2,12 +2,11 @@
 // templates, values and the numbers a person can write by hand; every
 // refusal of a template, with its message.
 
-#include "engine/invoicing/numbering.h"
-
 #include <cstdint>
 #include <string>
 
 #include "absl/status/status.h"
+#include "engine/invoicing/numbering.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -63,7 +62,8 @@ TEST(NumberingTest, YearFamilySeqPaddedToFiveDigits) {
             "FA-2026-SERV-00042");
 }
 
-// Month and day are two digits: March 15 -> "03", "15"; 2026-01-05 -> "01", "05".
+// Month and day are two digits: March 15 -> "03", "15"; 2026-01-05 -> "01",
+// "05".
 TEST(NumberingTest, MonthAndDayHaveTwoDigits) {
   const std::string t =
       "[INVOICE.YEAR][INVOICE.MONTH][INVOICE.DAY]-[INVOICE.SEQ]";
@@ -116,11 +116,10 @@ TEST(NumberingTest, Utf8LiteralText) {
 
 // Every field, bare and labelled, in one template.
 TEST(NumberingTest, EveryField) {
-  EXPECT_EQ(
-      Number("[INVOICE.TYPE]:[CUSTOMER.CODE]:[BILLING.FAMILY.LIB]:"
-             "[SITE.CODE]:[SITE.CODE.LIB]:[ENTITY.CODE]:[INVOICE.SEQ]",
-             March15(), 3, 0),
-      "INVOICE:C042:Services:LYON-1:Lyon Part-Dieu:E01:3");
+  EXPECT_EQ(Number("[INVOICE.TYPE]:[CUSTOMER.CODE]:[BILLING.FAMILY.LIB]:"
+                   "[SITE.CODE]:[SITE.CODE.LIB]:[ENTITY.CODE]:[INVOICE.SEQ]",
+                   March15(), 3, 0),
+            "INVOICE:C042:Services:LYON-1:Lyon Part-Dieu:E01:3");
   NumberingValues v = March15();
   v.invoice_type = "CREDIT_NOTE";
   EXPECT_EQ(Number("[INVOICE.TYPE]-[BILLING.FAMILY]-[INVOICE.SEQ]", v, 3, 0),
@@ -152,8 +151,8 @@ TEST(NumberingTest, NumberAtTheLengthLimit) {
   // 62 + "-" + "1" = 64 bytes.
   EXPECT_EQ(Number("[CUSTOMER.CODE.LIB]-[INVOICE.SEQ]", v, 1, 0).size(), 64u);
   // 62 + "-" + "10" = 65 bytes.
-  absl::StatusOr<std::string> n = RenderNumber(
-      Parsed("[CUSTOMER.CODE.LIB]-[INVOICE.SEQ]"), v, 10, 0);
+  absl::StatusOr<std::string> n =
+      RenderNumber(Parsed("[CUSTOMER.CODE.LIB]-[INVOICE.SEQ]"), v, 10, 0);
   ASSERT_FALSE(n.ok());
   EXPECT_EQ(n.status().code(), absl::StatusCode::kOutOfRange);
   EXPECT_THAT(n.status().message(),
@@ -293,6 +292,45 @@ TEST(NumberingTest, SeriesOfForgedNamesStayDistinct) {
   b.customer_name = "A-[INVOICE.SEQ]";
   b.site_name = "B";
   EXPECT_NE(SeriesOf(t, a), SeriesOf(t, b));
+}
+
+// Two templates that write the same numbers share a series: a template
+// changed from the year field to the year written out continues the count
+// (a fresh count would number "FA-2026-1" twice).
+TEST(NumberingTest, TemplatesWritingTheSameNumbersShareTheSeries) {
+  EXPECT_EQ(SeriesOf(Parsed("FA-[INVOICE.YEAR]-[INVOICE.SEQ]"), March15()),
+            SeriesOf(Parsed("FA-2026-[INVOICE.SEQ]"), March15()));
+}
+
+// The key's promise (numbering.h): unescape it, write the sequence in
+// place of its one bare "[INVOICE.SEQ]", and you have the number.
+std::string NumberFromSeries(absl::string_view series, absl::string_view seq) {
+  std::string out;
+  for (size_t i = 0; i < series.size(); ++i) {
+    if (series[i] == '\\') {
+      out.push_back(series[++i]);
+    } else if (series[i] == '[') {
+      EXPECT_EQ(series.substr(i, 13), "[INVOICE.SEQ]");
+      out.append(seq.data(), seq.size());
+      i += 12;
+    } else {
+      out.push_back(series[i]);
+    }
+  }
+  return out;
+}
+
+TEST(NumberingTest, NumberIsTheSeriesWithTheSeqWrittenIn) {
+  const NumberingTemplate t =
+      Parsed("\\[CUSTOMER.CODE.LIB]/[INVOICE.SEQ]/[SITE.CODE.LIB]");
+  for (const char* name : {"Hôtel Bellevue", "[INVOICE.SEQ]", "a\\]b[", ""}) {
+    NumberingValues v = March15();
+    v.customer_name = name;
+    v.site_name = std::string(name) + "]";
+    EXPECT_EQ(NumberFromSeries(SeriesOf(t, v), "0042"),
+              *RenderNumber(t, v, 42, 4))
+        << name;
+  }
 }
 
 TEST(NumberingTest, SeriesOfAnEmptyValue) {

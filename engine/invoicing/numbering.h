@@ -36,8 +36,8 @@ namespace billing {
 
 // Bytes of a template's text. Default 128.
 inline constexpr size_t kNumberingTemplateLengthMax = 128;
-// Bytes of a rendered invoice number (Factur-X BT-1 allows more; the
-// printed documents and the peers' exports keep it short). Default 64.
+// Bytes of a rendered invoice number: short enough for a printed header
+// and for the exports that carry it as a key. Default 64.
 inline constexpr size_t kInvoiceNumberLengthMax = 64;
 // Zero-padding width of the sequence, at most: UINT64_MAX has 20 digits.
 inline constexpr int kSeqDigitsMax = 20;

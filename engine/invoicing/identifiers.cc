@@ -14,8 +14,8 @@ constexpr absl::string_view kLaPosteSiren = "356000000";
 constexpr size_t kSirenLength = 9;
 constexpr size_t kSiretLength = 14;
 constexpr size_t kFrenchVatIdLength = 13;  // FR, key, SIREN
-constexpr size_t kIbanLengthMin = 15;       // Norway
-constexpr size_t kIbanLengthMax = 34;       // ISO 13616-1
+constexpr size_t kIbanLengthMin = 15;      // Norway
+constexpr size_t kIbanLengthMax = 34;      // ISO 13616-1
 constexpr size_t kFrenchIbanLength = 27;
 
 // VAT prefixes of the EU member states (Greece: EL) and Northern Ireland.
@@ -110,10 +110,10 @@ absl::Status CheckFrenchVatId(absl::string_view field,
   if (!AllDigits(key)) return absl::OkStatus();  // a letter key: shape only
   const int expected = FrenchVatKey(siren);
   if ((key[0] - '0') * 10 + (key[1] - '0') != expected) {
-    return FieldError(
-        field, absl::StrFormat("%s: the key %s does not match SIREN %s "
-                               "(expected %02d)",
-                               vat_id, key, siren, expected));
+    return FieldError(field,
+                      absl::StrFormat("%s: the key %s does not match SIREN %s "
+                                      "(expected %02d)",
+                                      vat_id, key, siren, expected));
   }
   return absl::OkStatus();
 }
@@ -136,15 +136,16 @@ int IbanMod97(absl::string_view iban) {
 
 absl::Status CheckIbanShape(absl::string_view field, absl::string_view iban) {
   auto bad = [&](absl::string_view why) {
-    return FieldError(field, absl::StrFormat("%s is not an IBAN: %s",
-                                             QuoteValue(iban), why));
+    return FieldError(
+        field, absl::StrFormat("%s is not an IBAN: %s", QuoteValue(iban), why));
   };
   if (iban.size() < kIbanLengthMin || iban.size() > kIbanLengthMax) {
     return bad("15 to 34 characters expected");
   }
   if (!AllUpperOrDigits(iban)) {
-    return bad("only upper-case letters and digits (NormalizeIban removes "
-               "spaces)");
+    return bad(
+        "only upper-case letters and digits (NormalizeIban removes "
+        "spaces)");
   }
   if (!AllUpper(iban.substr(0, 2)) || !AllDigits(iban.substr(2, 2))) {
     return bad("2 letters of country then 2 check digits expected");
@@ -165,7 +166,8 @@ std::string NormalizeIdentifier(absl::string_view text) {
   std::string out;
   out.reserve(text.size());
   for (char c : text) {
-    if (c != ' ') out.push_back(absl::ascii_toupper(static_cast<unsigned char>(c)));
+    if (c != ' ')
+      out.push_back(absl::ascii_toupper(static_cast<unsigned char>(c)));
   }
   return out;
 }
@@ -176,8 +178,7 @@ absl::Status ValidateSiren(absl::string_view field, absl::string_view siren) {
     return s;
   }
   if (!PassesLuhn(siren)) {
-    return FieldError(field,
-                      absl::StrFormat("%s fails the Luhn check", siren));
+    return FieldError(field, absl::StrFormat("%s fails the Luhn check", siren));
   }
   return absl::OkStatus();
 }
@@ -211,10 +212,9 @@ absl::Status ValidateSiretOfSiren(absl::string_view siret_field,
   if (siret.empty() || siren.empty() || absl::StartsWith(siret, siren)) {
     return absl::OkStatus();
   }
-  return FieldError(siret_field,
-                    absl::StrFormat("%s does not start with %s %s",
-                                    QuoteValue(siret), siren_field,
-                                    QuoteValue(siren)));
+  return FieldError(siret_field, absl::StrFormat("%s does not start with %s %s",
+                                                 QuoteValue(siret), siren_field,
+                                                 QuoteValue(siren)));
 }
 
 absl::Status ValidateIssuerVatId(absl::string_view field,
@@ -247,10 +247,9 @@ absl::Status ValidateVatIdOfSiren(absl::string_view vat_field,
       absl::EndsWith(vat_id, siren)) {
     return absl::OkStatus();
   }
-  return FieldError(vat_field,
-                    absl::StrFormat("%s does not hold %s %s",
-                                    QuoteValue(vat_id), siren_field,
-                                    QuoteValue(siren)));
+  return FieldError(
+      vat_field, absl::StrFormat("%s does not hold %s %s", QuoteValue(vat_id),
+                                 siren_field, QuoteValue(siren)));
 }
 
 absl::Status ValidateIban(absl::string_view field, absl::string_view iban) {

@@ -82,8 +82,8 @@ absl::StatusOr<NumberingTemplate::Piece> ParseField(absl::string_view body,
         absl::StrFormat("unknown field [%s] at %d%s", body, offset, hint));
   }
   if (piece.label && !spec->has_label) {
-    return TemplateError(absl::StrFormat(
-        "[%s] at %d: %s has no label (.LIB)", body, offset, spec->name));
+    return TemplateError(absl::StrFormat("[%s] at %d: %s has no label (.LIB)",
+                                         body, offset, spec->name));
   }
   piece.field = spec->field;
   return piece;
@@ -196,8 +196,8 @@ absl::StatusOr<NumberingTemplate> NumberingTemplate::Parse(
         "is %d bytes, more than the %d allowed: %s", text.size(),
         kNumberingTemplateLengthMax, QuoteValue(text)));
   }
-  if (absl::Status s = ValidateText(kTemplateField, text, 1,
-                                    kNumberingTemplateLengthMax);
+  if (absl::Status s =
+          ValidateText(kTemplateField, text, 1, kNumberingTemplateLengthMax);
       !s.ok()) {
     return s;
   }
@@ -237,8 +237,7 @@ std::string SeriesOf(const NumberingTemplate& numbering,
 absl::StatusOr<std::string> RenderNumber(const NumberingTemplate& numbering,
                                          const NumberingValues& values,
                                          uint64_t seq, int seq_digits) {
-  if (absl::Status s = CheckRenderArguments(values, seq, seq_digits);
-      !s.ok()) {
+  if (absl::Status s = CheckRenderArguments(values, seq, seq_digits); !s.ok()) {
     return s;
   }
   std::string number;

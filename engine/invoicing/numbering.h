@@ -24,6 +24,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -35,24 +36,24 @@ namespace billing {
 
 // Bytes of a template's text. Default 128.
 inline constexpr size_t kNumberingTemplateLengthMax = 128;
-// Bytes of a rendered invoice number (Factur-X BT-1 allows more; the
-// printed documents and the peers' exports keep it short). Default 64.
+// Bytes of a rendered invoice number: short enough for a printed header
+// and for the exports that carry it as a key. Default 64.
 inline constexpr size_t kInvoiceNumberLengthMax = 64;
 // Zero-padding width of the sequence, at most: UINT64_MAX has 20 digits.
 inline constexpr int kSeqDigitsMax = 20;
 
 // What one invoice knows, for its number.
 struct NumberingValues {
-  BusinessDate issue_date;             // INVOICE.YEAR, .MONTH, .DAY
-  std::string invoice_type;            // INVOICE.TYPE: INVOICE, NOTICE, CREDIT_NOTE
-  std::string customer_code;           // CUSTOMER.CODE
-  std::string customer_name;           // CUSTOMER.CODE.LIB
-  std::string billing_family;          // BILLING.FAMILY
-  std::string billing_family_label;    // BILLING.FAMILY.LIB
-  std::string site_code;               // SITE.CODE
-  std::string site_name;               // SITE.CODE.LIB
-  std::string entity_id;               // ENTITY.CODE
-  std::string entity_name;             // ENTITY.CODE.LIB
+  BusinessDate issue_date;     // INVOICE.YEAR, .MONTH, .DAY
+  std::string invoice_type;    // INVOICE.TYPE: INVOICE, NOTICE, CREDIT_NOTE
+  std::string customer_code;   // CUSTOMER.CODE
+  std::string customer_name;   // CUSTOMER.CODE.LIB
+  std::string billing_family;  // BILLING.FAMILY
+  std::string billing_family_label;  // BILLING.FAMILY.LIB
+  std::string site_code;             // SITE.CODE
+  std::string site_name;             // SITE.CODE.LIB
+  std::string entity_id;             // ENTITY.CODE
+  std::string entity_name;           // ENTITY.CODE.LIB
 };
 
 enum class NumberingField {

@@ -110,6 +110,29 @@ absl::StatusOr<v1::ValidateResult> InvoiceIssuer::Validate(
   return result;
 }
 
+absl::StatusOr<v1::ValidateResult> InvoiceIssuer::ValidateNotices(
+    const v1::ValidateNoticesRequest& request) const {
+  if (auto s = ValidateIdempotencyKey("idempotency_key",
+                                      request.idempotency_key());
+      !s.ok()) {
+    return s;
+  }
+  CommandRequest c;
+  c.idempotency_key = request.idempotency_key();
+  c.business_date = request.business_date();
+  v1::InvoiceCommand* invoice = c.command.mutable_invoice();
+  invoice->set_partition(request.customer_id());
+  *invoice->mutable_validate_notices()->mutable_notice_numbers() =
+      request.notice_numbers();
+  auto answer = commands_->Execute(std::move(c));
+  if (!answer.ok()) return answer.status();
+  auto drafts = ListDrafts(*state_->Snapshot(), request.customer_id());
+  if (!drafts.ok()) return drafts.status();
+  v1::ValidateResult result;
+  if (auto s = Finish(*drafts, result); !s.ok()) return s;
+  return result;
+}
+
 absl::StatusOr<v1::ValidateResult> InvoiceIssuer::FinishPending() const {
   auto drafts = ListAllDrafts(*state_->Snapshot(), kPendingReadMax);
   if (!drafts.ok()) return drafts.status();

@@ -35,6 +35,11 @@ class InvoiceIssuer {
       const std::string& idempotency_key, const std::string& business_date,
       const std::vector<std::string>& preparation_ids) const;
 
+  // The customer's payment notices validated into invoice drafts, then
+  // numbered and issued like Validate's.
+  absl::StatusOr<v1::ValidateResult> ValidateNotices(
+      const v1::ValidateNoticesRequest& request) const;
+
   // Numbers and issues every pending draft of every customer.
   absl::StatusOr<v1::ValidateResult> FinishPending() const;
 

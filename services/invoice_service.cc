@@ -113,6 +113,15 @@ grpc::Status InvoiceServiceImpl::ValidatePreparations(
   return grpc::Status::OK;
 }
 
+grpc::Status InvoiceServiceImpl::ValidateNotices(
+    grpc::ServerContext*, const v1::ValidateNoticesRequest* request,
+    v1::ValidateResult* response) {
+  auto result = issuer_.ValidateNotices(*request);
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  *response = *std::move(result);
+  return grpc::Status::OK;
+}
+
 grpc::Status InvoiceServiceImpl::FinishPending(
     grpc::ServerContext*, const v1::FinishPendingRequest*,
     v1::ValidateResult* response) {

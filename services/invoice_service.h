@@ -26,6 +26,9 @@ class InvoiceServiceImpl final : public v1::InvoiceService::Service {
   grpc::Status ValidatePreparations(grpc::ServerContext* context,
                                     const v1::ValidateRequest* request,
                                     v1::ValidateResult* response) override;
+  grpc::Status ValidateNotices(grpc::ServerContext* context,
+                               const v1::ValidateNoticesRequest* request,
+                               v1::ValidateResult* response) override;
   grpc::Status FinishPending(grpc::ServerContext* context,
                              const v1::FinishPendingRequest* request,
                              v1::ValidateResult* response) override;

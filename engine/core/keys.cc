@@ -156,7 +156,7 @@ constexpr absl::string_view kCustomerFamilies[] = {
     "cust/",  "idem/",    "ent/",   "obj/",  "objh/", "kids/", "e164/",
     "ctr/",   "rule/",    "meter/", "read/", "work/", "time/", "job/",
     "uplan/", "uassign/", "useen/", "utot/", "urec/", "uquar/", "prep/",
-    "draft/", "inv/"};
+    "draft/", "inv/", "nlink/"};
 
 }  // namespace
 

@@ -19,7 +19,10 @@
 #include "engine/invoicing/internal/invoice_decide.h"
 #include "engine/invoicing/invoices.h"
 #include "engine/invoicing/numbering.h"
+#include "engine/core/keys.h"
 #include "engine/structure/structure.h"
+#include "engine/usage/usage.h"
+#include "absl/strings/ascii.h"
 
 namespace billing::invoice_internal {
 namespace {
@@ -230,6 +233,87 @@ absl::Status SetSections(const DraftContext& c, const v1::Preparation& p,
 }
 
 
+// Calls listed per document at most; beyond, the first ones and a mention.
+constexpr size_t kItemizedCallsMax = 5000;
+
+// Whether the object's account (the object itself, or its parent) holds a
+// detailed-invoice option (seed 000's FACTURE DETAILLEE).
+absl::StatusOr<bool> Itemized(const StateReader& state,
+                              absl::string_view holder,
+                              absl::string_view object_id) {
+  auto object = LoadObject(state, holder, object_id);
+  if (!object.ok()) return object.status();
+  if (!object->has_value()) return false;
+  const std::string account = (*object)->kind() == v1::OBJECT_KIND_ACCOUNT
+                                  ? (*object)->object_id()
+                                  : (*object)->parent_id();
+  if (account.empty()) return false;
+  bool detailed = false;
+  const std::string prefix = ChildrenPrefix(holder, account);
+  std::vector<std::string> children;
+  auto s = state.Scan(prefix, "", [&](absl::string_view key, absl::string_view) {
+    children.emplace_back(key.substr(prefix.size()));
+    return true;
+  });
+  if (!s.ok()) return s;
+  for (const std::string& child : children) {
+    auto o = LoadObject(state, holder, child);
+    if (!o.ok()) return o.status();
+    detailed |= o->has_value() &&
+                (*o)->option_type() == v1::OPTION_TYPE_DETAILED_INVOICE;
+  }
+  return detailed;
+}
+
+// "+33612345678" -> "+3361234XXXX" (CNIL: the last four digits masked).
+std::string Masked(absl::string_view destination) {
+  std::string out(destination);
+  for (size_t i = out.size(), n = 0; i > 0 && n < 4; --i) {
+    if (absl::ascii_isdigit(out[i - 1])) {
+      out[i - 1] = 'X';
+      ++n;
+    }
+  }
+  return out;
+}
+
+// The rated records behind the document's usage lines, for objects whose
+// account asks for a detailed invoice.
+absl::Status AddItemizedCalls(const DraftContext& c, v1::InvoiceDocument& doc) {
+  std::set<std::pair<std::string, std::string>> done;
+  for (const v1::DocumentLine& line : doc.lines()) {
+    const v1::UsageTotals& u = line.usage();
+    if (line.source() != v1::LINE_SOURCE_USAGE ||
+        !done.emplace(u.object_id(), u.month()).second) {
+      continue;
+    }
+    auto itemized = Itemized(c.state, doc.holder_id(), u.object_id());
+    if (!itemized.ok()) return itemized.status();
+    if (!*itemized) continue;
+    const size_t room = kItemizedCallsMax - doc.itemized_calls_size();
+    auto records =
+        RatedRecordsFor(c.state, doc.holder_id(), u.month(), u.object_id(),
+                        room + 1);
+    if (!records.ok()) return records.status();
+    for (size_t i = 0; i < records->size() && i < room; ++i) {
+      const v1::UsageRecorded& r = (*records)[i];
+      v1::ItemizedCall* call = doc.add_itemized_calls();
+      call->set_object_id(r.object_id());
+      call->set_start_time(r.record().start_time());
+      call->set_destination_masked(Masked(r.record().destination()));
+      call->set_kind(r.record().kind());
+      call->set_quantity(r.record().quantity());
+      call->set_amount_micros(r.rated().amount_micros());
+    }
+    if (records->size() > room) {
+      doc.add_mentions(absl::StrFormat(
+          "Détail des appels limité aux %d premiers", kItemizedCallsMax));
+      break;
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<v1::InvoiceDocument> Draft(const DraftContext& c,
                                           const v1::Preparation& p,
                                           const std::string& family,
@@ -266,6 +350,7 @@ absl::StatusOr<v1::InvoiceDocument> Draft(const DraftContext& c,
   if (auto s = NamedIf(r::kAmountOutOfRange, TotalDocument(doc)); !s.ok()) {
     return s;
   }
+  if (auto s = AddItemizedCalls(c, doc); !s.ok()) return s;
   if (auto s = NumberDraft(c.state, c.issuer, c.date, doc); !s.ok()) return s;
   return doc;
 }

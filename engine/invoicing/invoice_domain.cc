@@ -69,6 +69,9 @@ absl::Status ApplyIssued(StateWriter& state, const v1::EventEnvelope& e) {
     state.Delete(DraftKey(customer, d.draft_id()));
     PutMessage(state, DocumentKey(customer, d.number()), d);
     state.Put(DocumentNumberPrefix(d.number()) + customer, "");
+    if (!d.notice_number().empty()) {
+      state.Put(NoticeLinkKey(customer, d.notice_number()), d.number());
+    }
     auto p = LoadPreparation(state, customer, d.preparation_id());
     if (!p.ok()) return p.status();
     if (p->has_value()) {
@@ -100,6 +103,8 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideInvoice(
       return DecideIssueInvoices(state, partition, command.issue_invoices(),
                                  business_date);
     case v1::InvoiceCommand::kValidateNotices:
+      return DecideValidateNotices(state, partition, command.validate_notices(),
+                                   business_date);
     case v1::InvoiceCommand::BODY_NOT_SET:
       break;
   }

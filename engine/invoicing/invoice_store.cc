@@ -41,6 +41,13 @@ std::string DocumentKey(absl::string_view customer_id,
 std::string DocumentNumberPrefix(absl::string_view number) {
   return absl::StrCat("invn/", EscapeKeySegment(number), "/");
 }
+std::string NoticeLinkKey(absl::string_view customer_id,
+                          absl::string_view notice_number) {
+  return absl::StrCat("nlink/", customer_id, "/", notice_number);
+}
+std::string NoticeDraftId(absl::string_view notice_number) {
+  return absl::StrCat(notice_number, "#INVOICE");
+}
 std::string SeriesPartitionKey(absl::string_view series) {
   return absl::StrCat(kSeriesPartitionPrefix, EscapeKeySegment(series));
 }

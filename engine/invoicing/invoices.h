@@ -15,6 +15,7 @@
 //   inv/<customer>/<number>              billing.v1.InvoiceDocument, issued
 //   invn/<number, escaped>/<customer>    "" (find a document by number)
 //   series/<series, escaped>             billing.v1.SeriesState
+//   nlink/<customer>/<notice number>     the invoice number it became
 //   snum/<series, escaped>/<customer>/<draft_id>
 //                                        billing.v1.NumberAssignment
 // The last two are written by the series' partition, "@series:<escaped>".
@@ -62,6 +63,11 @@ std::string DocumentsPrefix(absl::string_view customer_id);
 std::string DocumentNumberPrefix(absl::string_view number);
 std::string SeriesPartitionKey(absl::string_view series);
 std::string SeriesStateKey(absl::string_view series);
+// "nlink/<customer>/<notice number>": the invoice a notice became.
+std::string NoticeLinkKey(absl::string_view customer_id,
+                          absl::string_view notice_number);
+// The draft id of a notice's invoice: "<notice number>#INVOICE".
+std::string NoticeDraftId(absl::string_view notice_number);
 std::string SeriesDraftKey(absl::string_view series,
                            absl::string_view customer_id,
                            absl::string_view draft_id);
@@ -126,6 +132,22 @@ inline constexpr Rejection kOrder[] = {
     kPreparationNotGenerated, kPreparationEmpty,     kArticleNotFound,
     kRuleNotBillable,         kNumberTooLong,        kAmountOutOfRange};
 }  // namespace validate_preparations
+
+// validate_notices: the customer, the numbers, the issuer, then each
+// notice (issued, of the customer, not invoiced or drafted already).
+namespace validate_notices {
+using invoice_rejections::kIssuerNotSet;
+using validate_preparations::kCustomerIdInvalid;
+inline constexpr Rejection kNoticeNumberInvalid{
+    "NOTICE_NUMBER_INVALID", absl::StatusCode::kInvalidArgument};
+inline constexpr Rejection kNoticeNotFound{"NOTICE_NOT_FOUND",
+                                           absl::StatusCode::kNotFound};
+inline constexpr Rejection kNoticeInvoiced{
+    "NOTICE_INVOICED", absl::StatusCode::kFailedPrecondition};
+inline constexpr Rejection kOrder[] = {kCustomerIdInvalid, kNoticeNumberInvalid,
+                                       kIssuerNotSet, kNoticeNotFound,
+                                       kNoticeInvoiced};
+}  // namespace validate_notices
 
 // assign_numbers: the partition and series, then the drafts' shape.
 namespace assign_numbers {

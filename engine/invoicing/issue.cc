@@ -151,8 +151,11 @@ absl::StatusOr<Events> DecideIssueInvoices(const StateReader& state,
     if (!date.ok()) return date.status();
     v1::InvoiceDocument doc = Issued(**std::move(draft), n, *date);
     std::vector<std::string> refusals;
-    auto billed = RuleBilledEvents(overlay, customer_id, doc, n.number(), *date,
-                                   &refusals);
+    // A notice's invoice: the notice's issue billed the rules.
+    auto billed = doc.notice_number().empty()
+                      ? RuleBilledEvents(overlay, customer_id, doc, n.number(),
+                                         *date, &refusals)
+                      : absl::StatusOr<Events>(Events());
     if (!billed.ok()) return billed.status();
     for (std::string& reason : refusals) {
       doc.add_issue_notes(absl::StrCat("not moved: ", reason));

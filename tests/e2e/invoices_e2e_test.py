@@ -37,7 +37,7 @@ ISSUER = {
 }
 
 
-class InvoicesE2eTest(unittest.TestCase):
+class InvoicesBase(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
@@ -97,6 +97,8 @@ class InvoicesE2eTest(unittest.TestCase):
         self.ctl("run", "start", "--period-start", start, "--period-end", end,
                  "--business-date", start, "--scope", "ordinary",
                  "--key", key)
+
+class InvoicesE2eTest(InvoicesBase):
 
     def test_validate_number_render_and_move_the_rules(self):
         self.setUp_demo()
@@ -169,6 +171,57 @@ class InvoicesE2eTest(unittest.TestCase):
         lines = {l["period_start"] for l in april["lines"]}
         self.assertEqual(lines, {"2026-04-01"})
 
+
+
+class ItemizedCallsE2eTest(InvoicesBase):
+    """The demo's direction account has the FACTURE DETAILLEE option: its
+    calls are listed on the invoice, the called number's last four digits
+    masked (CNIL); the reception's are not. Two calls, rated by the demo's
+    plan PRO (set-up 0.05): 61 s to France from the reception
+    (0.05 + 0.02 x 61/60 = 0.070333, line 0.07) and 125 s to a mobile from
+    the direction (0.05 + 0.10 x 125/60 = 0.258333, line 0.26)."""
+
+    def test_annex_lists_the_detailed_accounts_calls_masked(self):
+        self.assertIn("4 entities", self.ctl("demo", "load"))
+        calls = os.path.join(self.workdir, "calls.jsonl")
+        with open(calls, "w", encoding="utf-8") as f:
+            for rid, obj, dest, secs in (
+                    ("0001", "+33142680001", "+33145550000", 61),
+                    ("0002", "+33142680002", "+33612345678", 125)):
+                f.write(json.dumps({
+                    "platform_id": "PBX1", "record_id": rid, "object": obj,
+                    "start_time": "2026-03-20T10:00:00+01:00",
+                    "kind": "USAGE_KIND_VOICE", "quantity": secs,
+                    "destination": dest}) + "\n")
+        self.assertIn("rated 2", self.ctl("usage", "import", calls))
+        self.ctl("article", "define", "--code", "TEL", "--label",
+                 "Communications", "--vat", "20")
+        self.ctl("contract", "create", "--customer", "DEMO", "--ref", "K-TEL",
+                 "--family", "TEL", "--billing-family", "TEL",
+                 "--start", "2026-01-01")
+        self.ctl("rule", "create", "--customer", "DEMO", "--contract", "K-TEL",
+                 "--rule", "R-TEL", "--type", "usage", "--article", "TEL",
+                 "--start", "2026-01-01")
+        self.ctl("issuer", "set", "--file", self.issuer_file(ISSUER))
+        self.run_month("2026-03-01", "2026-03-31", "mar-tel")
+        out = self.ctl("prep", "validate", "--statuses", "generated",
+                       "--key", "val-tel", "--business-date", "2026-04-01")
+        self.assertIn("1 document(s) issued", out)
+        doc = self.ctl("invoice", "show", "FA-2026-000001", as_json=True)
+        self.assertEqual(doc["net_amount_minor"], "33")   # 0.07 + 0.26
+        self.assertEqual(doc["vat_amount_minor"], "7")    # 20 % of 0.33
+        calls = doc["itemized_calls"]
+        self.assertEqual(len(calls), 1, calls)
+        self.assertEqual(calls[0]["object_id"], "TEL-PARIS-DIRECTION")
+        self.assertEqual(calls[0]["destination_masked"], "+3361234XXXX")
+        self.assertEqual(calls[0]["amount_micros"], "258333")
+        pdf = os.path.join(self.workdir, "tel.pdf")
+        self.ctl("invoice", "render", "FA-2026-000001", "--pdf", pdf)
+        text = subprocess.run(["pdftotext", "-layout", pdf, "-"],
+                              capture_output=True, text=True, check=True,
+                              timeout=CTL_TIMEOUT_S).stdout
+        self.assertIn("+3361234XXXX", text)
+        self.assertNotIn("+33612345678", text)
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

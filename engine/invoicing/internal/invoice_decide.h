@@ -24,6 +24,10 @@ absl::StatusOr<Events> DecideSetIssuer(const StateReader& state,
 absl::StatusOr<Events> DecideValidatePreparations(
     const StateReader& state, absl::string_view customer_id,
     const v1::ValidatePreparations& command, BusinessDate business_date);
+absl::StatusOr<Events> DecideValidateNotices(const StateReader& state,
+                                             absl::string_view customer_id,
+                                             const v1::ValidateNotices& command,
+                                             BusinessDate business_date);
 absl::StatusOr<Events> DecideAssignNumbers(const StateReader& state,
                                            absl::string_view partition,
                                            const v1::AssignNumbers& command,

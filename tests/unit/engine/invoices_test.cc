@@ -410,6 +410,141 @@ TEST_F(InvoicesTest, TwoFamiliesShareOneInvoiceWhenTheIssuerDoesNotSplit) {
   EXPECT_EQ(docs[0].gross_amount_minor(), 16220);
 }
 
+// A direct-debit customer's preparation is a payment notice: AP-2026-000001,
+// its rules billed by the notice. Validated into an invoice, it is
+// FA-2026-000001 with the same lines and totals, the notice named; the
+// rules are not billed twice; a second validation is refused.
+TEST_F(InvoicesTest, APaymentNoticeValidatedIntoAnInvoice) {
+  SetIssuer();
+  RunMarch();
+  auto prep = LoadPreparation(ledger_.state(), "C1", kHq);
+  ASSERT_TRUE(prep.ok() && prep->has_value());
+  v1::Preparation p = **prep;
+  p.set_type(v1::PREPARATION_TYPE_PAYMENT_NOTICE);
+  PutMessage(ledger_.mutable_state(), PreparationKey("C1", kHq), p);
+  auto notices = IssueAll({kHq});
+  ASSERT_EQ(notices.size(), 1u);
+  EXPECT_EQ(notices[0].number(), "AP-2026-000001");
+  EXPECT_EQ(notices[0].type(), v1::DOCUMENT_TYPE_PAYMENT_NOTICE);
+  auto rule = LoadRule(ledger_.state(), "C1", "K1", "R-HQ");
+  EXPECT_EQ((*rule)->next_theoretical_date(), "2026-04-01");
+
+  v1::Command notice = Parse(R"pb(invoice { partition: "C1" validate_notices {
+      notice_numbers: "AP-2026-000001" } })pb");
+  auto validated = Do(notice, BusinessDate(2026, 3, 10));
+  ASSERT_EQ(validated.size(), 1u);
+  const auto& drafts = validated[0].invoice().preparations_validated().drafts();
+  ASSERT_EQ(drafts.size(), 1);
+  auto numbered = Do(Assign({drafts[0]}), BusinessDate(2026, 3, 10));
+  const auto& n = numbered.at(0).invoice().numbers_assigned().numbers();
+  auto issued = Do(Issue({n.begin(), n.end()}), BusinessDate(2026, 3, 10));
+  ASSERT_EQ(issued.size(), 1u);  // no contract.rule_billed: billed already
+  const auto& invoice = issued[0].invoice().invoices_issued().documents(0);
+  EXPECT_EQ(invoice.number(), "FA-2026-000001");
+  EXPECT_EQ(invoice.type(), v1::DOCUMENT_TYPE_INVOICE);
+  EXPECT_EQ(invoice.notice_number(), "AP-2026-000001");
+  EXPECT_EQ(invoice.issue_date(), "2026-03-10");
+  EXPECT_EQ(invoice.gross_amount_minor(), notices[0].gross_amount_minor());
+  EXPECT_EQ((*LoadRule(ledger_.state(), "C1", "K1", "R-HQ"))
+                ->next_theoretical_date(), "2026-04-01");
+  ledger_.ExpectRejected(notice, BusinessDate(2026, 3, 11),
+                         absl::StatusCode::kFailedPrecondition,
+                         "invoiced already (FA-2026-000001)");
+  ledger_.ExpectRejected(
+      Parse(R"pb(invoice { partition: "C1" validate_notices {
+          notice_numbers: "FA-2026-000001" } })pb"),
+      BusinessDate(2026, 3, 11), absl::StatusCode::kNotFound,
+      "NOTICE_NOT_FOUND");
+}
+
+// The three delivery modes over HQ (100.00) and LYON (100.00 - 10 % =
+// 90.00), 20 % VAT. PER_ENTITY: two invoices, 120.00 and 108.00.
+// MAIN_ENTITY_DETAILED: one invoice to the main entity HQ, a section per
+// entity with its subtotal (100.00, 90.00), VAT 38.00 on 190.00, 228.00.
+// MIXED with LYON invoiced separately: as PER_ENTITY.
+TEST_F(InvoicesTest, DeliveryModesGiveTheirDocuments) {
+  SetIssuer();
+  ledger_.Given(Parse(R"pb(update_customer {
+      customer { customer_id: "C1"
+                 invoice_delivery_mode: INVOICE_DELIVERY_MODE_MAIN_ENTITY_DETAILED }
+      update_mask { paths: "invoice_delivery_mode" } })pb"), kJan5);
+  RunMarch();
+  auto docs = IssueAll({"C1/2026-03-01..2026-03-31/C1/HQ/*/INV"});
+  ASSERT_EQ(docs.size(), 1u);
+  const v1::InvoiceDocument& d = docs[0];
+  ASSERT_EQ(d.sections_size(), 2);
+  EXPECT_EQ(d.sections(0).entity_id(), "HQ");
+  EXPECT_EQ(d.sections(0).net_amount_minor(), 10000);
+  EXPECT_EQ(d.sections(1).entity_id(), "LYON");
+  EXPECT_EQ(d.sections(1).net_amount_minor(), 9000);
+  ASSERT_EQ(d.vat_size(), 1);
+  EXPECT_EQ(d.vat(0).net_amount_minor(), 19000);
+  EXPECT_EQ(d.vat(0).vat_amount_minor(), 3800);
+  EXPECT_EQ(d.gross_amount_minor(), 22800);
+  EXPECT_EQ(d.entity_id(), "HQ");
+}
+
+TEST_F(InvoicesTest, MixedModeInvoicesTheSeparateEntityOnItsOwn) {
+  SetIssuer();
+  ledger_.Given(Parse(R"pb(update_customer {
+      customer { customer_id: "C1"
+                 invoice_delivery_mode: INVOICE_DELIVERY_MODE_MIXED }
+      update_mask { paths: "invoice_delivery_mode" } })pb"), kJan5);
+  ledger_.Given(Parse(R"pb(structure { customer_id: "C1"
+      set_entity_invoiced_separately { entity_id: "LYON"
+                                       invoiced_separately: true } })pb"),
+                kJan5);
+  RunMarch();
+  auto docs = IssueAll({kHq, kLyon});
+  ASSERT_EQ(docs.size(), 2u);
+  EXPECT_EQ(docs[0].gross_amount_minor(), 12000);
+  EXPECT_EQ(docs[1].gross_amount_minor(), 10800);
+  EXPECT_EQ(docs[1].sections(0).entity_id(), "LYON");
+}
+
+// P1 pays for contract KB (20.00 a month on A-HQ). INVOICE_BILL_TO: the
+// invoice is made out to P1, with its address; the holder C1 is named as
+// the ledger party. POST_TO_BILL_TO: made out to C1 with C1's address; P1
+// named in the header as the party whose ledger gets the posting.
+class BillToTest : public InvoicesTest,
+                   public ::testing::WithParamInterface<const char*> {};
+
+TEST_P(BillToTest, TheDocumentNamesThePartiesPerTheMode) {
+  const std::string mode = GetParam();
+  const bool invoice_to = mode == "BILL_TO_MODE_INVOICE_BILL_TO";
+  SetIssuer();
+  ledger_.Given(Parse(R"pb(create_customer { customer { customer_id: "P1"
+      name: "Payeur Lille" billing_address { lines: "3 place Rihour"
+      city: "Lille" country_code: "FR" } } })pb"), kJan5);
+  ledger_.Given(Parse(absl::Substitute(R"pb(contract { customer_id: "C1"
+      create_contract { contract { contract_ref: "KB" contract_family: "MAINT"
+      billing_family: "SERV" site_code: "S1" start_date: "2026-01-01"
+      bill_to { party_id: "P1" mode: $0 } } } })pb", mode)), kJan5);
+  ledger_.Given(Parse(R"pb(contract { customer_id: "C1" create_rule { rule {
+      contract_ref: "KB" rule_id: "R-B" label: "Paid by P1"
+      rule_type: RULE_TYPE_FLAT object_ids: "A-HQ" article_code: "MAINT"
+      unit_price_micros: 20000000 periodicity: PERIODICITY_MONTHLY
+      timing: BILLING_TIMING_IN_ADVANCE start_date: "2026-03-01" } } })pb"),
+                kJan5);
+  RunMarch();
+  const std::string id = absl::StrCat(
+      "C1/2026-03-01..2026-03-31/", invoice_to ? "P1" : "C1", "/HQ/*/INV/",
+      invoice_to ? "invoice:P1" : "post:P1");
+  auto docs = IssueAll({id});
+  ASSERT_EQ(docs.size(), 1u);
+  const v1::InvoiceDocument& d = docs[0];
+  EXPECT_EQ(d.holder_id(), "C1");
+  EXPECT_EQ(d.gross_amount_minor(), 2400);  // 20.00 + 20 % VAT
+  EXPECT_EQ(d.invoiced().customer_id(), invoice_to ? "P1" : "C1");
+  EXPECT_EQ(d.invoiced().billing_address().city(), invoice_to ? "Lille" : "Paris");
+  EXPECT_EQ(d.ledger_party().customer_id(), invoice_to ? "C1" : "P1");
+  EXPECT_EQ(d.ledger_party().name(), invoice_to ? "Hôtel Bellevue" : "Payeur Lille");
+}
+
+INSTANTIATE_TEST_SUITE_P(Modes, BillToTest,
+                         ::testing::Values("BILL_TO_MODE_INVOICE_BILL_TO",
+                                           "BILL_TO_MODE_POST_TO_BILL_TO"));
+
 // The rounding rule: VAT per rate on the sum of that rate's net lines,
 // rounded once. Three lines of 10.01 at 20 %: 30.03 x 20 % = 6.006 -> 6.01
 // (line by line it would be 3 x 2.00 = 6.00).

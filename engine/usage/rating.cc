@@ -712,20 +712,6 @@ int64_t UntilBandChange(const v1::RatePlanVersion& version,
   return std::min(upto, length_max);
 }
 
-// Whether any entry of (kind, prefix) has intervals: then every segment of
-// the record shows its position (RatedSegment.from_quantity). Without, the
-// segments are exactly what they were before intervals existed.
-bool PrefixHasIntervals(const v1::RatePlanVersion& version, v1::UsageKind kind,
-                        const std::string& prefix) {
-  for (const auto& e : version.entries()) {
-    if (e.kind() == kind && e.destination_prefix() == prefix &&
-        e.intervals_size() > 0) {
-      return true;
-    }
-  }
-  return false;
-}
-
 // What LaySegments needs of the record besides the units to lay.
 struct Laying {
   const v1::RatePlanVersion& version;
@@ -745,8 +731,10 @@ absl::Status LaySegments(const Laying& l, int64_t billed, v1::RatedUsage& out,
                          absl::int128& total) {
   const bool timed = UnitOfKind(l.record.kind()) == v1::USAGE_UNIT_SECONDS &&
                      l.version.bands_size() > 0;
-  const bool positions =
-      PrefixHasIntervals(l.version, l.record.kind(), l.prefix);
+  // Whether an entry with intervals priced a segment: then every segment
+  // shows its position; without, the segments are exactly what they were
+  // before intervals existed (from_quantity 0 is not serialized).
+  bool with_intervals = false;
   int64_t position = 0;
   // Each loop ends a segment at a band change, at an interval's end or at
   // the end. A band changes at most at every minute boundary, and the
@@ -780,13 +768,17 @@ absl::Status LaySegments(const Laying& l, int64_t billed, v1::RatedUsage& out,
     seg->set_price_micros(piece.price_micros);
     seg->set_per_quantity(piece.per_quantity);
     seg->set_amount_micros(static_cast<int64_t>(amount));
-    if (positions) seg->set_from_quantity(position);
+    seg->set_from_quantity(position);
     seg->set_interval(piece.interval);
+    with_intervals |= piece.interval > 0;
     total += amount;
     position += length;
   }
   if (position < billed) {
     return absl::InternalError("rating did not converge");  // unreachable
+  }
+  if (!with_intervals) {
+    for (auto& seg : *out.mutable_segments()) seg.clear_from_quantity();
   }
   return absl::OkStatus();
 }

@@ -59,6 +59,8 @@ from billing.v1 import invoice_service_pb2_grpc as isgrpc  # noqa: E402
 from billing.v1 import invoicing_pb2 as gpb  # noqa: E402
 from billing.v1 import invoicing_service_pb2 as gspb  # noqa: E402
 from billing.v1 import invoicing_service_pb2_grpc as gsgrpc  # noqa: E402
+from billing.v1 import operations_service_pb2 as opb  # noqa: E402
+from billing.v1 import operations_service_pb2_grpc as ogrpc  # noqa: E402
 
 # 500 customers x 2 billing families = 1,000 preparations and invoices.
 CUSTOMERS = 500
@@ -71,11 +73,14 @@ SETUP_THREADS = 8
 # Preparation ids per ValidatePreparations call.
 BATCH_MIN, BATCH_MAX = 10, 50
 # SIGKILLs during the validations.
-KILLS = int(os.environ.get("GL_KILLS", 2))  # DEBUG
+KILLS = 2
 # A kill comes once this many calls (first attempts) have started after the
 # previous restart, then after a jitter of up to KILL_JITTER_MAX_S.
 KILL_AFTER_CALLS_MIN, KILL_AFTER_CALLS_MAX = 2, 10
 KILL_JITTER_MAX_S = 0.05
+# Each restart is first killed itself, this long (seeded, up to the max)
+# after it is spawned: a start takes about 0.3 s here.
+START_KILL_MAX_S = 0.3
 # Attempts per batch (UNAVAILABLE is retried, nothing else).
 RETRY_ATTEMPTS_MAX = 20
 # Longest a client waits for the restarted daemon after an UNAVAILABLE.
@@ -182,6 +187,28 @@ class Daemon:
         self.channel = None
         self.start()
 
+    def argv(self):
+        return [e2e.billingd_path(), "--listen=127.0.0.1:0",
+                f"--data_dir={self.data_dir}",
+                f"--test_clock_date={TEST_CLOCK_DATE}",
+                f"--partitions={PARTITIONS}"]
+
+    def kill_during_start(self, delay_s):
+        """Starts billingd on the data_dir and SIGKILLs it delay_s later,
+        while it opens the state, replays the journal or finishes the
+        pending drafts. True when it had not exited by itself."""
+        child = e2e.ChildProcess(self.argv(), "billingd-killed-at-start",
+                                 self.workdir)
+        try:
+            # A jitter, not a wait for anything: the kill lands at a random
+            # point of the start.
+            time.sleep(delay_s)
+            alive = child.proc.poll() is None
+            child.kill9()
+        finally:
+            child.close()
+        return alive
+
     def start(self):
         process = e2e.Billingd(self.data_dir, self.workdir,
                                test_clock_date=TEST_CLOCK_DATE,
@@ -200,6 +227,7 @@ class Daemon:
             self.contracts = ctgrpc.ContractServiceStub(channel)
             self.customers = customer_service_grpc.CustomerServiceStub(
                 channel)
+            self.operations = ogrpc.OperationsServiceStub(channel)
             self.generation += 1
             self.cond.notify_all()
 
@@ -207,10 +235,12 @@ class Daemon:
         with self.cond:
             return self.generation, self.invoices
 
-    def kill_and_restart(self, before_kill):
+    def kill_and_restart(self, before_kill, start_kill_delay_s):
         """SIGKILL (before_kill() runs under the lock, just before), reap,
-        restart on the same data_dir. Returns the new daemon's stderr
-        (what it finished at start)."""
+        start on the same data_dir and SIGKILL again start_kill_delay_s
+        later, then restart. Returns the new daemon's stderr (what it
+        finished at start), the restart's duration and whether the start
+        was alive when killed."""
         with self.cond:
             before_kill()
             self.killed_generation = self.generation
@@ -219,8 +249,11 @@ class Daemon:
         dead.kill9()
         close_dead_channel(self.channel)
         dead.close()
+        alive = self.kill_during_start(start_kill_delay_s)
+        started = time.monotonic()
         self.start()
-        return self.process.stderr_text()
+        return (self.process.stderr_text(), time.monotonic() - started,
+                alive)
 
     def wait_newer_than(self, generation, timeout_s):
         """True once a daemon newer than `generation` serves."""
@@ -259,8 +292,7 @@ class InvoiceNumberingKill9Test(unittest.TestCase):
         except BaseException:
             if cls.daemon is not None:
                 cls.daemon.close()
-            if not os.environ.get("GL_KEEP"):  # DEBUG
-                shutil.rmtree(cls.workdir, ignore_errors=True)
+            shutil.rmtree(cls.workdir, ignore_errors=True)
             raise
 
     @classmethod
@@ -288,16 +320,22 @@ class InvoiceNumberingKill9Test(unittest.TestCase):
         cls.log(f"March run: {len(cls.preparation_ids)} preparations",
                 started)
         cls._plan()
+        cls.status_before = cls._status()
         cls.context = (f"[seed {cls.seed}, {len(cls.batches)} batches, "
                        f"kills after {cls.kill_after} calls]")
         started = time.monotonic()
         cls._validate_while_killing()
         cls.log(f"{len(cls.batches)} batches validated by {CLIENT_THREADS} "
                 f"clients, {len(cls.kills)} kills, "
-                f"{len(cls.unavailable)} calls failed UNAVAILABLE", started)
+                f"{len(cls.unavailable)} calls failed UNAVAILABLE; answered "
+                f"calls took {min(cls.latencies):.2f}s to "
+                f"{max(cls.latencies):.2f}s", started)
         for k in cls.kills:
             cls.log(f"kill at call {k['calls_started']} with "
-                    f"{k['in_flight']} in flight; restart: "
+                    f"{k['in_flight']} in flight; its restart killed "
+                    f"{k['start_kill_s'] * 1000:.0f} ms after spawn"
+                    f"{'' if k['start_alive'] else ' (had exited)'}; "
+                    f"restart {k['restart_s']:.2f}s: "
                     f"{k['restart_stderr'].strip() or '(nothing finished)'}")
         started = time.monotonic()
         cls._read_outcome()
@@ -417,6 +455,8 @@ class InvoiceNumberingKill9Test(unittest.TestCase):
                           for _ in range(KILLS)]
         cls.kill_jitter = [cls.rng.uniform(0, KILL_JITTER_MAX_S)
                            for _ in range(KILLS)]
+        cls.start_kill_delay = [cls.rng.uniform(0, START_KILL_MAX_S)
+                                for _ in range(KILLS)]
 
     @classmethod
     def _request(cls, batch):
@@ -435,6 +475,7 @@ class InvoiceNumberingKill9Test(unittest.TestCase):
                 if attempt == 0:
                     state["started"] += 1
                     state["cond"].notify_all()
+            sent = time.monotonic()
             try:
                 answer = stub.ValidatePreparations(
                     cls._request(cls.batches[b]), timeout=e2e.CALL_TIMEOUT_S)
@@ -463,6 +504,7 @@ class InvoiceNumberingKill9Test(unittest.TestCase):
                 state["in_flight"] -= 1
             cls.answers[b] = answer
             cls.attempts[b] = attempt + 1
+            cls.latencies.append(time.monotonic() - sent)
             return
         cls.failures[b] = ("attempts", f"{RETRY_ATTEMPTS_MAX} attempts")
 
@@ -488,8 +530,10 @@ class InvoiceNumberingKill9Test(unittest.TestCase):
                     record["calls_started"] = state["started"]
                     record["in_flight"] = state["in_flight"]
 
-            record["restart_stderr"] = cls.daemon.kill_and_restart(
-                before_kill)
+            (record["restart_stderr"], record["restart_s"],
+             record["start_alive"]) = cls.daemon.kill_and_restart(
+                 before_kill, cls.start_kill_delay[k])
+            record["start_kill_s"] = cls.start_kill_delay[k]
             cls.kills.append(record)
 
     @classmethod
@@ -499,7 +543,7 @@ class InvoiceNumberingKill9Test(unittest.TestCase):
         follows the thread, not the process), so a killer thread's daemon
         would die with it."""
         cls.answers, cls.attempts, cls.failures = {}, {}, {}
-        cls.unavailable, cls.kills = [], []
+        cls.unavailable, cls.kills, cls.latencies = [], [], []
         state = {"cond": threading.Condition(), "started": 0,
                  "in_flight": 0, "done": False}
 
@@ -541,6 +585,12 @@ class InvoiceNumberingKill9Test(unittest.TestCase):
             ispb.ListDocumentsRequest(page_size=PAGE_SIZE, detail=True),
             "documents")
         cls.preparations = cls._list_preparations()
+        cls.status_after = cls._status()
+
+    @classmethod
+    def _status(cls):
+        return cls.daemon.operations.GetStatus(opb.GetStatusRequest(),
+                                               timeout=e2e.CALL_TIMEOUT_S)
 
     def by_series(self):
         series = {}
@@ -560,6 +610,23 @@ class InvoiceNumberingKill9Test(unittest.TestCase):
                                f"{self.context} no call in flight: {k}")
         self.assertTrue(self.unavailable,
                         f"{self.context} no call failed UNAVAILABLE")
+
+    def test_validations_wrote_to_every_partition(self):
+        # The customers and the two series' writers are hashed over the
+        # partitions: each partition took records during the validations.
+        before = {p.partition: p.end_offset
+                  for p in self.status_before.partitions}
+        after = {p.partition: p for p in self.status_after.partitions}
+        self.assertEqual(sorted(after), list(range(PARTITIONS)), self.context)
+        idle = [n for n, p in after.items()
+                if not p.end_offset > before.get(n, -1)]
+        self.assertEqual(idle, [], f"{self.context} partitions without a "
+                         "record of the validations")
+        self.assertTrue(self.status_after.serving,
+                        f"{self.context} {self.status_after}")
+        stopped = [str(p) for p in after.values()
+                   if not p.serving or p.next_offset != p.end_offset]
+        self.assertEqual(stopped, [], self.context)
 
     def test_every_batch_is_answered_with_its_key(self):
         self.assertEqual(self.failures, {}, self.context)

@@ -22,10 +22,13 @@ Scenario (setUpClass), with an outside client (Python grpcio):
      idempotency key and an issue date asked for in 2026-03-01..03-20
      (seeded), so that later numbers may be asked for earlier dates.
      CLIENT_THREADS clients each validate their share (round robin).
-  4. A killer thread SIGKILLs billingd KILLS times, each once a seeded
-     number of calls has started (plus a seeded jitter of a few ms), and
-     restarts it on the same data_dir, on a fresh port (billingd finishes
-     the pending drafts before it serves). Clients whose call failed
+  4. The main thread SIGKILLs billingd KILLS times, each once a seeded
+     number of calls has started (plus a seeded jitter of a few ms); it
+     starts billingd on the same data_dir and SIGKILLs that start too, at
+     a seeded point of it (0 to 300 ms: opening the state, replaying the
+     journal, finishing the pending drafts), then restarts it for good, on
+     a fresh port (billingd finishes the pending drafts before it serves,
+     and prints how many it issued). Clients whose call failed
      UNAVAILABLE wait for the restart (bounded) and send the same batch
      with the same key on a channel to the new daemon.
   5. Once every client is done: FinishPending, then every document
@@ -90,7 +93,7 @@ READY_ATTEMPTS_MAX = 10
 READY_WAIT_S = 5.0
 # Bound on closing the channel to a killed daemon.
 CLOSE_WAIT_S = 10.0
-# Bound on joining a client, the killer or a setup thread.
+# Bound on joining a client or a setup thread.
 JOIN_WAIT_S = 200.0
 # Page sizes of the listings (several pages each); a listing stops after
 # INVOICES / PAGE_SIZE + 3 pages at most.
@@ -196,18 +199,25 @@ class Daemon:
     def kill_during_start(self, delay_s):
         """Starts billingd on the data_dir and SIGKILLs it delay_s later,
         while it opens the state, replays the journal or finishes the
-        pending drafts. True when it had not exited by itself."""
+        pending drafts. Returns how far it got: "serving" (it had printed
+        its listening line), "starting" or "exited"; and its stderr."""
         child = e2e.ChildProcess(self.argv(), "billingd-killed-at-start",
                                  self.workdir)
         try:
             # A jitter, not a wait for anything: the kill lands at a random
             # point of the start.
             time.sleep(delay_s)
-            alive = child.proc.poll() is None
+            state = "starting" if child.proc.poll() is None else "exited"
             child.kill9()
+            try:
+                if child.read_line(READY_WAIT_S).startswith(
+                        e2e.Billingd.LISTENING):
+                    state = "serving"
+            except (RuntimeError, TimeoutError):
+                pass  # no line before its end: it was not serving yet
+            return state, child.stderr_text()
         finally:
             child.close()
-        return alive
 
     def start(self):
         process = e2e.Billingd(self.data_dir, self.workdir,
@@ -239,8 +249,8 @@ class Daemon:
         """SIGKILL (before_kill() runs under the lock, just before), reap,
         start on the same data_dir and SIGKILL again start_kill_delay_s
         later, then restart. Returns the new daemon's stderr (what it
-        finished at start), the restart's duration and whether the start
-        was alive when killed."""
+        finished at start), the restart's duration and what the killed
+        start had done (kill_during_start)."""
         with self.cond:
             before_kill()
             self.killed_generation = self.generation
@@ -249,11 +259,11 @@ class Daemon:
         dead.kill9()
         close_dead_channel(self.channel)
         dead.close()
-        alive = self.kill_during_start(start_kill_delay_s)
+        killed_start = self.kill_during_start(start_kill_delay_s)
         started = time.monotonic()
         self.start()
         return (self.process.stderr_text(), time.monotonic() - started,
-                alive)
+                killed_start)
 
     def wait_newer_than(self, generation, timeout_s):
         """True once a daemon newer than `generation` serves."""
@@ -303,6 +313,11 @@ class InvoiceNumberingKill9Test(unittest.TestCase):
             cls.daemon.close()
             shutil.rmtree(cls.workdir, ignore_errors=True)
 
+    @staticmethod
+    def said(stderr):
+        lines = " / ".join(stderr.split("\n")).strip(" /")
+        return f" ({lines})" if lines else ""
+
     @classmethod
     def log(cls, text, started=None):
         took = "" if started is None else \
@@ -333,13 +348,16 @@ class InvoiceNumberingKill9Test(unittest.TestCase):
         for k in cls.kills:
             cls.log(f"kill at call {k['calls_started']} with "
                     f"{k['in_flight']} in flight; its restart killed "
-                    f"{k['start_kill_s'] * 1000:.0f} ms after spawn"
-                    f"{'' if k['start_alive'] else ' (had exited)'}; "
+                    f"{k['start_kill_s'] * 1000:.0f} ms after spawn, "
+                    f"{k['killed_start'][0]}"
+                    f"{cls.said(k['killed_start'][1])}; "
                     f"restart {k['restart_s']:.2f}s: "
                     f"{k['restart_stderr'].strip() or '(nothing finished)'}")
         started = time.monotonic()
         cls._read_outcome()
-        cls.log(f"final FinishPending and listings", started)
+        cls._resend_every_batch()
+        cls.log("final FinishPending, listings, every batch sent again",
+                started)
 
     # -- setup -------------------------------------------------------------
 
@@ -531,7 +549,7 @@ class InvoiceNumberingKill9Test(unittest.TestCase):
                     record["in_flight"] = state["in_flight"]
 
             (record["restart_stderr"], record["restart_s"],
-             record["start_alive"]) = cls.daemon.kill_and_restart(
+             record["killed_start"]) = cls.daemon.kill_and_restart(
                  before_kill, cls.start_kill_delay[k])
             record["start_kill_s"] = cls.start_kill_delay[k]
             cls.kills.append(record)
@@ -580,12 +598,28 @@ class InvoiceNumberingKill9Test(unittest.TestCase):
     def _read_outcome(cls):
         cls.finished = cls.daemon.invoices.FinishPending(
             ispb.FinishPendingRequest(), timeout=e2e.CALL_TIMEOUT_S)
-        cls.documents = list_pages(
-            cls.daemon.invoices.ListDocuments,
-            ispb.ListDocumentsRequest(page_size=PAGE_SIZE, detail=True),
-            "documents")
+        cls.documents = cls._list_documents()
         cls.preparations = cls._list_preparations()
         cls.status_after = cls._status()
+
+    @classmethod
+    def _resend_every_batch(cls):
+        """Every batch once more with its key, one at a time."""
+        cls.resent, cls.resend_errors = {}, {}
+        for b, batch in enumerate(cls.batches):
+            try:
+                cls.resent[b] = cls.daemon.invoices.ValidatePreparations(
+                    cls._request(batch), timeout=e2e.CALL_TIMEOUT_S)
+            except grpc.RpcError as e:
+                cls.resend_errors[batch["key"]] = (e.code(), e.details())
+        cls.documents_after_resend = cls._list_documents()
+
+    @classmethod
+    def _list_documents(cls):
+        return list_pages(cls.daemon.invoices.ListDocuments,
+                          ispb.ListDocumentsRequest(page_size=PAGE_SIZE,
+                                                    detail=True),
+                          "documents")
 
     @classmethod
     def _status(cls):
@@ -719,13 +753,22 @@ class InvoiceNumberingKill9Test(unittest.TestCase):
                 if d != listed.get(d.number):
                     differ.append((self.batches[b]["key"], d.number))
         self.assertEqual(differ, [], self.context)
-        answered = {d.number for a in self.answers.values()
-                    for d in a.documents}
-        # What no answer carried was issued by a restart (FinishPending) or
-        # by a call whose answer the kill lost.
-        self.log(f"{len(answered)} documents carried by the final answers, "
-                 f"{INVOICES - len(answered)} issued by restarts or lost "
-                 "answers")
+        # Not asserted (invoice_service.proto only promises the documents
+        # issued by the call): how many batches' final answers lack the
+        # documents of their own preparations, issued by a restart's
+        # FinishPending, by the attempt whose answer the kill lost, or by a
+        # concurrent call that finished the same customer's drafts.
+        lacking = {}
+        for b, answer in self.answers.items():
+            carried = {d.preparation_id for d in answer.documents}
+            missing = set(self.batches[b]["ids"]) - carried
+            if missing:
+                lacking[b] = len(missing)
+        retried = {b for b, n in self.attempts.items() if n > 1}
+        self.log(f"{len(lacking)} of {len(self.batches)} final answers lack "
+                 f"{sum(lacking.values())} documents of their own "
+                 f"preparations ({len(retried & set(lacking))} of the "
+                 f"{len(retried)} retried batches)")
 
     def test_each_rule_was_billed_once_by_its_invoice(self):
         number_of = {(d.holder_id, d.billing_family): d.number
@@ -747,24 +790,32 @@ class InvoiceNumberingKill9Test(unittest.TestCase):
         self.assertEqual(wrong, [], self.context)
 
     def test_resending_every_batch_changes_nothing(self):
-        errors = {}
-        for b, batch in enumerate(self.batches):
-            try:
-                answer = self.daemon.invoices.ValidatePreparations(
-                    self._request(batch), timeout=e2e.CALL_TIMEOUT_S)
-            except grpc.RpcError as e:
-                errors[batch["key"]] = (e.code(), e.details())
-                continue
-            if answer.errors or answer.preparations != len(batch["ids"]):
-                errors[batch["key"]] = (answer.preparations,
-                                        list(answer.errors))
-        self.assertEqual(errors, {}, self.context)
-        after = list_pages(self.daemon.invoices.ListDocuments,
-                           ispb.ListDocumentsRequest(page_size=PAGE_SIZE, detail=True),
-                           "documents")
-        self.assertEqual(after, self.documents,
+        self.assertEqual(self.resend_errors, {}, self.context)
+        wrong = {self.batches[b]["key"]: (a.preparations, list(a.errors))
+                 for b, a in self.resent.items()
+                 if a.errors or a.preparations != len(self.batches[b]["ids"])}
+        self.assertEqual(wrong, {}, self.context)
+        self.assertEqual(self.documents_after_resend, self.documents,
                          f"{self.context} re-sending changed the documents")
 
+    # A known gap, kept here as its reproduction: a batch sent again with
+    # its key is answered preparations == its size (the validation's first
+    # answer) but without its documents: documents lists only what the call
+    # itself issued, and the first attempt (or a restart) issued them. A
+    # client whose answer was lost to a kill cannot learn its invoices'
+    # numbers from the retry's answer. Remove expectedFailure once the
+    # answer carries the documents of the batch's preparations.
+    @unittest.expectedFailure
+    def test_resent_batch_is_answered_its_documents(self):
+        listed = {d.preparation_id: d for d in self.documents}
+        lacking = {}
+        for b, answer in self.resent.items():
+            carried = {d.preparation_id: d for d in answer.documents}
+            want = {i: listed.get(i) for i in self.batches[b]["ids"]}
+            if carried != want:
+                lacking[self.batches[b]["key"]] = (len(carried), len(want))
+        self.assertEqual(lacking, {}, f"{self.context} (answered, expected) "
+                         "documents per batch")
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

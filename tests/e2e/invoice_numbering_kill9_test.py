@@ -89,8 +89,8 @@ KILL_JITTER_MAX_S = 0.05
 # after it is spawned: a start takes about 0.3 s here.
 START_KILL_MAX_S = 0.3
 # Attempts per batch: UNAVAILABLE is retried, and any error of a call to a
-# daemon that was killed meanwhile (logged: what the client library made of
-# the dead connection); nothing else.
+# daemon that was killed meanwhile (logged; none expected since the dead
+# daemon's channel is left open until the end); nothing else.
 RETRY_ATTEMPTS_MAX = 20
 # Longest a client waits for the restarted daemon after an UNAVAILABLE.
 RESTART_WAIT_S = 90.0
@@ -239,6 +239,7 @@ class Daemon:
         self.broken = False
         self.process = None
         self.channel = None
+        self.dead_channels = []
         self.start()
 
     def argv(self):
@@ -305,7 +306,10 @@ class Daemon:
             os.kill(self.process.pid, signal.SIGKILL)
         dead = self.process
         dead.kill9()
-        close_dead_channel(self.channel)
+        # Closed at the end, not now: closing it would cancel the calls
+        # still in flight on it (CANCELLED "Channel closed!", seen here)
+        # before they see the connection die (UNAVAILABLE).
+        self.dead_channels.append(self.channel)
         dead.close()
         killed_start = self.kill_during_start(start_kill_delay_s)
         started = time.monotonic()
@@ -325,8 +329,9 @@ class Daemon:
             return self.killed_generation >= generation
 
     def close(self):
-        if self.channel is not None:
-            close_dead_channel(self.channel)
+        for channel in self.dead_channels + [self.channel]:
+            if channel is not None:
+                close_dead_channel(channel)
         if self.process is not None:
             self.process.close()
 

@@ -19,8 +19,9 @@ Scenario (setUpClass), with an outside client (Python grpcio):
   3. The 1,000 preparation ids, shuffled (seeded), cut into BATCHES of 10
      to 50 ids (a customer's two preparations usually land in two batches,
      validated concurrently by two clients), each batch with its own
-     idempotency key and an issue date asked for in 2026-03-01..03-20
-     (seeded), so that later numbers may be asked for earlier dates.
+     idempotency key and an issue date asked for in 2026-03-01..03-20,
+     going forward with the batches but up to 3 days back (seeded), so
+     that later numbers may be asked for earlier dates.
      CLIENT_THREADS clients each validate their share (round robin).
   4. The main thread SIGKILLs billingd KILLS times, each once a seeded
      number of batches has been sent (plus a seeded jitter of a few ms); it
@@ -112,6 +113,7 @@ PERIOD = ("2026-03-01", "2026-03-31")
 # Issue dates asked for: a day in 2026-03-01 .. 2026-03-20.
 FIRST_ISSUE_DAY = datetime.date(2026, 3, 1)
 ISSUE_DAYS = 20
+ISSUE_DAYS_BACK_MAX = 3
 PRICE_MICROS = 30_000000
 NET_MINOR, VAT_MINOR = 3000, 600
 
@@ -390,7 +392,7 @@ class InvoiceNumberingKill9Test(unittest.TestCase):
         cls._plan()
         cls.status_before = cls._status()
         cls.context = (f"[seed {cls.seed}, {len(cls.batches)} batches, "
-                       f"kills after {cls.kill_after} calls]")
+                       f"kills once {cls.kill_after} batches were sent]")
         started = time.monotonic()
         cls._validate_while_killing()
         cls.log(f"{len(cls.batches)} batches validated by {CLIENT_THREADS} "
@@ -516,8 +518,12 @@ class InvoiceNumberingKill9Test(unittest.TestCase):
         cls.batches = []
         while ids:
             size = cls.rng.randint(BATCH_MIN, BATCH_MAX)
-            day = FIRST_ISSUE_DAY + datetime.timedelta(
-                days=cls.rng.randrange(ISSUE_DAYS))
+            # The days go forward with the batches (sent about in order),
+            # each up to ISSUE_DAYS_BACK_MAX days back: some numbers are
+            # asked for a day before the series' last.
+            ahead = (INVOICES - len(ids)) * (ISSUE_DAYS - 1) // INVOICES
+            day = FIRST_ISSUE_DAY + datetime.timedelta(days=max(
+                0, ahead - cls.rng.randint(0, ISSUE_DAYS_BACK_MAX)))
             cls.batches.append({
                 "key": f"gl-validate-{len(cls.batches):03d}",
                 "date": day.isoformat(), "ids": ids[:size]})
@@ -782,6 +788,18 @@ class InvoiceNumberingKill9Test(unittest.TestCase):
                              "before the date asked for")
             self.assertTrue(all(re.fullmatch(r"2026-03-(0[1-9]|1\d|20)", x)
                                 for x in dates), f"{self.context} {dates}")
+            # invoice.proto: the issue date is the later of the date asked
+            # for and the series' last.
+            last, wrong, later = "", [], 0
+            for d in docs:
+                want = max(last, d.draft_date)
+                if d.issue_date != want:
+                    wrong.append((d.number, d.draft_date, d.issue_date, want))
+                later += d.issue_date > d.draft_date
+                last = d.issue_date
+            self.assertEqual(wrong, [], f"{self.context} {name}")
+            self.log(f"{name}: {len(set(dates))} issue dates, {later} "
+                     "documents dated after the date asked for")
 
     def test_every_document_is_its_preparation_invoiced_once(self):
         asked = {i: b["date"] for b in self.batches for i in b["ids"]}

@@ -10,6 +10,7 @@
 #include "engine/core/fingerprint.h"
 #include "engine/core/rejection.h"
 #include "engine/core/validation.h"
+#include "engine/invoicing/commands.h"
 #include "engine/invoicing/invoices.h"
 
 namespace billing {
@@ -107,7 +108,37 @@ absl::StatusOr<v1::ValidateResult> InvoiceIssuer::Validate(
     for (auto& d : *pending) drafts.push_back(std::move(d));
   }
   if (auto s = Finish(drafts, result); !s.ok()) return s;
+  if (auto s = AnswerFor(by_customer, result); !s.ok()) return s;
   return result;
+}
+
+absl::Status InvoiceIssuer::AnswerFor(
+    const std::map<std::string, std::vector<std::string>>& by_customer,
+    v1::ValidateResult& result) const {
+  // The documents of the call's preparations, whoever issued them (this
+  // call, its first attempt before a crash, a concurrent pass): a retry
+  // with the key answers what the first call would have.
+  result.clear_documents();
+  int64_t pending = 0;
+  const std::unique_ptr<StateReader> snapshot = state_->Snapshot();
+  for (const auto& [customer, ids] : by_customer) {
+    for (const std::string& id : ids) {
+      auto prep = LoadPreparation(*snapshot, customer, id);
+      if (!prep.ok()) return prep.status();
+      if (!prep->has_value()) continue;
+      for (const std::string& number : (*prep)->document_numbers()) {
+        auto doc = GetMessage<v1::InvoiceDocument>(
+            *snapshot, DocumentKey(customer, number));
+        if (!doc.ok()) return doc.status();
+        if (doc->has_value()) *result.add_documents() = **std::move(doc);
+      }
+    }
+    auto drafts = ListDrafts(*snapshot, customer);
+    if (!drafts.ok()) return drafts.status();
+    pending += static_cast<int64_t>(drafts->size());
+  }
+  result.set_drafts_pending(pending);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<v1::ValidateResult> InvoiceIssuer::ValidateNotices(
@@ -130,6 +161,9 @@ absl::StatusOr<v1::ValidateResult> InvoiceIssuer::ValidateNotices(
   if (!drafts.ok()) return drafts.status();
   v1::ValidateResult result;
   if (auto s = Finish(*drafts, result); !s.ok()) return s;
+  auto left = ListAllDrafts(*state_->Snapshot(), kPendingReadMax);
+  if (!left.ok()) return left.status();
+  result.set_drafts_pending(static_cast<int64_t>(left->size()));
   return result;
 }
 
@@ -147,11 +181,7 @@ absl::Status InvoiceIssuer::Finish(
   if (drafts.empty()) return absl::OkStatus();
   auto numbers = Number(drafts);
   if (!numbers.ok()) return numbers.status();
-  if (auto s = IssueAll(*numbers, result); !s.ok()) return s;
-  auto left = ListAllDrafts(*state_->Snapshot(), kPendingReadMax);
-  if (!left.ok()) return left.status();
-  result.set_drafts_pending(static_cast<int64_t>(left->size()));
-  return absl::OkStatus();
+  return IssueAll(*numbers, result);
 }
 
 absl::StatusOr<std::vector<v1::NumberAssignment>> InvoiceIssuer::Number(

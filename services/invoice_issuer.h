@@ -11,6 +11,7 @@
 // pass, this call's retry, another validation of the customer, or
 // FinishPending (billingd runs it when it starts).
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -50,6 +51,11 @@ class InvoiceIssuer {
                       v1::ValidateResult& result) const;
   absl::StatusOr<std::vector<v1::NumberAssignment>> Number(
       const std::vector<v1::InvoiceDocument>& drafts) const;
+  // The answer of Validate: the documents of the call's preparations and
+  // the drafts its customers still have.
+  absl::Status AnswerFor(
+      const std::map<std::string, std::vector<std::string>>& by_customer,
+      v1::ValidateResult& result) const;
   absl::Status IssueAll(const std::vector<v1::NumberAssignment>& numbers,
                         v1::ValidateResult& result) const;
 

@@ -123,6 +123,16 @@ std::string CleanText(absl::string_view text) {
   return out;
 }
 
+bool IsValidUtf8(absl::string_view text) {
+  uint32_t cp = 0;
+  for (size_t i = 0; i < text.size();) {
+    const size_t len = DecodeAt(text, i, &cp);
+    if (len == 0) return false;
+    i += len;
+  }
+  return true;
+}
+
 int CurrencyExponent(absl::string_view currency) {
   // The ISO 4217 codes whose minor unit is not the cent.
   static constexpr struct {

@@ -26,6 +26,10 @@ inline constexpr absl::string_view kNbsp = "\xC2\xA0";
 // and are shaped as such.
 std::string CleanText(absl::string_view text);
 
+// Whether `text` is valid UTF-8 (RFC 3629: no overlong forms, no
+// surrogates, nothing past U+10FFFF), the rule CleanText applies.
+bool IsValidUtf8(absl::string_view text);
+
 // The digits of the minor unit of an ISO 4217 currency: EUR 2, JPY 0, KWD 3;
 // 2 for a code it does not know. Mirrors engine/core/money.cc (the engine is
 // the reference; this library may not link it).

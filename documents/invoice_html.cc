@@ -1,12 +1,8 @@
 #include "documents/invoice_html.h"
 
-#include <google/protobuf/util/json_util.h>
-
 #include <string>
 #include <vector>
 
-#include "absl/status/status.h"
-#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "documents/invoice_view.h"
 
@@ -160,21 +156,6 @@ std::string RenderInvoiceHtml(const v1::InvoiceDocument& doc) {
       Paragraphs("Mentions", v.mentions), Annex(v),
       "<footer class=\"small\"><hr>", Escape(v.legal_footer),
       "</footer>\n</body></html>\n");
-}
-
-absl::StatusOr<std::string> RenderInvoiceJson(const v1::InvoiceDocument& doc) {
-  google::protobuf::util::JsonPrintOptions options;
-  options.add_whitespace = true;
-  options.preserve_proto_field_names = true;
-  std::string out;
-  const auto status =
-      google::protobuf::util::MessageToJsonString(doc, &out, options);
-  if (!status.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "documents: JSON of invoice ", doc.number(), ": ",
-        std::string(status.message())));
-  }
-  return out;
 }
 
 }  // namespace billing::documents

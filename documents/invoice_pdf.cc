@@ -60,15 +60,15 @@ struct Column {
 // The lines table (515 points): numbers right-aligned, the label the widest.
 const std::vector<Column>& LineColumns() {
   static const std::vector<Column> kColumns = {
-      {"Article", 50, Align::kLeft, 2},
-      {"Désignation", 142, Align::kLeft, kLabelLinesMax},
-      // "01/01/2026 – 31/01/2026" on one line at 7.5 points.
-      {"Période", 104, Align::kLeft, 2},
-      {"Qté", 30, Align::kRight, 1},
+      {"Article", 48, Align::kLeft, 2},
+      {"Désignation", 141, Align::kLeft, kLabelLinesMax},
+      // "01/01/2026 – 31/01/2026" is 100 points at 7.5: one line.
+      {"Période", 108, Align::kLeft, 2},
+      {"Qté", 28, Align::kRight, 1},
       {"P.U. HT", 50, Align::kRight, 1},
-      {"Remise", 36, Align::kRight, 1},
+      {"Remise", 38, Align::kRight, 1},
       {"Montant HT", 62, Align::kRight, 1},
-      {"TVA", 41, Align::kRight, 1},
+      {"TVA", 40, Align::kRight, 1},
   };
   return kColumns;
 }

@@ -67,6 +67,9 @@ Canvas::Canvas(cairo_t* cr) : cr_(cr), context_(pango_cairo_create_context(cr)) 
   // A left-to-right page: a name in Arabic or Hebrew is shaped right to left
   // inside its box but does not flip the box's alignment.
   pango_context_set_base_dir(context_, PANGO_DIRECTION_LTR);
+  // Glyphs where the font puts them, not on whole points (Pango rounds by
+  // default, for screens).
+  pango_context_set_round_glyph_positions(context_, FALSE);
 }
 
 Canvas::~Canvas() { g_object_unref(context_); }

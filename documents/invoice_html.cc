@@ -15,12 +15,23 @@ std::string Escape(const std::string& text) {
   out.reserve(text.size());
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out.push_back(c);
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out.push_back(c);
     }
   }
   return out;
@@ -45,8 +56,8 @@ std::string Row(const std::vector<std::string>& cells,
   std::string out = "<tr>";
   for (size_t i = 0; i < cells.size(); ++i) {
     const bool n = i < numeric.size() && numeric[i];
-    absl::StrAppend(&out, "<", tag, n ? " class=\"n\">" : ">",
-                    Escape(cells[i]), "</", tag, ">");
+    absl::StrAppend(&out, "<", tag, n ? " class=\"n\">" : ">", Escape(cells[i]),
+                    "</", tag, ">");
   }
   return out + "</tr>\n";
 }
@@ -97,17 +108,18 @@ std::string LinesTable(const InvoiceView& v) {
     }
     if (!s.subtotal_label.empty()) {
       absl::StrAppend(&out, "<tr><td colspan=\"6\" class=\"n\"><strong>",
-                      Escape(s.subtotal_label), "</strong></td><td class=\"n\">",
-                      "<strong>", Escape(s.subtotal), "</strong></td><td></td></tr>\n");
+                      Escape(s.subtotal_label),
+                      "</strong></td><td class=\"n\">", "<strong>",
+                      Escape(s.subtotal), "</strong></td><td></td></tr>\n");
     }
   }
   return out + "</table>\n";
 }
 
 std::string Totals(const InvoiceView& v) {
-  std::string out = "<table style=\"width:50%;margin-top:12px\">" +
-                    Row({"Taux de TVA", "Base HT", "Montant TVA"},
-                        {false, true, true}, "th");
+  std::string out =
+      "<table style=\"width:50%;margin-top:12px\">" +
+      Row({"Taux de TVA", "Base HT", "Montant TVA"}, {false, true, true}, "th");
   for (const VatRow& r : v.vat) {
     out += Row({r.rate, r.base, r.vat}, {false, true, true});
   }
@@ -131,11 +143,10 @@ std::string Paragraphs(const std::string& caption,
 std::string Annex(const InvoiceView& v) {
   if (v.calls.empty()) return "";
   const std::vector<bool> num = {false, false, false, false, true, true};
-  std::string out =
-      "<h2>Annexe : détail des communications</h2>\n<table>" +
-      Row({"Ligne", "Date et heure", "Destination", "Type", "Durée / volume",
-           "Montant HT"},
-          num, "th");
+  std::string out = "<h2>Annexe : détail des communications</h2>\n<table>" +
+                    Row({"Ligne", "Date et heure", "Destination", "Type",
+                         "Durée / volume", "Montant HT"},
+                        num, "th");
   for (const CallRow& r : v.calls) {
     out += Row({r.object, r.when, r.destination, r.kind, r.quantity, r.amount},
                num);

@@ -20,7 +20,8 @@ using google::protobuf::Message;
 
 std::string FieldPath(const std::string& prefix, const FieldDescriptor* f,
                       int index) {
-  std::string path = prefix.empty() ? f->name() : absl::StrCat(prefix, ".", f->name());
+  std::string path =
+      prefix.empty() ? f->name() : absl::StrCat(prefix, ".", f->name());
   if (index >= 0) absl::StrAppend(&path, "[", index, "]");
   return path;
 }

@@ -49,6 +49,9 @@ constexpr double kBandFill = 0.95;
 // Labels may wrap, but a hostile 10,000-character label must not fill
 // pages: past this many lines it ends in "…".
 constexpr int kLabelLinesMax = 6;
+// A number is never cut to "92 233 720 …": one too wide for its column
+// (none a real invoice has) wraps instead.
+constexpr int kNumberLinesMax = 3;
 
 struct Column {
   const char* header;
@@ -64,11 +67,11 @@ const std::vector<Column>& LineColumns() {
       {"Désignation", 141, Align::kLeft, kLabelLinesMax},
       // "01/01/2026 – 31/01/2026" is 100 points at 7.5: one line.
       {"Période", 108, Align::kLeft, 2},
-      {"Qté", 28, Align::kRight, 1},
-      {"P.U. HT", 50, Align::kRight, 1},
-      {"Remise", 38, Align::kRight, 1},
-      {"Montant HT", 62, Align::kRight, 1},
-      {"TVA", 40, Align::kRight, 1},
+      {"Qté", 28, Align::kRight, kNumberLinesMax},
+      {"P.U. HT", 50, Align::kRight, kNumberLinesMax},
+      {"Remise", 38, Align::kRight, kNumberLinesMax},
+      {"Montant HT", 62, Align::kRight, kNumberLinesMax},
+      {"TVA", 40, Align::kRight, kNumberLinesMax},
   };
   return kColumns;
 }
@@ -79,8 +82,8 @@ const std::vector<Column>& CallColumns() {
       {"Date et heure", 95, Align::kLeft, 1},
       {"Destination", 110, Align::kLeft, 2},
       {"Type", 55, Align::kLeft, 1},
-      {"Durée / volume", 80, Align::kRight, 1},
-      {"Montant HT", 80, Align::kRight, 1},
+      {"Durée / volume", 80, Align::kRight, kNumberLinesMax},
+      {"Montant HT", 80, Align::kRight, kNumberLinesMax},
   };
   return kColumns;
 }
@@ -119,7 +122,8 @@ void PlaceRow(PageFlow& flow, double x0, double y,
   double x = x0;
   for (size_t i = 0; i < columns.size() && i < cells.size(); ++i) {
     flow.AddText({cells[i], style, columns[i].align, columns[i].max_lines},
-                 x + kCellPadX, y + kCellPadY, columns[i].width - 2 * kCellPadX);
+                 x + kCellPadX, y + kCellPadY,
+                 columns[i].width - 2 * kCellPadX);
     x += columns[i].width;
   }
   flow.AddLine({x0, y + h, x0 + width, y + h, kRuleGray, 0.4});
@@ -154,8 +158,8 @@ void Paragraph(PageFlow& flow, Text text, double gap_after) {
 }
 
 // Lines of text stacked in a box; returns the y below them.
-double Stack(PageFlow& flow, const std::vector<Text>& texts, double x,
-             double y, double width, double gap) {
+double Stack(PageFlow& flow, const std::vector<Text>& texts, double x, double y,
+             double width, double gap) {
   for (const Text& t : texts) {
     if (t.text.empty()) continue;
     const double h = flow.canvas().Height(t, width);
@@ -228,7 +232,8 @@ void ContinuationHeading(PageFlow& flow, const InvoiceView& v) {
   flow.AddText(name, kMargin, flow.y(), 200);
   flow.AddText(ref, kMargin + 200, flow.y(), kContentWidth - 200);
   flow.Advance(flow.canvas().Height(ref, kContentWidth - 200) + 4);
-  flow.AddLine({kMargin, flow.y(), kMargin + kContentWidth, flow.y(), 0.5, 0.6});
+  flow.AddLine(
+      {kMargin, flow.y(), kMargin + kContentWidth, flow.y(), 0.5, 0.6});
   flow.Advance(10);
 }
 
@@ -241,10 +246,12 @@ void SectionRows(PageFlow& flow, const SectionView& s) {
     double h = flow.canvas().Height(heading, w) + 2 * kCellPadY;
     if (!address.text.empty()) h += flow.canvas().Height(address, w);
     // Never a heading alone at the foot of a page: room for one line too.
-    const double first = s.rows.empty() ? 0
-                         : RowHeight(flow.canvas(), cols,
-                                     {s.rows[0].article, s.rows[0].label,
-                                      s.rows[0].period}, kCell);
+    const double first =
+        s.rows.empty()
+            ? 0
+            : RowHeight(flow.canvas(), cols,
+                        {s.rows[0].article, s.rows[0].label, s.rows[0].period},
+                        kCell);
     flow.Reserve(h + first);
     flow.AddRect({kMargin, flow.y(), kContentWidth, h, kBandFill, -1});
     const double y = Stack(flow, {heading, address}, kMargin + kCellPadX,
@@ -261,8 +268,9 @@ void SectionRows(PageFlow& flow, const SectionView& s) {
     // Label across the columns up to the amount, which sits under
     // "Montant HT".
     const std::vector<Column> sub = {
-        {"", TableWidth({cols.begin(), cols.end() - 2}), Align::kRight, 1},
-        cols[cols.size() - 2], cols.back()};
+        {"", TableWidth({cols.begin(), cols.end() - 2}), Align::kRight, 2},
+        cols[cols.size() - 2],
+        cols.back()};
     TableRow(flow, sub, {s.subtotal_label, s.subtotal, ""}, kCellBold);
   }
 }
@@ -282,17 +290,18 @@ void LinesTable(PageFlow& flow, const InvoiceView& v) {
 
 // VAT per rate on the left, the totals on the right, moved together.
 void TotalsBlock(PageFlow& flow, const InvoiceView& v) {
-  const std::vector<Column> vat_cols = {{"Taux de TVA", 80, Align::kLeft, 1},
-                                        {"Base HT", 95, Align::kRight, 1},
-                                        {"Montant TVA", 95, Align::kRight, 1}};
-  const std::vector<Column> total_cols = {{"", 110, Align::kLeft, 1},
-                                          {"", 100, Align::kRight, 1}};
+  const std::vector<Column> vat_cols = {
+      {"Taux de TVA", 80, Align::kLeft, 1},
+      {"Base HT", 95, Align::kRight, kNumberLinesMax},
+      {"Montant TVA", 95, Align::kRight, kNumberLinesMax}};
+  const std::vector<Column> total_cols = {
+      {"", 110, Align::kLeft, 2}, {"", 100, Align::kRight, kNumberLinesMax}};
   constexpr double kTotalsX = kMargin + kContentWidth - 210;
   Canvas& c = flow.canvas();
   const double row = RowHeight(c, vat_cols, Headers(vat_cols), kCellBold);
   const double vat_h = row * (1 + v.vat.size());
-  const double total_h = RowHeight(c, total_cols, {"T", "1"}, kBodyBold) *
-                         v.totals.size();
+  const double total_h =
+      RowHeight(c, total_cols, {"T", "1"}, kBodyBold) * v.totals.size();
   flow.Reserve(std::max(vat_h, total_h));
   double y = flow.y();
   PlaceRow(flow, kMargin, y, vat_cols, Headers(vat_cols), kCellBold, row,
@@ -334,13 +343,13 @@ void Annex(PageFlow& flow, const InvoiceView& v) {
   if (v.calls.empty()) return;
   flow.NewPage();
   Paragraph(flow, {"Annexe : détail des communications", {11, true}}, 4);
-  Paragraph(flow,
-            {absl::StrCat("Numéros appelés masqués (4 derniers chiffres). ",
-                          v.currency_caption,
-                          v.currency_caption.empty() ? "" : ", ",
-                          "hors taxes, avant l'arrondi de la ligne facturée."),
-             kCaption},
-            6);
+  Paragraph(
+      flow,
+      {absl::StrCat("Numéros appelés masqués (4 derniers chiffres). ",
+                    v.currency_caption, v.currency_caption.empty() ? "" : ", ",
+                    "hors taxes, avant l'arrondi de la ligne facturée."),
+       kCaption},
+      6);
   const auto& cols = CallColumns();
   TableHeader(flow, cols);
   flow.set_table_header([&cols](PageFlow& f) { TableHeader(f, cols); });
@@ -400,8 +409,8 @@ void SetMetadata(cairo_surface_t* surface, const v1::InvoiceDocument& doc,
                                  v.issuer_name.c_str());
   cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_CREATOR,
                                  "billing documents");
-  const std::string& date = !doc.issue_date().empty() ? doc.issue_date()
-                                                       : doc.period_end();
+  const std::string& date =
+      !doc.issue_date().empty() ? doc.issue_date() : doc.period_end();
   if (FormatDate(date).size() == 10 && FormatDate(date)[2] == '/') {
     const std::string stamp = date + "T00:00:00Z";
     cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_CREATE_DATE,
@@ -430,9 +439,9 @@ struct ContextDeleter {
 absl::StatusOr<std::string> RenderInvoicePdfBytes(
     const v1::InvoiceDocument& doc) {
   if (!FontInstalled()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "documents: the font \"", kFontFamily,
-        "\" is not installed (Debian package fonts-dejavu-core)"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("documents: the font \"", kFontFamily,
+                     "\" is not installed (Debian package fonts-dejavu-core)"));
   }
   const InvoiceView v = BuildInvoiceView(doc);
   std::string out;
@@ -445,9 +454,8 @@ absl::StatusOr<std::string> RenderInvoicePdfBytes(
     Canvas canvas(cr.get());
     PageFlow flow(&canvas);
     LayOut(flow, v);
-    flow.Render([&v](Canvas& c, int page, int count) {
-      Foot(c, v, page, count);
-    });
+    flow.Render(
+        [&v](Canvas& c, int page, int count) { Foot(c, v, page, count); });
   }
   cairo_surface_finish(surface.get());
   const cairo_status_t status = cairo_surface_status(surface.get());
@@ -464,14 +472,15 @@ absl::Status RenderInvoicePdf(const v1::InvoiceDocument& doc,
   if (!pdf.ok()) return pdf.status();
   std::FILE* f = std::fopen(path.c_str(), "wb");
   if (f == nullptr) {
-    return absl::UnavailableError(
-        absl::StrCat("documents: cannot write ", path, ": ", std::strerror(errno)));
+    return absl::UnavailableError(absl::StrCat("documents: cannot write ", path,
+                                               ": ", std::strerror(errno)));
   }
-  const bool written = std::fwrite(pdf->data(), 1, pdf->size(), f) == pdf->size();
+  const bool written =
+      std::fwrite(pdf->data(), 1, pdf->size(), f) == pdf->size();
   const bool closed = std::fclose(f) == 0;
   if (!written || !closed) {
-    return absl::UnavailableError(
-        absl::StrCat("documents: cannot write ", path, ": ", std::strerror(errno)));
+    return absl::UnavailableError(absl::StrCat("documents: cannot write ", path,
+                                               ": ", std::strerror(errno)));
   }
   return absl::OkStatus();
 }

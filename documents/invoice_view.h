@@ -32,12 +32,12 @@ struct LineRow {
 struct SectionView {
   // Empty: no heading row (a document with one section and no service
   // address, or none).
-  std::string heading;           // "Site de Lyon (ENT-1)"
-  std::string service_address;   // one line; empty when it does not differ
+  std::string heading;          // "Site de Lyon (ENT-1)"
+  std::string service_address;  // one line; empty when it does not differ
   std::vector<LineRow> rows;
   // Empty: no subtotal row (a single group).
-  std::string subtotal_label;    // "Sous-total Site de Lyon"
-  std::string subtotal;          // "250,00"
+  std::string subtotal_label;  // "Sous-total Site de Lyon"
+  std::string subtotal;        // "250,00"
 };
 
 struct VatRow {

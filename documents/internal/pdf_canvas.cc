@@ -56,7 +56,8 @@ void DrawLine(cairo_t* cr, const LineOp& l) {
 
 }  // namespace
 
-Canvas::Canvas(cairo_t* cr) : cr_(cr), context_(pango_cairo_create_context(cr)) {
+Canvas::Canvas(cairo_t* cr)
+    : cr_(cr), context_(pango_cairo_create_context(cr)) {
   // Unhinted metrics: a PDF is scaled by its reader, so widths must be the
   // font's own, the same when measured and when drawn.
   cairo_font_options_t* options = cairo_font_options_create();

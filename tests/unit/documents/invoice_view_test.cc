@@ -88,14 +88,17 @@ TEST(InvoiceViewTest, PaymentTermsMentions) {
   v1::InvoiceDocument doc = documents_test::SampleInvoice();
   InvoiceView v = BuildInvoiceView(doc);
   ASSERT_EQ(v.payment.size(), 4u);
-  EXPECT_EQ(v.payment[0], "Date d'échéance : 02/03/2026. Règlement par virement.");
-  EXPECT_EQ(v.payment[1],
-            "Coordonnées bancaires : Crédit Agricole Centre-Est · IBAN FR76 3000 "
-            "6000 0112 3456 7890 189 · BIC AGRIFRPP882");
-  EXPECT_EQ(Plain(v.payment[2]),
-            "En cas de retard de paiement : pénalités au taux annuel de 12,00 % "
-            "(art. L441-10 du Code de commerce) et indemnité forfaitaire pour "
-            "frais de recouvrement de 40,00 € (art. D441-5).");
+  EXPECT_EQ(v.payment[0],
+            "Date d'échéance : 02/03/2026. Règlement par virement.");
+  EXPECT_EQ(
+      v.payment[1],
+      "Coordonnées bancaires : Crédit Agricole Centre-Est · IBAN FR76 3000 "
+      "6000 0112 3456 7890 189 · BIC AGRIFRPP882");
+  EXPECT_EQ(
+      Plain(v.payment[2]),
+      "En cas de retard de paiement : pénalités au taux annuel de 12,00 % "
+      "(art. L441-10 du Code de commerce) et indemnité forfaitaire pour "
+      "frais de recouvrement de 40,00 € (art. D441-5).");
   EXPECT_EQ(v.payment[3], "Pas d'escompte pour paiement anticipé.");
   // The indemnity is printed at its legal 40 EUR when unset; a discount
   // given is printed.
@@ -111,16 +114,19 @@ TEST(InvoiceViewTest, NoticeAndDraftTitles) {
   EXPECT_EQ(BuildInvoiceView(doc).title, "Facture");
   doc.set_type(v1::DOCUMENT_TYPE_PAYMENT_NOTICE);
   EXPECT_EQ(BuildInvoiceView(doc).title, "Avis de prélèvement");
+  EXPECT_THAT(BuildInvoiceView(doc).fields,
+              testing::Contains(Pair("Prélevé le", "02/03/2026")));
   doc.clear_number();
   EXPECT_EQ(BuildInvoiceView(doc).title, "Avis de prélèvement (projet)");
 }
 
 TEST(InvoiceViewTest, FieldsNameNumberDatesAndCustomer) {
   const InvoiceView v = BuildInvoiceView(documents_test::SampleInvoice());
-  EXPECT_THAT(v.fields,
-              ElementsAre(Pair("N°", "FA-2026-000123"), Pair("Date", "31/01/2026"),
-                          Pair("Période", "du 01/01/2026 au 31/01/2026"),
-                          Pair("Échéance", "02/03/2026"), Pair("Client", "C-1001")));
+  EXPECT_THAT(
+      v.fields,
+      ElementsAre(Pair("N°", "FA-2026-000123"), Pair("Date", "31/01/2026"),
+                  Pair("Période", "du 01/01/2026 au 31/01/2026"),
+                  Pair("Échéance", "02/03/2026"), Pair("Client", "C-1001")));
   EXPECT_THAT(v.customer_lines,
               ElementsAre("3 place Bellecour", "69002 Lyon", "SIREN 732829320",
                           "N° TVA FR44732829320"));
@@ -134,7 +140,9 @@ TEST(InvoiceHtmlTest, HoldsTotalsAndEscapesOutsideText) {
   EXPECT_THAT(html, HasSubstr("<html lang=\"fr\">"));
   EXPECT_THAT(html, HasSubstr("295,00 €"));
   EXPECT_THAT(html, HasSubstr("Hôtel Bellevue"));
-  EXPECT_THAT(html, HasSubstr("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; co"));
+  EXPECT_THAT(
+      html,
+      HasSubstr("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; co"));
   EXPECT_THAT(html, Not(HasSubstr("<script>")));
 }
 

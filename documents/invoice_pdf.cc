@@ -326,16 +326,21 @@ void TotalsBlock(PageFlow& flow, const InvoiceView& v) {
 }
 
 // A bold caption kept with the first paragraph under it.
+// `first_style`: the due date stands out from the terms under it.
 void Captioned(PageFlow& flow, const std::string& caption,
-               const std::vector<std::string>& paragraphs) {
+               const std::vector<std::string>& paragraphs,
+               Style first_style = kBody) {
   if (paragraphs.empty()) return;
   const Text head{caption, kBodyBold, Align::kLeft, 1};
-  const Text first{paragraphs[0], kBody};
+  const Text first{paragraphs[0], first_style};
   Canvas& c = flow.canvas();
   flow.Reserve(c.Height(head, kContentWidth) + 3 +
                c.Height(first, kContentWidth));
   Paragraph(flow, head, 3);
-  for (const std::string& p : paragraphs) Paragraph(flow, {p, kBody}, 3);
+  Paragraph(flow, first, 3);
+  for (size_t i = 1; i < paragraphs.size(); ++i) {
+    Paragraph(flow, {paragraphs[i], kBody}, 3);
+  }
   flow.Advance(8);
 }
 
@@ -380,7 +385,7 @@ void LayOut(PageFlow& flow, const InvoiceView& v) {
   flow.set_page_top([&v](PageFlow& f) { ContinuationHeading(f, v); });
   LinesTable(flow, v);
   TotalsBlock(flow, v);
-  Captioned(flow, "Conditions de paiement", v.payment);
+  Captioned(flow, "Conditions de paiement", v.payment, kBodyBold);
   Captioned(flow, "Mentions", v.mentions);
   Annex(flow, v);
 }

@@ -288,41 +288,69 @@ void LinesTable(PageFlow& flow, const InvoiceView& v) {
   flow.Advance(12);
 }
 
-// VAT per rate on the left, the totals on the right, moved together.
+// Rows measured first, then drawn whole at one place.
+struct Block {
+  std::vector<Column> cols;
+  std::vector<std::vector<std::string>> rows;
+  std::vector<Style> styles;
+  std::vector<double> fills;
+  std::vector<double> heights;
+  double height = 0;
+};
+
+void AddBlockRow(Canvas& canvas, Block& b, std::vector<std::string> cells,
+                 Style style, double fill_gray) {
+  const double h = RowHeight(canvas, b.cols, cells, style);
+  b.rows.push_back(std::move(cells));
+  b.styles.push_back(style);
+  b.fills.push_back(fill_gray);
+  b.heights.push_back(h);
+  b.height += h;
+}
+
+void PlaceBlock(PageFlow& flow, const Block& b, double x, double y) {
+  for (size_t i = 0; i < b.rows.size(); ++i) {
+    PlaceRow(flow, x, y, b.cols, b.rows[i], b.styles[i], b.heights[i],
+             b.fills[i]);
+    y += b.heights[i];
+  }
+}
+
+// VAT per rate on the left, the totals on the right, moved to the next page
+// together; a VAT table taller than kSideBySideMax (more rates than any
+// invoice has) flows row by row above the totals instead.
 void TotalsBlock(PageFlow& flow, const InvoiceView& v) {
-  const std::vector<Column> vat_cols = {
-      {"Taux de TVA", 80, Align::kLeft, 1},
-      {"Base HT", 95, Align::kRight, kNumberLinesMax},
-      {"Montant TVA", 95, Align::kRight, kNumberLinesMax}};
-  const std::vector<Column> total_cols = {
-      {"", 110, Align::kLeft, 2}, {"", 100, Align::kRight, kNumberLinesMax}};
+  constexpr double kSideBySideMax = 300;
   constexpr double kTotalsX = kMargin + kContentWidth - 210;
   Canvas& c = flow.canvas();
-  const double row = RowHeight(c, vat_cols, Headers(vat_cols), kCellBold);
-  const double vat_h = row * (1 + v.vat.size());
-  const double total_h =
-      RowHeight(c, total_cols, {"T", "1"}, kBodyBold) * v.totals.size();
-  flow.Reserve(std::max(vat_h, total_h));
-  double y = flow.y();
-  PlaceRow(flow, kMargin, y, vat_cols, Headers(vat_cols), kCellBold, row,
-           kHeaderFill);
+  Block vat{{{"Taux de TVA", 80, Align::kLeft, 1},
+             {"Base HT", 95, Align::kRight, kNumberLinesMax},
+             {"Montant TVA", 95, Align::kRight, kNumberLinesMax}}};
+  AddBlockRow(c, vat, Headers(vat.cols), kCellBold, kHeaderFill);
   for (const VatRow& r : v.vat) {
-    y += row;
-    PlaceRow(flow, kMargin, y, vat_cols, {r.rate, r.base, r.vat}, kCell, row,
-             -1);
+    AddBlockRow(c, vat, {r.rate, r.base, r.vat}, kCell, -1);
   }
-  y = flow.y();
+  Block totals{
+      {{"", 110, Align::kLeft, 2}, {"", 100, Align::kRight, kNumberLinesMax}}};
   for (size_t i = 0; i < v.totals.size(); ++i) {
     const bool last = i + 1 == v.totals.size();
-    const Style style = last ? kBodyBold : kBody;
-    const std::vector<std::string> cells = {v.totals[i].first,
-                                            v.totals[i].second};
-    const double h = RowHeight(c, total_cols, cells, style);
-    PlaceRow(flow, kTotalsX, y, total_cols, cells, style, h,
-             last ? kHeaderFill : -1);
-    y += h;
+    AddBlockRow(c, totals, {v.totals[i].first, v.totals[i].second},
+                last ? kBodyBold : kBody, last ? kHeaderFill : -1);
   }
-  flow.Advance(std::max(vat_h, y - flow.y()) + 16);
+  if (vat.height > kSideBySideMax) {
+    TableRow(flow, vat.cols, vat.rows[0], vat.styles[0], vat.fills[0]);
+    flow.set_table_header([&vat](PageFlow& f) { TableHeader(f, vat.cols); });
+    for (size_t i = 1; i < vat.rows.size(); ++i) {
+      TableRow(flow, vat.cols, vat.rows[i], vat.styles[i], vat.fills[i]);
+    }
+    flow.set_table_header(nullptr);
+    flow.Advance(8);
+    vat = Block{};
+  }
+  flow.Reserve(std::max(vat.height, totals.height));
+  PlaceBlock(flow, vat, kMargin, flow.y());
+  PlaceBlock(flow, totals, kTotalsX, flow.y());
+  flow.Advance(std::max(vat.height, totals.height) + 16);
 }
 
 // A bold caption kept with the first paragraph under it.

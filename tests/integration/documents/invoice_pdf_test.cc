@@ -205,6 +205,30 @@ TEST_F(InvoicePdfTest, EmptyAndExtremeDocumentsRender) {
   EXPECT_THAT(text, HasSubstr("Page 1/1"));
 }
 
+// More VAT rates than half a page holds (hostile): the VAT table flows over
+// pages row by row, every rate printed, the totals after it.
+TEST_F(InvoicePdfTest, ManyVatRatesFlow) {
+  v1::InvoiceDocument doc = documents_test::SampleInvoice();
+  for (int i = 1; i <= 150; ++i) {
+    v1::VatSummary* v = doc.add_vat();
+    v->set_vat_rate_bp(i);
+    v->set_net_amount_minor(100);
+    v->set_vat_amount_minor(i);
+  }
+  const std::string text = RenderText(doc);
+  EXPECT_THAT(text, HasSubstr("0,01 %"));
+  EXPECT_THAT(text, HasSubstr("1,50 %"));
+  EXPECT_THAT(text, HasSubstr("295,00 €"));
+  EXPECT_THAT(text, Not(HasSubstr("Page 1/1")));
+  // Its header on each page it spans (the first page's and the others').
+  size_t headers = 0;
+  for (size_t at = text.find("Taux de TVA"); at != std::string::npos;
+       at = text.find("Taux de TVA", at + 1)) {
+    ++headers;
+  }
+  EXPECT_GE(headers, 3u);
+}
+
 // Same document, same bytes (the creation date is the issue date).
 TEST_F(InvoicePdfTest, OutputIsDeterministic) {
   const auto a = RenderInvoicePdfBytes(documents_test::SampleInvoice());

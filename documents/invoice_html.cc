@@ -98,8 +98,12 @@ std::string LinesTable(const InvoiceView& v) {
   for (const SectionView& s : v.sections) {
     if (!s.heading.empty()) {
       absl::StrAppend(&out, "<tr class=\"band\"><td colspan=\"8\">",
-                      Escape(s.heading), "<br><span class=\"small\">",
-                      Escape(s.service_address), "</span></td></tr>\n");
+                      Escape(s.heading));
+      if (!s.service_address.empty()) {
+        absl::StrAppend(&out, "<br><span class=\"small\">",
+                        Escape(s.service_address), "</span>");
+      }
+      absl::StrAppend(&out, "</td></tr>\n");
     }
     for (const LineRow& r : s.rows) {
       out += Row({r.article, r.label, r.period, r.quantity, r.unit_price,

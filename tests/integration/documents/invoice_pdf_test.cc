@@ -20,6 +20,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
+#include "documents/invoice_html.h"
+#include "documents/invoice_json.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/unit/documents/sample_invoice.h"
@@ -98,6 +100,11 @@ TEST_F(InvoicePdfTest, SampleInvoiceHoldsTotalsAndLegalMentions) {
     EXPECT_THAT(text, HasSubstr(expected));
   }
   EXPECT_THAT(text, Not(HasSubstr("Page 1/2")));
+  // The HTML and JSON of the same document beside it, for a person to open.
+  std::ofstream(Path("invoice.html"))
+      << RenderInvoiceHtml(documents_test::SampleInvoice());
+  std::ofstream(Path("invoice.json"))
+      << RenderInvoiceJson(documents_test::SampleInvoice()).value_or("");
 }
 
 // A payment notice is titled as one, and says when the amount is taken.

@@ -273,6 +273,25 @@ TEST_F(InvoicePdfTest, UnwritablePathIsNamed) {
   EXPECT_THAT(std::string(s.message()), HasSubstr("/nonexistent/dir/x.pdf"));
 }
 
+// Every font is embedded (subset) with its Unicode map (pdffonts): the page
+// shows the same on any reader, its text extracts, and PDF/A (Factur-X,
+// later) requires it. Only DejaVu Sans: no fallback font was needed.
+TEST_F(InvoicePdfTest, FontsAreEmbedded) {
+  const std::string pdf = Path("invoice.pdf");
+  ASSERT_TRUE(RenderInvoicePdf(documents_test::SampleInvoice(), pdf).ok());
+  const std::string fonts = Path("fonts.txt");
+  ASSERT_EQ(Run(absl::StrCat("pdffonts '", pdf, "' > '", fonts, "'")), 0);
+  std::ifstream in(fonts);
+  std::string line;
+  int rows = 0;
+  while (std::getline(in, line)) {
+    if (++rows <= 2) continue;  // the header and its rule
+    EXPECT_THAT(line, HasSubstr("DejaVuSans"));
+    EXPECT_THAT(line, HasSubstr("yes yes yes"));
+  }
+  EXPECT_GE(rows, 4);
+}
+
 // The first page rasterizes (pdftoppm -r 60), the image a person looks at.
 TEST_F(InvoicePdfTest, FirstPageRasterizes) {
   const std::string pdf = Path("invoice.pdf");

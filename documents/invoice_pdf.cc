@@ -3,6 +3,7 @@
 #include <cairo-pdf.h>
 #include <cairo.h>
 #include <pango/pangocairo.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -503,17 +504,23 @@ absl::Status RenderInvoicePdf(const v1::InvoiceDocument& doc,
                               const std::string& path) {
   absl::StatusOr<std::string> pdf = RenderInvoicePdfBytes(doc);
   if (!pdf.ok()) return pdf.status();
-  std::FILE* f = std::fopen(path.c_str(), "wb");
-  if (f == nullptr) {
-    return absl::UnavailableError(absl::StrCat("documents: cannot write ", path,
-                                               ": ", std::strerror(errno)));
+  // Written beside, synced, then renamed: a reader, or a crash, never
+  // leaves half an invoice at `path`.
+  const std::string tmp = path + ".tmp";
+  std::FILE* f = std::fopen(tmp.c_str(), "wb");
+  int err = f == nullptr ? errno : 0;
+  if (f != nullptr) {
+    if (std::fwrite(pdf->data(), 1, pdf->size(), f) != pdf->size() ||
+        std::fflush(f) != 0 || ::fsync(::fileno(f)) != 0) {
+      err = errno;
+    }
+    if (std::fclose(f) != 0 && err == 0) err = errno;
+    if (err == 0 && std::rename(tmp.c_str(), path.c_str()) != 0) err = errno;
+    if (err != 0) std::remove(tmp.c_str());
   }
-  const bool written =
-      std::fwrite(pdf->data(), 1, pdf->size(), f) == pdf->size();
-  const bool closed = std::fclose(f) == 0;
-  if (!written || !closed) {
+  if (err != 0) {
     return absl::UnavailableError(absl::StrCat("documents: cannot write ", path,
-                                               ": ", std::strerror(errno)));
+                                               ": ", std::strerror(err)));
   }
   return absl::OkStatus();
 }

@@ -273,6 +273,19 @@ TEST_F(InvoicePdfTest, UnwritablePathIsNamed) {
   EXPECT_THAT(std::string(s.message()), HasSubstr("/nonexistent/dir/x.pdf"));
 }
 
+// A file already there is replaced whole, and no temporary is left beside.
+TEST_F(InvoicePdfTest, ExistingFileIsReplaced) {
+  const std::string pdf = Path("invoice.pdf");
+  std::ofstream(pdf) << "old";
+  ASSERT_TRUE(RenderInvoicePdf(documents_test::SampleInvoice(), pdf).ok());
+  std::ifstream in(pdf);
+  std::string head(5, '\0');
+  in.read(head.data(), 5);
+  EXPECT_EQ(head, "%PDF-");
+  struct stat st;
+  EXPECT_NE(::stat((pdf + ".tmp").c_str(), &st), 0);
+}
+
 // Every font is embedded (subset) with its Unicode map (pdffonts): the page
 // shows the same on any reader, its text extracts, and PDF/A (Factur-X,
 // later) requires it. Only DejaVu Sans: no fallback font was needed.

@@ -155,6 +155,9 @@ std::string Annex(const InvoiceView& v) {
     out += Row({r.object, r.when, r.destination, r.kind, r.quantity, r.amount},
                num);
   }
+  absl::StrAppend(&out, "<tr class=\"band\"><td colspan=\"5\">",
+                  Escape(v.calls_total_label), "</td><td class=\"n\">",
+                  Escape(v.calls_total), "</td></tr>\n");
   return out + "</table>\n";
 }
 

@@ -393,6 +393,11 @@ void Annex(PageFlow& flow, const InvoiceView& v) {
              kCell);
   }
   flow.set_table_header(nullptr);
+  const std::vector<Column> total = {
+      {"", TableWidth({cols.begin(), cols.end() - 1}), Align::kLeft, 1},
+      cols.back()};
+  TableRow(flow, total, {v.calls_total_label, v.calls_total}, kCellBold,
+           kBandFill);
 }
 
 void Foot(Canvas& canvas, const InvoiceView& v, int page, int count) {

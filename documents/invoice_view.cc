@@ -1,8 +1,11 @@
 #include "documents/invoice_view.h"
 
+#include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
+#include "absl/numeric/int128.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "documents/french_format.h"
@@ -306,6 +309,18 @@ std::string CallQuantity(const v1::ItemizedCall& c) {
   }
 }
 
+std::string CallsTotal(const v1::InvoiceDocument& doc) {
+  absl::int128 sum = 0;  // 2^63 calls of 2^63 micros: no overflow
+  for (const v1::ItemizedCall& c : doc.itemized_calls()) {
+    sum += c.amount_micros();
+  }
+  if (sum > std::numeric_limits<int64_t>::max() ||
+      sum < std::numeric_limits<int64_t>::min()) {
+    return "—";
+  }
+  return FormatMicros(static_cast<int64_t>(sum));
+}
+
 std::vector<CallRow> Calls(const v1::InvoiceDocument& doc) {
   std::vector<CallRow> out;
   out.reserve(doc.itemized_calls_size());
@@ -363,6 +378,12 @@ InvoiceView BuildInvoiceView(const v1::InvoiceDocument& doc) {
   v.payment = Payment(doc);
   for (const auto& m : doc.mentions()) v.mentions.push_back(CleanText(m));
   v.calls = Calls(doc);
+  if (!v.calls.empty()) {
+    v.calls_total_label = absl::StrCat(
+        "Total : ", doc.itemized_calls_size(),
+        doc.itemized_calls_size() > 1 ? " communications" : " communication");
+    v.calls_total = CallsTotal(doc);
+  }
   const std::string number =
       doc.number().empty()
           ? v.title

@@ -85,6 +85,10 @@ struct InvoiceView {
   std::vector<std::string> payment;
   std::vector<std::string> mentions;
   std::vector<CallRow> calls;  // the annex; empty: none
+  // The annex's last row: "Total : 60 communications" and their amount
+  // (unit price precision; "—" past int64).
+  std::string calls_total_label;
+  std::string calls_total;
   // "FA-2026-000123 du 31/01/2026 · Hôtel Bellevue", for continuation pages.
   std::string continuation;
   // PDF metadata.

@@ -167,6 +167,8 @@ TEST_F(InvoicePdfTest, ItemizedCallsAnnex) {
   EXPECT_THAT(text, HasSubstr("061234XXXX"));
   EXPECT_THAT(text, HasSubstr("1 min 15 s"));
   EXPECT_THAT(text, HasSubstr("0,0125"));
+  EXPECT_THAT(text, HasSubstr("Total : 60 communications"));
+  EXPECT_THAT(text, HasSubstr("0,75"));  // 60 x 0.0125
   EXPECT_THAT(text, HasSubstr("Page 3/3"));
 }
 

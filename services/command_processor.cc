@@ -1,11 +1,13 @@
 #include "services/command_processor.h"
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
 #include "engine/contracts/store.h"
 #include "engine/core/keys.h"
 #include "engine/core/record_codec.h"
 #include "engine/core/validation.h"
 #include "engine/engine.h"
+#include "engine/invoicing/invoices.h"
 
 namespace billing {
 
@@ -136,6 +138,27 @@ void CommandProcessor::Stop() {
   }
 }
 
+namespace {
+
+constexpr size_t kSeriesPartitionKeyLengthMax = 400;
+
+absl::Status ValidatePartitionKey(absl::string_view key) {
+  if (key == kReferencePartition || key == kQuarantinePartitionKey) {
+    return absl::OkStatus();
+  }
+  if (absl::StartsWith(key, kSeriesPartitionPrefix)) {
+    if (key.size() > kSeriesPartitionPrefix.size() &&
+        key.size() <= kSeriesPartitionKeyLengthMax && IsValidUtf8(key) &&
+        !absl::StrContains(key, '/')) {
+      return absl::OkStatus();
+    }
+    return FieldError("partition", "not an invoice series");
+  }
+  return ValidateCode("customer.customer_id", key, limits::kCodeLengthMax);
+}
+
+}  // namespace
+
 absl::Status CommandProcessor::Submit(CommandRequest request,
                                       Pending* pending) {
   if (auto s =
@@ -148,15 +171,10 @@ absl::Status CommandProcessor::Submit(CommandRequest request,
   // The partition key must be valid before routing; the engine re-checks.
   // "@reference" (company-wide reference data, engine/contracts/store.h) and
   // "@quarantine" (usage no customer could take, services/usage_ingest.h)
-  // are the partition keys that are not customer codes.
-  if (auto s = *customer_id == kReferencePartition ||
-                       *customer_id == kQuarantinePartitionKey
-                   ? absl::OkStatus()
-                   : ValidateCode("customer.customer_id", *customer_id,
-                                  limits::kCodeLengthMax);
-      !s.ok()) {
-    return s;
-  }
+  // and "@series:<series>" (an invoice series' one writer,
+  // engine/invoicing/invoices.h) are the partition keys that are not
+  // customer codes.
+  if (auto s = ValidatePartitionKey(*customer_id); !s.ok()) return s;
   pending->customer_id = *customer_id;
   if (request.business_date.empty()) {
     pending->business_date = clock_->Today();

@@ -17,6 +17,10 @@
 //                                         routes usage by phone number
 //   prep/<customer_id>/<preparation_id>   billing.v1.Preparation
 //                                         (engine/invoicing/commands.h)
+//   draft/<customer_id>/<draft_id>, inv/<customer_id>/<number>,
+//   invn/<number>/<customer_id>, series/<series>, snum/<series>/...,
+//   ref/issuer                            invoices and their series
+//                                         (engine/invoicing/invoices.h)
 //   usage keys (uplan/, uassign/, useen/, utot/, urec/, uquar/, uqin/):
 //                                         engine/usage/usage.cc
 //   ingest/kafka/<topic>/<partition>      next offset of the usage topic,

@@ -29,17 +29,6 @@ std::string Title(const v1::InvoiceDocument& doc) {
   return title;
 }
 
-// The category of the operation (CGI art. 242 nonies A as of the 2026
-// e-invoicing reform): goods, services or both, from the lines.
-std::string OperationKind(const v1::InvoiceDocument& doc) {
-  bool goods = false, services = false;
-  for (const v1::DocumentLine& l : doc.lines()) {
-    (l.goods() ? goods : services) = true;
-  }
-  if (goods && services) return "Livraison de biens et prestation de services";
-  return goods ? "Livraison de biens" : "Prestation de services";
-}
-
 std::vector<Field> DocumentFields(const v1::InvoiceDocument& doc) {
   std::vector<Field> f;
   f.emplace_back(
@@ -62,7 +51,6 @@ std::vector<Field> DocumentFields(const v1::InvoiceDocument& doc) {
   if (!doc.invoice_number().empty()) {
     f.emplace_back("Facture", CleanText(doc.invoice_number()));
   }
-  if (doc.lines_size() > 0) f.emplace_back("Opération", OperationKind(doc));
   if (doc.contract_refs_size() > 0) {
     std::vector<std::string> refs;
     for (const auto& r : doc.contract_refs()) refs.push_back(CleanText(r));

@@ -126,29 +126,23 @@ TEST(InvoiceViewTest, FieldsNameNumberDatesAndCustomer) {
       v.fields,
       ElementsAre(Pair("N°", "FA-2026-000123"), Pair("Date", "31/01/2026"),
                   Pair("Période", "du 01/01/2026 au 31/01/2026"),
-                  Pair("Échéance", "02/03/2026"), Pair("Client", "C-1001"),
-                  Pair("Opération", "Prestation de services")));
+                  Pair("Échéance", "02/03/2026"), Pair("Client", "C-1001")));
   EXPECT_THAT(v.customer_lines,
               ElementsAre("3 place Bellecour", "69002 Lyon", "SIREN 732829320",
                           "N° TVA FR44732829320"));
 }
 
-// A discount prints as a percent in its column; goods among services make
-// the operation mixed.
-TEST(InvoiceViewTest, DiscountAndOperationKind) {
+// A discount prints as a percent in its column, the net after it. (The
+// operation's category is the engine's mention, documents/ adds none.)
+TEST(InvoiceViewTest, DiscountPrintsAsPercent) {
   v1::InvoiceDocument doc = documents_test::SampleInvoice();
   v1::DocumentLine* l = doc.mutable_lines(0);
   l->set_discount_hundredths(1000);  // 10 %: 100.00 - 10.00 = 90.00
   l->set_discount_minor(1000);
   l->set_net_amount_minor(9000);
-  l->set_goods(true);
   const InvoiceView v = BuildInvoiceView(doc);
   EXPECT_EQ(Plain(v.sections[0].rows[0].discount), "10,00 %");
   EXPECT_EQ(Plain(v.sections[0].rows[0].net), "90,00");
-  EXPECT_THAT(v.fields,
-              testing::Contains(Pair("Opération",
-                                     "Livraison de biens et prestation de "
-                                     "services")));
 }
 
 // HTML: the same words, outside text escaped.

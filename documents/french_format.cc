@@ -54,8 +54,7 @@ size_t DecodeAt(absl::string_view s, size_t i, uint32_t* cp) {
 }
 
 bool IsControl(uint32_t cp) {
-  return cp < 0x20 || (cp >= 0x7F && cp < 0xA0) || cp == 0x2028 ||
-         cp == 0x2029;
+  return cp < 0x20 || (cp >= 0x7F && cp < 0xA0) || cp == 0x2028 || cp == 0x2029;
 }
 
 bool IsBidiControl(uint32_t cp) {
@@ -121,6 +120,16 @@ std::string CleanText(absl::string_view text) {
     }
   }
   return out;
+}
+
+bool IsValidUtf8(absl::string_view text) {
+  uint32_t cp = 0;
+  for (size_t i = 0; i < text.size();) {
+    const size_t len = DecodeAt(text, i, &cp);
+    if (len == 0) return false;
+    i += len;
+  }
+  return true;
 }
 
 int CurrencyExponent(absl::string_view currency) {
@@ -237,9 +246,8 @@ std::string FormatBytes(int64_t bytes) {
     scale *= 1024;
     ++unit;
   }
-  const int64_t tenths =
-      static_cast<int64_t>((static_cast<__int128>(bytes) * 10 + scale / 2) /
-                           scale);
+  const int64_t tenths = static_cast<int64_t>(
+      (static_cast<__int128>(bytes) * 10 + scale / 2) / scale);
   return absl::StrCat(TrimFraction(FormatFixed(tenths, 1), 0), kNbsp,
                       kUnits[unit]);
 }
@@ -248,10 +256,10 @@ std::string CountryName(absl::string_view code) {
   static constexpr struct {
     absl::string_view code, name;
   } kNames[] = {
-      {"FR", "France"},     {"BE", "Belgique"},  {"CH", "Suisse"},
-      {"LU", "Luxembourg"}, {"MC", "Monaco"},    {"DE", "Allemagne"},
-      {"ES", "Espagne"},    {"IT", "Italie"},    {"GB", "Royaume-Uni"},
-      {"NL", "Pays-Bas"},   {"PT", "Portugal"},  {"US", "États-Unis"},
+      {"FR", "France"},     {"BE", "Belgique"}, {"CH", "Suisse"},
+      {"LU", "Luxembourg"}, {"MC", "Monaco"},   {"DE", "Allemagne"},
+      {"ES", "Espagne"},    {"IT", "Italie"},   {"GB", "Royaume-Uni"},
+      {"NL", "Pays-Bas"},   {"PT", "Portugal"}, {"US", "États-Unis"},
   };
   for (const auto& n : kNames) {
     if (n.code == code) return std::string(n.name);

@@ -20,11 +20,15 @@ inline constexpr absl::string_view kNbsp = "\xC2\xA0";
 
 // Outside text made printable: valid UTF-8 (each invalid byte becomes U+FFFD,
 // so "Soci\xE9t\xE9" prints "Soci�t�", not nothing), each run of C0/C1
-// controls, DEL and line breaks becomes one space, and the bidirectional embedding, override
-// and isolate controls (U+202A..U+202E, U+2066..U+2069) are dropped, so a
-// name cannot reorder the text printed beside it. Right-to-left letters stay
-// and are shaped as such.
+// controls, DEL and line breaks becomes one space, and the bidirectional
+// embedding, override and isolate controls (U+202A..U+202E, U+2066..U+2069) are
+// dropped, so a name cannot reorder the text printed beside it. Right-to-left
+// letters stay and are shaped as such.
 std::string CleanText(absl::string_view text);
+
+// Whether `text` is valid UTF-8 (RFC 3629: no overlong forms, no
+// surrogates, nothing past U+10FFFF), the rule CleanText applies.
+bool IsValidUtf8(absl::string_view text);
 
 // The digits of the minor unit of an ISO 4217 currency: EUR 2, JPY 0, KWD 3;
 // 2 for a code it does not know. Mirrors engine/core/money.cc (the engine is

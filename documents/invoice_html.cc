@@ -1,12 +1,8 @@
 #include "documents/invoice_html.h"
 
-#include <google/protobuf/util/json_util.h>
-
 #include <string>
 #include <vector>
 
-#include "absl/status/status.h"
-#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "documents/invoice_view.h"
 
@@ -19,12 +15,23 @@ std::string Escape(const std::string& text) {
   out.reserve(text.size());
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out.push_back(c);
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out.push_back(c);
     }
   }
   return out;
@@ -49,8 +56,8 @@ std::string Row(const std::vector<std::string>& cells,
   std::string out = "<tr>";
   for (size_t i = 0; i < cells.size(); ++i) {
     const bool n = i < numeric.size() && numeric[i];
-    absl::StrAppend(&out, "<", tag, n ? " class=\"n\">" : ">",
-                    Escape(cells[i]), "</", tag, ">");
+    absl::StrAppend(&out, "<", tag, n ? " class=\"n\">" : ">", Escape(cells[i]),
+                    "</", tag, ">");
   }
   return out + "</tr>\n";
 }
@@ -91,8 +98,12 @@ std::string LinesTable(const InvoiceView& v) {
   for (const SectionView& s : v.sections) {
     if (!s.heading.empty()) {
       absl::StrAppend(&out, "<tr class=\"band\"><td colspan=\"8\">",
-                      Escape(s.heading), "<br><span class=\"small\">",
-                      Escape(s.service_address), "</span></td></tr>\n");
+                      Escape(s.heading));
+      if (!s.service_address.empty()) {
+        absl::StrAppend(&out, "<br><span class=\"small\">",
+                        Escape(s.service_address), "</span>");
+      }
+      absl::StrAppend(&out, "</td></tr>\n");
     }
     for (const LineRow& r : s.rows) {
       out += Row({r.article, r.label, r.period, r.quantity, r.unit_price,
@@ -101,17 +112,18 @@ std::string LinesTable(const InvoiceView& v) {
     }
     if (!s.subtotal_label.empty()) {
       absl::StrAppend(&out, "<tr><td colspan=\"6\" class=\"n\"><strong>",
-                      Escape(s.subtotal_label), "</strong></td><td class=\"n\">",
-                      "<strong>", Escape(s.subtotal), "</strong></td><td></td></tr>\n");
+                      Escape(s.subtotal_label),
+                      "</strong></td><td class=\"n\">", "<strong>",
+                      Escape(s.subtotal), "</strong></td><td></td></tr>\n");
     }
   }
   return out + "</table>\n";
 }
 
 std::string Totals(const InvoiceView& v) {
-  std::string out = "<table style=\"width:50%;margin-top:12px\">" +
-                    Row({"Taux de TVA", "Base HT", "Montant TVA"},
-                        {false, true, true}, "th");
+  std::string out =
+      "<table style=\"width:50%;margin-top:12px\">" +
+      Row({"Taux de TVA", "Base HT", "Montant TVA"}, {false, true, true}, "th");
   for (const VatRow& r : v.vat) {
     out += Row({r.rate, r.base, r.vat}, {false, true, true});
   }
@@ -135,15 +147,17 @@ std::string Paragraphs(const std::string& caption,
 std::string Annex(const InvoiceView& v) {
   if (v.calls.empty()) return "";
   const std::vector<bool> num = {false, false, false, false, true, true};
-  std::string out =
-      "<h2>Annexe : détail des communications</h2>\n<table>" +
-      Row({"Ligne", "Date et heure", "Destination", "Type", "Durée / volume",
-           "Montant HT"},
-          num, "th");
+  std::string out = "<h2>Annexe : détail des communications</h2>\n<table>" +
+                    Row({"Ligne", "Date et heure", "Destination", "Type",
+                         "Durée / volume", "Montant HT"},
+                        num, "th");
   for (const CallRow& r : v.calls) {
     out += Row({r.object, r.when, r.destination, r.kind, r.quantity, r.amount},
                num);
   }
+  absl::StrAppend(&out, "<tr class=\"band\"><td colspan=\"5\">",
+                  Escape(v.calls_total_label), "</td><td class=\"n\">",
+                  Escape(v.calls_total), "</td></tr>\n");
   return out + "</table>\n";
 }
 
@@ -160,21 +174,6 @@ std::string RenderInvoiceHtml(const v1::InvoiceDocument& doc) {
       Paragraphs("Mentions", v.mentions), Annex(v),
       "<footer class=\"small\"><hr>", Escape(v.legal_footer),
       "</footer>\n</body></html>\n");
-}
-
-absl::StatusOr<std::string> RenderInvoiceJson(const v1::InvoiceDocument& doc) {
-  google::protobuf::util::JsonPrintOptions options;
-  options.add_whitespace = true;
-  options.preserve_proto_field_names = true;
-  std::string out;
-  const auto status =
-      google::protobuf::util::MessageToJsonString(doc, &out, options);
-  if (!status.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "documents: JSON of invoice ", doc.number(), ": ",
-        std::string(status.message())));
-  }
-  return out;
 }
 
 }  // namespace billing::documents

@@ -3,6 +3,7 @@
 #include <cairo-pdf.h>
 #include <cairo.h>
 #include <pango/pangocairo.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -49,6 +50,9 @@ constexpr double kBandFill = 0.95;
 // Labels may wrap, but a hostile 10,000-character label must not fill
 // pages: past this many lines it ends in "…".
 constexpr int kLabelLinesMax = 6;
+// A number is never cut to "92 233 720 …": one too wide for its column
+// (none a real invoice has) wraps instead.
+constexpr int kNumberLinesMax = 3;
 
 struct Column {
   const char* header;
@@ -60,15 +64,15 @@ struct Column {
 // The lines table (515 points): numbers right-aligned, the label the widest.
 const std::vector<Column>& LineColumns() {
   static const std::vector<Column> kColumns = {
-      {"Article", 50, Align::kLeft, 2},
-      {"Désignation", 142, Align::kLeft, kLabelLinesMax},
-      // "01/01/2026 – 31/01/2026" on one line at 7.5 points.
-      {"Période", 104, Align::kLeft, 2},
-      {"Qté", 30, Align::kRight, 1},
-      {"P.U. HT", 50, Align::kRight, 1},
-      {"Remise", 36, Align::kRight, 1},
-      {"Montant HT", 62, Align::kRight, 1},
-      {"TVA", 41, Align::kRight, 1},
+      {"Article", 48, Align::kLeft, 2},
+      {"Désignation", 141, Align::kLeft, kLabelLinesMax},
+      // "01/01/2026 – 31/01/2026" is 100 points at 7.5: one line.
+      {"Période", 108, Align::kLeft, 2},
+      {"Qté", 28, Align::kRight, kNumberLinesMax},
+      {"P.U. HT", 50, Align::kRight, kNumberLinesMax},
+      {"Remise", 38, Align::kRight, kNumberLinesMax},
+      {"Montant HT", 62, Align::kRight, kNumberLinesMax},
+      {"TVA", 40, Align::kRight, kNumberLinesMax},
   };
   return kColumns;
 }
@@ -79,8 +83,8 @@ const std::vector<Column>& CallColumns() {
       {"Date et heure", 95, Align::kLeft, 1},
       {"Destination", 110, Align::kLeft, 2},
       {"Type", 55, Align::kLeft, 1},
-      {"Durée / volume", 80, Align::kRight, 1},
-      {"Montant HT", 80, Align::kRight, 1},
+      {"Durée / volume", 80, Align::kRight, kNumberLinesMax},
+      {"Montant HT", 80, Align::kRight, kNumberLinesMax},
   };
   return kColumns;
 }
@@ -119,7 +123,8 @@ void PlaceRow(PageFlow& flow, double x0, double y,
   double x = x0;
   for (size_t i = 0; i < columns.size() && i < cells.size(); ++i) {
     flow.AddText({cells[i], style, columns[i].align, columns[i].max_lines},
-                 x + kCellPadX, y + kCellPadY, columns[i].width - 2 * kCellPadX);
+                 x + kCellPadX, y + kCellPadY,
+                 columns[i].width - 2 * kCellPadX);
     x += columns[i].width;
   }
   flow.AddLine({x0, y + h, x0 + width, y + h, kRuleGray, 0.4});
@@ -154,8 +159,8 @@ void Paragraph(PageFlow& flow, Text text, double gap_after) {
 }
 
 // Lines of text stacked in a box; returns the y below them.
-double Stack(PageFlow& flow, const std::vector<Text>& texts, double x,
-             double y, double width, double gap) {
+double Stack(PageFlow& flow, const std::vector<Text>& texts, double x, double y,
+             double width, double gap) {
   for (const Text& t : texts) {
     if (t.text.empty()) continue;
     const double h = flow.canvas().Height(t, width);
@@ -228,7 +233,8 @@ void ContinuationHeading(PageFlow& flow, const InvoiceView& v) {
   flow.AddText(name, kMargin, flow.y(), 200);
   flow.AddText(ref, kMargin + 200, flow.y(), kContentWidth - 200);
   flow.Advance(flow.canvas().Height(ref, kContentWidth - 200) + 4);
-  flow.AddLine({kMargin, flow.y(), kMargin + kContentWidth, flow.y(), 0.5, 0.6});
+  flow.AddLine(
+      {kMargin, flow.y(), kMargin + kContentWidth, flow.y(), 0.5, 0.6});
   flow.Advance(10);
 }
 
@@ -241,10 +247,12 @@ void SectionRows(PageFlow& flow, const SectionView& s) {
     double h = flow.canvas().Height(heading, w) + 2 * kCellPadY;
     if (!address.text.empty()) h += flow.canvas().Height(address, w);
     // Never a heading alone at the foot of a page: room for one line too.
-    const double first = s.rows.empty() ? 0
-                         : RowHeight(flow.canvas(), cols,
-                                     {s.rows[0].article, s.rows[0].label,
-                                      s.rows[0].period}, kCell);
+    const double first =
+        s.rows.empty()
+            ? 0
+            : RowHeight(flow.canvas(), cols,
+                        {s.rows[0].article, s.rows[0].label, s.rows[0].period},
+                        kCell);
     flow.Reserve(h + first);
     flow.AddRect({kMargin, flow.y(), kContentWidth, h, kBandFill, -1});
     const double y = Stack(flow, {heading, address}, kMargin + kCellPadX,
@@ -261,8 +269,9 @@ void SectionRows(PageFlow& flow, const SectionView& s) {
     // Label across the columns up to the amount, which sits under
     // "Montant HT".
     const std::vector<Column> sub = {
-        {"", TableWidth({cols.begin(), cols.end() - 2}), Align::kRight, 1},
-        cols[cols.size() - 2], cols.back()};
+        {"", TableWidth({cols.begin(), cols.end() - 2}), Align::kRight, 2},
+        cols[cols.size() - 2],
+        cols.back()};
     TableRow(flow, sub, {s.subtotal_label, s.subtotal, ""}, kCellBold);
   }
 }
@@ -280,53 +289,87 @@ void LinesTable(PageFlow& flow, const InvoiceView& v) {
   flow.Advance(12);
 }
 
-// VAT per rate on the left, the totals on the right, moved together.
+// Rows measured first, then drawn whole at one place.
+struct Block {
+  std::vector<Column> cols;
+  std::vector<std::vector<std::string>> rows;
+  std::vector<Style> styles;
+  std::vector<double> fills;
+  std::vector<double> heights;
+  double height = 0;
+};
+
+void AddBlockRow(Canvas& canvas, Block& b, std::vector<std::string> cells,
+                 Style style, double fill_gray) {
+  const double h = RowHeight(canvas, b.cols, cells, style);
+  b.rows.push_back(std::move(cells));
+  b.styles.push_back(style);
+  b.fills.push_back(fill_gray);
+  b.heights.push_back(h);
+  b.height += h;
+}
+
+void PlaceBlock(PageFlow& flow, const Block& b, double x, double y) {
+  for (size_t i = 0; i < b.rows.size(); ++i) {
+    PlaceRow(flow, x, y, b.cols, b.rows[i], b.styles[i], b.heights[i],
+             b.fills[i]);
+    y += b.heights[i];
+  }
+}
+
+// VAT per rate on the left, the totals on the right, moved to the next page
+// together; a VAT table taller than kSideBySideMax (more rates than any
+// invoice has) flows row by row above the totals instead.
 void TotalsBlock(PageFlow& flow, const InvoiceView& v) {
-  const std::vector<Column> vat_cols = {{"Taux de TVA", 80, Align::kLeft, 1},
-                                        {"Base HT", 95, Align::kRight, 1},
-                                        {"Montant TVA", 95, Align::kRight, 1}};
-  const std::vector<Column> total_cols = {{"", 110, Align::kLeft, 1},
-                                          {"", 100, Align::kRight, 1}};
+  constexpr double kSideBySideMax = 300;
   constexpr double kTotalsX = kMargin + kContentWidth - 210;
   Canvas& c = flow.canvas();
-  const double row = RowHeight(c, vat_cols, Headers(vat_cols), kCellBold);
-  const double vat_h = row * (1 + v.vat.size());
-  const double total_h = RowHeight(c, total_cols, {"T", "1"}, kBodyBold) *
-                         v.totals.size();
-  flow.Reserve(std::max(vat_h, total_h));
-  double y = flow.y();
-  PlaceRow(flow, kMargin, y, vat_cols, Headers(vat_cols), kCellBold, row,
-           kHeaderFill);
+  Block vat{{{"Taux de TVA", 80, Align::kLeft, 1},
+             {"Base HT", 95, Align::kRight, kNumberLinesMax},
+             {"Montant TVA", 95, Align::kRight, kNumberLinesMax}}};
+  AddBlockRow(c, vat, Headers(vat.cols), kCellBold, kHeaderFill);
   for (const VatRow& r : v.vat) {
-    y += row;
-    PlaceRow(flow, kMargin, y, vat_cols, {r.rate, r.base, r.vat}, kCell, row,
-             -1);
+    AddBlockRow(c, vat, {r.rate, r.base, r.vat}, kCell, -1);
   }
-  y = flow.y();
+  Block totals{
+      {{"", 110, Align::kLeft, 2}, {"", 100, Align::kRight, kNumberLinesMax}}};
   for (size_t i = 0; i < v.totals.size(); ++i) {
     const bool last = i + 1 == v.totals.size();
-    const Style style = last ? kBodyBold : kBody;
-    const std::vector<std::string> cells = {v.totals[i].first,
-                                            v.totals[i].second};
-    const double h = RowHeight(c, total_cols, cells, style);
-    PlaceRow(flow, kTotalsX, y, total_cols, cells, style, h,
-             last ? kHeaderFill : -1);
-    y += h;
+    AddBlockRow(c, totals, {v.totals[i].first, v.totals[i].second},
+                last ? kBodyBold : kBody, last ? kHeaderFill : -1);
   }
-  flow.Advance(std::max(vat_h, y - flow.y()) + 16);
+  if (vat.height > kSideBySideMax) {
+    TableRow(flow, vat.cols, vat.rows[0], vat.styles[0], vat.fills[0]);
+    flow.set_table_header([&vat](PageFlow& f) { TableHeader(f, vat.cols); });
+    for (size_t i = 1; i < vat.rows.size(); ++i) {
+      TableRow(flow, vat.cols, vat.rows[i], vat.styles[i], vat.fills[i]);
+    }
+    flow.set_table_header(nullptr);
+    flow.Advance(8);
+    vat = Block{};
+  }
+  flow.Reserve(std::max(vat.height, totals.height));
+  PlaceBlock(flow, vat, kMargin, flow.y());
+  PlaceBlock(flow, totals, kTotalsX, flow.y());
+  flow.Advance(std::max(vat.height, totals.height) + 16);
 }
 
 // A bold caption kept with the first paragraph under it.
+// `first_style`: the due date stands out from the terms under it.
 void Captioned(PageFlow& flow, const std::string& caption,
-               const std::vector<std::string>& paragraphs) {
+               const std::vector<std::string>& paragraphs,
+               Style first_style = kBody) {
   if (paragraphs.empty()) return;
   const Text head{caption, kBodyBold, Align::kLeft, 1};
-  const Text first{paragraphs[0], kBody};
+  const Text first{paragraphs[0], first_style};
   Canvas& c = flow.canvas();
   flow.Reserve(c.Height(head, kContentWidth) + 3 +
                c.Height(first, kContentWidth));
   Paragraph(flow, head, 3);
-  for (const std::string& p : paragraphs) Paragraph(flow, {p, kBody}, 3);
+  Paragraph(flow, first, 3);
+  for (size_t i = 1; i < paragraphs.size(); ++i) {
+    Paragraph(flow, {paragraphs[i], kBody}, 3);
+  }
   flow.Advance(8);
 }
 
@@ -334,13 +377,13 @@ void Annex(PageFlow& flow, const InvoiceView& v) {
   if (v.calls.empty()) return;
   flow.NewPage();
   Paragraph(flow, {"Annexe : détail des communications", {11, true}}, 4);
-  Paragraph(flow,
-            {absl::StrCat("Numéros appelés masqués (4 derniers chiffres). ",
-                          v.currency_caption,
-                          v.currency_caption.empty() ? "" : ", ",
-                          "hors taxes, avant l'arrondi de la ligne facturée."),
-             kCaption},
-            6);
+  Paragraph(
+      flow,
+      {absl::StrCat("Numéros appelés masqués (4 derniers chiffres). ",
+                    v.currency_caption, v.currency_caption.empty() ? "" : ", ",
+                    "hors taxes, avant l'arrondi de la ligne facturée."),
+       kCaption},
+      6);
   const auto& cols = CallColumns();
   TableHeader(flow, cols);
   flow.set_table_header([&cols](PageFlow& f) { TableHeader(f, cols); });
@@ -350,6 +393,11 @@ void Annex(PageFlow& flow, const InvoiceView& v) {
              kCell);
   }
   flow.set_table_header(nullptr);
+  const std::vector<Column> total = {
+      {"", TableWidth({cols.begin(), cols.end() - 1}), Align::kLeft, 1},
+      cols.back()};
+  TableRow(flow, total, {v.calls_total_label, v.calls_total}, kCellBold,
+           kBandFill);
 }
 
 void Foot(Canvas& canvas, const InvoiceView& v, int page, int count) {
@@ -371,7 +419,7 @@ void LayOut(PageFlow& flow, const InvoiceView& v) {
   flow.set_page_top([&v](PageFlow& f) { ContinuationHeading(f, v); });
   LinesTable(flow, v);
   TotalsBlock(flow, v);
-  Captioned(flow, "Conditions de paiement", v.payment);
+  Captioned(flow, "Conditions de paiement", v.payment, kBodyBold);
   Captioned(flow, "Mentions", v.mentions);
   Annex(flow, v);
 }
@@ -400,8 +448,8 @@ void SetMetadata(cairo_surface_t* surface, const v1::InvoiceDocument& doc,
                                  v.issuer_name.c_str());
   cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_CREATOR,
                                  "billing documents");
-  const std::string& date = !doc.issue_date().empty() ? doc.issue_date()
-                                                       : doc.period_end();
+  const std::string& date =
+      !doc.issue_date().empty() ? doc.issue_date() : doc.period_end();
   if (FormatDate(date).size() == 10 && FormatDate(date)[2] == '/') {
     const std::string stamp = date + "T00:00:00Z";
     cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_CREATE_DATE,
@@ -430,9 +478,9 @@ struct ContextDeleter {
 absl::StatusOr<std::string> RenderInvoicePdfBytes(
     const v1::InvoiceDocument& doc) {
   if (!FontInstalled()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "documents: the font \"", kFontFamily,
-        "\" is not installed (Debian package fonts-dejavu-core)"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("documents: the font \"", kFontFamily,
+                     "\" is not installed (Debian package fonts-dejavu-core)"));
   }
   const InvoiceView v = BuildInvoiceView(doc);
   std::string out;
@@ -445,9 +493,8 @@ absl::StatusOr<std::string> RenderInvoicePdfBytes(
     Canvas canvas(cr.get());
     PageFlow flow(&canvas);
     LayOut(flow, v);
-    flow.Render([&v](Canvas& c, int page, int count) {
-      Foot(c, v, page, count);
-    });
+    flow.Render(
+        [&v](Canvas& c, int page, int count) { Foot(c, v, page, count); });
   }
   cairo_surface_finish(surface.get());
   const cairo_status_t status = cairo_surface_status(surface.get());
@@ -462,16 +509,23 @@ absl::Status RenderInvoicePdf(const v1::InvoiceDocument& doc,
                               const std::string& path) {
   absl::StatusOr<std::string> pdf = RenderInvoicePdfBytes(doc);
   if (!pdf.ok()) return pdf.status();
-  std::FILE* f = std::fopen(path.c_str(), "wb");
-  if (f == nullptr) {
-    return absl::UnavailableError(
-        absl::StrCat("documents: cannot write ", path, ": ", std::strerror(errno)));
+  // Written beside, synced, then renamed: a reader, or a crash, never
+  // leaves half an invoice at `path`.
+  const std::string tmp = path + ".tmp";
+  std::FILE* f = std::fopen(tmp.c_str(), "wb");
+  int err = f == nullptr ? errno : 0;
+  if (f != nullptr) {
+    if (std::fwrite(pdf->data(), 1, pdf->size(), f) != pdf->size() ||
+        std::fflush(f) != 0 || ::fsync(::fileno(f)) != 0) {
+      err = errno;
+    }
+    if (std::fclose(f) != 0 && err == 0) err = errno;
+    if (err == 0 && std::rename(tmp.c_str(), path.c_str()) != 0) err = errno;
+    if (err != 0) std::remove(tmp.c_str());
   }
-  const bool written = std::fwrite(pdf->data(), 1, pdf->size(), f) == pdf->size();
-  const bool closed = std::fclose(f) == 0;
-  if (!written || !closed) {
-    return absl::UnavailableError(
-        absl::StrCat("documents: cannot write ", path, ": ", std::strerror(errno)));
+  if (err != 0) {
+    return absl::UnavailableError(absl::StrCat("documents: cannot write ", path,
+                                               ": ", std::strerror(err)));
   }
   return absl::OkStatus();
 }

@@ -32,7 +32,9 @@ inline constexpr char kFontFamily[] = "DejaVu Sans";
 absl::StatusOr<std::string> RenderInvoicePdfBytes(
     const v1::InvoiceDocument& doc);
 
-// RenderInvoicePdfBytes written to `path` (replaced when it exists). Errors:
+// RenderInvoicePdfBytes written to `path`, atomically (through
+// "<path>.tmp", synced, renamed: a file already there is replaced whole or
+// not at all). Errors:
 // those of RenderInvoicePdfBytes; Unavailable naming the path when it
 // cannot be written.
 absl::Status RenderInvoicePdf(const v1::InvoiceDocument& doc,

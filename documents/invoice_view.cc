@@ -1,8 +1,11 @@
 #include "documents/invoice_view.h"
 
+#include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
+#include "absl/numeric/int128.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "documents/french_format.h"
@@ -28,15 +31,16 @@ std::string Title(const v1::InvoiceDocument& doc) {
 
 std::vector<Field> DocumentFields(const v1::InvoiceDocument& doc) {
   std::vector<Field> f;
-  f.emplace_back("N°", doc.number().empty() ? "non numéroté"
-                                           : CleanText(doc.number()));
+  f.emplace_back(
+      "N°", doc.number().empty() ? "non numéroté" : CleanText(doc.number()));
   if (!doc.issue_date().empty()) {
     f.emplace_back("Date", FormatDate(doc.issue_date()));
   }
   const std::string period = FormatPeriod(doc.period_start(), doc.period_end());
   if (!period.empty()) f.emplace_back("Période", period);
   if (!doc.due_date().empty()) {
-    f.emplace_back("Échéance", FormatDate(doc.due_date()));
+    f.emplace_back(IsNotice(doc) ? "Prélevé le" : "Échéance",
+                   FormatDate(doc.due_date()));
   }
   if (!doc.invoiced().customer_id().empty()) {
     f.emplace_back("Client", CleanText(doc.invoiced().customer_id()));
@@ -90,7 +94,8 @@ std::string LegalFooter(const v1::Issuer& issuer) {
     parts.push_back(absl::StrCat("SIRET", kNbsp, CleanText(issuer.siret())));
   }
   if (!issuer.vat_id().empty()) {
-    parts.push_back(absl::StrCat("N°", kNbsp, "TVA", kNbsp, CleanText(issuer.vat_id())));
+    parts.push_back(
+        absl::StrCat("N°", kNbsp, "TVA", kNbsp, CleanText(issuer.vat_id())));
   }
   return absl::StrJoin(parts, kSep);
 }
@@ -136,8 +141,9 @@ std::string LedgerNote(const v1::InvoiceDocument& doc) {
   if (p.name().empty() && p.customer_id().empty()) return "";
   if (p.customer_id() == doc.invoiced().customer_id()) return "";
   const std::string who = absl::StrCat(
-      PartyName(p),
-      p.customer_id().empty() ? "" : absl::StrCat(" (", CleanText(p.customer_id()), ")"));
+      PartyName(p), p.customer_id().empty()
+                        ? ""
+                        : absl::StrCat(" (", CleanText(p.customer_id()), ")"));
   if (doc.bill_to_mode() == v1::BILL_TO_MODE_INVOICE_BILL_TO) {
     return absl::StrCat("Pour le compte de : ", who);
   }
@@ -231,14 +237,15 @@ std::vector<std::string> Payment(const v1::InvoiceDocument& doc) {
   const v1::PaymentTerms& t = doc.issuer().terms();
   std::vector<std::string> out;
   const std::string due = FormatDate(doc.due_date());
-  const std::string gross = FormatAmount(doc.gross_amount_minor(), doc.currency());
+  const std::string gross =
+      FormatAmount(doc.gross_amount_minor(), doc.currency());
   if (IsNotice(doc)) {
     out.push_back(absl::StrCat("Le montant de ", gross,
                                " sera prélevé sur votre compte le ", due,
                                " (prélèvement SEPA)."));
   } else {
-    out.push_back(absl::StrCat("Date d'échéance : ", due,
-                               ". Règlement par virement."));
+    out.push_back(
+        absl::StrCat("Date d'échéance : ", due, ". Règlement par virement."));
   }
   const std::string bank = BankLine(doc.issuer().bank());
   if (!bank.empty()) {
@@ -263,22 +270,43 @@ std::vector<std::string> Payment(const v1::InvoiceDocument& doc) {
 
 std::string KindName(v1::UsageKind kind) {
   switch (kind) {
-    case v1::USAGE_KIND_VOICE: return "Appel";
-    case v1::USAGE_KIND_SMS: return "SMS";
-    case v1::USAGE_KIND_MMS: return "MMS";
-    case v1::USAGE_KIND_DATA: return "Données";
-    case v1::USAGE_KIND_FAX: return "Fax";
-    default: return "Autre";
+    case v1::USAGE_KIND_VOICE:
+      return "Appel";
+    case v1::USAGE_KIND_SMS:
+      return "SMS";
+    case v1::USAGE_KIND_MMS:
+      return "MMS";
+    case v1::USAGE_KIND_DATA:
+      return "Données";
+    case v1::USAGE_KIND_FAX:
+      return "Fax";
+    default:
+      return "Autre";
   }
 }
 
 std::string CallQuantity(const v1::ItemizedCall& c) {
   switch (c.kind()) {
     case v1::USAGE_KIND_VOICE:
-    case v1::USAGE_KIND_FAX: return FormatDuration(c.quantity());
-    case v1::USAGE_KIND_DATA: return FormatBytes(c.quantity());
-    default: return FormatFixed(c.quantity(), 0);
+    case v1::USAGE_KIND_FAX:
+      return FormatDuration(c.quantity());
+    case v1::USAGE_KIND_DATA:
+      return FormatBytes(c.quantity());
+    default:
+      return FormatFixed(c.quantity(), 0);
   }
+}
+
+std::string CallsTotal(const v1::InvoiceDocument& doc) {
+  absl::int128 sum = 0;  // 2^63 calls of 2^63 micros: no overflow
+  for (const v1::ItemizedCall& c : doc.itemized_calls()) {
+    sum += c.amount_micros();
+  }
+  if (sum > std::numeric_limits<int64_t>::max() ||
+      sum < std::numeric_limits<int64_t>::min()) {
+    return "—";
+  }
+  return FormatMicros(static_cast<int64_t>(sum));
 }
 
 std::vector<CallRow> Calls(const v1::InvoiceDocument& doc) {
@@ -325,7 +353,8 @@ InvoiceView BuildInvoiceView(const v1::InvoiceDocument& doc) {
   if (doc.currency() == "EUR") {
     v.currency_caption = "Montants en euros";
   } else if (!doc.currency().empty()) {
-    v.currency_caption = absl::StrCat("Montants en ", CleanText(doc.currency()));
+    v.currency_caption =
+        absl::StrCat("Montants en ", CleanText(doc.currency()));
   }
   v.sections = Sections(doc);
   for (const v1::VatSummary& s : doc.vat()) {
@@ -337,8 +366,16 @@ InvoiceView BuildInvoiceView(const v1::InvoiceDocument& doc) {
   v.payment = Payment(doc);
   for (const auto& m : doc.mentions()) v.mentions.push_back(CleanText(m));
   v.calls = Calls(doc);
+  if (!v.calls.empty()) {
+    v.calls_total_label = absl::StrCat(
+        "Total : ", doc.itemized_calls_size(),
+        doc.itemized_calls_size() > 1 ? " communications" : " communication");
+    v.calls_total = CallsTotal(doc);
+  }
   const std::string number =
-      doc.number().empty() ? v.title : absl::StrCat(v.title, " n° ", CleanText(doc.number()));
+      doc.number().empty()
+          ? v.title
+          : absl::StrCat(v.title, " n° ", CleanText(doc.number()));
   v.continuation = number;
   if (!doc.issue_date().empty()) {
     absl::StrAppend(&v.continuation, " du ", FormatDate(doc.issue_date()));

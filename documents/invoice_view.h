@@ -32,12 +32,12 @@ struct LineRow {
 struct SectionView {
   // Empty: no heading row (a document with one section and no service
   // address, or none).
-  std::string heading;           // "Site de Lyon (ENT-1)"
-  std::string service_address;   // one line; empty when it does not differ
+  std::string heading;          // "Site de Lyon (ENT-1)"
+  std::string service_address;  // one line; empty when it does not differ
   std::vector<LineRow> rows;
   // Empty: no subtotal row (a single group).
-  std::string subtotal_label;    // "Sous-total Site de Lyon"
-  std::string subtotal;          // "250,00"
+  std::string subtotal_label;  // "Sous-total Site de Lyon"
+  std::string subtotal;        // "250,00"
 };
 
 struct VatRow {
@@ -85,6 +85,10 @@ struct InvoiceView {
   std::vector<std::string> payment;
   std::vector<std::string> mentions;
   std::vector<CallRow> calls;  // the annex; empty: none
+  // The annex's last row: "Total : 60 communications" and their amount
+  // (unit price precision; "—" past int64).
+  std::string calls_total_label;
+  std::string calls_total;
   // "FA-2026-000123 du 31/01/2026 · Hôtel Bellevue", for continuation pages.
   std::string continuation;
   // PDF metadata.

@@ -14,6 +14,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-grpcio python3-protobuf python3-confluent-kafka kcat tzdata
   clang-14 libfuzzer-14-dev libclang-rt-14-dev
+  libcairo2-dev libpango1.0-dev fonts-dejavu-core poppler-utils
 )
 
 missing=()

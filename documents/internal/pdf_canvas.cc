@@ -56,7 +56,8 @@ void DrawLine(cairo_t* cr, const LineOp& l) {
 
 }  // namespace
 
-Canvas::Canvas(cairo_t* cr) : cr_(cr), context_(pango_cairo_create_context(cr)) {
+Canvas::Canvas(cairo_t* cr)
+    : cr_(cr), context_(pango_cairo_create_context(cr)) {
   // Unhinted metrics: a PDF is scaled by its reader, so widths must be the
   // font's own, the same when measured and when drawn.
   cairo_font_options_t* options = cairo_font_options_create();
@@ -67,6 +68,9 @@ Canvas::Canvas(cairo_t* cr) : cr_(cr), context_(pango_cairo_create_context(cr)) 
   // A left-to-right page: a name in Arabic or Hebrew is shaped right to left
   // inside its box but does not flip the box's alignment.
   pango_context_set_base_dir(context_, PANGO_DIRECTION_LTR);
+  // Glyphs where the font puts them, not on whole points (Pango rounds by
+  // default, for screens).
+  pango_context_set_round_glyph_positions(context_, FALSE);
 }
 
 Canvas::~Canvas() { g_object_unref(context_); }

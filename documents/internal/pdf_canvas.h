@@ -71,7 +71,7 @@ struct TextOp {
 };
 struct RectOp {
   double x, y, width, height;
-  double fill_gray;  // < 0: no fill
+  double fill_gray;    // < 0: no fill
   double stroke_gray;  // < 0: no outline
 };
 struct LineOp {
@@ -104,7 +104,9 @@ class PageFlow {
   void MarkUsed() { page_blank_ = false; }
   // Runs at the top of every page after the first, in order: the
   // continuation heading, then (while set) the table header.
-  void set_page_top(std::function<void(PageFlow&)> f) { page_top_ = std::move(f); }
+  void set_page_top(std::function<void(PageFlow&)> f) {
+    page_top_ = std::move(f);
+  }
   void set_table_header(std::function<void(PageFlow&)> f) {
     table_header_ = std::move(f);
   }

@@ -14,10 +14,14 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
+#include "documents/invoice_html.h"
+#include "documents/invoice_json.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/unit/documents/sample_invoice.h"
@@ -54,7 +58,8 @@ class InvoicePdfTest : public ::testing::Test {
     const absl::Status s = RenderInvoicePdf(doc, pdf);
     EXPECT_TRUE(s.ok()) << s;
     const std::string txt = Path("invoice.txt");
-    EXPECT_EQ(Run(absl::StrCat("pdftotext -layout '", pdf, "' '", txt, "'")), 0);
+    EXPECT_EQ(Run(absl::StrCat("pdftotext -layout '", pdf, "' '", txt, "'")),
+              0);
     std::ifstream in(txt);
     std::stringstream text;
     text << in.rdbuf();
@@ -72,29 +77,34 @@ class InvoicePdfTest : public ::testing::Test {
 // of a French B2B invoice, accented names, one page.
 TEST_F(InvoicePdfTest, SampleInvoiceHoldsTotalsAndLegalMentions) {
   const std::string text = RenderText(documents_test::SampleInvoice());
-  for (const char* expected : {
-           "Facture", "FA-2026-000123", "31/01/2026", "02/03/2026",
-           "du 01/01/2026 au 31/01/2026",
-           // Issuer: name, form, capital, address, SIREN, RCS, SIRET, VAT.
-           "Télécom Rhône Services SAS au capital de 150 000 €",
-           "12 rue de la République", "69002 Lyon", "SIREN 552100554 RCS Lyon",
-           "SIRET 55210055400013", "FR40552100554",
-           // Customer, its SIREN and VAT id; the ledger party; the service
-           // address of the second section.
-           "Hôtel Bellevue", "3 place Bellecour", "SIREN 732829320",
-           "FR44732829320", "Société Générale", "8 quai Saint-Antoine",
-           // Lines, subtotals, VAT per rate, totals.
-           "Abonnement Pro 20 postes", "Maintenance préventive", "100,00",
-           "Sous-total Réception (E1)", "200,00", "Sous-total Spa (E2)", "50,00",
-           "20,00 %", "40,00 €", "10,00 %", "5,00 €", "250,00 €", "45,00 €",
-           "295,00 €",
-           // Payment: bank details, penalties, indemnity, discount.
-           "FR76 3000 6000 0112 3456 7890 189", "AGRIFRPP882",
-           "12,00 %", "40,00 €", "Pas d'escompte pour paiement anticipé",
-           "TVA acquittée sur les débits.", "Page 1/1"}) {
+  for (const char* expected :
+       {"Facture", "FA-2026-000123", "31/01/2026", "02/03/2026",
+        "du 01/01/2026 au 31/01/2026",
+        // Issuer: name, form, capital, address, SIREN, RCS, SIRET, VAT.
+        "Télécom Rhône Services SAS au capital de 150 000 €",
+        "12 rue de la République", "69002 Lyon", "SIREN 552100554 RCS Lyon",
+        "SIRET 55210055400013", "FR40552100554",
+        // Customer, its SIREN and VAT id; the ledger party; the service
+        // address of the second section.
+        "Hôtel Bellevue", "3 place Bellecour", "SIREN 732829320",
+        "FR44732829320", "Société Générale", "8 quai Saint-Antoine",
+        // Lines, subtotals, VAT per rate, totals.
+        "Abonnement Pro 20 postes", "Maintenance préventive", "100,00",
+        "Sous-total Réception (E1)", "200,00", "Sous-total Spa (E2)", "50,00",
+        "20,00 %", "40,00 €", "10,00 %", "5,00 €", "250,00 €", "45,00 €",
+        "295,00 €",
+        // Payment: bank details, penalties, indemnity, discount.
+        "FR76 3000 6000 0112 3456 7890 189", "AGRIFRPP882", "12,00 %",
+        "40,00 €", "Pas d'escompte pour paiement anticipé",
+        "TVA acquittée sur les débits.", "Page 1/1"}) {
     EXPECT_THAT(text, HasSubstr(expected));
   }
   EXPECT_THAT(text, Not(HasSubstr("Page 1/2")));
+  // The HTML and JSON of the same document beside it, for a person to open.
+  std::ofstream(Path("invoice.html"))
+      << RenderInvoiceHtml(documents_test::SampleInvoice());
+  std::ofstream(Path("invoice.json"))
+      << RenderInvoiceJson(documents_test::SampleInvoice()).value_or("");
 }
 
 // A payment notice is titled as one, and says when the amount is taken.
@@ -104,7 +114,8 @@ TEST_F(InvoicePdfTest, PaymentNoticeTitle) {
   doc.set_number("AP-2026-000007");
   const std::string text = RenderText(doc);
   EXPECT_THAT(text, HasSubstr("Avis de prélèvement"));
-  EXPECT_THAT(text, HasSubstr("295,00 € sera prélevé sur votre compte le 02/03/2026"));
+  EXPECT_THAT(
+      text, HasSubstr("295,00 € sera prélevé sur votre compte le 02/03/2026"));
   EXPECT_THAT(text, Not(HasSubstr("Facture")));
 }
 
@@ -113,17 +124,20 @@ TEST_F(InvoicePdfTest, PaymentNoticeTitle) {
 TEST_F(InvoicePdfTest, ManyLinesFlowOverPages) {
   const std::string text = RenderText(documents_test::ManyLinesInvoice(120));
   for (int i = 1; i <= 120; ++i) {
-    EXPECT_THAT(text, HasSubstr(absl::StrFormat("Ligne n° %03d forfait café", i)));
+    EXPECT_THAT(text,
+                HasSubstr(absl::StrFormat("Ligne n° %03d forfait café", i)));
   }
   int pages = 0;
-  while (text.find(absl::StrCat("Page ", pages + 1, "/")) != std::string::npos) {
+  while (text.find(absl::StrCat("Page ", pages + 1, "/")) !=
+         std::string::npos) {
     ++pages;
   }
   ASSERT_GE(pages, 3);
   for (int p = 1; p <= pages; ++p) {
     EXPECT_THAT(text, HasSubstr(absl::StrCat("Page ", p, "/", pages)));
   }
-  EXPECT_THAT(text, HasSubstr("FA-2026-000123 du 31/01/2026 · Hôtel Bellevue (suite)"));
+  EXPECT_THAT(
+      text, HasSubstr("FA-2026-000123 du 31/01/2026 · Hôtel Bellevue (suite)"));
   size_t headers = 0;
   for (size_t at = text.find("Désignation"); at != std::string::npos;
        at = text.find("Désignation", at + 1)) {
@@ -140,7 +154,8 @@ TEST_F(InvoicePdfTest, ItemizedCallsAnnex) {
   for (int i = 0; i < 60; ++i) {
     v1::ItemizedCall* c = doc.add_itemized_calls();
     c->set_object_id("0472000001");
-    c->set_start_time(absl::StrFormat("2026-01-%02dT10:15:30+01:00", i % 28 + 1));
+    c->set_start_time(
+        absl::StrFormat("2026-01-%02dT10:15:30+01:00", i % 28 + 1));
     c->set_destination_masked(absl::StrFormat("06123%01dXXXX", i % 10));
     c->set_kind(i % 3 == 0 ? v1::USAGE_KIND_SMS : v1::USAGE_KIND_VOICE);
     c->set_quantity(i % 3 == 0 ? 1 : 75);
@@ -152,6 +167,8 @@ TEST_F(InvoicePdfTest, ItemizedCallsAnnex) {
   EXPECT_THAT(text, HasSubstr("061234XXXX"));
   EXPECT_THAT(text, HasSubstr("1 min 15 s"));
   EXPECT_THAT(text, HasSubstr("0,0125"));
+  EXPECT_THAT(text, HasSubstr("Total : 60 communications"));
+  EXPECT_THAT(text, HasSubstr("0,75"));  // 60 x 0.0125
   EXPECT_THAT(text, HasSubstr("Page 3/3"));
 }
 
@@ -191,7 +208,34 @@ TEST_F(InvoicePdfTest, EmptyAndExtremeDocumentsRender) {
   doc.mutable_lines(0)->set_quantity_milli(INT64_MIN);
   doc.mutable_vat(0)->set_vat_rate_bp(INT32_MIN);
   const std::string text = RenderText(doc);
-  EXPECT_THAT(text, HasSubstr("-92 233 720 368 547 758,08 €"));
+  // Too wide for its column, the amount wraps rather than being cut.
+  EXPECT_THAT(text, HasSubstr("-92 233 720"));
+  EXPECT_THAT(text, HasSubstr("758,08 €"));
+  EXPECT_THAT(text, HasSubstr("Page 1/1"));
+}
+
+// More VAT rates than half a page holds (hostile): the VAT table flows over
+// pages row by row, every rate printed, the totals after it.
+TEST_F(InvoicePdfTest, ManyVatRatesFlow) {
+  v1::InvoiceDocument doc = documents_test::SampleInvoice();
+  for (int i = 1; i <= 150; ++i) {
+    v1::VatSummary* v = doc.add_vat();
+    v->set_vat_rate_bp(i);
+    v->set_net_amount_minor(100);
+    v->set_vat_amount_minor(i);
+  }
+  const std::string text = RenderText(doc);
+  EXPECT_THAT(text, HasSubstr("0,01 %"));
+  EXPECT_THAT(text, HasSubstr("1,50 %"));
+  EXPECT_THAT(text, HasSubstr("295,00 €"));
+  EXPECT_THAT(text, Not(HasSubstr("Page 1/1")));
+  // Its header on each page it spans (the first page's and the others').
+  size_t headers = 0;
+  for (size_t at = text.find("Taux de TVA"); at != std::string::npos;
+       at = text.find("Taux de TVA", at + 1)) {
+    ++headers;
+  }
+  EXPECT_GE(headers, 3u);
 }
 
 // Same document, same bytes (the creation date is the issue date).
@@ -203,12 +247,64 @@ TEST_F(InvoicePdfTest, OutputIsDeterministic) {
   EXPECT_EQ(a->rfind("%PDF-", 0), 0u);
 }
 
+// Renders on several threads at once (billingd's lanes may) give the same
+// bytes as one alone: no shared Pango or cairo state between calls.
+TEST_F(InvoicePdfTest, ConcurrentRendersAgree) {
+  const auto alone =
+      RenderInvoicePdfBytes(documents_test::ManyLinesInvoice(40));
+  ASSERT_TRUE(alone.ok());
+  std::vector<std::string> out(4);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&out, t] {
+      for (int i = 0; i < 5; ++i) {
+        auto pdf = RenderInvoicePdfBytes(documents_test::ManyLinesInvoice(40));
+        out[t] = pdf.ok() ? *pdf : "";
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (const std::string& pdf : out) EXPECT_EQ(pdf, *alone);
+}
+
 // A path that cannot be written is named in the error.
 TEST_F(InvoicePdfTest, UnwritablePathIsNamed) {
-  const absl::Status s =
-      RenderInvoicePdf(documents_test::SampleInvoice(), "/nonexistent/dir/x.pdf");
+  const absl::Status s = RenderInvoicePdf(documents_test::SampleInvoice(),
+                                          "/nonexistent/dir/x.pdf");
   EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(std::string(s.message()), HasSubstr("/nonexistent/dir/x.pdf"));
+}
+
+// A file already there is replaced whole, and no temporary is left beside.
+TEST_F(InvoicePdfTest, ExistingFileIsReplaced) {
+  const std::string pdf = Path("invoice.pdf");
+  std::ofstream(pdf) << "old";
+  ASSERT_TRUE(RenderInvoicePdf(documents_test::SampleInvoice(), pdf).ok());
+  std::ifstream in(pdf);
+  std::string head(5, '\0');
+  in.read(head.data(), 5);
+  EXPECT_EQ(head, "%PDF-");
+  struct stat st;
+  EXPECT_NE(::stat((pdf + ".tmp").c_str(), &st), 0);
+}
+
+// Every font is embedded (subset) with its Unicode map (pdffonts): the page
+// shows the same on any reader, its text extracts, and PDF/A (Factur-X,
+// later) requires it. Only DejaVu Sans: no fallback font was needed.
+TEST_F(InvoicePdfTest, FontsAreEmbedded) {
+  const std::string pdf = Path("invoice.pdf");
+  ASSERT_TRUE(RenderInvoicePdf(documents_test::SampleInvoice(), pdf).ok());
+  const std::string fonts = Path("fonts.txt");
+  ASSERT_EQ(Run(absl::StrCat("pdffonts '", pdf, "' > '", fonts, "'")), 0);
+  std::ifstream in(fonts);
+  std::string line;
+  int rows = 0;
+  while (std::getline(in, line)) {
+    if (++rows <= 2) continue;  // the header and its rule
+    EXPECT_THAT(line, HasSubstr("DejaVuSans"));
+    EXPECT_THAT(line, HasSubstr("yes yes yes"));
+  }
+  EXPECT_GE(rows, 4);
 }
 
 // The first page rasterizes (pdftoppm -r 60), the image a person looks at.

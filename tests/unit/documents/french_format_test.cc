@@ -82,16 +82,18 @@ TEST(FrenchFormatTest, IbanDurationsAndVolumes) {
 // Invalid bytes become U+FFFD one each; controls one space a run; bidi
 // controls dropped; accents, RTL letters and "€" kept.
 TEST(FrenchFormatTest, CleanTextKeepsLettersAndReplacesTheRest) {
-  EXPECT_EQ(CleanText("Hôtel Bellevue 1 234,56 €"), "Hôtel Bellevue 1 234,56 €");
+  EXPECT_EQ(CleanText("Hôtel Bellevue 1 234,56 €"),
+            "Hôtel Bellevue 1 234,56 €");
   EXPECT_EQ(CleanText("Soci\xE9t\xE9"), "Soci\xEF\xBF\xBDt\xEF\xBF\xBD");
-  EXPECT_EQ(CleanText("a\r\n\tb\x7F" "c"), "a b c");
+  EXPECT_EQ(CleanText("a\r\n\tb\x7F"
+                      "c"),
+            "a b c");
   EXPECT_EQ(CleanText(std::string("a\0b", 3)), "a b");
   EXPECT_EQ(CleanText("x\xE2\x80\xAEy\xE2\x81\xA6z"), "xyz");  // RLO, LRI
   EXPECT_EQ(CleanText("שלום"), "שלום");
   // Overlong "/" and a lone surrogate are invalid: one U+FFFD per byte.
   EXPECT_EQ(CleanText("\xC0\xAF"), "\xEF\xBF\xBD\xEF\xBF\xBD");
-  EXPECT_EQ(CleanText("\xED\xA0\x80"),
-            "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
+  EXPECT_EQ(CleanText("\xED\xA0\x80"), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
   EXPECT_EQ(CleanText("\xF0\x9F\x98"), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
 }
 

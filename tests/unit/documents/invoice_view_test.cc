@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_replace.h"
 #include "documents/invoice_html.h"
+#include "documents/invoice_json.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/unit/documents/sample_invoice.h"
@@ -87,14 +88,17 @@ TEST(InvoiceViewTest, PaymentTermsMentions) {
   v1::InvoiceDocument doc = documents_test::SampleInvoice();
   InvoiceView v = BuildInvoiceView(doc);
   ASSERT_EQ(v.payment.size(), 4u);
-  EXPECT_EQ(v.payment[0], "Date d'échéance : 02/03/2026. Règlement par virement.");
-  EXPECT_EQ(v.payment[1],
-            "Coordonnées bancaires : Crédit Agricole Centre-Est · IBAN FR76 3000 "
-            "6000 0112 3456 7890 189 · BIC AGRIFRPP882");
-  EXPECT_EQ(Plain(v.payment[2]),
-            "En cas de retard de paiement : pénalités au taux annuel de 12,00 % "
-            "(art. L441-10 du Code de commerce) et indemnité forfaitaire pour "
-            "frais de recouvrement de 40,00 € (art. D441-5).");
+  EXPECT_EQ(v.payment[0],
+            "Date d'échéance : 02/03/2026. Règlement par virement.");
+  EXPECT_EQ(
+      v.payment[1],
+      "Coordonnées bancaires : Crédit Agricole Centre-Est · IBAN FR76 3000 "
+      "6000 0112 3456 7890 189 · BIC AGRIFRPP882");
+  EXPECT_EQ(
+      Plain(v.payment[2]),
+      "En cas de retard de paiement : pénalités au taux annuel de 12,00 % "
+      "(art. L441-10 du Code de commerce) et indemnité forfaitaire pour "
+      "frais de recouvrement de 40,00 € (art. D441-5).");
   EXPECT_EQ(v.payment[3], "Pas d'escompte pour paiement anticipé.");
   // The indemnity is printed at its legal 40 EUR when unset; a discount
   // given is printed.
@@ -110,19 +114,35 @@ TEST(InvoiceViewTest, NoticeAndDraftTitles) {
   EXPECT_EQ(BuildInvoiceView(doc).title, "Facture");
   doc.set_type(v1::DOCUMENT_TYPE_PAYMENT_NOTICE);
   EXPECT_EQ(BuildInvoiceView(doc).title, "Avis de prélèvement");
+  EXPECT_THAT(BuildInvoiceView(doc).fields,
+              testing::Contains(Pair("Prélevé le", "02/03/2026")));
   doc.clear_number();
   EXPECT_EQ(BuildInvoiceView(doc).title, "Avis de prélèvement (projet)");
 }
 
 TEST(InvoiceViewTest, FieldsNameNumberDatesAndCustomer) {
   const InvoiceView v = BuildInvoiceView(documents_test::SampleInvoice());
-  EXPECT_THAT(v.fields,
-              ElementsAre(Pair("N°", "FA-2026-000123"), Pair("Date", "31/01/2026"),
-                          Pair("Période", "du 01/01/2026 au 31/01/2026"),
-                          Pair("Échéance", "02/03/2026"), Pair("Client", "C-1001")));
+  EXPECT_THAT(
+      v.fields,
+      ElementsAre(Pair("N°", "FA-2026-000123"), Pair("Date", "31/01/2026"),
+                  Pair("Période", "du 01/01/2026 au 31/01/2026"),
+                  Pair("Échéance", "02/03/2026"), Pair("Client", "C-1001")));
   EXPECT_THAT(v.customer_lines,
               ElementsAre("3 place Bellecour", "69002 Lyon", "SIREN 732829320",
                           "N° TVA FR44732829320"));
+}
+
+// A discount prints as a percent in its column, the net after it. (The
+// operation's category is the engine's mention, documents/ adds none.)
+TEST(InvoiceViewTest, DiscountPrintsAsPercent) {
+  v1::InvoiceDocument doc = documents_test::SampleInvoice();
+  v1::DocumentLine* l = doc.mutable_lines(0);
+  l->set_discount_hundredths(1000);  // 10 %: 100.00 - 10.00 = 90.00
+  l->set_discount_minor(1000);
+  l->set_net_amount_minor(9000);
+  const InvoiceView v = BuildInvoiceView(doc);
+  EXPECT_EQ(Plain(v.sections[0].rows[0].discount), "10,00 %");
+  EXPECT_EQ(Plain(v.sections[0].rows[0].net), "90,00");
 }
 
 // HTML: the same words, outside text escaped.
@@ -133,7 +153,9 @@ TEST(InvoiceHtmlTest, HoldsTotalsAndEscapesOutsideText) {
   EXPECT_THAT(html, HasSubstr("<html lang=\"fr\">"));
   EXPECT_THAT(html, HasSubstr("295,00 €"));
   EXPECT_THAT(html, HasSubstr("Hôtel Bellevue"));
-  EXPECT_THAT(html, HasSubstr("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; co"));
+  EXPECT_THAT(
+      html,
+      HasSubstr("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; co"));
   EXPECT_THAT(html, Not(HasSubstr("<script>")));
 }
 
@@ -149,18 +171,22 @@ TEST(InvoiceJsonTest, RoundTrips) {
   EXPECT_EQ(back.SerializeAsString(), doc.SerializeAsString());
 }
 
-// Invalid UTF-8 (set through the C++ API) is refused by the JSON printer,
-// with an error, not a crash or a broken file.
+// Invalid UTF-8 (set through the C++ API) is refused with the field named:
+// protobuf's printer would cut the string at the bad byte ("Soci").
 TEST(InvoiceJsonTest, InvalidUtf8IsAnError) {
   v1::InvoiceDocument doc = documents_test::SampleInvoice();
   doc.mutable_invoiced()->set_name("Soci\xE9t\xE9");
   const absl::StatusOr<std::string> json = RenderInvoiceJson(doc);
-  if (json.ok()) {
-    // Some protobuf versions print it anyway: then it must be valid UTF-8.
-    EXPECT_THAT(*json, Not(HasSubstr("Soci\xE9t\xE9")));
-  } else {
-    EXPECT_EQ(json.status().code(), absl::StatusCode::kInvalidArgument);
-  }
+  ASSERT_FALSE(json.ok());
+  EXPECT_EQ(json.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(json.status().message(),
+            "documents: JSON of invoice FA-2026-000123: invoiced.name is not "
+            "valid UTF-8");
+  // In a repeated nested message, the index is named.
+  doc = documents_test::SampleInvoice();
+  doc.mutable_lines(2)->set_label("\xFF");
+  EXPECT_THAT(std::string(RenderInvoiceJson(doc).status().message()),
+              HasSubstr("lines[2].label is not valid UTF-8"));
 }
 
 }  // namespace

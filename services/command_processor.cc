@@ -6,6 +6,7 @@
 #include "engine/core/record_codec.h"
 #include "engine/core/validation.h"
 #include "engine/engine.h"
+#include "engine/invoicing/runs.h"
 
 namespace billing {
 
@@ -148,9 +149,11 @@ absl::Status CommandProcessor::Submit(CommandRequest request,
   // The partition key must be valid before routing; the engine re-checks.
   // "@reference" (company-wide reference data, engine/contracts/store.h) and
   // "@quarantine" (usage no customer could take, services/usage_ingest.h)
-  // are the partition keys that are not customer codes.
+  // and "@runs" (billing run headers, engine/invoicing/runs.h) are the
+  // partition keys that are not customer codes.
   if (auto s = *customer_id == kReferencePartition ||
-                       *customer_id == kQuarantinePartitionKey
+                       *customer_id == kQuarantinePartitionKey ||
+                       *customer_id == kRunsPartition
                    ? absl::OkStatus()
                    : ValidateCode("customer.customer_id", *customer_id,
                                   limits::kCodeLengthMax);

@@ -98,6 +98,9 @@ std::string HeaderText(const v1::Preparation& p) {
   if (p.holder_id() != party.customer_id()) {
     absl::StrAppend(&out, "holder      ", p.holder_id(), "\n");
   }
+  if (party.payment_method() != v1::PAYMENT_METHOD_UNSPECIFIED) {
+    absl::StrAppend(&out, "payment     ", Name(party.payment_method()), "\n");
+  }
   if (!party.account_id().empty()) {
     absl::StrAppend(&out, "group head  ", party.account_id(), "\n");
   }
@@ -133,6 +136,9 @@ std::string PriceText(const v1::PreparationLine& l) {
 
 std::string LineSources(const v1::PreparationLine& l) {
   std::string out = PriceText(l);
+  if (!l.price_formula().empty()) {
+    absl::StrAppend(&out, "      revision ", l.price_formula(), "\n");
+  }
   if (l.from_reading().seq() != 0 || l.to_reading().seq() != 0) {
     absl::StrAppend(&out, "      readings ",
                     FormatFixedPoint(l.from_reading().value_milli(), 3), " (",

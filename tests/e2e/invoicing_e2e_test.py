@@ -190,6 +190,8 @@ class InvoicingE2eTest(unittest.TestCase):
         self.check_march(prep)
         self.assertEqual(prep["type"], "PREPARATION_TYPE_PAYMENT_NOTICE")
         self.assertTrue(prep["preparation_id"].endswith("/PN"))
+        self.assertIn("payment     direct-debit",
+                      self.ctl("prep", "show", prep["preparation_id"]))
         self.assertEqual(prep["invoiced_party"]["payment_method"],
                          "PAYMENT_METHOD_DIRECT_DEBIT")
 

@@ -19,11 +19,11 @@ void PrintCustomer(const Customer& c) {
             << absl::StrFormat("currency  %s\n", c.currency())
             << absl::StrFormat("delivery  %s\n",
                                CliName(c.invoice_delivery_mode()))
-            << absl::StrFormat("payment   %s\n",
-                               CliName(c.payment_method() ==
-                                               v1::PAYMENT_METHOD_UNSPECIFIED
-                                           ? v1::PAYMENT_METHOD_TRANSFER
-                                           : c.payment_method()));
+            << absl::StrFormat(
+                   "payment   %s\n",
+                   CliName(c.payment_method() == v1::PAYMENT_METHOD_UNSPECIFIED
+                               ? v1::PAYMENT_METHOD_TRANSFER
+                               : c.payment_method()));
   if (!c.email().empty()) std::cout << "e-mail    " << c.email() << "\n";
   if (!c.vat_id().empty()) std::cout << "vat id    " << c.vat_id() << "\n";
   if (!c.billing_address().city().empty()) {

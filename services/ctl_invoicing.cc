@@ -514,8 +514,9 @@ std::string RunRow(const v1::RunView& r) {
   const v1::RunHeader& h = r.header();
   const v1::RunParams& p = h.params();
   return absl::StrCat(
-      Pad(h.run_id(), 32), " ", Pad(Period(p.period_start(), p.period_end()), 22),
-      " ", Pad(Dash(p.business_date()), 10), " ", Pad(Name(p.scope()), 8), " ",
+      Pad(h.run_id(), 32), " ",
+      Pad(Period(p.period_start(), p.period_end()), 22), " ",
+      Pad(Dash(p.business_date()), 10), " ", Pad(Name(p.scope()), 8), " ",
       Pad(absl::StrCat(r.customers_done(), "/", h.customers_total()), 13), " ",
       r.complete() ? "complete" : "in progress", "\n");
 }

@@ -158,18 +158,17 @@ grpc::Status InvoicingServiceImpl::GetPreparation(
         PreparationHolder("preparation_id", request->preparation_id());
     if (!holder.ok()) return ToGrpcStatus(holder.status());
     customer = *std::move(holder);
-  } else if (auto s = ValidateCode("customer_id", customer,
-                                   limits::kCodeLengthMax);
+  } else if (auto s =
+                 ValidateCode("customer_id", customer, limits::kCodeLengthMax);
              !s.ok()) {
     return ToGrpcStatus(s);
   }
   auto found = LoadPreparation(*state_, customer, request->preparation_id());
   if (!found.ok()) return ToGrpcStatus(found.status());
   if (!found->has_value()) {
-    return ToGrpcStatus(absl::NotFoundError(
-        absl::StrFormat("preparation_id: no preparation %s of customer %s",
-                        QuoteValue(request->preparation_id()),
-                        QuoteValue(customer))));
+    return ToGrpcStatus(absl::NotFoundError(absl::StrFormat(
+        "preparation_id: no preparation %s of customer %s",
+        QuoteValue(request->preparation_id()), QuoteValue(customer))));
   }
   *response = **std::move(found);
   return grpc::Status::OK;
@@ -218,7 +217,8 @@ grpc::Status InvoicingServiceImpl::ConfirmDeletion(
 
 namespace {
 
-absl::Status ValidateRunPageKey(absl::string_view field, absl::string_view key) {
+absl::Status ValidateRunPageKey(absl::string_view field,
+                                absl::string_view key) {
   return ValidateCode(field, key, limits::kIdempotencyKeyLengthMax);
 }
 
@@ -231,8 +231,7 @@ grpc::Status InvoicingServiceImpl::ListRuns(grpc::ServerContext*,
                                &ValidateRunPageKey);
   if (!request_page.ok()) return ToGrpcStatus(request_page.status());
   const std::unique_ptr<StateReader> snapshot = state_->Snapshot();
-  auto page =
-      ListRunPage(*snapshot, request_page->after, request_page->size);
+  auto page = ListRunPage(*snapshot, request_page->after, request_page->size);
   if (!page.ok()) return ToGrpcStatus(page.status());
   for (auto& r : page->runs) *response->add_runs() = std::move(r);
   if (page->more && response->runs_size() > 0) {

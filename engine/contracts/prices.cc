@@ -433,15 +433,16 @@ std::string SyntecFormula(const std::vector<PriceStep>& steps, size_t at) {
       "P = P0 x (%s + %s x %s %s / %s) = %s x (%s + %s x %s / %s) = %s", a, b,
       index, c.new_index_date(), ReferenceLabel(steps, at, index),
       Trimmed(c.old_price_micros(), 2), a, b, Trimmed(c.new_index_micros(), 0),
-      Trimmed(f.reference_index_micros(), 0), FormatMicros(c.new_price_micros()));
+      Trimmed(f.reference_index_micros(), 0),
+      FormatMicros(c.new_price_micros()));
 }
 
 std::string PercentFormula(const v1::PriceChange& c) {
-  return absl::StrFormat(
-      "P = P0 x (1 + %s %%) = %s x %s = %s", FormatFixedPoint(c.percent_bp(), 2),
-      Trimmed(c.old_price_micros(), 2),
-      Trimmed(1'000'000 + int64_t{c.percent_bp()} * 100, 0),
-      FormatMicros(c.new_price_micros()));
+  return absl::StrFormat("P = P0 x (1 + %s %%) = %s x %s = %s",
+                         FormatFixedPoint(c.percent_bp(), 2),
+                         Trimmed(c.old_price_micros(), 2),
+                         Trimmed(1'000'000 + int64_t{c.percent_bp()} * 100, 0),
+                         FormatMicros(c.new_price_micros()));
 }
 
 }  // namespace
@@ -452,8 +453,8 @@ std::string RevisionFormula(const PriceTimeline& timeline,
   for (size_t i = 0; i < steps.size(); ++i) {
     const PriceStep& step = steps[i];
     const v1::PriceChange& c = step.change;
-    if (step.cancelled() || !step.error.empty() ||
-        c.seq() != source.seq() || step.pending != source.pending() ||
+    if (step.cancelled() || !step.error.empty() || c.seq() != source.seq() ||
+        step.pending != source.pending() ||
         c.effective_date() != source.effective_date()) {
       continue;
     }

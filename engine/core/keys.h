@@ -141,8 +141,8 @@ std::string HourlyRateKey(absl::string_view person_id, absl::string_view date);
 
 namespace billing {
 
-// The partition key (a customer id, "@reference", "@quarantine" or "@runs") whose
-// records wrote `key`: what a rebuild of that partition deletes first.
+// The partition key (a customer id, "@reference", "@quarantine" or "@runs")
+// whose records wrote `key`: what a rebuild of that partition deletes first.
 // nullopt for keys no record writes: part/ (a partition's progress, reset on
 // its own) and ingest/ (Kafka usage offsets, kept: records ingested again are
 // deduplicated by their ids). DataLoss for a key of no known family: a

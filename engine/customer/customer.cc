@@ -89,8 +89,9 @@ absl::Status ValidatePaymentMethod(const v1::Customer& c, const std::string& p,
   if (!unspecified_allowed &&
       c.payment_method() == v1::PAYMENT_METHOD_UNSPECIFIED) {
     return Named(reasons::kPaymentMethodInvalid,
-                 FieldError(field, "is required (transfer, direct debit, "
-                                   "cheque or card)"));
+                 FieldError(field,
+                            "is required (transfer, direct debit, "
+                            "cheque or card)"));
   }
   return absl::OkStatus();
 }
@@ -316,8 +317,8 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideUpdateCustomer(
   }
   if (auto s = ValidatePaymentMethod(
           updated, "customer",
-          /*unspecified_allowed=*/!MaskNames(command.update_mask(),
-                                             "payment_method"));
+          /*unspecified_allowed=*/
+          !MaskNames(command.update_mask(), "payment_method"));
       !s.ok()) {
     return s;
   }

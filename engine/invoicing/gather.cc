@@ -176,8 +176,8 @@ absl::StatusOr<bool> SkipValidated(const StateReader& state, CustomerView& view,
                                    const RunParams& params,
                                    const v1::Contract& contract,
                                    const v1::BillingRule& rule,
-                                   const v1::DueRule& due,
-                                   const v1::DueLine& d, Gathered& out) {
+                                   const v1::DueRule& due, const v1::DueLine& d,
+                                   Gathered& out) {
   auto v = view.validated_rule_periods.find(
       {due.contract_ref(), due.rule_id(), d.period_start()});
   if (v == view.validated_rule_periods.end()) return false;
@@ -226,8 +226,7 @@ absl::Status GatherDueLines(const StateReader& state, CustomerView& view,
   int placed = 0;
   FormulaOfRule formulas(state, rule, params.business_date);
   for (const v1::DueLine& d : due.lines()) {
-    auto skip =
-        SkipValidated(state, view, params, contract, rule, due, d, out);
+    auto skip = SkipValidated(state, view, params, contract, rule, due, d, out);
     if (!skip.ok()) return skip.status();
     if (*skip) continue;
     Placement p = ContractPlacement(view, &contract);

@@ -39,10 +39,11 @@ absl::Status CheckHeader(const v1::RunHeader& run, BusinessDate business_date) {
                         absl::StrCat("run.", params.status().message()));
   }
   if (run.params().run_id() != run.run_id()) {
-    return Reject(r::kRunParamsInvalid,
-                  absl::StrFormat("run.params.run_id: %s is not the run's id %s",
-                                  QuoteValue(run.params().run_id()),
-                                  QuoteValue(run.run_id())));
+    return Reject(
+        r::kRunParamsInvalid,
+        absl::StrFormat("run.params.run_id: %s is not the run's id %s",
+                        QuoteValue(run.params().run_id()),
+                        QuoteValue(run.run_id())));
   }
   if (auto s = CheckCodeOrMask("run.customer_from", run.customer_from());
       !s.ok()) {
@@ -70,11 +71,11 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideRunCommand(
     BusinessDate business_date) {
   namespace r = begin_run;
   if (command.customer_id() != kRunsPartition) {
-    return Reject(r::kPartitionInvalid,
-                  absl::StrFormat("customer_id: %s: a run's header goes to "
-                                  "the partition \"%s\"",
-                                  QuoteValue(command.customer_id()),
-                                  kRunsPartition));
+    return Reject(
+        r::kPartitionInvalid,
+        absl::StrFormat("customer_id: %s: a run's header goes to "
+                        "the partition \"%s\"",
+                        QuoteValue(command.customer_id()), kRunsPartition));
   }
   if (!command.has_begin_run()) {
     return Reject(r::kPartitionInvalid,
@@ -88,13 +89,14 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideRunCommand(
   auto existing = LoadRun(state, run.run_id());
   if (!existing.ok()) return existing.status();
   if (existing->has_value()) {
-    return Reject(r::kRunAlreadyStarted,
-                  absl::StrFormat("run.run_id: run %s started on %s",
-                                  QuoteValue(run.run_id()),
-                                  (*existing)->started_on()));
+    return Reject(
+        r::kRunAlreadyStarted,
+        absl::StrFormat("run.run_id: run %s started on %s",
+                        QuoteValue(run.run_id()), (*existing)->started_on()));
   }
   run.set_started_on(FormatBusinessDate(business_date));
-  v1::EventEnvelope e = NewEvent(kRunStartedType, kRunsPartition, business_date);
+  v1::EventEnvelope e =
+      NewEvent(kRunStartedType, kRunsPartition, business_date);
   *e.mutable_invoicing()->mutable_run_started()->mutable_run() = std::move(run);
   return std::vector<v1::EventEnvelope>{std::move(e)};
 }
@@ -130,7 +132,8 @@ absl::StatusOr<v1::RunView> RunViewOf(const StateReader& state,
       if (!InCodeRange(range, c.customer_id())) continue;
       // The runner's key for this customer (services/billing_run.cc).
       auto idem = state.Get(IdempotencyStateKey(
-          c.customer_id(), absl::StrCat(header.run_id(), "/", c.customer_id())));
+          c.customer_id(),
+          absl::StrCat(header.run_id(), "/", c.customer_id())));
       if (!idem.ok()) return idem.status();
       if (idem->has_value()) ++done;
     }

@@ -59,7 +59,8 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideRunCommand(
     BusinessDate business_date);
 
 // DataLoss when the event is not in "@runs" or has no run id.
-absl::Status ApplyRunStarted(StateWriter& state, const v1::EventEnvelope& event);
+absl::Status ApplyRunStarted(StateWriter& state,
+                             const v1::EventEnvelope& event);
 
 // The run's header; nullopt when no run of that id started.
 absl::StatusOr<std::optional<v1::RunHeader>> LoadRun(const StateReader& state,

@@ -214,9 +214,9 @@ absl::Status GatherLateUsage(const StateReader& state, CustomerView& view,
       FormatBillingMonth(absl::CivilMonth(params.period_start));
   std::map<UsageKey, const v1::UsageTotals*> billed;
   std::set<std::string> months;
-  const std::vector<v1::UsageTotals>& already =
-      params.billed_usage.has_value() ? *params.billed_usage
-                                      : view.validated_usage;
+  const std::vector<v1::UsageTotals>& already = params.billed_usage.has_value()
+                                                    ? *params.billed_usage
+                                                    : view.validated_usage;
   for (const v1::UsageTotals& b : already) {
     if (b.month() >= first) continue;
     billed[KeyOf(b)] = &b;

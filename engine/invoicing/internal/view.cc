@@ -19,9 +19,10 @@ namespace {
 
 using UsageKey = std::tuple<std::string, std::string, int, std::string>;
 
-void AddUsage(const v1::UsageTotals& u, std::map<UsageKey, v1::UsageTotals>& sum) {
-  auto [it, fresh] =
-      sum.try_emplace(UsageKey{u.object_id(), u.month(), u.kind(), u.zone()}, u);
+void AddUsage(const v1::UsageTotals& u,
+              std::map<UsageKey, v1::UsageTotals>& sum) {
+  auto [it, fresh] = sum.try_emplace(
+      UsageKey{u.object_id(), u.month(), u.kind(), u.zone()}, u);
   if (fresh) return;
   v1::UsageTotals& t = it->second;
   t.set_records(t.records() + u.records());
@@ -61,16 +62,16 @@ absl::Status LoadPaymentMethods(const StateReader& state, CustomerView& view) {
       PaymentMethodOf(view.customer);
   for (const auto& [ref, contract] : view.contracts) {
     const v1::BillTo& b = contract.bill_to();
-    if (b.mode() != v1::BILL_TO_MODE_INVOICE_BILL_TO ||
-        b.party_id().empty() || view.payment_methods.contains(b.party_id())) {
+    if (b.mode() != v1::BILL_TO_MODE_INVOICE_BILL_TO || b.party_id().empty() ||
+        view.payment_methods.contains(b.party_id())) {
       continue;
     }
     auto party = LoadCustomer(state, b.party_id());
     if (!party.ok()) return party.status();
     // Checked when the contract was made; a party gone reads as TRANSFER.
-    view.payment_methods[b.party_id()] =
-        party->has_value() ? PaymentMethodOf(**party)
-                           : v1::PAYMENT_METHOD_TRANSFER;
+    view.payment_methods[b.party_id()] = party->has_value()
+                                             ? PaymentMethodOf(**party)
+                                             : v1::PAYMENT_METHOD_TRANSFER;
   }
   return absl::OkStatus();
 }

@@ -8,6 +8,7 @@
 #include "engine/core/validation.h"
 #include "engine/customer/customer.h"
 #include "engine/invoicing/commands.h"
+#include "engine/invoicing/invoices.h"
 #include "engine/structure/structure.h"
 #include "engine/usage/usage.h"
 
@@ -18,7 +19,7 @@ namespace {
 // a command or event case.
 constexpr const Domain* kDomains[] = {
     &kCustomerDomain, &kStructureDomain, &kContractsDomain,
-    &kUsageDomain,    &kInvoicingDomain,
+    &kUsageDomain,    &kInvoicingDomain, &kInvoiceDomain,
 };
 
 const Domain* DomainOfCommand(const v1::Command& command) {

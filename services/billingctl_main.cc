@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   RegisterUsageCommands(app, g, &exit_code);
   RegisterOperationsCommands(app, g, &exit_code);
   RegisterInvoicingCommands(app, g, &exit_code);
+  RegisterInvoiceCommands(app, g, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

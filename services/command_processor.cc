@@ -1,11 +1,13 @@
 #include "services/command_processor.h"
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
 #include "engine/contracts/store.h"
 #include "engine/core/keys.h"
 #include "engine/core/record_codec.h"
 #include "engine/core/validation.h"
 #include "engine/engine.h"
+#include "engine/invoicing/invoices.h"
 #include "engine/invoicing/runs.h"
 
 namespace billing {
@@ -137,6 +139,28 @@ void CommandProcessor::Stop() {
   }
 }
 
+namespace {
+
+constexpr size_t kSeriesPartitionKeyLengthMax = 400;
+
+absl::Status ValidatePartitionKey(absl::string_view key) {
+  if (key == kReferencePartition || key == kQuarantinePartitionKey ||
+      key == kRunsPartition) {
+    return absl::OkStatus();
+  }
+  if (absl::StartsWith(key, kSeriesPartitionPrefix)) {
+    if (key.size() > kSeriesPartitionPrefix.size() &&
+        key.size() <= kSeriesPartitionKeyLengthMax && IsValidUtf8(key) &&
+        !absl::StrContains(key, '/')) {
+      return absl::OkStatus();
+    }
+    return FieldError("partition", "not an invoice series");
+  }
+  return ValidateCode("customer.customer_id", key, limits::kCodeLengthMax);
+}
+
+}  // namespace
+
 absl::Status CommandProcessor::Submit(CommandRequest request,
                                       Pending* pending) {
   if (auto s =
@@ -149,17 +173,11 @@ absl::Status CommandProcessor::Submit(CommandRequest request,
   // The partition key must be valid before routing; the engine re-checks.
   // "@reference" (company-wide reference data, engine/contracts/store.h) and
   // "@quarantine" (usage no customer could take, services/usage_ingest.h)
-  // and "@runs" (billing run headers, engine/invoicing/runs.h) are the
-  // partition keys that are not customer codes.
-  if (auto s = *customer_id == kReferencePartition ||
-                       *customer_id == kQuarantinePartitionKey ||
-                       *customer_id == kRunsPartition
-                   ? absl::OkStatus()
-                   : ValidateCode("customer.customer_id", *customer_id,
-                                  limits::kCodeLengthMax);
-      !s.ok()) {
-    return s;
-  }
+  // "@series:<series>" (an invoice series' one writer,
+  // engine/invoicing/invoices.h) and "@runs" (billing run headers,
+  // engine/invoicing/runs.h) are the partition keys that are not customer
+  // codes.
+  if (auto s = ValidatePartitionKey(*customer_id); !s.ok()) return s;
   pending->customer_id = *customer_id;
   if (request.business_date.empty()) {
     pending->business_date = clock_->Today();

@@ -56,5 +56,9 @@ void RegisterOperationsCommands(CLI::App& app, const Global& g,
 // (ctl_invoicing.cc).
 void RegisterInvoicingCommands(CLI::App& app, const Global& g,
                                ExitCode* exit_code);
+// issuer set|show, prep validate, invoice|notice list|show|render,
+// invoice finish (ctl_invoices.cc). After RegisterInvoicingCommands.
+void RegisterInvoiceCommands(CLI::App& app, const Global& g,
+                             ExitCode* exit_code);
 
 }  // namespace billing::ctl

@@ -278,6 +278,10 @@ class DemoLoader {
     o->set_parent_id(d.parent);
     o->set_label(d.label);
     o->set_e164(d.e164);
+    // The direction's FACTURE DETAILLEE (seed 000): its calls itemized.
+    if (std::string_view(d.id) == "OPT-DIRECTION-DETAILED") {
+      o->set_option_type(v1::OPTION_TYPE_DETAILED_INVOICE);
+    }
     if (*d.email != '\0') o->mutable_account()->set_email(d.email);
     req.set_entity_id(d.entity);
     req.set_discount_percent(d.discount);

@@ -273,6 +273,7 @@ std::vector<Flag> ObjectCreateFlags() {
        Opt("--label", "label", "Text shown on invoices"),
        Opt("--e164", "e164",
            "Phone number, e.g. +33142680000 (phone-number only)"),
+       Opt("--option-type", "option_type", ""),
        Opt("--entity", "/entity_id",
            "Billing entity (default: the main entity)"),
        Opt("--discount", "/discount_percent",

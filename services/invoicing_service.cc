@@ -26,7 +26,9 @@ absl::Status ReadBound(absl::string_view text, absl::string_view field,
 
 CodeRange Range(const v1::CodeRangeFilter& f) { return {f.from(), f.to()}; }
 
-absl::StatusOr<PreparationFilter> ReadFilter(
+}  // namespace
+
+absl::StatusOr<PreparationFilter> PreparationFilterOf(
     const v1::ListPreparationsRequest& request) {
   PreparationFilter f;
   if (auto s = ReadBound(request.period_start(), "period_start", f.period_from);
@@ -58,6 +60,8 @@ absl::StatusOr<PreparationFilter> ReadFilter(
   f.detail = request.detail();
   return f;
 }
+
+namespace {
 
 // The invoicing command of a request: key and customer checked, then
 // `fill` sets the body.
@@ -128,7 +132,7 @@ grpc::Status InvoicingServiceImpl::StartRun(
 grpc::Status InvoicingServiceImpl::ListPreparations(
     grpc::ServerContext*, const v1::ListPreparationsRequest* request,
     v1::ListPreparationsResponse* response) {
-  auto filter = ReadFilter(*request);
+  auto filter = PreparationFilterOf(*request);
   if (!filter.ok()) return ToGrpcStatus(filter.status());
   auto request_page = ReadPage(request->page_size(), request->page_token(),
                                &ValidatePreparationPageKey);

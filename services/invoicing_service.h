@@ -8,12 +8,18 @@
 // more.
 
 #include "billing/v1/invoicing_service.grpc.pb.h"
+#include "engine/invoicing/queries.h"
 #include "services/billing_run.h"
 #include "services/clock.h"
 #include "services/command_processor.h"
 #include "storage/rocks_state.h"
 
 namespace billing {
+
+// The filter of a list request (InvalidArgument naming the field); also
+// the selection of a validation (services/invoice_service.h).
+absl::StatusOr<PreparationFilter> PreparationFilterOf(
+    const v1::ListPreparationsRequest& request);
 
 class InvoicingServiceImpl final : public v1::InvoicingService::Service {
  public:

@@ -130,6 +130,17 @@ absl::Status BillingServer::StartServices(const ServerOptions& options) {
       std::make_unique<UsageServiceImpl>(commands_.get(), state_.get());
   invoicing_service_ = std::make_unique<InvoicingServiceImpl>(
       commands_.get(), state_.get(), clock_.get());
+  invoice_service_ =
+      std::make_unique<InvoiceServiceImpl>(commands_.get(), state_.get());
+  // Drafts a crash left between validation and issue are numbered and
+  // issued before anyone is served (proto/billing/v1/invoice.proto).
+  if (auto done = invoice_service_->issuer().FinishPending(); !done.ok()) {
+    std::cerr << "billingd: pending drafts not finished: " << done.status()
+              << "\n";
+  } else if (done->documents_size() > 0) {
+    std::cerr << "billingd: issued " << done->documents_size()
+              << " pending draft(s)\n";
+  }
   operations_service_ = std::make_unique<OperationsServiceImpl>(
       journal_.get(), projector_.get(), [this] {
         absl::MutexLock lock(&health_mu_);
@@ -173,6 +184,7 @@ absl::Status BillingServer::StartGrpc(const ServerOptions& options) {
   builder.RegisterService(usage_service_.get());
   builder.RegisterService(operations_service_.get());
   builder.RegisterService(invoicing_service_.get());
+  builder.RegisterService(invoice_service_.get());
   absl::MutexLock lock(&health_mu_);
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || port_ == 0) {

@@ -14,6 +14,7 @@
 #include "services/command_processor.h"
 #include "services/contract_service.h"
 #include "services/customer_service.h"
+#include "services/invoice_service.h"
 #include "services/invoicing_service.h"
 #include "services/kafka_usage_consumer.h"
 #include "services/operations_service.h"
@@ -99,6 +100,7 @@ class BillingServer {
   std::unique_ptr<UsageServiceImpl> usage_service_;
   std::unique_ptr<OperationsServiceImpl> operations_service_;
   std::unique_ptr<InvoicingServiceImpl> invoicing_service_;
+  std::unique_ptr<InvoiceServiceImpl> invoice_service_;
   // With kafka_brokers: the usage topic's consumer and its ingestor.
   std::unique_ptr<UsageIngestor> usage_ingestor_;
   std::unique_ptr<KafkaUsageConsumer> usage_consumer_;

@@ -155,7 +155,8 @@ namespace {
 constexpr absl::string_view kCustomerFamilies[] = {
     "cust/",  "idem/",    "ent/",   "obj/",  "objh/", "kids/", "e164/",
     "ctr/",   "rule/",    "meter/", "read/", "work/", "time/", "job/",
-    "uplan/", "uassign/", "useen/", "utot/", "urec/", "uquar/", "prep/"};
+    "uplan/", "uassign/", "useen/", "utot/", "urec/", "uquar/", "prep/",
+    "draft/", "inv/", "nlink/"};
 
 }  // namespace
 
@@ -172,6 +173,17 @@ absl::StatusOr<std::optional<std::string>> OwnerOfStateKey(
   // Run headers (engine/invoicing/runs.h).
   if (absl::StartsWith(key, "run/")) return std::string("@runs");
   if (absl::StartsWith(key, "dir/")) return std::string(value);
+  // Invoice series (engine/invoicing/invoices.h): the series' partition,
+  // "@series:<escaped series>", the key's first segment.
+  for (absl::string_view family : {"series/", "snum/"}) {
+    if (!absl::StartsWith(key, family)) continue;
+    absl::string_view rest = key.substr(family.size());
+    return absl::StrCat("@series:", rest.substr(0, rest.find('/')));
+  }
+  // invn/<escaped number>/<customer>: the customer that issued it.
+  if (absl::StartsWith(key, "invn/")) {
+    return std::string(key.substr(key.rfind('/') + 1));
+  }
   for (absl::string_view family : kCustomerFamilies) {
     if (!absl::StartsWith(key, family)) continue;
     absl::string_view rest = key.substr(family.size());

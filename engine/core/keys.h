@@ -19,6 +19,10 @@
 //                                         (engine/invoicing/commands.h)
 //   run/<run_id>                          billing.v1.RunHeader (partition
 //                                         "@runs", engine/invoicing/runs.h)
+//   draft/<customer_id>/<draft_id>, inv/<customer_id>/<number>,
+//   invn/<number>/<customer_id>, series/<series>, snum/<series>/...,
+//   ref/issuer                            invoices and their series
+//                                         (engine/invoicing/invoices.h)
 //   usage keys (uplan/, uassign/, useen/, utot/, urec/, uquar/, uqin/):
 //                                         engine/usage/usage.cc
 //   ingest/kafka/<topic>/<partition>      next offset of the usage topic,

@@ -195,4 +195,11 @@ std::string FormatMinor(int64_t minor, const Currency& currency) {
   return FormatFixedPoint(minor, currency.exponent);
 }
 
+int64_t PercentOfMinor(int64_t minor, int32_t ten_thousandths) {
+  const absl::int128 product = absl::int128(minor) * ten_thousandths;
+  const absl::int128 magnitude = product < 0 ? -product : product;
+  const absl::int128 rounded = (magnitude + 5000) / 10000;
+  return static_cast<int64_t>(product < 0 ? -rounded : rounded);
+}
+
 }  // namespace billing

@@ -44,6 +44,13 @@ absl::StatusOr<int64_t> LineAmountMinor(int64_t unit_price_micros,
                                         int64_t quantity_milli,
                                         const Currency& currency);
 
+// minor x rate / 10000, rounded half away from zero once, exact in 128
+// bits: a discount in hundredths of a percent, a VAT rate in basis points
+// (both are ten-thousandths). 100.01 at 10 % is 10.00 (1000.1 cents ->
+// 1000); 0.05 at 10 % is 0.01 (0.5 cent -> 1). |rate| <= 10000 keeps the
+// result within |minor|.
+int64_t PercentOfMinor(int64_t minor, int32_t ten_thousandths);
+
 // a + b; OutOfRange on overflow.
 absl::StatusOr<int64_t> AddMinor(int64_t a, int64_t b);
 

@@ -12,6 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "engine/contracts/due.h"
 #include "engine/contracts/prices.h"
+#include "engine/core/money.h"
 #include "engine/core/state.h"
 #include "engine/invoicing/internal/gathered.h"
 #include "engine/structure/structure.h"
@@ -331,11 +332,7 @@ absl::Status GatherRules(const StateReader& state, CustomerView& view,
 }  // namespace invoicing_internal
 
 int64_t DiscountMinor(int64_t gross_minor, int32_t discount_hundredths) {
-  const absl::int128 product =
-      absl::int128(gross_minor) * absl::int128(discount_hundredths);
-  const absl::int128 magnitude = product < 0 ? -product : product;
-  const absl::int128 rounded = (magnitude + 5000) / 10000;
-  return static_cast<int64_t>(product < 0 ? -rounded : rounded);
+  return PercentOfMinor(gross_minor, discount_hundredths);
 }
 
 absl::StatusOr<std::vector<v1::Preparation>> GatherCustomer(

@@ -223,6 +223,13 @@ absl::Status ValidateObjectKindAndParent(const v1::BillableObject& given) {
       return Named(r::kParentInvalid, s);
     }
   }
+  if (given.option_type() != v1::OPTION_TYPE_UNSPECIFIED &&
+      (kind != v1::OBJECT_KIND_OPTION ||
+       !v1::OptionType_IsValid(given.option_type()))) {
+    return Reject(r::kKindInvalid,
+                  "object.option_type: only an option has one, and only "
+                  "detailed-invoice is known");
+  }
   return absl::OkStatus();
 }
 
@@ -349,6 +356,7 @@ v1::EventEnvelope ObjectCreated(absl::string_view customer_id,
   o->set_parent_id(given.parent_id());
   o->set_label(given.label());
   o->set_e164(given.e164());
+  o->set_option_type(given.option_type());
   o->set_created_on(FormatBusinessDate(date));
   o->mutable_assignment()->set_entity_id(entity_id);
   o->mutable_assignment()->set_discount_hundredths(discount);

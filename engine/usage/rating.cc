@@ -59,28 +59,78 @@ v1::UsageUnit UnitOfKind(v1::UsageKind kind) {
 
 constexpr absl::int128 kInt64Max = std::numeric_limits<int64_t>::max();
 
+// The next multiple of `step` at or above `units` (units >= 0). A step
+// below 1 is never in a validated version; it counts as 1 rather than
+// divide by zero.
+absl::int128 StepUp(absl::int128 units, int64_t step) {
+  const absl::int128 s = std::max<int64_t>(step, 1);
+  return (units + s - 1) / s * s;
+}
+
+// The index of the interval of `e` that position `p` (units after the
+// record's start) lies in: the last whose from_quantity is at most p.
+// Intervals are sorted (validated at definition).
+int IntervalAt(const v1::RateEntry& e, absl::int128 p) {
+  int k = 0;
+  for (int i = 1; i < e.intervals_size(); ++i) {
+    if (e.intervals(i).from_quantity() <= p) k = i;
+  }
+  return k;
+}
+
 // 0 stays 0; else at least first_increment, then up to the next multiple of
-// increment past it. In 128 bits: a version defined before the limits may
-// hold increments near int64 max.
+// increment past it; with intervals, up to the step of the interval the
+// quantity ends in (an interval's length is a multiple of its step, so this
+// never passes the next interval's start). In 128 bits: a version defined
+// before the limits may hold increments near int64 max.
 absl::int128 Billed(int64_t quantity, const v1::RateEntry& e) {
   if (quantity <= 0) return 0;
   const absl::int128 first = std::max<int64_t>(e.first_increment(), 0);
+  if (e.intervals_size() > 0) {
+    const absl::int128 q = std::max<absl::int128>(quantity, first);
+    // The interval the last unit lies in: the last one starting before q.
+    const v1::RateInterval& in = e.intervals(IntervalAt(e, q - 1));
+    return in.from_quantity() + StepUp(q - in.from_quantity(), in.increment());
+  }
   if (quantity <= first) return first;
-  const absl::int128 rest = quantity - first;
-  const absl::int128 increment = e.increment();
-  const absl::int128 steps = (rest + increment - 1) / increment;
-  return first + steps * increment;
+  return first + StepUp(quantity - first, e.increment());
 }
 
-// billed x price / per_quantity, half away from zero (>= 0 here, so half
-// up): the exact quotient, plus one when the remainder is at least half of
-// per_quantity. 62 s at 20000 per 60 -> 20666.67 -> 20667; 1 at 1 per 2 ->
-// 0.5 -> 1. Fits in 128 bits: both factors are below 2^63.
-absl::int128 Amount(int64_t billed, const v1::RateEntry& e) {
-  const absl::int128 num = absl::int128(billed) * e.price_micros();
-  const absl::int128 per = e.per_quantity();
-  const absl::int128 quotient = num / per;
-  return num % per * 2 >= per ? quotient + 1 : quotient;
+// billed x price / per, half away from zero (>= 0 here, so half up): the
+// exact quotient, plus one when the remainder is at least half of per. 62 s
+// at 20000 per 60 -> 20666.67 -> 20667; 1 at 1 per 2 -> 0.5 -> 1. Fits in
+// 128 bits: both factors are below 2^63. A per below 1 is never in a
+// validated version; it counts as 1.
+absl::int128 Amount(int64_t billed, int64_t price_micros, int64_t per) {
+  const absl::int128 num = absl::int128(billed) * price_micros;
+  const absl::int128 p = std::max<int64_t>(per, 1);
+  const absl::int128 quotient = num / p;
+  return num % p * 2 >= p ? quotient + 1 : quotient;
+}
+
+// `micros` rounded as `r` says, to r.decimals() decimals of the currency
+// unit: 123401 (0.123401) up to 2 decimals is 130000 (0.13), half-up
+// 120000, down 120000. Unspecified: unchanged.
+absl::int128 Rounded(absl::int128 micros, const v1::AmountRounding& r) {
+  if (r.mode() == v1::ROUNDING_MODE_UNSPECIFIED) return micros;
+  absl::int128 unit = 1;
+  for (int d = std::max(r.decimals(), 0); d < kRoundingDecimalsMax; ++d) {
+    unit *= 10;
+  }
+  const absl::int128 quotient = micros / unit;
+  const absl::int128 rest = micros % unit;
+  bool up = false;
+  switch (r.mode()) {
+    case v1::ROUNDING_MODE_UP:
+      up = rest > 0;
+      break;
+    case v1::ROUNDING_MODE_HALF_UP:
+      up = rest * 2 >= unit;
+      break;
+    default:  // down (a mode outside the enum never passes validation)
+      break;
+  }
+  return (up ? quotient + 1 : quotient) * unit;
 }
 
 // The OutOfRange a record gets when its rating does not fit in int64.
@@ -226,6 +276,120 @@ absl::Status Bounded(const std::string& field, int64_t value, int64_t min,
   return absl::OkStatus();
 }
 
+// With intervals, the entry's own price fields would be a second price
+// that never applies: refused rather than silently ignored.
+absl::Status UnsetWithIntervals(const std::string& field, int64_t value) {
+  if (value == 0) return absl::OkStatus();
+  return FieldError(field,
+                    absl::StrFormat("%d must be 0 when the entry has intervals "
+                                    "(each interval has its own)",
+                                    value));
+}
+
+// One interval's own fields; `quantity_max` bounds positions and steps
+// (seconds for voice and fax).
+absl::Status ValidateInterval(const std::string& g, const v1::RateEntry& e,
+                              int i, int64_t quantity_max) {
+  const v1::RateInterval& in = e.intervals(i);
+  if (i == 0 && in.from_quantity() != 0) {
+    return FieldError(g + ".from_quantity",
+                      absl::StrFormat("%d must be 0: the first interval starts "
+                                      "at the record's start",
+                                      in.from_quantity()));
+  }
+  if (i > 0 && in.from_quantity() <= e.intervals(i - 1).from_quantity()) {
+    return FieldError(
+        g + ".from_quantity",
+        absl::StrFormat("%d must be more than intervals[%d].from_quantity %d "
+                        "(intervals strictly increase)",
+                        in.from_quantity(), i - 1,
+                        e.intervals(i - 1).from_quantity()));
+  }
+  for (const absl::Status& s :
+       {Bounded(g + ".from_quantity", in.from_quantity(), 0, quantity_max),
+        Bounded(g + ".price_micros", in.price_micros(), 0, kPriceMicrosMax),
+        Bounded(g + ".per_quantity", in.per_quantity(), 1, kPerQuantityMax),
+        Bounded(g + ".increment", in.increment(), 1, quantity_max)}) {
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+// At most kRateIntervalsMax, each valid, and each step dividing its
+// interval's length: a step may not run past the next interval's start.
+absl::Status ValidateIntervals(const std::string& f, const v1::RateEntry& e,
+                               int64_t quantity_max) {
+  if (e.intervals_size() > kRateIntervalsMax) {
+    return FieldError(f + ".intervals",
+                      absl::StrFormat("has %d intervals, at most %d allowed",
+                                      e.intervals_size(), kRateIntervalsMax));
+  }
+  for (int i = 0; i < e.intervals_size(); ++i) {
+    const std::string g = absl::StrFormat("%s.intervals[%d]", f, i);
+    if (auto s = ValidateInterval(g, e, i, quantity_max); !s.ok()) return s;
+  }
+  for (int i = 0; i + 1 < e.intervals_size(); ++i) {
+    const v1::RateInterval& in = e.intervals(i);
+    const int64_t length =
+        e.intervals(i + 1).from_quantity() - in.from_quantity();
+    if (length % in.increment() != 0) {
+      return FieldError(
+          absl::StrFormat("%s.intervals[%d].increment", f, i),
+          absl::StrFormat("%d does not divide the interval's length %d "
+                          "(intervals[%d].from_quantity - from_quantity): its "
+                          "last step would run into the next interval",
+                          in.increment(), length, i + 1));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateRounding(const std::string& f,
+                              const v1::AmountRounding& r) {
+  if (!v1::RoundingMode_IsValid(r.mode())) {
+    return FieldError(f + ".mode",
+                      absl::StrFormat("%d is not a rounding mode (up, half-up, "
+                                      "down)",
+                                      static_cast<int>(r.mode())));
+  }
+  if (r.mode() == v1::ROUNDING_MODE_UNSPECIFIED && r.decimals() != 0) {
+    return FieldError(f + ".decimals",
+                      absl::StrFormat("%d is given without a mode (up, "
+                                      "half-up, down)",
+                                      r.decimals()));
+  }
+  return Bounded(f + ".decimals", r.decimals(), 0, kRoundingDecimalsMax);
+}
+
+// The entry's amounts and steps, in declaration order.
+absl::Status ValidateEntryAmounts(const std::string& f,
+                                  const v1::RateEntry& e) {
+  const int64_t quantity_max = UnitOfKind(e.kind()) == v1::USAGE_UNIT_SECONDS
+                                   ? kRatedSecondsMax
+                                   : kIncrementMax;
+  const bool intervals = e.intervals_size() > 0;
+  for (const absl::Status& s :
+       {intervals ? UnsetWithIntervals(f + ".price_micros", e.price_micros())
+                  : Bounded(f + ".price_micros", e.price_micros(), 0,
+                            kPriceMicrosMax),
+        intervals ? UnsetWithIntervals(f + ".per_quantity", e.per_quantity())
+                  : Bounded(f + ".per_quantity", e.per_quantity(), 1,
+                            kPerQuantityMax),
+        Bounded(f + ".setup_fee_micros", e.setup_fee_micros(), 0,
+                kSetupFeeMicrosMax),
+        Bounded(f + ".first_increment", e.first_increment(), 0, quantity_max),
+        intervals ? UnsetWithIntervals(f + ".increment", e.increment())
+                  : Bounded(f + ".increment", e.increment(), 1, quantity_max),
+        ValidateText(f + ".zone_label", e.zone_label(), 0, kZoneLabelCharsMax),
+        ValidateIntervals(f, e, quantity_max),
+        ValidateRounding(f + ".rounding", e.rounding()),
+        Bounded(f + ".minimum_charge_micros", e.minimum_charge_micros(), 0,
+                kMinimumChargeMicrosMax)}) {
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidateEntry(const v1::RatePlanVersion& v, int i) {
   const auto& e = v.entries(i);
   const std::string f = absl::StrFormat("version.entries[%d]", i);
@@ -238,20 +402,7 @@ absl::Status ValidateEntry(const v1::RatePlanVersion& v, int i) {
       !s.ok()) {
     return s;
   }
-  const int64_t increment_max = UnitOfKind(e.kind()) == v1::USAGE_UNIT_SECONDS
-                                    ? kRatedSecondsMax
-                                    : kIncrementMax;
-  for (const absl::Status& s :
-       {Bounded(f + ".price_micros", e.price_micros(), 0, kPriceMicrosMax),
-        Bounded(f + ".per_quantity", e.per_quantity(), 1, kPerQuantityMax),
-        Bounded(f + ".setup_fee_micros", e.setup_fee_micros(), 0,
-                kSetupFeeMicrosMax),
-        Bounded(f + ".first_increment", e.first_increment(), 0, increment_max),
-        Bounded(f + ".increment", e.increment(), 1, increment_max),
-        ValidateText(f + ".zone_label", e.zone_label(), 0,
-                     kZoneLabelCharsMax)}) {
-    if (!s.ok()) return s;
-  }
+  if (auto s = ValidateEntryAmounts(f, e); !s.ok()) return s;
   if (!e.band().empty()) {
     bool defined = false;
     for (const auto& b : v.bands()) defined |= b.name() == e.band();
@@ -522,60 +673,112 @@ absl::Status NoRateInBand(const v1::RatePlanVersion& version,
                       QuoteValue(band), version.plan_id()));
 }
 
-// Lays `billed` units from `start` into out's segments (durations are cut
-// where the band changes; messages and bytes take the band of their start)
-// and adds their amounts to `total`. OutOfRange when a segment's amount
-// does not fit in int64.
-absl::Status LaySegments(const v1::RatePlanVersion& version,
-                         const absl::TimeZone& zone,
-                         const v1::UsageRecord& record, absl::Time start,
-                         int64_t billed, const std::string& start_band,
-                         const std::string& prefix, v1::RatedUsage& out,
+// What prices one piece of a record: its band's entry, and the interval of
+// that entry at the piece's position.
+struct Piece {
+  int64_t price_micros;
+  int64_t per_quantity;
+  // 1-based index of the interval; 0 when the entry has no intervals.
+  int interval;
+  // Units until the interval ends (the rest of the record in the last one).
+  int64_t length_max;
+};
+
+Piece PieceAt(const v1::RateEntry& e, int64_t position, int64_t remaining) {
+  if (e.intervals_size() == 0) {
+    return {e.price_micros(), e.per_quantity(), 0, remaining};
+  }
+  const int k = IntervalAt(e, position);
+  const v1::RateInterval& in = e.intervals(k);
+  int64_t length = remaining;
+  if (k + 1 < e.intervals_size()) {
+    length = std::min(length, e.intervals(k + 1).from_quantity() - position);
+  }
+  return {in.price_micros(), in.per_quantity(), k + 1, length};
+}
+
+// Seconds from `t` until the band changes (`band` is the band at t), at most
+// `length_max`: walks minute boundaries, where bands change.
+int64_t UntilBandChange(const v1::RatePlanVersion& version,
+                        const absl::TimeZone& zone, absl::Time t,
+                        const std::string& band, int64_t length_max) {
+  const absl::CivilMinute m = absl::ToCivilMinute(t, zone);
+  absl::Time boundary = absl::FromCivil(m + 1, zone);
+  int64_t upto = absl::ToInt64Seconds(boundary - t);
+  while (upto < length_max && BandAtTime(version, zone, boundary) == band) {
+    boundary += absl::Minutes(1);
+    upto += 60;
+  }
+  return std::min(upto, length_max);
+}
+
+// What LaySegments needs of the record besides the units to lay.
+struct Laying {
+  const v1::RatePlanVersion& version;
+  const absl::TimeZone& zone;
+  const v1::UsageRecord& record;
+  absl::Time start;
+  const std::string& start_band;
+  const std::string& prefix;
+};
+
+// Lays `billed` units from position 0 (the start time) into out's segments
+// (durations are cut where the band changes; messages and bytes take the
+// band of their start; both where the pricing entry's interval ends) and
+// adds their amounts to `total`. OutOfRange when a segment's amount does
+// not fit in int64.
+absl::Status LaySegments(const Laying& l, int64_t billed, v1::RatedUsage& out,
                          absl::int128& total) {
-  const bool timed = UnitOfKind(record.kind()) == v1::USAGE_UNIT_SECONDS &&
-                     version.bands_size() > 0;
-  int64_t remaining = billed;
-  absl::Time t = start;
-  // Each loop ends a segment at a band change or at the end; a band change
-  // happens at most at every minute boundary: bounded by the minutes in
-  // kBilledSecondsMax plus one.
-  for (int guard = 0; remaining > 0 && guard <= kBilledSecondsMax / 60 + 2;
-       ++guard) {
-    const std::string band = timed ? BandAtTime(version, zone, t) : start_band;
-    int64_t length = remaining;
-    if (timed) {
-      // Walk minute boundaries until the band changes or the call ends.
-      const absl::CivilMinute m = absl::ToCivilMinute(t, zone);
-      absl::Time boundary = absl::FromCivil(m + 1, zone);
-      int64_t upto = absl::ToInt64Seconds(boundary - t);
-      while (upto < remaining && BandAtTime(version, zone, boundary) == band) {
-        boundary += absl::Minutes(1);
-        upto += 60;
-      }
-      length = std::min(upto, remaining);
-    }
-    const v1::RateEntry* e = EntryForBand(version, record.kind(), prefix, band);
-    if (e == nullptr) return NoRateInBand(version, record, band);
-    const absl::int128 amount = Amount(length, *e);
+  const bool timed = UnitOfKind(l.record.kind()) == v1::USAGE_UNIT_SECONDS &&
+                     l.version.bands_size() > 0;
+  // Whether an entry with intervals priced a segment: then every segment
+  // shows its position; without, the segments are exactly what they were
+  // before intervals existed (from_quantity 0 is not serialized).
+  bool with_intervals = false;
+  int64_t position = 0;
+  // Each loop ends a segment at a band change, at an interval's end or at
+  // the end. A band changes at most at every minute boundary, and the
+  // prefix's entries (one per band, plus "") have at most
+  // kRateIntervalsMax intervals each: bounded.
+  constexpr int64_t kSegmentsMax =
+      kBilledSecondsMax / 60 + 2 + (kTimeBandsMax + 1) * kRateIntervalsMax;
+  for (int64_t guard = 0; position < billed && guard <= kSegmentsMax; ++guard) {
+    const absl::Time t = l.start + absl::Seconds(position);
+    const std::string band =
+        timed ? BandAtTime(l.version, l.zone, t) : l.start_band;
+    const v1::RateEntry* e =
+        EntryForBand(l.version, l.record.kind(), l.prefix, band);
+    if (e == nullptr) return NoRateInBand(l.version, l.record, band);
+    const Piece piece = PieceAt(*e, position, billed - position);
+    const int64_t length =
+        timed ? UntilBandChange(l.version, l.zone, t, band, piece.length_max)
+              : piece.length_max;
+    const absl::int128 amount =
+        Amount(length, piece.price_micros, piece.per_quantity);
     if (amount > kInt64Max) {
       return RatingOverflow(
-          record,
+          l.record,
           absl::StrFormat("billed %d at %d micros per %d", length,
-                          e->price_micros(), e->per_quantity()),
+                          piece.price_micros, piece.per_quantity),
           amount);
     }
     v1::RatedSegment* seg = out.add_segments();
     seg->set_band(band);
     seg->set_billed_quantity(length);
-    seg->set_price_micros(e->price_micros());
-    seg->set_per_quantity(e->per_quantity());
+    seg->set_price_micros(piece.price_micros);
+    seg->set_per_quantity(piece.per_quantity);
     seg->set_amount_micros(static_cast<int64_t>(amount));
+    seg->set_from_quantity(position);
+    seg->set_interval(piece.interval);
+    with_intervals |= piece.interval > 0;
     total += amount;
-    remaining -= length;
-    t += absl::Seconds(length);
+    position += length;
   }
-  if (remaining > 0) {
+  if (position < billed) {
     return absl::InternalError("rating did not converge");  // unreachable
+  }
+  if (!with_intervals) {
+    for (auto& seg : *out.mutable_segments()) seg.clear_from_quantity();
   }
   return absl::OkStatus();
 }
@@ -586,8 +789,13 @@ absl::StatusOr<int64_t> CheckedBilled(const v1::UsageRecord& record,
                                       const v1::RateEntry& e) {
   const absl::int128 billed = Billed(record.quantity(), e);
   const std::string how =
-      absl::StrFormat("billed with first_increment %d and increment %d",
-                      e.first_increment(), e.increment());
+      e.intervals_size() > 0
+          ? absl::StrFormat(
+                "billed with first_increment %d and the steps "
+                "of %d intervals",
+                e.first_increment(), e.intervals_size())
+          : absl::StrFormat("billed with first_increment %d and increment %d",
+                            e.first_increment(), e.increment());
   if (billed > kInt64Max) return RatingOverflow(record, how, billed);
   if (UnitOfKind(record.kind()) == v1::USAGE_UNIT_SECONDS &&
       billed > kBilledSecondsMax) {
@@ -597,6 +805,30 @@ absl::StatusOr<int64_t> CheckedBilled(const v1::UsageRecord& record,
         record.quantity(), how, billed, kBilledSecondsMax));
   }
   return static_cast<int64_t>(billed);
+}
+
+// Sets out.amount_micros from `total` (set-up fee plus segments): as it is,
+// or, when the entry in force at the start rounds or has a minimum charge,
+// max(rounded, minimum) with both shown. OutOfRange beyond int64.
+absl::Status SetAmount(const v1::UsageRecord& record, const v1::RateEntry& e,
+                       absl::int128 total, v1::RatedUsage& out) {
+  if (total > kInt64Max) {
+    return RatingOverflow(record, "with its set-up fee and every segment",
+                          total);
+  }
+  const bool rounds = e.rounding().mode() != v1::ROUNDING_MODE_UNSPECIFIED;
+  if (rounds || e.minimum_charge_micros() > 0) {
+    out.set_unrounded_amount_micros(static_cast<int64_t>(total));
+    if (rounds) *out.mutable_rounding() = e.rounding();
+    out.set_minimum_charge_micros(e.minimum_charge_micros());
+    total = std::max<absl::int128>(Rounded(total, e.rounding()),
+                                   e.minimum_charge_micros());
+    if (total > kInt64Max) {
+      return RatingOverflow(record, "rounded up", total);
+    }
+  }
+  out.set_amount_micros(static_cast<int64_t>(total));
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -634,16 +866,10 @@ absl::StatusOr<v1::RatedUsage> RateRecord(const v1::RatePlanVersion& version,
   out.set_setup_fee_micros(first->setup_fee_micros());
   absl::int128 total = first->setup_fee_micros();
   // 3. Segments, each rounded on its own.
-  if (auto s = LaySegments(version, zone, record, *start, *billed, start_band,
-                           prefix, out, total);
-      !s.ok()) {
-    return s;
-  }
-  if (total > kInt64Max) {
-    return RatingOverflow(record, "with its set-up fee and every segment",
-                          total);
-  }
-  out.set_amount_micros(static_cast<int64_t>(total));
+  const Laying laying{version, zone, record, *start, start_band, prefix};
+  if (auto s = LaySegments(laying, *billed, out, total); !s.ok()) return s;
+  // 4. The record's rounding and minimum.
+  if (auto s = SetAmount(record, *first, total, out); !s.ok()) return s;
   return out;
 }
 

@@ -7,18 +7,27 @@
 // The rules, in order:
 //   1. entry: among the version's entries of the record's kind, the longest
 //      destination_prefix that starts the destination;
-//   2. billed quantity: 0 stays 0 (an unanswered call costs nothing, no
-//      set-up fee); otherwise at least first_increment, then rounded up to
-//      the next multiple of increment past it (61 s with 60/1 -> 61 s; with
-//      30/30 -> 90 s);
-//   3. time bands: the billed duration is laid from the start time and cut
-//      where the band changes; each segment is priced with its band's entry
-//      for the matched prefix (or the prefix's "" entry outside any band);
-//      the set-up fee is charged once, from the entry in force at the start;
+//   2. billed quantity, by the entry in force at the start: 0 stays 0 (an
+//      unanswered call costs nothing: no set-up fee, no minimum); otherwise
+//      at least first_increment, then rounded up to the next multiple of
+//      increment past it (61 s with 60/1 -> 61 s; with 30/30 -> 90 s). With
+//      intervals: at least first_increment, then rounded up to the step of
+//      the interval it ends in (95 s with {0: step 60, 60: step 1} -> 95 s;
+//      130 s with {0: step 20, 120: step 6} -> 132 s);
+//   3. segments: the billed quantity is laid from position 0 (the start
+//      time) and cut where the time band changes and where an interval of
+//      the pricing entry ends; each segment is priced with its band's entry
+//      for the matched prefix (or the prefix's "" entry outside any band)
+//      and, when that entry has intervals, with its interval at the
+//      segment's position, counted from the record's start across bands;
 //   4. amount: per segment, billed x price / per_quantity rounded half away
-//      from zero to the micro; plus the set-up fee.
+//      from zero to the micro; plus the set-up fee, charged once, from the
+//      entry in force at the start; then that entry's rounding (up, half-up
+//      or down to a number of decimals) and minimum charge.
 // Example: 61 s at 0.020000 EUR per 60 s, first 60 then per 1 s, set-up
-// 0.050000: 0.050000 + 0.020333 = 0.070333 EUR.
+// 0.050000: 0.050000 + 0.020333 = 0.070333 EUR. With intervals "the first
+// minute at 0.15 per minute as one 60 s step, then 0.06 per minute per
+// second", 95 s: 0.150000 + 0.06 x 35 / 60 = 0.185000 EUR.
 
 #include <vector>
 
@@ -60,6 +69,12 @@ inline constexpr int64_t kIncrementMax = 1'000'000'000'000;
 // or the first increment: at most this, which bounds the segments laid on
 // the clock.
 inline constexpr int64_t kBilledSecondsMax = 2 * kRatedSecondsMax;
+// RateEntry.intervals: at most 16 (real tariffs have two or three).
+inline constexpr int kRateIntervalsMax = 16;
+// RateEntry.minimum_charge_micros: 0 to 10^12 millionths.
+inline constexpr int64_t kMinimumChargeMicrosMax = 1'000'000'000'000;
+// AmountRounding.decimals: 0 to 6 (6 is the micro: no change).
+inline constexpr int kRoundingDecimalsMax = 6;
 // RatePlanVersion.entries: 1 to 4096; bands: at most 64.
 inline constexpr int kRateEntriesMax = 4096;
 inline constexpr int kTimeBandsMax = 64;
@@ -140,8 +155,12 @@ absl::Status ValidateUsageRecord(const v1::UsageRecord& record);
 // the time zone's spelling (whether it is known is for the caller, which
 // has the resolver), bands within a day, 1 to kRateEntriesMax entries each
 // within the limits above, prefixes that can match a destination, bands
-// defined, no two entries for the same (kind, prefix, band). Each refusal
-// named by its field (plan_version_rejections).
+// defined, no two entries for the same (kind, prefix, band); an entry's
+// intervals start at 0, strictly increase, each step divides its
+// interval's length, and the entry's own price, per_quantity and increment
+// are then 0; a rounding mode known, its decimals 0 to 6. Each refusal
+// named by its field (plan_version_rejections):
+// "version.entries[0].intervals[1].from_quantity: ...".
 absl::Status ValidateRatePlanVersion(const v1::RatePlanVersion& version);
 
 // The version in force at `start`: the latest effective_from not after it.

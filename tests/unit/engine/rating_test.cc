@@ -10,6 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "engine/core/rejection.h"
 #include "engine/core/validation.h"
+#include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 
 namespace billing {
@@ -510,6 +511,505 @@ TEST(RatingTest, StartTimeNeedsAFourDigitYear) {
   EXPECT_EQ(ValidateUsageRecord(r).message(),
             "record.start_time: \"12026-03-20T10:00:00+01:00\" is not an RFC "
             "3339 time with offset (2026-03-20T14:03:05+01:00)");
+}
+
+// --- Intervals within a record (docs/usage.md, Intervals) ---
+
+v1::RateInterval Interval(int64_t from, int64_t price_micros, int64_t per,
+                          int64_t increment) {
+  v1::RateInterval in;
+  in.set_from_quantity(from);
+  in.set_price_micros(price_micros);
+  in.set_per_quantity(per);
+  in.set_increment(increment);
+  return in;
+}
+
+// An entry priced by its intervals: its own price, per and increment 0.
+v1::RateEntry IntervalEntry(const std::string& prefix,
+                            std::vector<v1::RateInterval> intervals,
+                            int64_t setup = 0, const std::string& band = "") {
+  v1::RateEntry e =
+      Entry(v1::USAGE_KIND_VOICE, prefix, 0, 0, setup, 0, 0, band);
+  for (auto& in : intervals) *e.add_intervals() = std::move(in);
+  return e;
+}
+
+// "The first minute 0.15 per minute billed as one 60 s step, then 0.06 per
+// minute per second".
+v1::RateEntry FirstMinuteThenPerSecond(int64_t setup = 0) {
+  return IntervalEntry(
+      "+33", {Interval(0, 150000, 60, 60), Interval(60, 60000, 60, 1)}, setup);
+}
+
+// "0 to 120 s per 20 s at 0.30 per minute, then per 6 s at 0.12 per minute".
+v1::RateEntry TwentySecondStepsThenSix() {
+  return IntervalEntry(
+      "+33", {Interval(0, 300000, 60, 20), Interval(120, 120000, 60, 6)});
+}
+
+v1::RatedUsage Rated(const v1::RatePlanVersion& plan, const v1::UsageRecord& r,
+                     const absl::TimeZone& zone = absl::UTCTimeZone()) {
+  EXPECT_TRUE(ValidateRatePlanVersion(plan).ok())
+      << ValidateRatePlanVersion(plan);
+  auto rated = RateRecord(plan, zone, r);
+  EXPECT_TRUE(rated.ok()) << rated.status();
+  return rated.ok() ? *rated : v1::RatedUsage();
+}
+
+// The issue's first tariff, 95 s: the first 60 s at 0.15/min (0.150000),
+// the next 35 s at 0.06/min per second (0.06 x 35 / 60 = 0.035000):
+// 0.185000. Each piece shows its position, interval, quantity and price.
+TEST(RatingIntervalsTest, FirstMinuteThenPerSecond) {
+  const v1::RatedUsage r =
+      Rated(Plan({FirstMinuteThenPerSecond()}), Call(95, "+33612345678"));
+  EXPECT_EQ(r.billed_quantity(), 95);
+  ASSERT_EQ(r.segments_size(), 2);
+  EXPECT_EQ(r.segments(0).from_quantity(), 0);
+  EXPECT_EQ(r.segments(0).interval(), 1);
+  EXPECT_EQ(r.segments(0).billed_quantity(), 60);
+  EXPECT_EQ(r.segments(0).price_micros(), 150000);
+  EXPECT_EQ(r.segments(0).per_quantity(), 60);
+  EXPECT_EQ(r.segments(0).amount_micros(), 150000);
+  EXPECT_EQ(r.segments(1).from_quantity(), 60);
+  EXPECT_EQ(r.segments(1).interval(), 2);
+  EXPECT_EQ(r.segments(1).billed_quantity(), 35);
+  EXPECT_EQ(r.segments(1).price_micros(), 60000);
+  EXPECT_EQ(r.segments(1).amount_micros(), 35000);
+  EXPECT_EQ(r.amount_micros(), 185000);
+}
+
+// The first interval is one 60 s step: 20 s and 60 s both cost 0.15; 61 s
+// is 0.15 + 0.06 / 60 = 0.151000; 0 s costs nothing.
+TEST(RatingIntervalsTest, TheFirstStepIsWhole) {
+  const auto plan = Plan({FirstMinuteThenPerSecond()});
+  const v1::RatedUsage twenty = Rated(plan, Call(20, "+33612345678"));
+  EXPECT_EQ(twenty.billed_quantity(), 60);
+  ASSERT_EQ(twenty.segments_size(), 1);
+  EXPECT_EQ(twenty.amount_micros(), 150000);
+  const v1::RatedUsage sixty = Rated(plan, Call(60, "+33612345678"));
+  EXPECT_EQ(sixty.segments_size(), 1) << "60 s ends in the first interval";
+  EXPECT_EQ(sixty.amount_micros(), 150000);
+  EXPECT_EQ(Rated(plan, Call(61, "+33612345678")).amount_micros(), 151000);
+  const v1::RatedUsage zero = Rated(plan, Call(0, "+33612345678"));
+  EXPECT_EQ(zero.billed_quantity(), 0);
+  EXPECT_EQ(zero.segments_size(), 0);
+  EXPECT_EQ(zero.amount_micros(), 0);
+}
+
+// The issue's second tariff: 130 s is 120 s in 20 s steps at 0.30/min
+// (0.600000) and 10 s billed as 12 s (two 6 s steps) at 0.12/min
+// (0.024000): billed 132 s, 0.624000. 45 s is three 20 s steps: 60 s,
+// 0.300000. 110 s: 120 s, 0.600000 (the last step ends at the interval's
+// end, never past it). 121 s: 120 + 6 s, 0.600000 + 0.012000.
+TEST(RatingIntervalsTest, TwentySecondStepsThenSixSecondSteps) {
+  const auto plan = Plan({TwentySecondStepsThenSix()});
+  const v1::RatedUsage r = Rated(plan, Call(130, "+33612345678"));
+  EXPECT_EQ(r.billed_quantity(), 132);
+  ASSERT_EQ(r.segments_size(), 2);
+  EXPECT_EQ(r.segments(0).billed_quantity(), 120);
+  EXPECT_EQ(r.segments(0).amount_micros(), 600000);
+  EXPECT_EQ(r.segments(1).from_quantity(), 120);
+  EXPECT_EQ(r.segments(1).billed_quantity(), 12);
+  EXPECT_EQ(r.segments(1).amount_micros(), 24000);
+  EXPECT_EQ(r.amount_micros(), 624000);
+  const v1::RatedUsage r45 = Rated(plan, Call(45, "+33612345678"));
+  EXPECT_EQ(r45.billed_quantity(), 60);
+  EXPECT_EQ(r45.amount_micros(), 300000);
+  const v1::RatedUsage r110 = Rated(plan, Call(110, "+33612345678"));
+  EXPECT_EQ(r110.billed_quantity(), 120);
+  EXPECT_EQ(r110.segments_size(), 1);
+  EXPECT_EQ(r110.amount_micros(), 600000);
+  EXPECT_EQ(Rated(plan, Call(121, "+33612345678")).amount_micros(), 612000);
+}
+
+// The set-up fee is charged once with intervals: 95 s with 0.05 set-up is
+// 0.05 + 0.15 + 0.035 = 0.235000.
+TEST(RatingIntervalsTest, SetUpFeeOnce) {
+  const v1::RatedUsage r =
+      Rated(Plan({FirstMinuteThenPerSecond(50000)}), Call(95, "+33612345678"));
+  EXPECT_EQ(r.setup_fee_micros(), 50000);
+  EXPECT_EQ(r.amount_micros(), 235000);
+}
+
+// first_increment raises the quantity first, then the interval's step
+// applies: with first_increment 90 on the second tariff, a 10 s call is
+// billed 90 s, stepped to 100 s (five 20 s steps) at 0.30/min: 0.500000.
+TEST(RatingIntervalsTest, FirstIncrementRaisesTheQuantityFirst) {
+  v1::RateEntry e = TwentySecondStepsThenSix();
+  e.set_first_increment(90);
+  const v1::RatedUsage r = Rated(Plan({e}), Call(10, "+33612345678"));
+  EXPECT_EQ(r.billed_quantity(), 100);
+  EXPECT_EQ(r.amount_micros(), 500000);
+}
+
+// Peak (Mon-Fri 08:00-19:00) and off-peak entries, both "first minute as
+// one step, then per second"; peak 0.15 then 0.06 per minute, off-peak
+// 0.05 then 0.02. A 95 s call from Monday 18:59:30: positions count from
+// the call's start across the band change at 19:00, so the first minute
+// is 30 s of peak first minute (30 x 0.15 / 60 = 0.075000) and 30 s of
+// off-peak first minute (30 x 0.05 / 60 = 0.025000); then 35 s off-peak per
+// second (35 x 0.02 / 60 = 0.011666.67 -> 0.011667): 0.111667.
+TEST(RatingIntervalsTest, PositionsCountAcrossTimeBands) {
+  v1::RatePlanVersion plan = Plan(
+      {IntervalEntry("+33",
+                     {Interval(0, 50000, 60, 60), Interval(60, 20000, 60, 1)}),
+       IntervalEntry("+33",
+                     {Interval(0, 150000, 60, 60), Interval(60, 60000, 60, 1)},
+                     0, "peak")});
+  v1::TimeBand* peak = plan.add_bands();
+  peak->set_name("peak");
+  for (int d = 1; d <= 5; ++d) peak->add_weekdays(d);
+  peak->set_start_minute(8 * 60);
+  peak->set_end_minute(19 * 60);
+  const v1::RatedUsage r =
+      Rated(plan, Call(95, "+33142680000", "2026-03-16T18:59:30+01:00"),
+            absl::FixedTimeZone(3600));
+  ASSERT_EQ(r.segments_size(), 3);
+  const struct {
+    std::string band;
+    int64_t from, billed, price;
+    int interval;
+    int64_t amount;
+  } want[] = {{"peak", 0, 30, 150000, 1, 75000},
+              {"", 30, 30, 50000, 1, 25000},
+              {"", 60, 35, 20000, 2, 11667}};
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(r.segments(i).band(), want[i].band) << i;
+    EXPECT_EQ(r.segments(i).from_quantity(), want[i].from) << i;
+    EXPECT_EQ(r.segments(i).billed_quantity(), want[i].billed) << i;
+    EXPECT_EQ(r.segments(i).price_micros(), want[i].price) << i;
+    EXPECT_EQ(r.segments(i).interval(), want[i].interval) << i;
+    EXPECT_EQ(r.segments(i).amount_micros(), want[i].amount) << i;
+  }
+  EXPECT_EQ(r.amount_micros(), 111667);
+}
+
+// A band whose entry has no intervals prices its part flat: the same call
+// with off-peak at a flat 0.01/min is 30 s peak first minute (0.075000)
+// and 65 s off-peak (65 x 0.01 / 60 = 0.010833.33 -> 0.010833): 0.085833.
+// The steps are the start entry's (as first_increment and increment are
+// without intervals); the off-peak part shows interval 0.
+TEST(RatingIntervalsTest, ABandWithoutIntervalsPricesFlat) {
+  v1::RatePlanVersion plan = Plan(
+      {Entry(v1::USAGE_KIND_VOICE, "+33", 10000, 60, 0, 60, 1),
+       IntervalEntry("+33",
+                     {Interval(0, 150000, 60, 60), Interval(60, 60000, 60, 1)},
+                     0, "peak")});
+  v1::TimeBand* peak = plan.add_bands();
+  peak->set_name("peak");
+  for (int d = 1; d <= 5; ++d) peak->add_weekdays(d);
+  peak->set_start_minute(8 * 60);
+  peak->set_end_minute(19 * 60);
+  const v1::RatedUsage r =
+      Rated(plan, Call(95, "+33142680000", "2026-03-16T18:59:30+01:00"),
+            absl::FixedTimeZone(3600));
+  ASSERT_EQ(r.segments_size(), 2);
+  EXPECT_EQ(r.segments(0).amount_micros(), 75000);
+  EXPECT_EQ(r.segments(1).from_quantity(), 30);
+  EXPECT_EQ(r.segments(1).billed_quantity(), 65);
+  EXPECT_EQ(r.segments(1).interval(), 0);
+  EXPECT_EQ(r.segments(1).amount_micros(), 10833);
+  EXPECT_EQ(r.amount_micros(), 85833);
+}
+
+// Messages and bytes have intervals too: the first 10 SMS at 0.10 each,
+// then 0.05 each: 12 SMS are 1.000000 + 0.100000.
+TEST(RatingIntervalsTest, SmsInIntervals) {
+  v1::RateEntry e = IntervalEntry(
+      "+33", {Interval(0, 100000, 1, 1), Interval(10, 50000, 1, 1)});
+  e.set_kind(v1::USAGE_KIND_SMS);
+  v1::UsageRecord sms = Call(12, "+33612345678");
+  sms.set_kind(v1::USAGE_KIND_SMS);
+  const v1::RatedUsage r = Rated(Plan({e}), sms);
+  ASSERT_EQ(r.segments_size(), 2);
+  EXPECT_EQ(r.segments(1).billed_quantity(), 2);
+  EXPECT_EQ(r.amount_micros(), 1100000);
+}
+
+// --- Rounding of a record's amount and the minimum charge ---
+
+// One SMS at `price_micros`, rounded as given.
+v1::RatedUsage SmsRounded(int64_t price_micros, v1::RoundingMode mode,
+                          int decimals, int64_t minimum = 0,
+                          int64_t quantity = 1) {
+  v1::RateEntry e = Entry(v1::USAGE_KIND_SMS, "+33", price_micros, 1, 0, 0, 1);
+  e.mutable_rounding()->set_mode(mode);
+  e.mutable_rounding()->set_decimals(decimals);
+  e.set_minimum_charge_micros(minimum);
+  v1::UsageRecord sms = Call(quantity, "+33612345678");
+  sms.set_kind(v1::USAGE_KIND_SMS);
+  return Rated(Plan({e}), sms);
+}
+
+// 0.123401 to 2 decimals: up 0.13, half-up 0.12, down 0.12; to 0 decimals
+// up: 1; to 6 decimals: unchanged. The rating shows the amount before
+// rounding and the rounding applied.
+TEST(RatingRoundingTest, UpHalfUpDownToDecimals) {
+  const v1::RatedUsage up = SmsRounded(123401, v1::ROUNDING_MODE_UP, 2);
+  EXPECT_EQ(up.unrounded_amount_micros(), 123401);
+  EXPECT_EQ(up.rounding().mode(), v1::ROUNDING_MODE_UP);
+  EXPECT_EQ(up.rounding().decimals(), 2);
+  EXPECT_EQ(up.amount_micros(), 130000);
+  EXPECT_EQ(SmsRounded(123401, v1::ROUNDING_MODE_HALF_UP, 2).amount_micros(),
+            120000);
+  EXPECT_EQ(SmsRounded(123401, v1::ROUNDING_MODE_DOWN, 2).amount_micros(),
+            120000);
+  EXPECT_EQ(SmsRounded(123401, v1::ROUNDING_MODE_UP, 0).amount_micros(),
+            1000000);
+  EXPECT_EQ(SmsRounded(123401, v1::ROUNDING_MODE_UP, 6).amount_micros(),
+            123401);
+  // Already on the grid: nothing moves, whatever the mode.
+  EXPECT_EQ(SmsRounded(120000, v1::ROUNDING_MODE_UP, 2).amount_micros(),
+            120000);
+}
+
+// Half-up at the edge: 0.125000 -> 0.13, 0.124999 -> 0.12; down never
+// goes up: 0.129999 -> 0.12.
+TEST(RatingRoundingTest, HalfUpAtTheEdge) {
+  EXPECT_EQ(SmsRounded(125000, v1::ROUNDING_MODE_HALF_UP, 2).amount_micros(),
+            130000);
+  EXPECT_EQ(SmsRounded(124999, v1::ROUNDING_MODE_HALF_UP, 2).amount_micros(),
+            120000);
+  EXPECT_EQ(SmsRounded(129999, v1::ROUNDING_MODE_DOWN, 2).amount_micros(),
+            120000);
+}
+
+// The record's whole amount is rounded, after each segment is to the
+// micro: the first tariff's 95 s call with a 0.05 set-up is 0.235000;
+// rounded up to 1 decimal, 0.3.
+TEST(RatingRoundingTest, TheWholeRecordIsRounded) {
+  v1::RateEntry e = FirstMinuteThenPerSecond(50000);
+  e.mutable_rounding()->set_mode(v1::ROUNDING_MODE_UP);
+  e.mutable_rounding()->set_decimals(1);
+  const v1::RatedUsage r = Rated(Plan({e}), Call(95, "+33612345678"));
+  EXPECT_EQ(r.unrounded_amount_micros(), 235000);
+  EXPECT_EQ(r.amount_micros(), 300000);
+}
+
+// A minimum charge of 0.10: 1 SMS at 0.05 costs 0.10, 3 cost 0.15; an
+// unanswered record (0) still costs nothing.
+TEST(RatingRoundingTest, MinimumChargePerRecord) {
+  const v1::RatedUsage one =
+      SmsRounded(50000, v1::ROUNDING_MODE_UNSPECIFIED, 0, 100000);
+  EXPECT_EQ(one.unrounded_amount_micros(), 50000);
+  EXPECT_EQ(one.minimum_charge_micros(), 100000);
+  EXPECT_FALSE(one.has_rounding());
+  EXPECT_EQ(one.amount_micros(), 100000);
+  EXPECT_EQ(SmsRounded(50000, v1::ROUNDING_MODE_UNSPECIFIED, 0, 100000, 3)
+                .amount_micros(),
+            150000);
+  EXPECT_EQ(SmsRounded(50000, v1::ROUNDING_MODE_UNSPECIFIED, 0, 100000, 0)
+                .amount_micros(),
+            0);
+}
+
+// Rounding comes before the minimum: 0.083 down to 1 decimal is 0.0, and
+// the minimum 0.05 then applies: 0.05 (the other order would give 0.0).
+TEST(RatingRoundingTest, RoundingThenMinimum) {
+  EXPECT_EQ(SmsRounded(83000, v1::ROUNDING_MODE_DOWN, 1, 50000).amount_micros(),
+            50000);
+}
+
+// An entry without intervals, rounding or minimum rates exactly as before
+// they existed, byte for byte: the band-crossing call of
+// CallCrossingABandIsRatedPerSegment against its rating written out.
+TEST(RatingRoundingTest, OldEntriesRateByteIdentically) {
+  v1::RatePlanVersion plan = Plan(
+      {Entry(v1::USAGE_KIND_VOICE, "+33", 10000, 60, 50000, 60, 1),
+       Entry(v1::USAGE_KIND_VOICE, "+33", 30000, 60, 50000, 60, 1, "peak")});
+  v1::TimeBand* peak = plan.add_bands();
+  peak->set_name("peak");
+  for (int d = 1; d <= 5; ++d) peak->add_weekdays(d);
+  peak->set_start_minute(8 * 60);
+  peak->set_end_minute(19 * 60);
+  const v1::RatedUsage r =
+      Rated(plan, Call(90, "+33142680000", "2026-03-16T18:59:30+01:00"),
+            absl::FixedTimeZone(3600));
+  v1::RatedUsage want;
+  want.set_plan_id("PRO");
+  want.set_plan_effective_from("2026-01-01T00:00:00+01:00");
+  want.set_matched_prefix("+33");
+  want.set_zone_label("to +33");
+  want.set_billed_quantity(90);
+  want.set_setup_fee_micros(50000);
+  v1::RatedSegment* s = want.add_segments();
+  s->set_band("peak");
+  s->set_billed_quantity(30);
+  s->set_price_micros(30000);
+  s->set_per_quantity(60);
+  s->set_amount_micros(15000);
+  s = want.add_segments();
+  s->set_billed_quantity(60);
+  s->set_price_micros(10000);
+  s->set_per_quantity(60);
+  s->set_amount_micros(10000);
+  want.set_amount_micros(75000);
+  EXPECT_EQ(r.SerializeAsString(), want.SerializeAsString()) << r.DebugString();
+}
+
+// Rounding up past int64 is OutOfRange, never wrapped: 9,223,372 SMS at
+// 1,000,000.000000 plus a set-up fee of 36854.775807 is int64 max
+// micros exactly (9223372036854.775807); up to 0 decimals it would be
+// 9223372036855, which does not fit; down, 9223372036854.
+TEST(RatingRoundingTest, RoundingUpBeyondInt64IsOutOfRange) {
+  v1::RateEntry e = Entry(v1::USAGE_KIND_SMS, "+33", kPriceMicrosMax, 1,
+                          36'854'775'807, 0, 1);
+  e.mutable_rounding()->set_mode(v1::ROUNDING_MODE_UP);
+  const auto plan = Plan({e});
+  ASSERT_TRUE(ValidateRatePlanVersion(plan).ok());
+  auto rated = RateRecord(plan, absl::UTCTimeZone(), Sms(9'223'372));
+  EXPECT_EQ(rated.status().code(), absl::StatusCode::kOutOfRange);
+  EXPECT_EQ(rated.status().message(),
+            "record.quantity: 9223372 rounded up gives 9223372036855000000, "
+            "more than 9223372036854775807: the record cannot be rated");
+  e.mutable_rounding()->set_mode(v1::ROUNDING_MODE_DOWN);
+  EXPECT_EQ(AmountOf(Plan({e}), Sms(9'223'372)), 9'223'372'036'854'000'000);
+}
+
+// An interval's amount beyond int64 is OutOfRange naming the quantity: 10^12
+// SMS in an interval at 1,000,000.000000 each.
+TEST(RatingIntervalsTest, IntervalAmountBeyondInt64IsOutOfRange) {
+  v1::RateEntry e = IntervalEntry(
+      "+33", {Interval(0, 1, 1, 1), Interval(10, kPriceMicrosMax, 1, 1)});
+  e.set_kind(v1::USAGE_KIND_SMS);
+  const auto plan = Plan({e});
+  ASSERT_TRUE(ValidateRatePlanVersion(plan).ok());
+  auto rated = RateRecord(plan, absl::UTCTimeZone(), Sms(kQuantityMax));
+  EXPECT_EQ(rated.status().code(), absl::StatusCode::kOutOfRange);
+  EXPECT_EQ(rated.status().message(),
+            "record.quantity: 1000000000000 billed 999999999990 at "
+            "1000000000000 micros per 1 gives 999999999990000000000000, "
+            "more than 9223372036854775807: the record cannot be rated");
+}
+
+// --- Hostile plans: every new field refused naming it ---
+
+TEST(RatingIntervalsTest, BadIntervalsNameTheField) {
+  auto refusal = [](const std::function<void(v1::RateEntry&)>& change) {
+    v1::RateEntry e = FirstMinuteThenPerSecond();
+    change(e);
+    return PlanRefusal(Plan({e}));
+  };
+  const std::string f = "version.entries[0].";
+  EXPECT_EQ(
+      refusal([](auto& e) { e.mutable_intervals(0)->set_from_quantity(5); }),
+      f + "intervals[0].from_quantity: 5 must be 0: the first interval "
+          "starts at the record's start");
+  EXPECT_EQ(
+      refusal([](auto& e) { e.mutable_intervals(1)->set_from_quantity(0); }),
+      f + "intervals[1].from_quantity: 0 must be more than "
+          "intervals[0].from_quantity 0 (intervals strictly increase)");
+  EXPECT_EQ(refusal([](auto& e) {
+              e.mutable_intervals(1)->set_from_quantity(kRatedSecondsMax + 1);
+            }),
+            f + "intervals[1].from_quantity: 604801 is more than the maximum "
+                "604800");
+  EXPECT_EQ(
+      refusal([](auto& e) { e.mutable_intervals(1)->set_price_micros(-1); }),
+      f + "intervals[1].price_micros: -1 is negative");
+  EXPECT_EQ(refusal([](auto& e) {
+              e.mutable_intervals(1)->set_price_micros(kPriceMicrosMax + 1);
+            }),
+            f + "intervals[1].price_micros: 1000000000001 is more than the "
+                "maximum 1000000000000");
+  EXPECT_EQ(
+      refusal([](auto& e) { e.mutable_intervals(0)->set_per_quantity(0); }),
+      f + "intervals[0].per_quantity: 0 must be at least 1");
+  EXPECT_EQ(refusal([](auto& e) { e.mutable_intervals(1)->set_increment(0); }),
+            f + "intervals[1].increment: 0 must be at least 1");
+  EXPECT_EQ(refusal([](auto& e) { e.mutable_intervals(0)->set_increment(25); }),
+            f + "intervals[0].increment: 25 does not divide the interval's "
+                "length 60 (intervals[1].from_quantity - from_quantity): its "
+                "last step would run into the next interval");
+  EXPECT_EQ(refusal([](auto& e) { e.set_price_micros(20000); }),
+            f + "price_micros: 20000 must be 0 when the entry has intervals "
+                "(each interval has its own)");
+  EXPECT_EQ(refusal([](auto& e) { e.set_per_quantity(60); }),
+            f + "per_quantity: 60 must be 0 when the entry has intervals "
+                "(each interval has its own)");
+  EXPECT_EQ(refusal([](auto& e) { e.set_increment(1); }),
+            f + "increment: 1 must be 0 when the entry has intervals (each "
+                "interval has its own)");
+  EXPECT_EQ(refusal([](auto& e) {
+              while (e.intervals_size() <= kRateIntervalsMax) {
+                *e.add_intervals() =
+                    Interval(60 * e.intervals_size(), 1, 60, 1);
+              }
+            }),
+            f + "intervals: has 17 intervals, at most 16 allowed");
+}
+
+// At the limits: 16 intervals, the last starting at 604800 s.
+TEST(RatingIntervalsTest, IntervalsAtTheLimitsAreAccepted) {
+  v1::RateEntry e = IntervalEntry("+33", {});
+  for (int i = 0; i < kRateIntervalsMax - 1; ++i) {
+    *e.add_intervals() = Interval(60 * i, kPriceMicrosMax, kPerQuantityMax, 60);
+  }
+  *e.add_intervals() = Interval(kRatedSecondsMax, 0, 1, kRatedSecondsMax);
+  EXPECT_TRUE(ValidateRatePlanVersion(Plan({e})).ok())
+      << ValidateRatePlanVersion(Plan({e}));
+}
+
+TEST(RatingRoundingTest, BadRoundingAndMinimumNameTheField) {
+  auto refusal = [](const std::function<void(v1::RateEntry&)>& change) {
+    v1::RateEntry e = Entry(v1::USAGE_KIND_SMS, "+33", 50000, 1, 0, 0, 1);
+    change(e);
+    return PlanRefusal(Plan({e}));
+  };
+  const std::string f = "version.entries[0].";
+  EXPECT_EQ(refusal([](auto& e) {
+              e.mutable_rounding()->set_mode(static_cast<v1::RoundingMode>(9));
+            }),
+            f + "rounding.mode: 9 is not a rounding mode (up, half-up, down)");
+  EXPECT_EQ(refusal([](auto& e) { e.mutable_rounding()->set_decimals(2); }),
+            f + "rounding.decimals: 2 is given without a mode (up, half-up, "
+                "down)");
+  EXPECT_EQ(refusal([](auto& e) {
+              e.mutable_rounding()->set_mode(v1::ROUNDING_MODE_UP);
+              e.mutable_rounding()->set_decimals(7);
+            }),
+            f + "rounding.decimals: 7 is more than the maximum 6");
+  EXPECT_EQ(refusal([](auto& e) {
+              e.mutable_rounding()->set_mode(v1::ROUNDING_MODE_DOWN);
+              e.mutable_rounding()->set_decimals(-1);
+            }),
+            f + "rounding.decimals: -1 is negative");
+  EXPECT_EQ(refusal([](auto& e) { e.set_minimum_charge_micros(-5); }),
+            f + "minimum_charge_micros: -5 is negative");
+  EXPECT_EQ(refusal([](auto& e) {
+              e.set_minimum_charge_micros(kMinimumChargeMicrosMax + 1);
+            }),
+            f + "minimum_charge_micros: 1000000000001 is more than the "
+                "maximum 1000000000000");
+  v1::RateEntry e = Entry(v1::USAGE_KIND_SMS, "+33", 50000, 1, 0, 0, 1);
+  e.mutable_rounding()->set_mode(v1::ROUNDING_MODE_HALF_UP);
+  e.mutable_rounding()->set_decimals(kRoundingDecimalsMax);
+  e.set_minimum_charge_micros(kMinimumChargeMicrosMax);
+  EXPECT_TRUE(ValidateRatePlanVersion(Plan({e})).ok());
+}
+
+// The JSON that `billingctl plan define --file` sends (proto JSON, the
+// same parser) expresses intervals and rounding: the first tariff rounded
+// up to the cent rates 95 s at 0.19.
+TEST(RatingIntervalsTest, PlanJsonWithIntervalsAndRounding) {
+  const std::string json = R"({
+    "plan_id": "PRO", "effective_from": "2026-01-01T00:00:00+01:00",
+    "currency": "EUR",
+    "entries": [{
+      "kind": "USAGE_KIND_VOICE", "destination_prefix": "+33",
+      "intervals": [
+        {"from_quantity": 0, "price_micros": 150000, "per_quantity": 60,
+         "increment": 60},
+        {"from_quantity": 60, "price_micros": 60000, "per_quantity": 60,
+         "increment": 1}],
+      "rounding": {"mode": "ROUNDING_MODE_UP", "decimals": 2},
+      "minimum_charge_micros": 100000}]})";
+  v1::RatePlanVersion plan;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(json, &plan).ok());
+  const v1::RatedUsage r = Rated(plan, Call(95, "+33612345678"));
+  EXPECT_EQ(r.unrounded_amount_micros(), 185000);
+  EXPECT_EQ(r.amount_micros(), 190000);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <limits>
 #include <random>
+#include <tuple>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
@@ -297,6 +298,72 @@ TEST_F(UsageTest, TotalsAddTheRoundedAmountOfEachRecord) {
   ASSERT_EQ(totals.size(), 1u);
   EXPECT_EQ(totals[0].billed_quantity(), 124);
   EXPECT_EQ(totals[0].amount_micros(), 141334);
+}
+
+// "The first minute 0.15 per minute as one 60 s step, then 0.06 per minute
+// per second", rounded up to the cent, at least 0.16 a call.
+v1::Command DefineIntervalPlan() {
+  v1::Command c = DefinePlan("2026-01-01T00:00:00+01:00", 0);
+  auto* e = c.mutable_usage()
+                ->mutable_define_plan_version()
+                ->mutable_version()
+                ->mutable_entries(0);
+  e->set_per_quantity(0);
+  e->set_increment(0);
+  e->set_first_increment(0);
+  e->set_setup_fee_micros(0);
+  for (const auto& [from, price, step] :
+       {std::tuple{0, 150000, 60}, std::tuple{60, 60000, 1}}) {
+    auto* in = e->add_intervals();
+    in->set_from_quantity(from);
+    in->set_price_micros(price);
+    in->set_per_quantity(60);
+    in->set_increment(step);
+  }
+  e->mutable_rounding()->set_mode(v1::ROUNDING_MODE_UP);
+  e->mutable_rounding()->set_decimals(2);
+  e->set_minimum_charge_micros(160000);
+  return c;
+}
+
+// Given that plan on ACC1: a 95 s call is 0.15 + 0.035 = 0.185, rounded up
+// to 0.19; a 20 s call is one 60 s step, 0.15, raised to the minimum 0.16.
+// The event carries every piece; the month's total adds the final amounts:
+// 0.35.
+TEST_F(UsageTest, IntervalsRoundingAndMinimumReachTheTotals) {
+  ledger_.Given(DefineIntervalPlan(), kJan5);
+  ledger_.Given(AssignPlan("ACC1"), kJan5);
+  auto events = ledger_.When(Call("R1", 95), kApr2);
+  ASSERT_TRUE(events.ok()) << events.status();
+  const v1::RatedUsage& rated = (*events)[0].usage().recorded().rated();
+  ASSERT_EQ(rated.segments_size(), 2);
+  EXPECT_EQ(rated.segments(0).amount_micros(), 150000);
+  EXPECT_EQ(rated.segments(1).amount_micros(), 35000);
+  EXPECT_EQ(rated.unrounded_amount_micros(), 185000);
+  EXPECT_EQ(rated.amount_micros(), 190000);
+  ledger_.Given(Call("R1", 95), kApr2);
+  ledger_.Given(Call("R2", 20), kApr2);
+  auto totals = Totals("2026-03");
+  ASSERT_EQ(totals.size(), 1u);
+  EXPECT_EQ(totals[0].billed_quantity(), 155);
+  EXPECT_EQ(totals[0].amount_micros(), 350000);
+}
+
+// A version whose intervals do not increase is refused at definition,
+// naming the field and the rejection; nothing changes.
+TEST_F(UsageTest, IntervalsOutOfOrderAreRefusedAtDefinition) {
+  v1::Command c = DefineIntervalPlan();
+  c.mutable_usage()
+      ->mutable_define_plan_version()
+      ->mutable_version()
+      ->mutable_entries(0)
+      ->mutable_intervals(1)
+      ->set_from_quantity(0);
+  ledger_.ExpectRejected(c, kJan5, absl::StatusCode::kInvalidArgument,
+                         "version.entries[0].intervals[1].from_quantity: 0 "
+                         "must be more than intervals[0].from_quantity 0 "
+                         "(intervals strictly increase) "
+                         "[PLAN_ENTRIES_INVALID]");
 }
 
 // --- Limits and overflow ---

@@ -1,0 +1,167 @@
+// What an invoice prints, before layout (documents/invoice_view.h), and the
+// HTML and JSON renderings of it (documents/invoice_html.h).
+
+#include "documents/invoice_view.h"
+
+#include <google/protobuf/util/json_util.h>
+
+#include <string>
+
+#include "absl/strings/str_replace.h"
+#include "documents/invoice_html.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/unit/documents/sample_invoice.h"
+
+namespace billing::documents {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using ::testing::Pair;
+
+std::string Plain(std::string s) {
+  return absl::StrReplaceAll(s, {{"\xC2\xA0", " "}});
+}
+
+// Two sections: each has a heading and a subtotal; the second its service
+// address; the lines sit under their own section.
+TEST(InvoiceViewTest, SectionsGroupLinesWithSubtotals) {
+  const InvoiceView v = BuildInvoiceView(documents_test::SampleInvoice());
+  ASSERT_EQ(v.sections.size(), 2u);
+  EXPECT_EQ(v.sections[0].heading, "Réception (E1)");
+  EXPECT_EQ(v.sections[0].service_address, "");
+  EXPECT_EQ(v.sections[0].rows.size(), 2u);
+  EXPECT_EQ(Plain(v.sections[0].subtotal), "200,00");
+  EXPECT_EQ(v.sections[1].heading, "Spa (E2)");
+  EXPECT_EQ(v.sections[1].service_address,
+            "Adresse de service : 8 quai Saint-Antoine, 69002 Lyon");
+  ASSERT_EQ(v.sections[1].rows.size(), 1u);
+  const LineRow& r = v.sections[1].rows[0];
+  EXPECT_EQ(r.article, "MAINT");
+  EXPECT_EQ(r.period, "01/01/2026 – 31/01/2026");
+  EXPECT_EQ(r.quantity, "1");
+  EXPECT_EQ(r.unit_price, "50,00");
+  EXPECT_EQ(r.discount, "");
+  EXPECT_EQ(Plain(r.net), "50,00");
+  EXPECT_EQ(Plain(r.vat_rate), "10,00 %");
+}
+
+// No sections: one group, no heading, no subtotal.
+TEST(InvoiceViewTest, NoSectionsIsOneGroup) {
+  const InvoiceView v = BuildInvoiceView(documents_test::ManyLinesInvoice(3));
+  ASSERT_EQ(v.sections.size(), 1u);
+  EXPECT_EQ(v.sections[0].heading, "");
+  EXPECT_EQ(v.sections[0].subtotal_label, "");
+  EXPECT_EQ(v.sections[0].rows.size(), 3u);
+}
+
+// A line of no listed section is printed anyway, in a last group.
+TEST(InvoiceViewTest, LineOfNoSectionIsNotLost) {
+  v1::InvoiceDocument doc = documents_test::SampleInvoice();
+  doc.mutable_lines(2)->set_entity_id("E9");
+  const InvoiceView v = BuildInvoiceView(doc);
+  ASSERT_EQ(v.sections.size(), 3u);
+  EXPECT_EQ(v.sections[2].heading, "Autres lignes");
+  EXPECT_EQ(v.sections[2].rows.size(), 1u);
+}
+
+TEST(InvoiceViewTest, TotalsVatAndLegalFooter) {
+  const InvoiceView v = BuildInvoiceView(documents_test::SampleInvoice());
+  ASSERT_EQ(v.totals.size(), 3u);
+  EXPECT_THAT(v.totals[0], Pair("Total HT", "250,00\xC2\xA0€"));
+  EXPECT_THAT(v.totals[1], Pair("Total TVA", "45,00\xC2\xA0€"));
+  EXPECT_THAT(v.totals[2], Pair("Total TTC", "295,00\xC2\xA0€"));
+  ASSERT_EQ(v.vat.size(), 2u);
+  EXPECT_EQ(Plain(v.vat[0].rate + " " + v.vat[0].base + " " + v.vat[0].vat),
+            "20,00 % 200,00 € 40,00 €");
+  EXPECT_EQ(Plain(v.legal_footer),
+            "Télécom Rhône Services SAS au capital de 150 000 € · "
+            "12 rue de la République, 69002 Lyon · SIREN 552100554 RCS Lyon · "
+            "SIRET 55210055400013 · N° TVA FR40552100554");
+  EXPECT_EQ(v.ledger_note, "Compte de règlement : Société Générale (C-2002)");
+}
+
+TEST(InvoiceViewTest, PaymentTermsMentions) {
+  v1::InvoiceDocument doc = documents_test::SampleInvoice();
+  InvoiceView v = BuildInvoiceView(doc);
+  ASSERT_EQ(v.payment.size(), 4u);
+  EXPECT_EQ(v.payment[0], "Date d'échéance : 02/03/2026. Règlement par virement.");
+  EXPECT_EQ(v.payment[1],
+            "Coordonnées bancaires : Crédit Agricole Centre-Est · IBAN FR76 3000 "
+            "6000 0112 3456 7890 189 · BIC AGRIFRPP882");
+  EXPECT_EQ(Plain(v.payment[2]),
+            "En cas de retard de paiement : pénalités au taux annuel de 12,00 % "
+            "(art. L441-10 du Code de commerce) et indemnité forfaitaire pour "
+            "frais de recouvrement de 40,00 € (art. D441-5).");
+  EXPECT_EQ(v.payment[3], "Pas d'escompte pour paiement anticipé.");
+  // The indemnity is printed at its legal 40 EUR when unset; a discount
+  // given is printed.
+  doc.mutable_issuer()->mutable_terms()->set_recovery_indemnity_minor(0);
+  doc.mutable_issuer()->mutable_terms()->set_early_payment_discount_bp(150);
+  v = BuildInvoiceView(doc);
+  EXPECT_THAT(Plain(v.payment[2]), HasSubstr("recouvrement de 40,00 €"));
+  EXPECT_EQ(Plain(v.payment[3]), "Escompte pour paiement anticipé : 1,50 %.");
+}
+
+TEST(InvoiceViewTest, NoticeAndDraftTitles) {
+  v1::InvoiceDocument doc = documents_test::SampleInvoice();
+  EXPECT_EQ(BuildInvoiceView(doc).title, "Facture");
+  doc.set_type(v1::DOCUMENT_TYPE_PAYMENT_NOTICE);
+  EXPECT_EQ(BuildInvoiceView(doc).title, "Avis de prélèvement");
+  doc.clear_number();
+  EXPECT_EQ(BuildInvoiceView(doc).title, "Avis de prélèvement (projet)");
+}
+
+TEST(InvoiceViewTest, FieldsNameNumberDatesAndCustomer) {
+  const InvoiceView v = BuildInvoiceView(documents_test::SampleInvoice());
+  EXPECT_THAT(v.fields,
+              ElementsAre(Pair("N°", "FA-2026-000123"), Pair("Date", "31/01/2026"),
+                          Pair("Période", "du 01/01/2026 au 31/01/2026"),
+                          Pair("Échéance", "02/03/2026"), Pair("Client", "C-1001")));
+  EXPECT_THAT(v.customer_lines,
+              ElementsAre("3 place Bellecour", "69002 Lyon", "SIREN 732829320",
+                          "N° TVA FR44732829320"));
+}
+
+// HTML: the same words, outside text escaped.
+TEST(InvoiceHtmlTest, HoldsTotalsAndEscapesOutsideText) {
+  v1::InvoiceDocument doc = documents_test::SampleInvoice();
+  doc.mutable_lines(0)->set_label("<script>alert('x')</script> & co");
+  const std::string html = Plain(RenderInvoiceHtml(doc));
+  EXPECT_THAT(html, HasSubstr("<html lang=\"fr\">"));
+  EXPECT_THAT(html, HasSubstr("295,00 €"));
+  EXPECT_THAT(html, HasSubstr("Hôtel Bellevue"));
+  EXPECT_THAT(html, HasSubstr("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; co"));
+  EXPECT_THAT(html, Not(HasSubstr("<script>")));
+}
+
+// JSON: protobuf's printer, field names as in the .proto; parses back to
+// the same document.
+TEST(InvoiceJsonTest, RoundTrips) {
+  const v1::InvoiceDocument doc = documents_test::SampleInvoice();
+  const absl::StatusOr<std::string> json = RenderInvoiceJson(doc);
+  ASSERT_TRUE(json.ok()) << json.status();
+  EXPECT_THAT(*json, HasSubstr("\"gross_amount_minor\": \"29500\""));
+  v1::InvoiceDocument back;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(*json, &back).ok());
+  EXPECT_EQ(back.SerializeAsString(), doc.SerializeAsString());
+}
+
+// Invalid UTF-8 (set through the C++ API) is refused by the JSON printer,
+// with an error, not a crash or a broken file.
+TEST(InvoiceJsonTest, InvalidUtf8IsAnError) {
+  v1::InvoiceDocument doc = documents_test::SampleInvoice();
+  doc.mutable_invoiced()->set_name("Soci\xE9t\xE9");
+  const absl::StatusOr<std::string> json = RenderInvoiceJson(doc);
+  if (json.ok()) {
+    // Some protobuf versions print it anyway: then it must be valid UTF-8.
+    EXPECT_THAT(*json, Not(HasSubstr("Soci\xE9t\xE9")));
+  } else {
+    EXPECT_EQ(json.status().code(), absl::StatusCode::kInvalidArgument);
+  }
+}
+
+}  // namespace
+}  // namespace billing::documents

@@ -13,6 +13,7 @@
 #include "engine/customer/customer.h"
 #include "engine/invoicing/commands.h"
 #include "engine/invoicing/gather.h"
+#include "engine/invoicing/runs.h"
 
 namespace billing {
 namespace {
@@ -191,6 +192,53 @@ CommandRequest GatherCommand(const v1::RunParams& params,
   return command;
 }
 
+// The run's header as a start records it.
+v1::RunHeader HeaderOf(const BegunRun& run) {
+  v1::RunHeader h;
+  h.set_run_id(run.plan.engine.run_id);
+  *h.mutable_params() = run.plan.params;
+  h.set_customer_from(run.plan.customers.from);
+  h.set_customer_to(run.plan.customers.to);
+  h.set_customers_total(run.result.customers_total());
+  return h;
+}
+
+bool SameRun(const v1::RunHeader& a, const v1::RunHeader& b) {
+  return SerializeDeterministic(a.params()) ==
+             SerializeDeterministic(b.params()) &&
+         a.customer_from() == b.customer_from() &&
+         a.customer_to() == b.customer_to();
+}
+
+// Records the run's header (invoicing.run_started, partition "@runs"),
+// unless a start with the same run id did: then the header must name the
+// same run. Errors: FailedPrecondition (the id names another run), the
+// command's.
+absl::Status RecordHeader(CommandProcessor& commands, const StateReader& state,
+                          const BegunRun& run) {
+  const v1::RunHeader header = HeaderOf(run);
+  auto existing = LoadRun(state, header.run_id());
+  if (!existing.ok()) return existing.status();
+  if (existing->has_value()) {
+    // A start again with the same id resumes the run its header names.
+    if (SameRun(**existing, header)) return absl::OkStatus();
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "idempotency_key: run %s was started on %s with other parameters "
+        "(period %s..%s, customers %s..%s); start a new run id",
+        QuoteValue(header.run_id()), (*existing)->started_on(),
+        (*existing)->params().period_start(),
+        (*existing)->params().period_end(), (*existing)->customer_from(),
+        (*existing)->customer_to()));
+  }
+  CommandRequest command;
+  command.idempotency_key = header.run_id();
+  command.business_date = header.params().business_date();
+  auto* invoicing = command.command.mutable_invoicing();
+  invoicing->set_customer_id(std::string(kRunsPartition));
+  *invoicing->mutable_begin_run()->mutable_run() = header;
+  return commands.Execute(std::move(command)).status();
+}
+
 }  // namespace
 
 absl::StatusOr<v1::RunResult> BillingRunner::Start(
@@ -199,6 +247,8 @@ absl::StatusOr<v1::RunResult> BillingRunner::Start(
   auto run =
       BeginRun(request, *state_, clock_->Today(), limits_.customers_page_max);
   if (!run.ok()) return run.status();
+  // The header first: a run's progress is counted against it.
+  if (auto s = RecordHeader(*commands_, *state_, *run); !s.ok()) return s;
   v1::RunResult& result = run->result;
   std::vector<std::string> group;
   std::vector<CommandRequest> requests;

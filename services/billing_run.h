@@ -9,7 +9,11 @@
 // or CANCELLED preparation's are dropped, as the run's decision drops
 // them).
 //
-// Start: one GatherPreparations command per customer through the
+// Start: first the run's header (invoicing.run_started, partition "@runs",
+// idempotency key the run id; engine/invoicing/runs.h), unless a start with
+// the same run id recorded it (then it must name the same run:
+// FailedPrecondition otherwise); then one GatherPreparations command per
+// customer through the
 // CommandProcessor, idempotency key "<run_id>/<customer_id>": a run started
 // again with the same run id gathers nobody twice (its customers answer
 // their first answer). A few commands in flight at once; progress reported

@@ -8,6 +8,7 @@
 #include "engine/core/validation.h"
 #include "engine/engine.h"
 #include "engine/invoicing/invoices.h"
+#include "engine/invoicing/runs.h"
 
 namespace billing {
 
@@ -143,7 +144,8 @@ namespace {
 constexpr size_t kSeriesPartitionKeyLengthMax = 400;
 
 absl::Status ValidatePartitionKey(absl::string_view key) {
-  if (key == kReferencePartition || key == kQuarantinePartitionKey) {
+  if (key == kReferencePartition || key == kQuarantinePartitionKey ||
+      key == kRunsPartition) {
     return absl::OkStatus();
   }
   if (absl::StartsWith(key, kSeriesPartitionPrefix)) {
@@ -171,9 +173,10 @@ absl::Status CommandProcessor::Submit(CommandRequest request,
   // The partition key must be valid before routing; the engine re-checks.
   // "@reference" (company-wide reference data, engine/contracts/store.h) and
   // "@quarantine" (usage no customer could take, services/usage_ingest.h)
-  // and "@series:<series>" (an invoice series' one writer,
-  // engine/invoicing/invoices.h) are the partition keys that are not
-  // customer codes.
+  // "@series:<series>" (an invoice series' one writer,
+  // engine/invoicing/invoices.h) and "@runs" (billing run headers,
+  // engine/invoicing/runs.h) are the partition keys that are not customer
+  // codes.
   if (auto s = ValidatePartitionKey(*customer_id); !s.ok()) return s;
   pending->customer_id = *customer_id;
   if (request.business_date.empty()) {

@@ -18,7 +18,12 @@ void PrintCustomer(const Customer& c) {
             << absl::StrFormat("name      %s\n", c.name())
             << absl::StrFormat("currency  %s\n", c.currency())
             << absl::StrFormat("delivery  %s\n",
-                               CliName(c.invoice_delivery_mode()));
+                               CliName(c.invoice_delivery_mode()))
+            << absl::StrFormat(
+                   "payment   %s\n",
+                   CliName(c.payment_method() == v1::PAYMENT_METHOD_UNSPECIFIED
+                               ? v1::PAYMENT_METHOD_TRANSFER
+                               : c.payment_method()));
   if (!c.email().empty()) std::cout << "e-mail    " << c.email() << "\n";
   if (!c.vat_id().empty()) std::cout << "vat id    " << c.vat_id() << "\n";
   if (!c.billing_address().city().empty()) {
@@ -61,7 +66,10 @@ std::vector<Flag> CustomerFlags(bool update) {
        Opt("--email", "email", "Invoice e-mail"),
        Opt("--vat-id", "vat_id", "VAT id, e.g. FR40303265045"),
        Opt("--currency", "currency", "ISO 4217 code (default EUR)"),
-       Opt("--delivery-mode", "invoice_delivery_mode", "")});
+       Opt("--delivery-mode", "invoice_delivery_mode", ""),
+       Opt("--payment-method", "payment_method",
+           "transfer (default), direct-debit (payment notices), cheque, "
+           "card")});
 }
 
 std::vector<Verb> CustomerVerbs() {

@@ -59,8 +59,9 @@ std::string AddressText(const v1::Address& a) {
   return parts.empty() ? "-" : absl::StrJoin(parts, ", ");
 }
 
-// List mode: one line a preparation.
-std::string PreparationRow(const v1::Preparation& p) {
+// List mode: one line a preparation; `anomalies` counted by the server
+// (list mode on the wire carries none) or from the whole preparation.
+std::string PreparationRow(const v1::Preparation& p, int anomalies) {
   return absl::StrCat(
       Pad(p.preparation_id(), 48), " ", Pad(p.holder_id(), 10), " ",
       Pad(p.invoiced_party().customer_id(), 10), " ",
@@ -68,7 +69,7 @@ std::string PreparationRow(const v1::Preparation& p) {
       Pad(Name(p.type()), 14), " ",
       Pad(absl::StrCat(Name(p.status()), p.deletion_pending() ? "*" : ""), 10),
       " ", Pad(Amount(p.totals().net_amount_minor(), p.currency()), 12), " ",
-      p.anomalies_size(), "\n");
+      anomalies, "\n");
 }
 
 std::string ListHeader() {
@@ -96,6 +97,9 @@ std::string HeaderText(const v1::Preparation& p) {
       p.currency());
   if (p.holder_id() != party.customer_id()) {
     absl::StrAppend(&out, "holder      ", p.holder_id(), "\n");
+  }
+  if (party.payment_method() != v1::PAYMENT_METHOD_UNSPECIFIED) {
+    absl::StrAppend(&out, "payment     ", Name(party.payment_method()), "\n");
   }
   if (!party.account_id().empty()) {
     absl::StrAppend(&out, "group head  ", party.account_id(), "\n");
@@ -132,6 +136,9 @@ std::string PriceText(const v1::PreparationLine& l) {
 
 std::string LineSources(const v1::PreparationLine& l) {
   std::string out = PriceText(l);
+  if (!l.price_formula().empty()) {
+    absl::StrAppend(&out, "      revision ", l.price_formula(), "\n");
+  }
   if (l.from_reading().seq() != 0 || l.to_reading().seq() != 0) {
     absl::StrAppend(&out, "      readings ",
                     FormatFixedPoint(l.from_reading().value_milli(), 3), " (",
@@ -223,7 +230,19 @@ void PrintPreparation(const v1::Preparation& p) {
 void PrintRows(const google::protobuf::RepeatedPtrField<v1::Preparation>& ps,
                bool detail) {
   for (const v1::Preparation& p : ps) {
-    std::cout << (detail ? PreparationDetail(p) + "\n" : PreparationRow(p));
+    std::cout << (detail ? PreparationDetail(p) + "\n"
+                         : PreparationRow(p, p.anomalies_size()));
+  }
+}
+
+// A page in list mode: the anomalies are the server's counts.
+void PrintListRows(const v1::ListPreparationsResponse& page) {
+  for (int i = 0; i < page.preparations_size(); ++i) {
+    const v1::Preparation& p = page.preparations(i);
+    const bool counted = i < page.counts_size() &&
+                         page.counts(i).preparation_id() == p.preparation_id();
+    std::cout << PreparationRow(
+        p, counted ? page.counts(i).anomalies() : p.anomalies_size());
   }
 }
 
@@ -244,18 +263,22 @@ void PrintSimulation(const v1::RunResult& r) {
   if (r.preparations_truncated()) std::cout << "(more preparations: cut)\n";
 }
 
-// List mode asks for whole preparations too (list mode on the wire carries
-// no anomalies to count); `*detail` is billingctl's --detail.
-Printer PrintPage(std::shared_ptr<bool> detail) {
-  return [detail](const Answer& a) {
-    const auto& page =
-        static_cast<const v1::ListPreparationsResponse&>(a.response);
-    if (a.first_page && !*detail) std::cout << ListHeader();
-    PrintRows(page.preparations(), *detail);
-    if (!a.all_pages && !page.next_page_token().empty()) {
-      std::cout << "next page: --page-token " << page.next_page_token() << "\n";
-    }
-  };
+// List mode prints the server's counts of anomalies; --detail (the
+// request's `detail`) prints each preparation whole.
+void PrintPage(const Answer& a) {
+  const auto& request =
+      static_cast<const v1::ListPreparationsRequest&>(a.request);
+  const auto& page =
+      static_cast<const v1::ListPreparationsResponse&>(a.response);
+  if (request.detail()) {
+    PrintRows(page.preparations(), true);
+  } else {
+    if (a.first_page) std::cout << ListHeader();
+    PrintListRows(page);
+  }
+  if (!a.all_pages && !page.next_page_token().empty()) {
+    std::cout << "next page: --page-token " << page.next_page_token() << "\n";
+  }
 }
 
 // The currency of a customer, for amounts of answers that do not carry it;
@@ -424,7 +447,8 @@ std::vector<Flag> ListFlags() {
                      "generated,validated,cancelled,anomaly (default: all)")
                      .Mode(kCommaList),
                  Opt("--site", "site_code", "A site code or a mask"),
-                 Const("detail", "true"),
+                 Switch("--detail", "detail",
+                        "Detail mode: each preparation whole, as prep show"),
                  Opt("--page-size", "page_size", "1..1000 (default 100)"),
                  Opt("--page-token", "page_token", "From a previous page")}) {
     flags.push_back(std::move(f));
@@ -432,7 +456,7 @@ std::vector<Flag> ListFlags() {
   return flags;
 }
 
-std::vector<Verb> PrepVerbs(const Global& g, std::shared_ptr<bool> detail) {
+std::vector<Verb> PrepVerbs(const Global& g) {
   const Flag customer =
       Req("--customer", "customer_id", "The preparations' holder");
   const Flag ids = Req("--ids", "preparation_ids", "ID,ID...").Mode(kCommaList);
@@ -442,14 +466,16 @@ std::vector<Verb> PrepVerbs(const Global& g, std::shared_ptr<bool> detail) {
        "InvoicingService.ListPreparations",
        "",
        ListFlags(),
-       PrintPage(detail),
+       PrintPage,
        kPaged},
       {{"prep", "show"},
        "A preparation: header, sections, lines and how each "
        "amount was computed, anomalies, trace",
        "InvoicingService.GetPreparation",
        "",
-       {Req("id", "preparation_id", "Preparation id"), customer},
+       {Req("id", "preparation_id", "Preparation id"),
+        Opt("--customer", "customer_id",
+            "The holder (default: read from the id, which begins with it)")},
        Prints(&PrintPreparation)},
       {{"prep", "add-line"},
        "Add an ad-hoc line to a generated preparation",
@@ -482,19 +508,86 @@ std::vector<Verb> PrepVerbs(const Global& g, std::shared_ptr<bool> detail) {
   };
 }
 
+// --- run list|show: the runs' headers and progress ---
+
+std::string RunRow(const v1::RunView& r) {
+  const v1::RunHeader& h = r.header();
+  const v1::RunParams& p = h.params();
+  return absl::StrCat(
+      Pad(h.run_id(), 32), " ",
+      Pad(Period(p.period_start(), p.period_end()), 22), " ",
+      Pad(Dash(p.business_date()), 10), " ", Pad(Name(p.scope()), 8), " ",
+      Pad(absl::StrCat(r.customers_done(), "/", h.customers_total()), 13), " ",
+      r.complete() ? "complete" : "in progress", "\n");
+}
+
+void PrintRunPage(const Answer& a) {
+  const auto& page = static_cast<const v1::ListRunsResponse&>(a.response);
+  if (a.first_page) {
+    std::cout << Pad("RUN", 32) << " " << Pad("PERIOD", 22) << " "
+              << Pad("DATE", 10) << " " << Pad("SCOPE", 8) << " "
+              << Pad("CUSTOMERS", 13) << " STATE\n";
+  }
+  for (const v1::RunView& r : page.runs()) std::cout << RunRow(r);
+  if (!a.all_pages && !page.next_page_token().empty()) {
+    std::cout << "next page: --page-token " << page.next_page_token() << "\n";
+  }
+}
+
+// "C1..C9", "C1*", "-" (every customer).
+std::string RangeText(const std::string& from, const std::string& to) {
+  if (from.empty() && to.empty()) return "-";
+  if (from == to) return from;
+  return absl::StrCat(from, "..", to);
+}
+
+void PrintRun(const v1::RunView& r) {
+  const v1::RunHeader& h = r.header();
+  const v1::RunParams& p = h.params();
+  std::cout << absl::StrFormat(
+      "run         %s (started %s)\n"
+      "period      %s, rules due as of %s, %s scope\n"
+      "filters     customers %s, contracts %s, billing family %s, site %s%s\n"
+      "progress    %d of %s gathered, %s\n",
+      h.run_id(), Dash(h.started_on()),
+      Period(p.period_start(), p.period_end()), Dash(p.business_date()),
+      Name(p.scope()), RangeText(h.customer_from(), h.customer_to()),
+      RangeText(p.contract_ref_from(), p.contract_ref_to()),
+      Dash(p.billing_family()), Dash(p.site_code()),
+      p.split_by_billing_family() ? ", one preparation per family" : "",
+      r.customers_done(), Count(h.customers_total(), "customer"),
+      r.complete() ? "complete" : "in progress");
+}
+
+std::vector<Verb> RunVerbs() {
+  return {
+      {{"run", "list"},
+       "Runs started, with their progress (customers gathered of total)",
+       "InvoicingService.ListRuns",
+       "",
+       {Opt("--page-size", "page_size", "1..1000 (default 100)"),
+        Opt("--page-token", "page_token", "From a previous page")},
+       PrintRunPage,
+       kPaged},
+      {{"run", "show"},
+       "A run's header (period, date, scope, filters) and progress",
+       "InvoicingService.GetRun",
+       "",
+       {Req("id", "run_id", "Run id")},
+       Prints(&PrintRun)},
+  };
+}
+
 }  // namespace
 
 void RegisterInvoicingCommands(CLI::App& app, const Global& g,
                                ExitCode* exit_code) {
   RegisterRunCommands(app, g, exit_code);
-  auto detail = std::make_shared<bool>(false);
+  std::vector<Verb> verbs = PrepVerbs(g);
+  for (Verb& v : RunVerbs()) verbs.push_back(std::move(v));
   RegisterVerbs(
       app, g, exit_code, *v1::ListPreparationsRequest::descriptor()->file(),
-      {{{"prep"}, "Preparations: the invoices to be"}}, PrepVerbs(g, detail));
-  NounAt(app, {"prep"}, "")
-      ->get_subcommand("list")
-      ->add_flag("--detail", *detail,
-                 "Detail mode: each preparation whole, as prep show");
+      {{{"prep"}, "Preparations: the invoices to be"}}, std::move(verbs));
 }
 
 }  // namespace billing::ctl

@@ -7,6 +7,7 @@
 #include "engine/core/validation.h"
 #include "engine/invoicing/commands.h"
 #include "engine/invoicing/queries.h"
+#include "engine/invoicing/runs.h"
 #include "services/paging.h"
 #include "services/status_map.h"
 
@@ -143,6 +144,7 @@ grpc::Status InvoicingServiceImpl::ListPreparations(
   for (auto& p : page->preparations) {
     *response->add_preparations() = std::move(p);
   }
+  for (auto& c : page->counts) *response->add_counts() = std::move(c);
   if (page->more) response->set_next_page_token(NextPageToken(page->last_key));
   return grpc::Status::OK;
 }
@@ -150,22 +152,27 @@ grpc::Status InvoicingServiceImpl::ListPreparations(
 grpc::Status InvoicingServiceImpl::GetPreparation(
     grpc::ServerContext*, const v1::GetPreparationRequest* request,
     v1::Preparation* response) {
-  if (auto s = ValidateCode("customer_id", request->customer_id(),
-                            limits::kCodeLengthMax);
-      !s.ok()) {
-    return ToGrpcStatus(s);
-  }
   if (request->preparation_id().empty()) {
     return ToGrpcStatus(FieldError("preparation_id", "is empty"));
   }
-  auto found = LoadPreparation(*state_, request->customer_id(),
-                               request->preparation_id());
+  // The holder is the id's first element; customer_id, when given, narrows.
+  std::string customer = request->customer_id();
+  if (customer.empty()) {
+    auto holder =
+        PreparationHolder("preparation_id", request->preparation_id());
+    if (!holder.ok()) return ToGrpcStatus(holder.status());
+    customer = *std::move(holder);
+  } else if (auto s =
+                 ValidateCode("customer_id", customer, limits::kCodeLengthMax);
+             !s.ok()) {
+    return ToGrpcStatus(s);
+  }
+  auto found = LoadPreparation(*state_, customer, request->preparation_id());
   if (!found.ok()) return ToGrpcStatus(found.status());
   if (!found->has_value()) {
-    return ToGrpcStatus(absl::NotFoundError(
-        absl::StrFormat("preparation_id: no preparation %s of customer %s",
-                        QuoteValue(request->preparation_id()),
-                        QuoteValue(request->customer_id()))));
+    return ToGrpcStatus(absl::NotFoundError(absl::StrFormat(
+        "preparation_id: no preparation %s of customer %s",
+        QuoteValue(request->preparation_id()), QuoteValue(customer))));
   }
   *response = **std::move(found);
   return grpc::Status::OK;
@@ -210,6 +217,53 @@ grpc::Status InvoicingServiceImpl::ConfirmDeletion(
                           request->preparation_ids();
                     }),
                 response);
+}
+
+namespace {
+
+absl::Status ValidateRunPageKey(absl::string_view field,
+                                absl::string_view key) {
+  return ValidateCode(field, key, limits::kIdempotencyKeyLengthMax);
+}
+
+}  // namespace
+
+grpc::Status InvoicingServiceImpl::ListRuns(grpc::ServerContext*,
+                                            const v1::ListRunsRequest* request,
+                                            v1::ListRunsResponse* response) {
+  auto request_page = ReadPage(request->page_size(), request->page_token(),
+                               &ValidateRunPageKey);
+  if (!request_page.ok()) return ToGrpcStatus(request_page.status());
+  const std::unique_ptr<StateReader> snapshot = state_->Snapshot();
+  auto page = ListRunPage(*snapshot, request_page->after, request_page->size);
+  if (!page.ok()) return ToGrpcStatus(page.status());
+  for (auto& r : page->runs) *response->add_runs() = std::move(r);
+  if (page->more && response->runs_size() > 0) {
+    response->set_next_page_token(NextPageToken(
+        response->runs(response->runs_size() - 1).header().run_id()));
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status InvoicingServiceImpl::GetRun(grpc::ServerContext*,
+                                          const v1::GetRunRequest* request,
+                                          v1::RunView* response) {
+  if (auto s = ValidateCode("run_id", request->run_id(),
+                            limits::kIdempotencyKeyLengthMax);
+      !s.ok()) {
+    return ToGrpcStatus(s);
+  }
+  const std::unique_ptr<StateReader> snapshot = state_->Snapshot();
+  auto header = LoadRun(*snapshot, request->run_id());
+  if (!header.ok()) return ToGrpcStatus(header.status());
+  if (!header->has_value()) {
+    return ToGrpcStatus(absl::NotFoundError(absl::StrFormat(
+        "run_id: no run %s started", QuoteValue(request->run_id()))));
+  }
+  auto view = RunViewOf(*snapshot, **std::move(header));
+  if (!view.ok()) return ToGrpcStatus(view.status());
+  *response = *std::move(view);
+  return grpc::Status::OK;
 }
 
 }  // namespace billing

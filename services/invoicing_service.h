@@ -48,6 +48,12 @@ class InvoicingServiceImpl final : public v1::InvoicingService::Service {
   grpc::Status ConfirmDeletion(grpc::ServerContext* context,
                                const v1::ConfirmDeletionRequest* request,
                                v1::InvoicingAnswer* response) override;
+  grpc::Status ListRuns(grpc::ServerContext* context,
+                        const v1::ListRunsRequest* request,
+                        v1::ListRunsResponse* response) override;
+  grpc::Status GetRun(grpc::ServerContext* context,
+                      const v1::GetRunRequest* request,
+                      v1::RunView* response) override;
 
  private:
   CommandProcessor* const commands_;

@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "absl/numeric/int128.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "engine/contracts/limits.h"
 #include "engine/contracts/schedule.h"
@@ -387,6 +388,87 @@ absl::StatusOr<v1::IncreaseHistory> IncreaseHistoryAsOf(
     out.set_price_error(std::string(price.status().message()));
   }
   return out;
+}
+
+namespace {
+
+// Micros without trailing zeros, keeping `decimals_min`: 0.150000 ->
+// "0.15", 270.000000 -> "270", with 2: 200.000000 -> "200.00".
+std::string Trimmed(int64_t micros, size_t decimals_min) {
+  std::string text = FormatMicros(micros);
+  const size_t dot = text.find('.');
+  size_t keep = text.size();
+  while (keep > dot + 1 + decimals_min && text[keep - 1] == '0') --keep;
+  if (keep == dot + 1) --keep;  // no decimals left: drop the dot
+  return text.substr(0, keep);
+}
+
+// The index publication I_ref stands for: the previous Syntec step's.
+std::string ReferenceLabel(const std::vector<PriceStep>& steps, size_t at,
+                           const std::string& index) {
+  for (size_t i = at; i-- > 0;) {
+    const PriceStep& s = steps[i];
+    if (s.cancelled() || s.change.kind() != v1::INCREASE_KIND_SYNTEC) continue;
+    return absl::StrCat(index, " ", s.change.new_index_date());
+  }
+  return absl::StrCat(index, " agreed");
+}
+
+std::string StepLabel(const PriceStep& step) {
+  const v1::PriceChange& c = step.change;
+  if (step.pending) {
+    return absl::StrFormat(" (anniversary %s, pending)", c.effective_date());
+  }
+  return absl::StrFormat(" (increase #%d of %s)", c.seq(), c.effective_date());
+}
+
+std::string SyntecFormula(const std::vector<PriceStep>& steps, size_t at) {
+  const v1::PriceChange& c = steps[at].change;
+  const v1::SyntecFormula& f = c.syntec();
+  const std::string index =
+      f.index_code().empty() ? std::string(kDefaultIndexCode) : f.index_code();
+  const std::string a = Trimmed(f.a_micros(), 0);
+  const std::string b = Trimmed(f.b_micros(), 0);
+  return absl::StrFormat(
+      "P = P0 x (%s + %s x %s %s / %s) = %s x (%s + %s x %s / %s) = %s", a, b,
+      index, c.new_index_date(), ReferenceLabel(steps, at, index),
+      Trimmed(c.old_price_micros(), 2), a, b, Trimmed(c.new_index_micros(), 0),
+      Trimmed(f.reference_index_micros(), 0),
+      FormatMicros(c.new_price_micros()));
+}
+
+std::string PercentFormula(const v1::PriceChange& c) {
+  return absl::StrFormat("P = P0 x (1 + %s %%) = %s x %s = %s",
+                         FormatFixedPoint(c.percent_bp(), 2),
+                         Trimmed(c.old_price_micros(), 2),
+                         Trimmed(1'000'000 + int64_t{c.percent_bp()} * 100, 0),
+                         FormatMicros(c.new_price_micros()));
+}
+
+}  // namespace
+
+std::string RevisionFormula(const PriceTimeline& timeline,
+                            const v1::PriceSource& source) {
+  const std::vector<PriceStep>& steps = timeline.steps;
+  for (size_t i = 0; i < steps.size(); ++i) {
+    const PriceStep& step = steps[i];
+    const v1::PriceChange& c = step.change;
+    if (step.cancelled() || !step.error.empty() || c.seq() != source.seq() ||
+        step.pending != source.pending() ||
+        c.effective_date() != source.effective_date()) {
+      continue;
+    }
+    switch (c.kind()) {
+      case v1::INCREASE_KIND_SYNTEC:
+        return SyntecFormula(steps, i) + StepLabel(step);
+      case v1::INCREASE_KIND_COMPANY_MARKUP:
+      case v1::INCREASE_KIND_CUSTOM_PERCENT:
+        return PercentFormula(c) + StepLabel(step);
+      default:
+        return "";
+    }
+  }
+  return "";
 }
 
 }  // namespace billing

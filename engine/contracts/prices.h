@@ -121,6 +121,20 @@ absl::StatusOr<PriceInForce> PriceAsOf(const PriceTimeline& timeline,
                                        const v1::BillingRule& rule,
                                        BusinessDate date);
 
+// The formula of the revision the price `source` names came from, with its
+// values, for a person to check by hand (invoicing's detail per line):
+//   Syntec: "P = P0 x (0.15 + 0.85 x SYNTEC 2026-01-31 / SYNTEC agreed)
+//            = 200.00 x (0.15 + 0.85 x 276.5 / 270) = 203.027778"
+//            (I_ref is the previous Syntec step's publication, or the
+//            reference the price was agreed at)
+//   percent: "P = P0 x (1 + 3.00 %) = 100.00 x 1.03 = 103.000000"
+//            (company markup or custom percent)
+// followed by the step (" (increase #2 of 2026-03-01)", " (anniversary
+// 2027-01-01, pending)"). "" for the agreed price, a new price given, or a
+// source no step of `timeline` matches.
+std::string RevisionFormula(const PriceTimeline& timeline,
+                            const v1::PriceSource& source);
+
 // The rule's increase history as of `as_of` (ContractService
 // GetIncreaseHistory): every recorded entry with replayed prices, the
 // pending anniversaries up to the date, which entries are still scheduled,

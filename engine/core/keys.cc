@@ -170,6 +170,8 @@ absl::StatusOr<std::optional<std::string>> OwnerOfStateKey(
     return std::string("@reference");
   }
   if (absl::StartsWith(key, "uqin/")) return std::string("@quarantine");
+  // Run headers (engine/invoicing/runs.h).
+  if (absl::StartsWith(key, "run/")) return std::string("@runs");
   if (absl::StartsWith(key, "dir/")) return std::string(value);
   // Invoice series (engine/invoicing/invoices.h): the series' partition,
   // "@series:<escaped series>", the key's first segment.

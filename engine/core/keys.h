@@ -17,6 +17,8 @@
 //                                         routes usage by phone number
 //   prep/<customer_id>/<preparation_id>   billing.v1.Preparation
 //                                         (engine/invoicing/commands.h)
+//   run/<run_id>                          billing.v1.RunHeader (partition
+//                                         "@runs", engine/invoicing/runs.h)
 //   draft/<customer_id>/<draft_id>, inv/<customer_id>/<number>,
 //   invn/<number>/<customer_id>, series/<series>, snum/<series>/...,
 //   ref/issuer                            invoices and their series
@@ -143,8 +145,8 @@ std::string HourlyRateKey(absl::string_view person_id, absl::string_view date);
 
 namespace billing {
 
-// The partition key (a customer id, "@reference" or "@quarantine") whose
-// records wrote `key`: what a rebuild of that partition deletes first.
+// The partition key (a customer id, "@reference", "@quarantine" or "@runs")
+// whose records wrote `key`: what a rebuild of that partition deletes first.
 // nullopt for keys no record writes: part/ (a partition's progress, reset on
 // its own) and ingest/ (Kafka usage offsets, kept: records ingested again are
 // deduplicated by their ids). DataLoss for a key of no known family: a

@@ -25,8 +25,8 @@ namespace reasons = customer_rejections;
 
 // Paths an update may name, in the order their values are validated.
 constexpr absl::string_view kUpdatablePaths[] = {
-    "name",   "billing_address", "email",
-    "vat_id", "currency",        "invoice_delivery_mode"};
+    "name",     "billing_address",       "email",         "vat_id",
+    "currency", "invoice_delivery_mode", "payment_method"};
 
 bool SameAddress(const v1::Address& a, const v1::Address& b) {
   return SerializeDeterministic(a) == SerializeDeterministic(b);
@@ -75,6 +75,27 @@ absl::Status ValidateBillingChoices(const v1::Customer& c, const std::string& p,
   return absl::OkStatus();
 }
 
+// A known value; UNSPECIFIED only where `unspecified_allowed` (a create
+// takes the default; an update that does not name the field keeps it).
+absl::Status ValidatePaymentMethod(const v1::Customer& c, const std::string& p,
+                                   bool unspecified_allowed) {
+  const std::string field = p + ".payment_method";
+  if (!v1::PaymentMethod_IsValid(c.payment_method())) {
+    return Named(reasons::kPaymentMethodInvalid,
+                 FieldError(field, absl::StrFormat(
+                                       "%d is not a payment method",
+                                       static_cast<int>(c.payment_method()))));
+  }
+  if (!unspecified_allowed &&
+      c.payment_method() == v1::PAYMENT_METHOD_UNSPECIFIED) {
+    return Named(reasons::kPaymentMethodInvalid,
+                 FieldError(field,
+                            "is required (transfer, direct debit, "
+                            "cheque or card)"));
+  }
+  return absl::OkStatus();
+}
+
 // Every field in precedence order, each refusal named.
 absl::Status ValidateFields(const v1::Customer& c, absl::string_view prefix,
                             bool defaults_allowed) {
@@ -96,6 +117,12 @@ absl::Status ValidateFields(const v1::Customer& c, absl::string_view prefix,
   return ValidateBillingChoices(c, p, defaults_allowed);
 }
 
+bool MaskNames(const google::protobuf::FieldMask& mask,
+               absl::string_view path) {
+  return std::find(mask.paths().begin(), mask.paths().end(), path) !=
+         mask.paths().end();
+}
+
 // The update's mask: not empty, every path updatable.
 absl::Status ValidateUpdateMask(const google::protobuf::FieldMask& mask) {
   if (mask.paths_size() == 0) {
@@ -110,7 +137,8 @@ absl::Status ValidateUpdateMask(const google::protobuf::FieldMask& mask) {
           update_customer::kUpdateMaskPathInvalid,
           absl::StrFormat("update_mask.paths[%d]: %s is not an updatable "
                           "field (one of: name, billing_address, email, "
-                          "vat_id, currency, invoice_delivery_mode)",
+                          "vat_id, currency, invoice_delivery_mode, "
+                          "payment_method)",
                           i, QuoteValue(path)));
     }
   }
@@ -134,6 +162,8 @@ v1::Customer Masked(const v1::Customer& old, const v1::Customer& given,
       updated.set_currency(given.currency());
     } else if (path == "invoice_delivery_mode") {
       updated.set_invoice_delivery_mode(given.invoice_delivery_mode());
+    } else if (path == "payment_method") {
+      updated.set_payment_method(given.payment_method());
     }
   }
   return updated;
@@ -151,6 +181,9 @@ bool Changed(const v1::Customer& old, const v1::Customer& updated,
   if (path == "currency") return old.currency() != updated.currency();
   if (path == "invoice_delivery_mode") {
     return old.invoice_delivery_mode() != updated.invoice_delivery_mode();
+  }
+  if (path == "payment_method") {
+    return old.payment_method() != updated.payment_method();
   }
   return false;
 }
@@ -201,7 +234,17 @@ absl::Status ValidateAddress(const v1::Address& a, const std::string& field) {
 
 absl::Status ValidateCustomerFields(const v1::Customer& c,
                                     absl::string_view prefix) {
-  return ValidateFields(c, prefix, /*defaults_allowed=*/true);
+  if (auto s = ValidateFields(c, prefix, /*defaults_allowed=*/true); !s.ok()) {
+    return s;
+  }
+  return ValidatePaymentMethod(c, std::string(prefix),
+                               /*unspecified_allowed=*/true);
+}
+
+v1::PaymentMethod PaymentMethodOf(const v1::Customer& customer) {
+  return customer.payment_method() == v1::PAYMENT_METHOD_UNSPECIFIED
+             ? v1::PAYMENT_METHOD_TRANSFER
+             : customer.payment_method();
 }
 
 absl::StatusOr<std::optional<v1::Customer>> LoadCustomer(
@@ -234,6 +277,7 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideCreateCustomer(
                                        v1::INVOICE_DELIVERY_MODE_UNSPECIFIED
                                    ? v1::INVOICE_DELIVERY_MODE_PER_ENTITY
                                    : given.invoice_delivery_mode());
+  c->set_payment_method(PaymentMethodOf(given));
   c->set_created_on(FormatBusinessDate(business_date));
   c->set_updated_on(FormatBusinessDate(business_date));
   c->set_version(1);
@@ -268,6 +312,13 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideUpdateCustomer(
   if (auto s = ValidateUpdateMask(command.update_mask()); !s.ok()) return s;
   v1::Customer updated = Masked(old, given, command.update_mask());
   if (auto s = ValidateFields(updated, "customer", /*defaults_allowed=*/false);
+      !s.ok()) {
+    return s;
+  }
+  if (auto s = ValidatePaymentMethod(
+          updated, "customer",
+          /*unspecified_allowed=*/
+          !MaskNames(command.update_mask(), "payment_method"));
       !s.ok()) {
     return s;
   }

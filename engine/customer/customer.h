@@ -50,6 +50,8 @@ inline constexpr Rejection kCurrencyInvalid{"CUSTOMER_CURRENCY_INVALID",
                                             absl::StatusCode::kInvalidArgument};
 inline constexpr Rejection kDeliveryModeInvalid{
     "CUSTOMER_DELIVERY_MODE_INVALID", absl::StatusCode::kInvalidArgument};
+inline constexpr Rejection kPaymentMethodInvalid{
+    "CUSTOMER_PAYMENT_METHOD_INVALID", absl::StatusCode::kInvalidArgument};
 }  // namespace customer_rejections
 
 // create: the fields in declaration order, then the id already taken.
@@ -64,12 +66,15 @@ inline constexpr Rejection kOrder[] = {
     customer_rejections::kVatIdInvalid,
     customer_rejections::kCurrencyInvalid,
     customer_rejections::kDeliveryModeInvalid,
+    customer_rejections::kPaymentMethodInvalid,
     kAlreadyExists};
 }  // namespace create_customer
 
 // update: the id, the customer, expected_version, the mask (every path
 // before any value), then the new values as for create (an update may not
-// clear the currency or the delivery mode).
+// clear the currency or the delivery mode, nor set the payment method to
+// UNSPECIFIED; a customer recorded before payment methods existed keeps
+// its UNSPECIFIED, read as TRANSFER, until an update names the field).
 namespace update_customer {
 inline constexpr Rejection kVersionConflict{"CUSTOMER_VERSION_CONFLICT",
                                             absl::StatusCode::kAborted};
@@ -88,7 +93,8 @@ inline constexpr Rejection kOrder[] = {
     customer_rejections::kEmailInvalid,
     customer_rejections::kVatIdInvalid,
     customer_rejections::kCurrencyInvalid,
-    customer_rejections::kDeliveryModeInvalid};
+    customer_rejections::kDeliveryModeInvalid,
+    customer_rejections::kPaymentMethodInvalid};
 }  // namespace update_customer
 
 // Stable event type names (never renamed; see docs/architecture.md).
@@ -143,6 +149,10 @@ struct CustomerPage {
 absl::StatusOr<CustomerPage> ListCustomerPage(const StateReader& state,
                                               absl::string_view after_id,
                                               size_t page_size);
+
+// The customer's payment method; UNSPECIFIED (a customer recorded before
+// the field existed) is TRANSFER.
+v1::PaymentMethod PaymentMethodOf(const v1::Customer& customer);
 
 // The customer, or nullopt.
 absl::StatusOr<std::optional<v1::Customer>> LoadCustomer(

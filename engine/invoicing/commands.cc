@@ -11,6 +11,7 @@
 #include "engine/core/money.h"
 #include "engine/core/validation.h"
 #include "engine/invoicing/preparation.h"
+#include "engine/invoicing/runs.h"
 
 namespace billing {
 namespace {
@@ -349,8 +350,13 @@ absl::StatusOr<RunParams> RunParamsFromProto(const v1::RunParams& params,
   p.contract_refs = {params.contract_ref_from(), params.contract_ref_to()};
   p.billing_family = params.billing_family();
   p.site_code = params.site_code();
-  p.billed_usage.assign(params.billed_usage().begin(),
-                        params.billed_usage().end());
+  // What was billed is the state's to say (the validated preparations),
+  // never the caller's.
+  if (!params.billed_usage().empty()) {
+    return Reject(r::kRunParamsInvalid,
+                  "params.billed_usage: must be empty; the usage already "
+                  "billed is read from the validated preparations");
+  }
   p.split_by_billing_family = params.split_by_billing_family();
   return p;
 }
@@ -359,6 +365,12 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideInvoicing(
     const StateReader& state, const v1::InvoicingCommand& command,
     BusinessDate business_date) {
   const std::string& c = command.customer_id();
+  // The reserved partition of run headers takes begin_run only, and
+  // begin_run goes nowhere else (runs.h).
+  if (c == kRunsPartition ||
+      command.body_case() == v1::InvoicingCommand::kBeginRun) {
+    return DecideRunCommand(state, command, business_date);
+  }
   if (auto s = RequireCommandCustomer(state, c); !s.ok()) return s;
   switch (command.body_case()) {
     case v1::InvoicingCommand::kGatherPreparations:
@@ -375,6 +387,7 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideInvoicing(
       return DecideDeletion(state, c,
                             command.confirm_deletion().preparation_ids(),
                             /*confirming=*/true, business_date);
+    case v1::InvoicingCommand::kBeginRun:  // DecideRunCommand, above
     case v1::InvoicingCommand::BODY_NOT_SET:
       break;
   }
@@ -391,6 +404,8 @@ absl::string_view InvoicingEventType(const v1::InvoicingEvent& event) {
       return kPreparationsDeletedType;
     case v1::InvoicingEvent::kDeletionConfirmed:
       return kDeletionConfirmedType;
+    case v1::InvoicingEvent::kRunStarted:
+      return kRunStartedType;
     case v1::InvoicingEvent::BODY_NOT_SET:
       break;
   }
@@ -423,6 +438,8 @@ absl::Status ApplyInvoicingEvent(StateWriter& state,
     case v1::InvoicingEvent::kDeletionConfirmed:
       return ApplyDeletion(state, c, e.deletion_confirmed().preparation_ids(),
                            /*confirming=*/true);
+    case v1::InvoicingEvent::kRunStarted:
+      return ApplyRunStarted(state, event);
     case v1::InvoicingEvent::BODY_NOT_SET:
       break;
   }
@@ -455,6 +472,9 @@ absl::StatusOr<v1::InvoicingAnswer> InvoicingAnswerFor(
       *answer.mutable_preparation_ids() =
           e.deletion_confirmed().preparation_ids();
       break;
+    case v1::InvoicingEvent::kRunStarted:
+      answer.set_run_id(e.run_started().run().run_id());
+      break;
     case v1::InvoicingEvent::BODY_NOT_SET:
       break;
   }
@@ -466,6 +486,19 @@ absl::StatusOr<std::vector<v1::Preparation>> ListPreparations(
     size_t records_max) {
   return ScanMessages<v1::Preparation>(state, PreparationsPrefix(customer_id),
                                        records_max);
+}
+
+absl::StatusOr<std::string> PreparationHolder(
+    absl::string_view field, absl::string_view preparation_id) {
+  const absl::string_view holder =
+      preparation_id.substr(0, preparation_id.find('/'));
+  if (holder.size() == preparation_id.size() ||
+      !ValidateCode(field, holder, limits::kCodeLengthMax).ok()) {
+    return FieldError(field, absl::StrFormat("%s does not begin with a "
+                                             "customer code and \"/\"",
+                                             QuoteValue(preparation_id)));
+  }
+  return std::string(holder);
 }
 
 absl::StatusOr<std::optional<v1::Preparation>> LoadPreparation(

@@ -184,6 +184,13 @@ absl::StatusOr<std::vector<v1::Preparation>> ListPreparations(
     const StateReader& state, absl::string_view customer_id,
     size_t records_max = std::numeric_limits<size_t>::max());
 
+// The holder's code a preparation id begins with (the gather's ids are
+// "<holder>/<period>/...", and codes hold no "/"): "C1" for
+// "C1/2026-03-01..2026-03-31/C1/HQ/*/INV". InvalidArgument naming `field`
+// when the id does not begin with a customer code.
+absl::StatusOr<std::string> PreparationHolder(absl::string_view field,
+                                              absl::string_view preparation_id);
+
 // One preparation; nullopt when absent.
 absl::StatusOr<std::optional<v1::Preparation>> LoadPreparation(
     const StateReader& state, absl::string_view customer_id,

@@ -1,5 +1,6 @@
 #include "engine/invoicing/gather.h"
 
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -10,6 +11,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "engine/contracts/due.h"
+#include "engine/contracts/prices.h"
 #include "engine/core/money.h"
 #include "engine/core/state.h"
 #include "engine/invoicing/internal/gathered.h"
@@ -151,13 +153,83 @@ v1::PreparationLine RuleLine(const CustomerView& view,
   return l;
 }
 
+// Where a rule's entries go when no line of it is placed (held, anomaly,
+// a period already validated): the contract's key, the scope of the
+// rule's first object; nullopt when out of the run's scope.
+absl::StatusOr<std::optional<Placement>> RulePlacement(
+    const StateReader& state, CustomerView& view, const RunParams& params,
+    const v1::Contract& contract, const v1::BillingRule& rule) {
+  Placement p = ContractPlacement(view, &contract);
+  v1::DueLine none;
+  auto objects = LineObjects(state, view, rule, none);
+  if (!objects.ok()) return objects.status();
+  auto in = PlaceInScope(state, view, params,
+                         objects->empty() ? nullptr : &objects->front(), p);
+  if (!in.ok()) return in.status();
+  if (!*in) return std::optional<Placement>();
+  return std::optional<Placement>(std::move(p));
+}
+
+// A due line whose period is on a VALIDATED preparation: its invoice is
+// issued (its rule's dates move once the invoice is numbered, a moment
+// later), so it is traced, not gathered again.
+absl::StatusOr<bool> SkipValidated(const StateReader& state, CustomerView& view,
+                                   const RunParams& params,
+                                   const v1::Contract& contract,
+                                   const v1::BillingRule& rule,
+                                   const v1::DueRule& due, const v1::DueLine& d,
+                                   Gathered& out) {
+  auto v = view.validated_rule_periods.find(
+      {due.contract_ref(), due.rule_id(), d.period_start()});
+  if (v == view.validated_rule_periods.end()) return false;
+  auto p = RulePlacement(state, view, params, contract, rule);
+  if (!p.ok()) return p.status();
+  if (p->has_value()) {
+    out.trace.push_back(
+        {**p, absl::StrFormat("rule %s: %s to %s is on validated preparation "
+                              "%s: not gathered again",
+                              RuleName(due), d.period_start(), d.period_end(),
+                              v->second)});
+  }
+  return true;
+}
+
+// The revision formula of a line's price, from the rule's price timeline
+// as the due computation replayed it (as of the business date); built
+// once per rule, and only when a line's price is a revision.
+class FormulaOfRule {
+ public:
+  FormulaOfRule(const StateReader& state, const v1::BillingRule& rule,
+                BusinessDate as_of)
+      : state_(state), rule_(rule), as_of_(as_of) {}
+  absl::StatusOr<std::string> Of(const v1::PriceSource& source) {
+    if (source.kind() == v1::INCREASE_KIND_UNSPECIFIED) return std::string();
+    if (!timeline_.has_value()) {
+      auto t = BuildPriceTimeline(state_, rule_, as_of_);
+      if (!t.ok()) return t.status();
+      timeline_ = *std::move(t);
+    }
+    return RevisionFormula(*timeline_, source);
+  }
+
+ private:
+  const StateReader& state_;
+  const v1::BillingRule& rule_;
+  const BusinessDate as_of_;
+  std::optional<PriceTimeline> timeline_;
+};
+
 absl::Status GatherDueLines(const StateReader& state, CustomerView& view,
                             const RunParams& params,
                             const v1::Contract& contract,
                             const v1::BillingRule& rule, const v1::DueRule& due,
                             Gathered& out) {
   int placed = 0;
+  FormulaOfRule formulas(state, rule, params.business_date);
   for (const v1::DueLine& d : due.lines()) {
+    auto skip = SkipValidated(state, view, params, contract, rule, due, d, out);
+    if (!skip.ok()) return skip.status();
+    if (*skip) continue;
     Placement p = ContractPlacement(view, &contract);
     v1::Assignment assignment;
     auto result =
@@ -176,7 +248,11 @@ absl::Status GatherDueLines(const StateReader& state, CustomerView& view,
                                                  " period(s) behind")
                                   : "")});
     }
-    out.lines.push_back({p, RuleLine(view, rule, due, d, assignment)});
+    v1::PreparationLine line = RuleLine(view, rule, due, d, assignment);
+    auto formula = formulas.Of(d.price_source());
+    if (!formula.ok()) return formula.status();
+    line.set_price_formula(*std::move(formula));
+    out.lines.push_back({p, std::move(line)});
   }
   return absl::OkStatus();
 }
@@ -188,15 +264,10 @@ absl::Status GatherRuleState(const StateReader& state, CustomerView& view,
                              const v1::Contract& contract,
                              const v1::BillingRule& rule,
                              const v1::DueRule& due, Gathered& out) {
-  Placement p = ContractPlacement(view, &contract);
-  const v1::BillableObject* first = nullptr;
-  v1::DueLine none;
-  auto objects = LineObjects(state, view, rule, none);
-  if (!objects.ok()) return objects.status();
-  if (!objects->empty()) first = &objects->front();
-  auto in = PlaceInScope(state, view, params, first, p);
-  if (!in.ok()) return in.status();
-  if (!*in) return absl::OkStatus();
+  auto placement = RulePlacement(state, view, params, contract, rule);
+  if (!placement.ok()) return placement.status();
+  if (!placement->has_value()) return absl::OkStatus();
+  const Placement& p = **placement;
   std::vector<std::string> lines;
   for (const v1::DueLine& d : due.lines()) {
     lines.push_back(

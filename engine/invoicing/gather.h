@@ -7,6 +7,7 @@
 // the same state and parameters give byte-identical preparations (no clock,
 // no I/O, deterministic order). A simulation and a real run call it alike.
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,17 +41,23 @@ struct RunParams {
   CodeRange contract_refs;
   std::string billing_family;  // a code or a mask ("SERV*")
   std::string site_code;       // a code or a mask
-  // Usage already on validated preparations, per object, month, kind and
-  // zone (the lines' UsageTotals), for months before the period: a month
-  // named here that has gained records since gets a line for the
-  // difference, own_period set. Empty: no late usage gathered.
-  std::vector<v1::UsageTotals> billed_usage;
+  // Usage already invoiced, per object, month, kind and zone, for months
+  // before the period: a month named here that has gained records since
+  // gets a line for the difference, own_period set. nullopt (every run's
+  // decision): the usage lines of the customer's VALIDATED preparations,
+  // summed. Given: those totals instead, for a test or a tool that states
+  // what was billed elsewhere; the run command cannot set it.
+  std::optional<std::vector<v1::UsageTotals>> billed_usage;
   // One preparation per billing family (the issuing company's setting).
   // Default: false, the families share a preparation.
   bool split_by_billing_family = false;
 };
 
-// The customer's preparations for the run, by preparation_id. A customer
+// The customer's preparations for the run, by preparation_id. What the
+// customer's VALIDATED preparations hold is not gathered again: their rule
+// periods (contract_ref, rule_id, period_start) are skipped, with a trace
+// entry, and their usage months give late usage only (billed_usage). A
+// customer
 // with nothing to invoice and no anomaly has none.
 // Errors: InvalidArgument (the parameters: a period ending before it
 // starts, no scope), InvalidArgument or NotFound naming "customer_id",

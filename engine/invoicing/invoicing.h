@@ -16,6 +16,7 @@
 #include "engine/invoicing/filters.h"
 #include "engine/invoicing/gather.h"
 #include "engine/invoicing/preparation.h"
+#include "engine/invoicing/runs.h"
 #include "engine/structure/structure.h"
 #include "engine/usage/usage.h"
 

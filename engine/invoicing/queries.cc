@@ -42,6 +42,16 @@ bool OwnFieldsMatch(const PreparationFilter& f, const v1::Preparation& p) {
                                          p.status()) != f.statuses.end();
 }
 
+v1::PreparationCounts CountsOf(const v1::Preparation& p) {
+  v1::PreparationCounts c;
+  c.set_holder_id(p.holder_id());
+  c.set_preparation_id(p.preparation_id());
+  c.set_lines(p.lines_size());
+  c.set_anomalies(p.anomalies_size());
+  c.set_trace(p.trace_size());
+  return c;
+}
+
 void ToListMode(v1::Preparation& p) {
   p.clear_lines();
   p.clear_anomalies();
@@ -86,6 +96,7 @@ absl::StatusOr<PreparationPage> ListPreparationPage(
           page.more = true;
           return false;
         }
+        page.counts.push_back(CountsOf(p));
         if (!filter.detail) ToListMode(p);
         page.preparations.push_back(std::move(p));
         page.last_key = std::string(key.substr(kPreparationPrefix.size()));

@@ -44,6 +44,9 @@ struct PreparationFilter {
 struct PreparationPage {
   // By key: holder_id, then preparation_id.
   std::vector<v1::Preparation> preparations;
+  // One per preparation, in the same order: what list mode clears,
+  // counted first (a list can show the anomalies without the detail).
+  std::vector<v1::PreparationCounts> counts;
   // The page token's key: "<holder_id>/<preparation_id>" of the last one.
   std::string last_key;
   bool more = false;

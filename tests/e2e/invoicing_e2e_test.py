@@ -10,13 +10,16 @@ advance from 2026-03-01:
   one preparation for March, to PARIS                     =  65.00
 
 A simulation and a real run with the same run id give the same
-preparation; `prep list` and `prep show` print it; an ad-hoc line of
-2 x 45.00 = 90.00 makes it 155.00; delete then confirm removes it, and the
-next run gathers the same 65.00 again.
+preparation; `prep list` (with the server's counts of lines and anomalies)
+and `prep show` (from the id alone) print it; `run show` prints the run's
+header and progress; an ad-hoc line of 2 x 45.00 = 90.00 makes it 155.00;
+delete then confirm removes it, and the next run gathers the same 65.00
+again; once DEMO pays by direct debit, the run makes a payment notice.
 """
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import unittest
@@ -120,7 +123,28 @@ class InvoicingE2eTest(unittest.TestCase):
         listed = self.ctl("prep", "list", *PERIOD, "--statuses", "generated")
         self.assertIn(pid, listed)
         self.assertIn("65.00", listed)
-        shown = self.ctl("prep", "show", pid, "--customer", "DEMO")
+        # List mode carries the server's counts: no anomaly, two lines.
+        page = self.ctl("prep", "list", *PERIOD, "--customer-from", "DEMO",
+                        "--customer-to", "DEMO", as_json=True)
+        self.assertNotIn("lines", page["preparations"][0])
+        self.assertEqual(page["counts"][0]["preparation_id"], pid)
+        self.assertEqual(page["counts"][0]["lines"], 2)
+        self.assertNotIn("anomalies", page["counts"][0])  # 0, not printed
+        self.assertRegex(listed, re.escape(pid) + r" .* 0\n")
+
+        # The run's header: period, date, scope, and every customer done.
+        shown_run = self.ctl("run", "show", "mar-1")
+        self.assertIn("period      2026-03-01..2026-03-31, rules due as of "
+                      "2026-03-01, ordinary scope", shown_run)
+        self.assertIn(f"progress    {result['customers_done']} of ",
+                      shown_run)
+        self.assertIn("gathered, complete", shown_run)
+        self.assertIn("mar-1", self.ctl("run", "list"))
+
+        # The id begins with its holder: no --customer needed.
+        self.assertEqual(self.ctl("prep", "show", pid),
+                         self.ctl("prep", "show", pid, "--customer", "DEMO"))
+        shown = self.ctl("prep", "show", pid)
         for expected in ("invoiced    DEMO Hôtels Belle Étoile SA",
                          # The main entity's own address.
                          "address     12 boulevard Haussmann, 75009 Paris",
@@ -152,6 +176,24 @@ class InvoicingE2eTest(unittest.TestCase):
         [prep] = self.listed()
         self.check_march(prep)
         self.assertEqual(prep["run_id"], "mar-2")
+
+        # DEMO pays by direct debit from now on: the next run makes the
+        # notice sent before the debit (PN), the same 65.00, and replaces
+        # the generated invoice.
+        self.assertIn("payment   transfer",
+                      self.ctl("customer", "get", "DEMO"))
+        self.assertIn("payment   direct-debit",
+                      self.ctl("customer", "update", "--id", "DEMO",
+                               "--payment-method", "direct-debit"))
+        self.ctl("run", "start", *RUN, "--key", "mar-3")
+        [prep] = self.listed()
+        self.check_march(prep)
+        self.assertEqual(prep["type"], "PREPARATION_TYPE_PAYMENT_NOTICE")
+        self.assertTrue(prep["preparation_id"].endswith("/PN"))
+        self.assertIn("payment     direct-debit",
+                      self.ctl("prep", "show", prep["preparation_id"]))
+        self.assertEqual(prep["invoiced_party"]["payment_method"],
+                         "PAYMENT_METHOD_DIRECT_DEBIT")
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -70,6 +71,16 @@ struct CustomerView {
   // Looked up so far; nullopt: not an object of the billing structure (an
   // equipment line).
   std::map<std::string, std::optional<v1::BillableObject>> objects;
+  // The payment method of each party invoiced: the customer, and the
+  // bill-to parties of its contracts in mode INVOICE_BILL_TO.
+  std::map<std::string, v1::PaymentMethod> payment_methods;
+  // From the customer's VALIDATED preparations (what a run must not gather
+  // again): each rule period billed, (contract_ref, rule_id, period_start)
+  // -> the preparation's id; and the usage billed per (object, month,
+  // kind, zone), summed over them (late-usage lines hold differences).
+  std::map<std::tuple<std::string, std::string, std::string>, std::string>
+      validated_rule_periods;
+  std::vector<v1::UsageTotals> validated_usage;
 };
 
 absl::StatusOr<CustomerView> LoadCustomerView(const StateReader& state,

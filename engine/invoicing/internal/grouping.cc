@@ -58,6 +58,13 @@ std::string AddressedEntity(const CustomerView& view,
   }
 }
 
+v1::PaymentMethod PaymentMethodFor(const CustomerView& view,
+                                   const std::string& party_id) {
+  auto it = view.payment_methods.find(party_id);
+  return it == view.payment_methods.end() ? v1::PAYMENT_METHOD_TRANSFER
+                                          : it->second;
+}
+
 Key KeyOf(const CustomerView& view, const RunParams& params,
           const Placement& p) {
   Key k;
@@ -70,9 +77,12 @@ Key KeyOf(const CustomerView& view, const RunParams& params,
   if (params.split_by_billing_family) k.billing_family = p.billing_family;
   k.bill_to_party_id = p.bill_to.party_id();
   k.bill_to_mode = p.bill_to.mode();
-  // customer.proto has no payment method yet: no customer pays by direct
-  // debit, so every preparation is an invoice (docs/invoicing.md).
-  k.type = v1::PREPARATION_TYPE_INVOICE;
+  // The invoiced party's method: a group head is an account of the holder
+  // (no method of its own), so the holder's; a bill-to party's in mode
+  // INVOICE_BILL_TO. Direct debit: a payment notice (docs/invoicing.md).
+  k.type = PaymentMethodFor(view, k.party_id) == v1::PAYMENT_METHOD_DIRECT_DEBIT
+               ? v1::PREPARATION_TYPE_PAYMENT_NOTICE
+               : v1::PREPARATION_TYPE_INVOICE;
   return k;
 }
 
@@ -104,6 +114,7 @@ absl::StatusOr<v1::InvoicedParty> PartyOf(const StateReader& state,
   v1::InvoicedParty party;
   party.set_customer_id(k.party_id);
   party.set_account_id(k.head_account_id);
+  party.set_payment_method(PaymentMethodFor(view, k.party_id));
   const v1::Customer* customer = &view.customer;
   std::optional<v1::Customer> bill_to;
   if (k.party_id != view.customer.customer_id()) {

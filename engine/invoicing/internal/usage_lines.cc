@@ -204,8 +204,9 @@ std::optional<v1::UsageTotals> Difference(const v1::UsageTotals& now,
   return d;
 }
 
-// Months before the period that were invoiced (RunParams.billed_usage
-// names them) and have gained records since: the difference, on lines
+// Months before the period that were invoiced (the usage lines of the
+// customer's VALIDATED preparations name them, or RunParams.billed_usage
+// when given) and have gained records since: the difference, on lines
 // marked with their own period.
 absl::Status GatherLateUsage(const StateReader& state, CustomerView& view,
                              const RunParams& params, Gathered& out) {
@@ -213,7 +214,10 @@ absl::Status GatherLateUsage(const StateReader& state, CustomerView& view,
       FormatBillingMonth(absl::CivilMonth(params.period_start));
   std::map<UsageKey, const v1::UsageTotals*> billed;
   std::set<std::string> months;
-  for (const v1::UsageTotals& b : params.billed_usage) {
+  const std::vector<v1::UsageTotals>& already = params.billed_usage.has_value()
+                                                    ? *params.billed_usage
+                                                    : view.validated_usage;
+  for (const v1::UsageTotals& b : already) {
     if (b.month() >= first) continue;
     billed[KeyOf(b)] = &b;
     months.insert(b.month());

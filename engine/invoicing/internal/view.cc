@@ -8,12 +8,75 @@
 #include "absl/strings/str_format.h"
 #include "engine/contracts/store.h"
 #include "engine/customer/customer.h"
+#include "engine/invoicing/commands.h"
 #include "engine/invoicing/filters.h"
 #include "engine/invoicing/gather.h"
 #include "engine/invoicing/internal/gathered.h"
 #include "engine/structure/structure.h"
 
 namespace billing::invoicing_internal {
+namespace {
+
+using UsageKey = std::tuple<std::string, std::string, int, std::string>;
+
+void AddUsage(const v1::UsageTotals& u,
+              std::map<UsageKey, v1::UsageTotals>& sum) {
+  auto [it, fresh] = sum.try_emplace(
+      UsageKey{u.object_id(), u.month(), u.kind(), u.zone()}, u);
+  if (fresh) return;
+  v1::UsageTotals& t = it->second;
+  t.set_records(t.records() + u.records());
+  t.set_quantity(t.quantity() + u.quantity());
+  t.set_billed_quantity(t.billed_quantity() + u.billed_quantity());
+  t.set_amount_micros(t.amount_micros() + u.amount_micros());
+}
+
+// What the customer's VALIDATED preparations already bill: their rule
+// periods and their usage lines' totals. Generated, anomaly and cancelled
+// ones bill nothing (a run replaces the first two).
+absl::Status LoadValidated(const StateReader& state, CustomerView& view) {
+  auto stored = ListPreparations(state, view.customer.customer_id());
+  if (!stored.ok()) return stored.status();
+  std::map<UsageKey, v1::UsageTotals> usage;
+  for (const v1::Preparation& p : *stored) {
+    if (p.status() != v1::PREPARATION_STATUS_VALIDATED) continue;
+    for (const v1::PreparationLine& l : p.lines()) {
+      if (l.source() == v1::LINE_SOURCE_RULE) {
+        view.validated_rule_periods.emplace(
+            std::make_tuple(l.contract_ref(), l.rule_id(), l.period_start()),
+            p.preparation_id());
+      } else if (l.source() == v1::LINE_SOURCE_USAGE) {
+        AddUsage(l.usage(), usage);
+      }
+    }
+  }
+  for (auto& [key, totals] : usage) {
+    view.validated_usage.push_back(std::move(totals));
+  }
+  return absl::OkStatus();
+}
+
+// The payment method of every party the customer's contracts invoice.
+absl::Status LoadPaymentMethods(const StateReader& state, CustomerView& view) {
+  view.payment_methods[view.customer.customer_id()] =
+      PaymentMethodOf(view.customer);
+  for (const auto& [ref, contract] : view.contracts) {
+    const v1::BillTo& b = contract.bill_to();
+    if (b.mode() != v1::BILL_TO_MODE_INVOICE_BILL_TO || b.party_id().empty() ||
+        view.payment_methods.contains(b.party_id())) {
+      continue;
+    }
+    auto party = LoadCustomer(state, b.party_id());
+    if (!party.ok()) return party.status();
+    // Checked when the contract was made; a party gone reads as TRANSFER.
+    view.payment_methods[b.party_id()] = party->has_value()
+                                             ? PaymentMethodOf(**party)
+                                             : v1::PAYMENT_METHOD_TRANSFER;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
 
 absl::StatusOr<CustomerView> LoadCustomerView(const StateReader& state,
                                               absl::string_view customer_id) {
@@ -43,6 +106,8 @@ absl::StatusOr<CustomerView> LoadCustomerView(const StateReader& state,
     std::string ref = c.contract_ref();
     view.contracts.emplace(std::move(ref), std::move(c));
   }
+  if (auto s = LoadPaymentMethods(state, view); !s.ok()) return s;
+  if (auto s = LoadValidated(state, view); !s.ok()) return s;
   return view;
 }
 

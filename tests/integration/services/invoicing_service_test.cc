@@ -283,6 +283,110 @@ TEST_F(InvoicingServiceTest, AddLineDeleteConfirm) {
   EXPECT_EQ(st.error_code(), grpc::StatusCode::NOT_FOUND);
 }
 
+// A started run records its header first (invoicing.run_started, in
+// "@runs"): GetRun and ListRuns show its period, date, scope, filters and
+// the progress counted from the state, 3 of 3. The same id with another
+// period is refused; a start again with the same request resumes it.
+TEST_F(InvoicingServiceTest, AStartedRunHasAHeaderWithItsProgress) {
+  v1::RunRequest request = March("RUN-H");
+  request.set_customer_from("C1*");
+  request.set_customer_to("C2*");
+  Start(request);
+  v1::GetRunRequest get;
+  get.set_run_id("RUN-H");
+  v1::RunView run;
+  auto st = invoicing_->GetRun(Context().get(), get, &run);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(run.header().run_id(), "RUN-H");
+  EXPECT_EQ(run.header().params().period_start(), "2026-03-01");
+  EXPECT_EQ(run.header().params().business_date(), "2026-03-01");
+  EXPECT_EQ(run.header().params().scope(), v1::ACCOUNT_SCOPE_ORDINARY);
+  EXPECT_EQ(run.header().customer_from(), "C1*");
+  EXPECT_EQ(run.header().customers_total(), 3);
+  EXPECT_EQ(run.header().started_on(), "2026-03-01");
+  EXPECT_EQ(run.customers_done(), 3);
+  EXPECT_TRUE(run.complete());
+
+  Start(March("RUN-C12"));
+  v1::ListRunsRequest list;
+  list.set_page_size(1);
+  v1::ListRunsResponse runs;
+  st = invoicing_->ListRuns(Context().get(), list, &runs);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  ASSERT_EQ(runs.runs_size(), 1);
+  EXPECT_EQ(runs.runs(0).header().run_id(), "RUN-C12");
+  ASSERT_FALSE(runs.next_page_token().empty());
+  list.set_page_token(runs.next_page_token());
+  st = invoicing_->ListRuns(Context().get(), list, &runs);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  ASSERT_EQ(runs.runs_size(), 1);
+  EXPECT_EQ(runs.runs(0).header().run_id(), "RUN-H");
+  EXPECT_TRUE(runs.next_page_token().empty());
+
+  v1::RunRequest other = request;
+  other.set_period_end("2026-03-30");
+  auto ctx = Context();
+  auto reader = invoicing_->StartRun(ctx.get(), other);
+  v1::RunProgress ignored;
+  while (reader->Read(&ignored)) {}
+  st = reader->Finish();
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_TRUE(absl::StartsWith(st.error_message(), "idempotency_key: "))
+      << st.error_message();
+  auto again = Start(request);
+  ASSERT_FALSE(again.empty());
+  EXPECT_EQ(again.back().result().customers_done(), 3);
+
+  get.set_run_id("RUN-NONE");
+  EXPECT_EQ(invoicing_->GetRun(Context().get(), get, &run).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  get.set_run_id("");
+  EXPECT_EQ(invoicing_->GetRun(Context().get(), get, &run).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+// A preparation id begins with its holder: GetPreparation needs no
+// customer_id; one given narrows (another customer's: NOT_FOUND).
+TEST_F(InvoicingServiceTest, GetPreparationFromItsIdAlone) {
+  Start(March());
+  const std::string id = List(R"pb(customers { from: "C121" to: "C121" })pb")
+                             .preparations(0).preparation_id();
+  EXPECT_EQ(id, "C121/2026-03-01..2026-03-31/C121/HQ/*/INV");
+  v1::GetPreparationRequest get;
+  get.set_preparation_id(id);
+  v1::Preparation p;
+  auto st = invoicing_->GetPreparation(Context().get(), get, &p);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(p.holder_id(), "C121");
+  EXPECT_EQ(p.lines_size(), 1);
+  get.set_customer_id("C120");
+  EXPECT_EQ(invoicing_->GetPreparation(Context().get(), get, &p).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  get.clear_customer_id();
+  get.set_preparation_id("no-holder");
+  st = invoicing_->GetPreparation(Context().get(), get, &p);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(absl::StartsWith(st.error_message(), "preparation_id:"))
+      << st.error_message();
+}
+
+// List mode clears lines, anomalies and trace and counts them: each
+// preparation has 1 line, no anomaly, its trace.
+TEST_F(InvoicingServiceTest, ListModeCarriesCounts) {
+  Start(March());
+  const auto listed = List("");
+  ASSERT_EQ(listed.preparations_size(), 3);
+  ASSERT_EQ(listed.counts_size(), 3);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(listed.counts(i).preparation_id(),
+              listed.preparations(i).preparation_id());
+    EXPECT_EQ(listed.preparations(i).lines_size(), 0);
+    EXPECT_EQ(listed.counts(i).lines(), 1);
+    EXPECT_EQ(listed.counts(i).anomalies(), 0);
+    EXPECT_GE(listed.counts(i).trace(), 1);
+  }
+}
+
 // Each bad request is INVALID_ARGUMENT and its message starts with the
 // field at fault.
 TEST_F(InvoicingServiceTest, BadRequestNamesItsField) {

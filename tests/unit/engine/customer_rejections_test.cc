@@ -25,6 +25,7 @@ void SpoilEveryField(v1::Customer& c) {
   c.set_vat_id("XX");
   c.set_currency("ZZZ");
   c.set_invoice_delivery_mode(static_cast<v1::InvoiceDeliveryMode>(99));
+  c.set_payment_method(static_cast<v1::PaymentMethod>(99));
 }
 
 v1::Customer& Fields(v1::Command& c) {
@@ -50,6 +51,10 @@ std::vector<testing::PrecedenceStep> FieldSteps() {
        [](v1::Command& c) {
          Fields(c).set_invoice_delivery_mode(
              v1::INVOICE_DELIVERY_MODE_PER_ENTITY);
+       }},
+      {"CUSTOMER_PAYMENT_METHOD_INVALID",
+       [](v1::Command& c) {
+         Fields(c).set_payment_method(v1::PAYMENT_METHOD_CHEQUE);
        }},
   };
 }
@@ -103,7 +108,8 @@ TEST_F(CustomerRejectionsTest, UpdateAnswersInPrecedenceOrder) {
          auto* mask = c.mutable_update_customer()->mutable_update_mask();
          mask->clear_paths();
          for (const char* p : {"name", "billing_address", "email", "vat_id",
-                               "currency", "invoice_delivery_mode"}) {
+                               "currency", "invoice_delivery_mode",
+                               "payment_method"}) {
            mask->add_paths(p);
          }
        }},

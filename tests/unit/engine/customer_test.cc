@@ -125,6 +125,7 @@ v1::EventEnvelope AcmeCreated() {
         created_on: "2026-03-01"
         updated_on: "2026-03-01"
         version: 1
+        payment_method: PAYMENT_METHOD_TRANSFER
       }
     }
   )pb");
@@ -193,8 +194,8 @@ class CustomerTest : public ::testing::Test {
 
 // --- Create ---------------------------------------------------------------
 
-// Only an id and a name: currency EUR, one invoice per entity, created and
-// updated on the business date, version 1.
+// Only an id and a name: currency EUR, one invoice per entity, paying by
+// transfer, created and updated on the business date, version 1.
 TEST_F(CustomerTest, CreateFillsDefaults) {
   v1::Customer given;
   given.set_customer_id("C1");
@@ -214,6 +215,7 @@ TEST_F(CustomerTest, CreateFillsDefaults) {
                       created_on: "2026-03-01"
                       updated_on: "2026-03-01"
                       version: 1
+                      payment_method: PAYMENT_METHOD_TRANSFER
                     }
                   }
                 )pb"});
@@ -527,6 +529,7 @@ TEST_F(CustomerTest, UpdateChangesOnlyMaskedFields) {
                       created_on: "2026-03-01"
                       updated_on: "2026-04-15"
                       version: 2
+                      payment_method: PAYMENT_METHOD_TRANSFER
                     }
                     changed_fields: "name"
                   }
@@ -646,7 +649,7 @@ TEST_F(CustomerTest, UpdateWithUnknownPathNamesItsIndex) {
                  absl::StatusCode::kInvalidArgument,
                  "update_mask.paths[1]: \"created_on\" is not an updatable "
                  "field (one of: name, billing_address, email, vat_id, "
-                 "currency, invoice_delivery_mode)");
+                 "currency, invoice_delivery_mode, payment_method)");
 }
 
 // Finding 7: a 10 KB path is quoted by a 40-byte prefix and its length.
@@ -657,7 +660,7 @@ TEST_F(CustomerTest, UpdateWithALongUnknownPathQuotesAPrefix) {
                  "update_mask.paths[0]: \"" + std::string(40, 'p') +
                      "\"... (10240 bytes) is not an updatable field (one of: "
                      "name, billing_address, email, vat_id, currency, "
-                     "invoice_delivery_mode)");
+                     "invoice_delivery_mode, payment_method)");
 }
 
 // The id is immutable and is not a path.
@@ -692,6 +695,62 @@ TEST_F(CustomerTest, UpdateMayNotClearDeliveryMode) {
   ExpectRejected(WhenUpdate(UpdateOf(Acme(), {"invoice_delivery_mode"})),
                  absl::StatusCode::kInvalidArgument,
                  "customer.invoice_delivery_mode: is required");
+}
+
+// --- Payment method (payment notices for direct debit, invoicing) ---
+
+TEST_F(CustomerTest, CreateKeepsAGivenPaymentMethod) {
+  v1::Customer given = Acme();
+  given.set_payment_method(v1::PAYMENT_METHOD_DIRECT_DEBIT);
+  auto events = WhenCreate(given);
+  ASSERT_TRUE(events.ok()) << events.status();
+  EXPECT_EQ((*events)[0].customer_created().customer().payment_method(),
+            v1::PAYMENT_METHOD_DIRECT_DEBIT);
+}
+
+TEST_F(CustomerTest, CreateWithAnUnknownPaymentMethodNamesTheField) {
+  v1::Customer given = Acme();
+  given.set_payment_method(static_cast<v1::PaymentMethod>(99));
+  ExpectRejected(WhenCreate(given), absl::StatusCode::kInvalidArgument,
+                 "customer.payment_method: 99 is not a payment method");
+}
+
+TEST_F(CustomerTest, UpdateChangesPaymentMethod) {
+  Given({AcmeCreated()});
+  v1::Customer given;
+  given.set_customer_id("C1");
+  given.set_payment_method(v1::PAYMENT_METHOD_DIRECT_DEBIT);
+  auto events = WhenUpdate(UpdateOf(given, {"payment_method"}));
+  ASSERT_TRUE(events.ok()) << events.status();
+  EXPECT_EQ((*events)[0].customer_updated().customer().payment_method(),
+            v1::PAYMENT_METHOD_DIRECT_DEBIT);
+  EXPECT_THAT((*events)[0].customer_updated().changed_fields(),
+              ElementsAre("payment_method"));
+}
+
+TEST_F(CustomerTest, UpdateMayNotClearPaymentMethod) {
+  Given({AcmeCreated()});
+  ExpectRejected(WhenUpdate(UpdateOf(Acme(), {"payment_method"})),
+                 absl::StatusCode::kInvalidArgument,
+                 "customer.payment_method: is required (transfer, direct "
+                 "debit, cheque or card)");
+}
+
+// A customer recorded before payment methods existed has none: an update
+// of another field keeps it so (read as TRANSFER), and lists no change.
+TEST_F(CustomerTest, UpdateOfACustomerWithoutPaymentMethodKeepsIt) {
+  v1::EventEnvelope old = AcmeCreated();
+  old.mutable_customer_created()->mutable_customer()->clear_payment_method();
+  Given({old});
+  v1::Customer given = Acme();
+  given.set_name("Acme SAS");
+  auto events = WhenUpdate(UpdateOf(given, {"name"}));
+  ASSERT_TRUE(events.ok()) << events.status();
+  const v1::Customer& c = (*events)[0].customer_updated().customer();
+  EXPECT_EQ(c.payment_method(), v1::PAYMENT_METHOD_UNSPECIFIED);
+  EXPECT_EQ(PaymentMethodOf(c), v1::PAYMENT_METHOD_TRANSFER);
+  EXPECT_THAT((*events)[0].customer_updated().changed_fields(),
+              ElementsAre("name"));
 }
 
 TEST_F(CustomerTest, RejectedUpdateChangesNothing) {
@@ -744,7 +803,7 @@ TEST_F(CustomerTest, UpdateBadPathComesBeforeBadValues) {
                    absl::StatusCode::kInvalidArgument,
                    "update_mask.paths[1]: \"bogus\" is not an updatable field "
                    "(one of: name, billing_address, email, vat_id, currency, "
-                   "invoice_delivery_mode)");
+                   "invoice_delivery_mode, payment_method)");
   }
 }
 

@@ -17,7 +17,9 @@
 #include "billing/v1/commands.pb.h"
 #include "billing/v1/invoicing.pb.h"
 #include "engine/core/state.h"
+#include "engine/core/keys.h"
 #include "engine/invoicing/gather.h"
+#include "engine/invoicing/runs.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
@@ -439,6 +441,167 @@ TEST_F(InvoicingCommandsTest, DeleteTakesAtMostPreparationIdsMax) {
   ids->add_preparation_ids("one more");
   ledger_.ExpectRejected(many, kMar1, absl::StatusCode::kInvalidArgument,
                          "more than 1000 [PREPARATION_ID_INVALID]");
+}
+
+// --- what the caller may not say ---
+
+// The usage already billed is the state's (validated preparations), never
+// the caller's.
+TEST_F(InvoicingCommandsTest, ARunMayNotStateTheUsageBilled) {
+  v1::Command run = MarchRun();
+  run.mutable_invoicing()->mutable_gather_preparations()->mutable_params()
+      ->add_billed_usage()->set_object_id("N1");
+  ledger_.ExpectRejected(
+      run, kMar1, absl::StatusCode::kInvalidArgument,
+      "params.billed_usage: must be empty; the usage already billed is read "
+      "from the validated preparations [RUN_PARAMS_INVALID]");
+}
+
+// --- preparation ids ---
+
+TEST(PreparationHolderTest, IsTheIdsFirstElement) {
+  auto holder = PreparationHolder("preparation_id", kHq);
+  ASSERT_TRUE(holder.ok()) << holder.status();
+  EXPECT_EQ(*holder, "C1");
+  for (const char* bad : {"C1", "/2026", "C 1/x", ""}) {
+    auto got = PreparationHolder("preparation_id", bad);
+    EXPECT_EQ(got.status().code(), absl::StatusCode::kInvalidArgument) << bad;
+  }
+  EXPECT_EQ(PreparationHolder("preparation_id", "C1").status().message(),
+            "preparation_id: \"C1\" does not begin with a customer code and "
+            "\"/\"");
+}
+
+// --- the run's header (partition "@runs") ---
+
+// The header of RUN-1 as a runner records it: March, every customer, 2 in
+// scope.
+v1::Command BeginRunCommand(const std::string& run_id = "RUN-1",
+                            const std::string& partition = "@runs") {
+  return Parse(absl::Substitute(
+      R"pb(invoicing { customer_id: "$1" begin_run { run {
+             run_id: "$0" customers_total: 2
+             params { run_id: "$0" period_start: "2026-03-01"
+                      period_end: "2026-03-31" business_date: "2026-03-01"
+                      scope: ACCOUNT_SCOPE_ORDINARY } } } })pb",
+      run_id, partition));
+}
+
+// invoicing.run_started in "@runs", dated by the command; stored at
+// run/<run_id>; its answer names the run.
+TEST_F(InvoicingCommandsTest, BeginRunRecordsTheHeader) {
+  auto events = ledger_.When(BeginRunCommand(), kMar2);
+  ASSERT_TRUE(events.ok()) << events.status();
+  ASSERT_EQ(events->size(), 1u);
+  const v1::EventEnvelope& e = events->at(0);
+  EXPECT_EQ(e.type(), "invoicing.run_started");
+  EXPECT_EQ(e.customer_id(), "@runs");
+  EXPECT_EQ(e.invoicing().run_started().run().started_on(), "2026-03-02");
+  v1::LogRecord record;
+  *record.add_events() = e;
+  auto answer = InvoicingAnswerFor(ledger_.state(), record);
+  ASSERT_TRUE(answer.ok());
+  EXPECT_EQ(answer->run_id(), "RUN-1");
+  ledger_.Apply(BeginRunCommand(), kMar2, *events);
+  auto stored = LoadRun(ledger_.state(), "RUN-1");
+  ASSERT_TRUE(stored.ok() && stored->has_value());
+  EXPECT_EQ((*stored)->customers_total(), 2);
+  EXPECT_EQ((*stored)->params().period_end(), "2026-03-31");
+  EXPECT_TRUE(ledger_.state().data().contains("run/RUN-1"));
+  auto owner = OwnerOfStateKey("run/RUN-1", "");
+  ASSERT_TRUE(owner.ok() && owner->has_value());
+  EXPECT_EQ(**owner, "@runs");
+  ledger_.ExpectRejected(BeginRunCommand(), kMar2,
+                         absl::StatusCode::kFailedPrecondition,
+                         "run.run_id: run \"RUN-1\" started on 2026-03-02 "
+                         "[RUN_ALREADY_STARTED]");
+}
+
+// Progress is counted from the state: the customers of the run's range
+// whose gather the state remembers under "<run_id>/<customer>". C1 is
+// gathered, C2 not yet: 1 of 2; then both: complete.
+TEST_F(InvoicingCommandsTest, RunProgressIsCountedFromTheState) {
+  ledger_.Given(Parse(R"pb(create_customer { customer { customer_id: "C2"
+                             name: "Customer C2" } })pb"),
+                kJan5);
+  ledger_.Given(BeginRunCommand(), kMar1);
+  ledger_.GivenWithKey(MarchRun(), kMar1, "RUN-1/C1");
+  auto header = LoadRun(ledger_.state(), "RUN-1");
+  ASSERT_TRUE(header.ok() && header->has_value());
+  auto view = RunViewOf(ledger_.state(), **header);
+  ASSERT_TRUE(view.ok()) << view.status();
+  EXPECT_EQ(view->customers_done(), 1);
+  EXPECT_FALSE(view->complete());
+  v1::Command c2 = MarchRun();
+  c2.mutable_invoicing()->set_customer_id("C2");
+  ledger_.GivenWithKey(c2, kMar1, "RUN-1/C2");
+  view = RunViewOf(ledger_.state(), **header, /*customers_page_max=*/1);
+  ASSERT_TRUE(view.ok()) << view.status();
+  EXPECT_EQ(view->customers_done(), 2);
+  EXPECT_TRUE(view->complete());
+  // A run over C2 only counts C2.
+  v1::RunHeader only_c2 = **header;
+  only_c2.set_customer_from("C2");
+  only_c2.set_customer_to("C2");
+  only_c2.set_customers_total(1);
+  EXPECT_EQ(RunViewOf(ledger_.state(), only_c2)->customers_done(), 1);
+}
+
+TEST_F(InvoicingCommandsTest, RunsAreListedByIdInPages) {
+  for (const char* id : {"RUN-B", "RUN-A", "RUN-C"}) {
+    ledger_.Given(BeginRunCommand(id), kMar1);
+  }
+  auto first = ListRunPage(ledger_.state(), "", 2);
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_EQ(first->runs.size(), 2u);
+  EXPECT_EQ(first->runs[0].header().run_id(), "RUN-A");
+  EXPECT_EQ(first->runs[1].header().run_id(), "RUN-B");
+  EXPECT_TRUE(first->more);
+  auto second = ListRunPage(ledger_.state(), "RUN-B", 2);
+  ASSERT_TRUE(second.ok());
+  ASSERT_EQ(second->runs.size(), 1u);
+  EXPECT_EQ(second->runs[0].header().run_id(), "RUN-C");
+  EXPECT_EQ(second->runs[0].customers_done(), 0);
+  EXPECT_FALSE(second->more);
+}
+
+// "@runs" takes run headers only, and a header goes nowhere else; then
+// the header's own fields, in order.
+TEST_F(InvoicingCommandsTest, BeginRunAnswersInPrecedenceOrder) {
+  ledger_.ExpectRejected(
+      Parse(R"pb(invoicing { customer_id: "@runs" gather_preparations {} })pb"),
+      kMar1, absl::StatusCode::kInvalidArgument,
+      "customer_id: \"@runs\" holds run headers only; this command goes to "
+      "the holder's customer code [CUSTOMER_ID_INVALID]");
+  ledger_.ExpectRejected(BeginRunCommand("RUN-1", "C1"), kMar1,
+                         absl::StatusCode::kInvalidArgument,
+                         "customer_id: \"C1\": a run's header goes to the "
+                         "partition \"@runs\" [CUSTOMER_ID_INVALID]");
+  v1::Command c = BeginRunCommand("RUN 1", "C1");
+  auto* run = c.mutable_invoicing()->mutable_begin_run()->mutable_run();
+  run->mutable_params()->set_period_start("nope");
+  run->set_customers_total(-1);
+  ledger_.Given(BeginRunCommand("RUN-1"), kMar1);
+  using Step = testing::PrecedenceStep;
+  testing::ExpectPrecedence(
+      ledger_, c, begin_run::kOrder, kMar1,
+      std::vector<Step>{
+          {"CUSTOMER_ID_INVALID",
+           [](v1::Command& c) { c.mutable_invoicing()->set_customer_id("@runs"); }},
+          {"RUN_ID_INVALID",
+           [](v1::Command& c) {
+             auto* r = c.mutable_invoicing()->mutable_begin_run()->mutable_run();
+             r->set_run_id("RUN-1");
+             r->mutable_params()->set_run_id("RUN-1");
+           }},
+          {"RUN_PARAMS_INVALID",
+           [](v1::Command& c) {
+             auto* r = c.mutable_invoicing()->mutable_begin_run()->mutable_run();
+             r->mutable_params()->set_period_start("2026-03-01");
+             r->set_customers_total(2);
+           }},
+          {"RUN_ALREADY_STARTED", [](v1::Command&) {}}},
+      /*accepted_at_end=*/false);
 }
 
 TEST_F(InvoicingCommandsTest, EmptyCommandIsRefusedByName) {

@@ -16,6 +16,7 @@
 #include "absl/strings/substitute.h"
 #include "billing/v1/commands.pb.h"
 #include "billing/v1/invoicing.pb.h"
+#include "engine/invoicing/commands.h"
 #include "engine/invoicing/filters.h"
 #include "engine/invoicing/preparation.h"
 #include "engine/usage/usage.h"
@@ -132,6 +133,22 @@ class GatherTest : public ::testing::Test {
                periodicity: PERIODICITY_MONTHLY
                timing: BILLING_TIMING_IN_ADVANCE start_date: "$5" $6 } } })pb",
         ref, rule, ids, price_micros, price_micros * 6 / 10, start, extra));
+  }
+
+  // The customer's payment method, through the customer's update command.
+  void PayBy(const std::string& id, const std::string& method) {
+    Given(absl::Substitute(
+        R"pb(update_customer { customer { customer_id: "$0"
+               payment_method: $1 }
+               update_mask { paths: "payment_method" } })pb",
+        id, method));
+  }
+
+  // `p` as it is once its invoice is issued (no command validates yet).
+  void StoreValidated(v1::Preparation p) {
+    p.set_status(v1::PREPARATION_STATUS_VALIDATED);
+    ledger_.mutable_state().Put(PreparationKey(p.holder_id(), p.preparation_id()),
+                                p.SerializeAsString());
   }
 
   std::vector<v1::Preparation> Gather(const RunParams& params = March(),
@@ -412,6 +429,70 @@ TEST_F(GatherTest, BillToInPostModeInvoicesTheHolderAndNamesTheParty) {
   EXPECT_FALSE(preps[0].has_bill_to());
 }
 
+// --- payment notices ---
+
+// C1 pays by direct debit: its preparation is the notice sent before the
+// debit (PN), 100.00 as an invoice would be.
+TEST_F(GatherTest, DirectDebitMakesAPaymentNotice) {
+  Customer("C1");
+  Entity("HQ");
+  Contract("K1");
+  FlatRule("K1", "R1", {"EQ-1"});
+  EXPECT_THAT(Ids(Gather()), ElementsAre("C1/2026-03-01..2026-03-31/C1/HQ/*/INV"));
+  PayBy("C1", "PAYMENT_METHOD_DIRECT_DEBIT");
+  const auto preps = Gather();
+  ASSERT_EQ(preps.size(), 1u);
+  const v1::Preparation& p = preps[0];
+  EXPECT_EQ(p.preparation_id(), "C1/2026-03-01..2026-03-31/C1/HQ/*/PN");
+  EXPECT_EQ(p.type(), v1::PREPARATION_TYPE_PAYMENT_NOTICE);
+  EXPECT_EQ(p.invoiced_party().payment_method(), v1::PAYMENT_METHOD_DIRECT_DEBIT);
+  EXPECT_EQ(p.totals().net_amount_minor(), 10000);
+}
+
+// The invoiced party's method decides: P1 pays by direct debit, C1 by
+// cheque. K1 invoices P1 (INVOICE_BILL_TO): a notice; K2 only posts to P1
+// (the holder is invoiced): an invoice.
+TEST_F(GatherTest, TheBillToPartysMethodDecidesInInvoiceMode) {
+  Customer("P1", "", "Lille");
+  PayBy("P1", "PAYMENT_METHOD_DIRECT_DEBIT");
+  Customer("C1");
+  PayBy("C1", "PAYMENT_METHOD_CHEQUE");
+  Entity("HQ");
+  Contract("K1", "SERV",
+           R"pb(bill_to { party_id: "P1" mode: BILL_TO_MODE_INVOICE_BILL_TO })pb");
+  Contract("K2", "SERV",
+           R"pb(bill_to { party_id: "P1" mode: BILL_TO_MODE_POST_TO_BILL_TO })pb");
+  FlatRule("K1", "R1", {"EQ-1"});
+  FlatRule("K2", "R1", {"EQ-2"});
+  const auto preps = Gather();
+  EXPECT_THAT(Ids(preps),
+              ElementsAre("C1/2026-03-01..2026-03-31/C1/HQ/*/INV/post:P1",
+                          "C1/2026-03-01..2026-03-31/P1/HQ/*/PN/invoice:P1"));
+  ASSERT_EQ(preps.size(), 2u);
+  EXPECT_EQ(preps[0].type(), v1::PREPARATION_TYPE_INVOICE);
+  EXPECT_EQ(preps[0].invoiced_party().payment_method(), v1::PAYMENT_METHOD_CHEQUE);
+  EXPECT_EQ(preps[1].type(), v1::PREPARATION_TYPE_PAYMENT_NOTICE);
+  EXPECT_EQ(preps[1].invoiced_party().payment_method(),
+            v1::PAYMENT_METHOD_DIRECT_DEBIT);
+}
+
+// A group head is an account of the holder, with no method of its own:
+// the holder's direct debit makes the head's preparation a notice.
+TEST_F(GatherTest, AGroupHeadsPreparationTakesTheHoldersMethod) {
+  Customer("C1");
+  PayBy("C1", "PAYMENT_METHOD_DIRECT_DEBIT");
+  Entity("HQ");
+  Object("H1", "HQ");
+  Given(R"pb(structure { customer_id: "C1" set_account_group {
+               account_id: "H1" role: GROUP_ROLE_HEAD } })pb");
+  Contract("K1");
+  FlatRule("K1", "R-H1", {"H1"});
+  RunParams grouped = March();
+  grouped.scope = v1::ACCOUNT_SCOPE_GROUPED;
+  EXPECT_THAT(Ids(Gather(grouped)),
+              ElementsAre("C1/2026-03-01..2026-03-31/C1.H1/HQ/*/PN"));
+}
+
 // --- grouped accounts ---
 
 // Head H1 (entity HQ, its own address in Marseille) and member M1 (entity
@@ -622,6 +703,111 @@ TEST_F(GatherTest, EveryRuleAnomalyIsListed) {
   EXPECT_EQ(p.lines(0).period_start(), "2026-04-01");
 }
 
+// --- what validated preparations hold ---
+
+RunParams April() {
+  RunParams p;
+  p.run_id = "RUN-2026-04";
+  p.period_start = BusinessDate(2026, 4, 1);
+  p.period_end = BusinessDate(2026, 4, 30);
+  p.business_date = BusinessDate(2026, 4, 1);
+  return p;
+}
+
+// R1 (100.00 a month from March, never billed) is due for March and April
+// as of April 1 (catch-up). March's preparation is validated but its
+// invoice not numbered yet (the rule's dates have not moved): the April
+// run bills April only, and its trace says why March is not there.
+TEST_F(GatherTest, ARulePeriodOnAValidatedPreparationIsNotGatheredAgain) {
+  Customer("C1");
+  Entity("HQ");
+  Object("A1", "HQ");
+  Contract("K1");
+  FlatRule("K1", "R1", {"A1"});
+  const auto before = Gather(April());
+  ASSERT_EQ(before.size(), 1u);
+  ASSERT_EQ(before[0].lines_size(), 2);  // March and April
+  EXPECT_EQ(before[0].totals().net_amount_minor(), 20000);
+
+  const auto march = Gather();
+  ASSERT_EQ(march.size(), 1u);
+  StoreValidated(march[0]);
+  const auto preps = Gather(April());
+  ASSERT_EQ(preps.size(), 1u);
+  const v1::Preparation& p = preps[0];
+  EXPECT_EQ(p.preparation_id(), "C1/2026-04-01..2026-04-30/C1/HQ/*/INV");
+  ASSERT_EQ(p.lines_size(), 1);
+  EXPECT_EQ(p.lines(0).period_start(), "2026-04-01");
+  EXPECT_EQ(p.totals().net_amount_minor(), 10000);
+  EXPECT_THAT(p.trace(), ::testing::Contains(
+      "rule K1/R1: 2026-03-01 to 2026-03-31 is on validated preparation "
+      "C1/2026-03-01..2026-03-31/C1/HQ/*/INV: not gathered again"));
+  // The same preparation generated (not validated) holds nothing back.
+  ledger_.mutable_state().Put(PreparationKey("C1", march[0].preparation_id()),
+                              march[0].SerializeAsString());
+  EXPECT_EQ(Gather(April())[0].lines_size(), 2);
+}
+
+// --- revision formulas (detail per line) ---
+
+// Yearly from 2025-03-01, 200.00, Syntec policy 0.15 + 0.85 x I_new /
+// I_ref with I_ref 270.0; SYNTEC 276.5 published 2026-01-31. The
+// anniversary 2026-03-01 (pending, not recorded): 200 x (0.15 + 0.85 x
+// 276.5 / 270) = 200 x 1.020462963 = 204.092593, a line of 204.09; the
+// first year, at the agreed price, has no formula.
+TEST_F(GatherTest, ASyntecRevisionShowsItsFormulaWithItsValues) {
+  Given(R"pb(contract { customer_id: "@reference" publish_index {
+               publication { index_code: "SYNTEC" publication_date: "2026-01-31"
+                             value_micros: 276500000 } } })pb");
+  Customer("C1");
+  Entity("HQ");
+  Contract("K1", "SERV", "", "2025-03-01");
+  Given(R"pb(contract { customer_id: "C1" create_rule { rule {
+               contract_ref: "K1" rule_id: "R1" label: "Rule R1"
+               rule_type: RULE_TYPE_FLAT object_ids: "EQ-1"
+               article_code: "MAINT" unit_price_micros: 200000000
+               periodicity: PERIODICITY_YEARLY
+               timing: BILLING_TIMING_IN_ADVANCE start_date: "2025-03-01"
+               recurring_increase { kind: INCREASE_KIND_SYNTEC syntec {
+                 a_micros: 150000 b_micros: 850000
+                 reference_index_micros: 270000000 } } } } })pb");
+  const auto preps = Gather();
+  ASSERT_EQ(preps.size(), 1u);
+  ASSERT_EQ(preps[0].lines_size(), 2);
+  const v1::PreparationLine& first = preps[0].lines(0);
+  EXPECT_EQ(first.period_start(), "2025-03-01");
+  EXPECT_EQ(first.price_formula(), "");
+  const v1::PreparationLine& revised = preps[0].lines(1);
+  EXPECT_EQ(revised.period_start(), "2026-03-01");
+  EXPECT_EQ(revised.unit_price_micros(), 204092593);
+  EXPECT_EQ(revised.gross_amount_minor(), 20409);
+  EXPECT_EQ(revised.price_formula(),
+            "P = P0 x (0.15 + 0.85 x SYNTEC 2026-01-31 / SYNTEC agreed) = "
+            "200.00 x (0.15 + 0.85 x 276.5 / 270) = 204.092593 (anniversary "
+            "2026-03-01, pending)");
+}
+
+// A recorded one-off of +3 % on March 1: 100.00 x 1.03 = 103.00.
+TEST_F(GatherTest, APercentIncreaseShowsItsFormula) {
+  Customer("C1");
+  Entity("HQ");
+  Contract("K1");
+  FlatRule("K1", "R1", {"EQ-1"});
+  Given(R"pb(contract { customer_id: "C1" schedule_increase {
+               contract_ref: "K1" rule_id: "R1" increase {
+                 effective_date: "2026-03-01" kind: INCREASE_KIND_CUSTOM_PERCENT
+                 percent_bp: 300 reason: "2026 terms" } } })pb");
+  const auto preps = Gather();
+  ASSERT_EQ(preps.size(), 1u);
+  ASSERT_EQ(preps[0].lines_size(), 1);
+  const v1::PreparationLine& l = preps[0].lines(0);
+  EXPECT_EQ(l.unit_price_micros(), 103000000);
+  EXPECT_EQ(l.gross_amount_minor(), 10300);
+  EXPECT_EQ(l.price_formula(),
+            "P = P0 x (1 + 3.00 %) = 100.00 x 1.03 = 103.000000 (increase #1 "
+            "of 2026-03-01)");
+}
+
 // --- usage ---
 
 class GatherUsageTest : public GatherTest {
@@ -742,6 +928,50 @@ TEST_F(GatherUsageTest, LateUsageOfAnInvoicedMonthIsBilledOnItsOwnPeriod) {
             "late usage of 2026-02, not on its month's invoice: 1 record(s), "
             "quantity 61, billed 61, rated 0.070333 -> 0.07; discount 10.00 % "
             "of 0.07 = 0.01, net 0.06");
+}
+
+// The run reads what was billed from the state: March's preparation (one
+// 61 s call of N1, 0.070333) is validated; a second March call arrives
+// late; the April run gets a March line for the difference alone (1
+// record, 0.07, 10 % -> net 0.06), own_period set. Once April's
+// preparation is validated too, a third late call is again the only one
+// on May's: the two validated preparations' March totals are summed.
+TEST_F(GatherUsageTest, LateUsageIsReadFromValidatedPreparations) {
+  UsageRule("TEL", "", "");
+  Call("c-mar-1", 61, "+33142680000", "2026-03-10T10:00:00+01:00");
+  const auto march = Gather();
+  ASSERT_EQ(march.size(), 1u);
+  ASSERT_EQ(march[0].lines_size(), 1);
+  EXPECT_EQ(march[0].lines(0).usage().records(), 1);
+  StoreValidated(march[0]);
+  EXPECT_TRUE(Gather(April()).empty());  // nothing new of March
+  Call("c-mar-2", 61, "+33142680000", "2026-03-11T10:00:00+01:00");
+  const auto april = Gather(April());
+  ASSERT_EQ(april.size(), 1u);
+  EXPECT_EQ(april[0].preparation_id(), "C1/2026-04-01..2026-04-30/C1/LYON/*/INV");
+  ASSERT_EQ(april[0].lines_size(), 1);
+  const v1::PreparationLine& l = april[0].lines(0);
+  EXPECT_TRUE(l.own_period());
+  EXPECT_EQ(l.period_start(), "2026-03-01");
+  EXPECT_EQ(l.period_end(), "2026-03-31");
+  EXPECT_EQ(l.usage().records(), 1);
+  EXPECT_EQ(l.usage().quantity(), 61);
+  EXPECT_EQ(l.usage().amount_micros(), 70333);
+  EXPECT_EQ(l.gross_amount_minor(), 7);
+  EXPECT_EQ(l.net_amount_minor(), 6);
+
+  StoreValidated(april[0]);
+  Call("c-mar-3", 61, "+33142680000", "2026-03-12T10:00:00+01:00");
+  RunParams may = April();
+  may.period_start = BusinessDate(2026, 5, 1);
+  may.period_end = BusinessDate(2026, 5, 31);
+  may.business_date = BusinessDate(2026, 5, 1);
+  const auto later = Gather(may);
+  ASSERT_EQ(later.size(), 1u);
+  ASSERT_EQ(later[0].lines_size(), 1);
+  EXPECT_EQ(later[0].lines(0).usage().records(), 1);
+  EXPECT_EQ(later[0].lines(0).usage().amount_micros(), 70333);
+  EXPECT_TRUE(later[0].lines(0).own_period());
 }
 
 // A rule for SMS only does not cover voice.

@@ -128,6 +128,30 @@ TEST_F(QueriesTest, ListAndDetailModes) {
   EXPECT_EQ(detail->preparations[0].lines_size(), 1);
 }
 
+// List mode clears lines, anomalies and trace, and counts them first: C121's
+// anomaly preparation has 1 line, 2 anomalies and 1 trace entry.
+TEST_F(QueriesTest, ListModeCountsWhatItClears) {
+  v1::Preparation p;
+  auto got = GetMessage<v1::Preparation>(state_, PreparationKey("C121", "P1"));
+  ASSERT_TRUE(got.ok() && got->has_value());
+  p = **got;
+  p.add_anomalies()->set_reason("one");
+  p.add_anomalies()->set_reason("two");
+  PutMessage(state_, PreparationKey("C121", "P1"), p);
+  PreparationFilter f;
+  f.customers = {"C121", "C121"};
+  auto page = ListPreparationPage(state_, f, "", 10);
+  ASSERT_TRUE(page.ok()) << page.status();
+  ASSERT_EQ(page->preparations.size(), 1u);
+  EXPECT_EQ(page->preparations[0].anomalies_size(), 0);
+  ASSERT_EQ(page->counts.size(), 1u);
+  EXPECT_EQ(page->counts[0].holder_id(), "C121");
+  EXPECT_EQ(page->counts[0].preparation_id(), "P1");
+  EXPECT_EQ(page->counts[0].lines(), 1);
+  EXPECT_EQ(page->counts[0].anomalies(), 2);
+  EXPECT_EQ(page->counts[0].trace(), 1);
+}
+
 // A page key is "<customer code>/<preparation id>".
 TEST_F(QueriesTest, PageKeyValidation) {
   EXPECT_TRUE(ValidatePreparationPageKey("page_token", "C1/P1").ok());

@@ -54,11 +54,26 @@ class Ledger {
     EXPECT_EQ(state_.data(), before);
   }
 
-  // Applies decided events as one record. Returns its offset.
+  // Given, under the idempotency key `key` (the state remembers it, as
+  // for a command sent with it).
+  int64_t GivenWithKey(const v1::Command& command, BusinessDate date,
+                       const std::string& key) {
+    auto events = Decide(state_, command, date);
+    EXPECT_TRUE(events.ok()) << events.status() << "\n"
+                             << command.DebugString();
+    if (!events.ok()) return -1;
+    return Apply(command, date, std::move(*events), key);
+  }
+
+  // Applies decided events as one record (under `key`; empty: a key of its
+  // own). Returns its offset.
   int64_t Apply(const v1::Command& command, BusinessDate date,
-                std::vector<v1::EventEnvelope> events) {
+                std::vector<v1::EventEnvelope> events,
+                const std::string& given_key = "") {
     auto customer = CommandCustomerId(command);
-    const std::string key = absl::StrCat("test-key-", next_offset_);
+    const std::string key = given_key.empty()
+                                ? absl::StrCat("test-key-", next_offset_)
+                                : given_key;
     v1::LogRecord record = MakeCommandRecord(
         customer.ok() ? *customer : "", key, RequestFingerprint(command, ""),
         Epoch(0), date, std::move(events));

@@ -64,6 +64,15 @@ int64_t PeakRssKib() {
   return usage.ru_maxrss;
 }
 
+// CPU time of this process so far (every thread: RocksDB's flushes and
+// compactions included), seconds.
+double CpuS() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_utime.tv_sec + usage.ru_stime.tv_sec +
+         (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+}
+
 // Resident now (not the peak), from /proc/self/statm.
 int64_t RssNowKib() {
   int64_t pages = 0, resident = 0;
@@ -199,6 +208,7 @@ v1::Command GatherCommand(const std::string& id) {
 
 struct Figures {
   double build_s = 0, scan_s = 0, simulate_s = 0, run_s = 0;
+  double simulate_cpu_s = 0, run_cpu_s = 0;
   int64_t scan_keys = 0, scan_bytes = 0, sim_preps = 0, sim_lines = 0,
           run_preps = 0, sim_net = 0;
   int64_t rss_build = 0, rss_simulate = 0, rss_run = 0;
@@ -244,6 +254,7 @@ absl::Status Measure(RocksState& state, int customers, Figures& f) {
         GatherCommand("").invoicing().gather_preparations().params(), mar31);
     if (!params.ok()) return params.status();
     const absl::Time start = absl::Now();
+    const double cpu = CpuS();
     auto snapshot = state.Snapshot();
     for (int c = 0; c < customers; ++c) {
       auto preps = GatherCustomer(*snapshot, CustomerId(c), *params);
@@ -258,6 +269,7 @@ absl::Status Measure(RocksState& state, int customers, Figures& f) {
       }
     }
     f.simulate_s = absl::ToDoubleSeconds(absl::Now() - start);
+    f.simulate_cpu_s = CpuS() - cpu;
     f.rss_simulate = PeakRssKib();
     f.now_simulate = RssNowKib();
     f.mem_simulate = state.Memory();
@@ -266,6 +278,7 @@ absl::Status Measure(RocksState& state, int customers, Figures& f) {
     Writer w{&state, kRunGroup};
     w.offset = 1'000'000'000;
     const absl::Time start = absl::Now();
+    const double cpu = CpuS();
     for (int c = 0; c < customers; ++c) {
       if (auto s = w.Run(GatherCommand(CustomerId(c)), mar31); !s.ok()) {
         return s;
@@ -273,6 +286,7 @@ absl::Status Measure(RocksState& state, int customers, Figures& f) {
     }
     if (auto s = w.Flush(); !s.ok()) return s;
     f.run_s = absl::ToDoubleSeconds(absl::Now() - start);
+    f.run_cpu_s = CpuS() - cpu;
     f.rss_run = PeakRssKib();
     f.now_run = RssNowKib();
     f.mem_run = state.Memory();
@@ -308,9 +322,9 @@ std::string Report(const Figures& f, int customers, int usage) {
       "build_s %.2f\n"
       "baseline_scan_s %.3f (%d keys, %d bytes)\n"
       "simulate_s %.3f\nsimulate_us_per_customer %.1f\nsimulate_s_x100k %.1f\n"
-      "simulate_over_scan %.2f\n"
+      "simulate_over_scan %.2f\nsimulate_cpu_s %.3f\n"
       "run_s %.3f\nrun_us_per_customer %.1f\nrun_s_x100k %.1f\n"
-      "run_over_simulate %.2f\n"
+      "run_over_simulate %.2f\nrun_cpu_s %.3f\n"
       "preparations_simulated %d\npreparations_recorded %d\nlines %d\n"
       "net_minor_total %d\n"
       "peak_rss_kib_after_build %d\npeak_rss_kib_after_simulate %d\n"
@@ -330,8 +344,9 @@ std::string Report(const Figures& f, int customers, int usage) {
       kRunGroup, customers, usage, absl::GetFlag(FLAGS_state_memory_mib),
       f.build_s, f.scan_s, f.scan_keys,
       f.scan_bytes, f.simulate_s, us(f.simulate_s),
-      us(f.simulate_s) * kTarget / 1e6, f.simulate_s / f.scan_s, f.run_s,
-      us(f.run_s), us(f.run_s) * kTarget / 1e6, f.run_s / f.simulate_s,
+      us(f.simulate_s) * kTarget / 1e6, f.simulate_s / f.scan_s,
+      f.simulate_cpu_s, f.run_s, us(f.run_s), us(f.run_s) * kTarget / 1e6,
+      f.run_s / f.simulate_s, f.run_cpu_s,
       f.sim_preps, f.run_preps, f.sim_lines, f.sim_net, f.rss_build,
       f.rss_simulate, f.rss_run, f.rss_open, f.rss_opened, f.now_open,
       f.now_simulate, f.now_run, f.now_scan,

@@ -92,42 +92,36 @@ class SnapshotReader final : public StateReader {
   rocksdb::ReadOptions read_options_;
 };
 
-// One memory budget (RocksStateOptions::memory_budget_bytes): every byte
-// RocksDB keeps per key lives in `cache`. Compaction keeps the shape
-// OptimizeLevelStyleCompaction() gives it (L1 512 MiB, 64 MiB files, no
-// compression on L0/L1, LZ4 or Snappy below); only its memtable budget
-// (512 MiB, in 128 MiB buffers merged two at a time: up to 768 MiB, never
-// counted) is replaced by a quarter of the budget, charged to the cache.
+// One memory budget (RocksStateOptions::memory_budget_bytes): what RocksDB
+// keeps per key lives in `cache`. Compaction keeps the shape
+// OptimizeLevelStyleCompaction() gives it (L1 512 MiB, 64 MiB files, L0
+// compacted at 2 files, no compression on L0/L1, LZ4 or Snappy below); only
+// its memtables (128 MiB buffers merged two at a time: up to 768 MiB,
+// counted nowhere, and a billing run's writes stayed in them) become write
+// buffers of an eighth of the budget, charged to the cache.
 rocksdb::Options BudgetedOptions(size_t budget,
                                  const std::shared_ptr<rocksdb::Cache>& cache) {
   rocksdb::Options o;
   o.create_if_missing = true;
   o.IncreaseParallelism(2);
   o.OptimizeLevelStyleCompaction();
-  const size_t memtables = budget / 4;
-  // Two buffers of an eighth: one filling while the other flushes. A full
-  // buffer is flushed alone (no merge: merging holds two in memory).
-  o.write_buffer_size = memtables / 2;
+  // One buffer filling while one flushes; a full buffer is flushed alone
+  // (merging two holds both in memory); writes slow down at three.
+  o.write_buffer_size = budget / 8;
   o.max_write_buffer_number = 3;
   o.min_write_buffer_number_to_merge = 1;
-  // L0 files are now budget/8, not 256 MiB: compact L0 into L1 at 4 of them
-  // (RocksDB's default), not 2, so that each L0->L1 compaction still moves
-  // a useful amount.
-  o.level0_file_num_compaction_trigger = 4;
   o.write_buffer_manager = std::make_shared<rocksdb::WriteBufferManager>(
-      memtables, cache, /*allow_stall=*/false);
+      budget / 4, cache, /*allow_stall=*/false);
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = cache;
-  // Index and filter blocks in the cache, not on the heap per open file
-  // (they grow with the data: ~0.7% of it). Partitioned (4 KiB partitions
-  // cached and evicted like data blocks, a small top level pinned), so that
-  // a miss reads one partition, not a whole file's index; L0's pinned, as
-  // fresh files are the most read; high priority, evicted after data.
+  // Index (and filter) blocks in the cache, not on the heap of each open
+  // file, where they grow with the data (~0.7% of it: 1.3 MiB at 185 MB).
+  // High priority (evicted after data blocks), L0's pinned (fresh files, the
+  // most read). Not partitioned: with partitions a run cost ~20% more CPU
+  // (bench/results/billing_run.txt), one more cache lookup a read.
   table.cache_index_and_filter_blocks = true;
   table.cache_index_and_filter_blocks_with_high_priority = true;
   table.pin_l0_filter_and_index_blocks_in_cache = true;
-  table.index_type = rocksdb::BlockBasedTableOptions::kTwoLevelIndexSearch;
-  table.pin_top_level_index_and_filter = true;
   o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   return o;
 }

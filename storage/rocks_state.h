@@ -19,9 +19,8 @@ class Snapshot;
 
 namespace billing {
 
-// The least memory budget RocksState accepts, bytes: below it the memtables
-// (a quarter of the budget, in two write buffers) would flush every few
-// hundred kilobytes.
+// The least memory budget RocksState accepts, bytes: below it the write
+// buffers (an eighth of the budget each) would flush every 2 MiB.
 inline constexpr size_t kRocksMemoryBudgetMin = size_t{16} << 20;
 
 struct RocksStateOptions {

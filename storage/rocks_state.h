@@ -32,11 +32,11 @@ struct RocksStateOptions {
   // charges them to the cache), so whatever the memtables take is evicted
   // from the blocks. Memtables: write buffers of an eighth of it, each
   // flushed when full, writes slowed at three (a quarter is the usual
-  // ceiling: one filling, one flushing). Not in it: the
-  // blocks pinned by open iterators beyond the capacity (the cache is not
-  // strict, reads never fail for memory), table readers' per-file objects
-  // (`RocksMemory::table_readers_bytes`) and the process's own heap. At least
-  // kRocksMemoryBudgetMin. Default: 256 MiB.
+  // ceiling: one filling, one flushing). Not in it: blocks pinned by open
+  // iterators beyond the capacity (the cache is not strict: reads never
+  // fail for memory), table readers' per-file objects
+  // (`RocksMemory::table_readers_bytes`) and the process's own heap. At
+  // least kRocksMemoryBudgetMin. Default: 256 MiB.
   size_t memory_budget_bytes = size_t{256} << 20;
 };
 

@@ -30,6 +30,9 @@ ABSL_FLAG(int32_t, kafka_fetch_wait_ms, kDefaults.kafka_fetch_wait_ms,
           "Longest a Kafka fetch waits for new records, milliseconds.");
 ABSL_FLAG(std::string, usage_topic, kDefaults.usage_topic,
           "With --kafka_brokers: the Kafka topic of usage records to consume.");
+ABSL_FLAG(int64_t, state_memory_mib, kDefaults.state_memory_budget_bytes >> 20,
+          "What the state's RocksDB may hold in memory, MiB: one cache for "
+          "blocks, index and filter blocks and memtables (at least 16).");
 ABSL_FLAG(int32_t, partitions, kDefaults.partitions,
           "Partitions of a new journal (an existing journal keeps its own).");
 ABSL_FLAG(std::string, test_clock_date, kDefaults.test_clock_date,
@@ -63,6 +66,15 @@ int main(int argc, char** argv) {
   options.kafka_fetch_wait_ms = absl::GetFlag(FLAGS_kafka_fetch_wait_ms);
   options.usage_topic = absl::GetFlag(FLAGS_usage_topic);
   options.partitions = absl::GetFlag(FLAGS_partitions);
+  const int64_t state_mib = absl::GetFlag(FLAGS_state_memory_mib);
+  // The upper bound only keeps the shift below from overflowing (1 TiB).
+  if (state_mib < static_cast<int64_t>(billing::kRocksMemoryBudgetMin >> 20) ||
+      state_mib > (int64_t{1} << 20)) {
+    std::cerr << "billingd: --state_memory_mib: " << state_mib
+              << " is out of range (16 to 1048576 MiB)" << std::endl;
+    return 2;
+  }
+  options.state_memory_budget_bytes = static_cast<size_t>(state_mib) << 20;
   options.test_clock_date = absl::GetFlag(FLAGS_test_clock_date);
   options.business_timezone = absl::GetFlag(FLAGS_business_timezone);
   for (const std::string& p : absl::GetFlag(FLAGS_rebuild_partitions)) {

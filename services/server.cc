@@ -79,6 +79,7 @@ absl::Status BillingServer::OpenStorage(const ServerOptions& options) {
 
   RocksStateOptions so;
   so.path = options.data_dir + "/state";
+  so.memory_budget_bytes = options.state_memory_budget_bytes;
   auto state = RocksState::Open(so);
   if (!state.ok()) return Context(state.status(), "state");
   state_ = std::move(*state);

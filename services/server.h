@@ -47,6 +47,10 @@ struct ServerOptions {
   // create it; until then billingd logs that and asks again). Default:
   // billing.usage.v1.
   std::string usage_topic = "billing.usage.v1";
+  // What the state's RocksDB may hold in memory, bytes: one cache for data,
+  // index and filter blocks and the memtables (RocksStateOptions,
+  // docs/architecture.md "Memory"). At least 16 MiB. Default: 256 MiB.
+  size_t state_memory_budget_bytes = RocksStateOptions().memory_budget_bytes;
   // Partitions of a new journal (an existing one keeps its count). Default: 4.
   int32_t partitions = 4;
   // Fixed business date "YYYY-MM-DD" (test clock); empty: the system clock in

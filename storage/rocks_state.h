@@ -12,17 +12,44 @@
 #include "engine/core/state.h"
 
 namespace rocksdb {
+class Cache;
 class DB;
 class Snapshot;
 }  // namespace rocksdb
 
 namespace billing {
 
+// The least memory budget RocksState accepts, bytes: below it the write
+// buffers (an eighth of the budget each) would flush every 2 MiB.
+inline constexpr size_t kRocksMemoryBudgetMin = size_t{16} << 20;
+
 struct RocksStateOptions {
   // Directory of the database; created when missing. Required.
   std::string path;
-  // RocksDB block cache, bytes. Default: 64 MiB.
-  size_t block_cache_bytes = 64 << 20;
+  // What RocksDB may hold in memory for this state, bytes: ONE LRU cache of
+  // this capacity holds the data blocks, the index and filter blocks
+  // (cache_index_and_filter_blocks) and the memtables (a WriteBufferManager
+  // charges them to the cache), so whatever the memtables take is evicted
+  // from the blocks. Memtables: write buffers of an eighth of it, each
+  // flushed when full, writes slowed at three (a quarter is the usual
+  // ceiling: one filling, one flushing). Not in it: blocks pinned by open
+  // iterators beyond the capacity (the cache is not strict: reads never
+  // fail for memory), table readers' per-file objects
+  // (`RocksMemory::table_readers_bytes`) and the process's own heap. At
+  // least kRocksMemoryBudgetMin. Default: 256 MiB.
+  size_t memory_budget_bytes = size_t{256} << 20;
+};
+
+// RocksDB's own accounting of its memory, bytes (see RocksStateOptions).
+struct RocksMemory {
+  // In the shared cache: blocks plus the memtables' reservation.
+  int64_t cache_bytes = 0;
+  // Of cache_bytes, entries in use now (pinned by readers or the memtables).
+  int64_t cache_pinned_bytes = 0;
+  // Memtables, active and immutable (already in cache_bytes).
+  int64_t memtable_bytes = 0;
+  // Table readers outside the cache (per open file).
+  int64_t table_readers_bytes = 0;
 };
 
 class RocksState final : public StateReader {
@@ -53,12 +80,19 @@ class RocksState final : public StateReader {
   // this object. Thread-safe.
   std::unique_ptr<StateReader> Snapshot() const;
 
+  // RocksDB's memory now, as its properties report it. Thread-safe.
+  RocksMemory Memory() const;
+
   // FNV-1a 64 over every key and value in order, as 16 hex digits, and the
   // number of keys: two states with the same checksum hold the same bytes.
   absl::StatusOr<std::string> Checksum() const;
 
  private:
-  explicit RocksState(std::unique_ptr<rocksdb::DB> db);
+  RocksState(std::unique_ptr<rocksdb::DB> db,
+             std::shared_ptr<rocksdb::Cache> cache);
+  // The cache first: the database, destroyed before it, releases its blocks
+  // and memtable reservations into it.
+  std::shared_ptr<rocksdb::Cache> cache_;
   std::unique_ptr<rocksdb::DB> db_;
   std::atomic<int64_t> commit_count_{0};
 };

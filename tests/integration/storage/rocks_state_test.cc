@@ -2,6 +2,8 @@
 
 #include "storage/rocks_state.h"
 
+#include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <string>
 
@@ -144,6 +146,72 @@ TEST_F(RocksStateTest, ScanDoesNotWalkTheNextFamilysDeletions) {
   rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable);
   EXPECT_EQ(seen, 1);
   EXPECT_LT(skipped, 100u);
+}
+
+// A budget below 16 MiB is refused, naming the field and the least.
+TEST_F(RocksStateTest, RefusesABudgetBelowTheLeast) {
+  auto s = RocksState::Open(
+      {.path = dir_.string(), .memory_budget_bytes = size_t{8} << 20});
+  ASSERT_EQ(s.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.status().message().find("memory_budget_bytes: 8388608 is below "
+                                      "the least, 16777216"),
+            std::string_view::npos)
+      << s.status();
+}
+
+// Writes `count` values of `bytes` each (distinct, so that nothing
+// compresses away), 64 to a WriteBatch, keys "v/<first>"...
+void WriteValues(RocksState& state, int first, int count, int bytes) {
+  for (int i = first; i < first + count;) {
+    OverlayState o(&state);
+    for (int end = std::min(first + count, i + 64); i < end; ++i) {
+      char key[16];
+      snprintf(key, sizeof(key), "v/%06d", i);
+      std::string value(bytes, static_cast<char>('a' + i % 26));
+      snprintf(value.data(), value.size(), "%d", i * 7919);
+      o.Put(key, value);
+    }
+    ASSERT_TRUE(state.Commit(o, false).ok());
+  }
+}
+
+// The memtables are charged to the one cache: 2 MiB of writes, still in the
+// memtable (a write buffer of a 32 MiB budget is 4 MiB), are cache usage.
+TEST_F(RocksStateTest, MemtablesAreChargedToTheCache) {
+  auto state = *RocksState::Open(
+      {.path = dir_.string(), .memory_budget_bytes = size_t{32} << 20});
+  WriteValues(*state, 0, 512, 4096);  // 2 MiB
+  const RocksMemory m = state->Memory();
+  EXPECT_GE(m.memtable_bytes, 2 << 20);
+  EXPECT_GE(m.cache_bytes, m.memtable_bytes);
+}
+
+// With a 32 MiB budget, writing 96 MiB and reading it all back keeps
+// RocksDB's memory in the budget: memtables at most 3 write buffers of
+// 4 MiB (+1 MiB of arena rounding) while writing, and the cache (blocks,
+// index partitions, memtables) at most 32 MiB after the scan, although
+// the scan read three times that.
+TEST_F(RocksStateTest, MemoryStaysInTheBudget) {
+  const size_t budget = size_t{32} << 20;
+  auto state =
+      *RocksState::Open({.path = dir_.string(), .memory_budget_bytes = budget});
+  int64_t memtables_max = 0;
+  for (int part = 0; part < 12; ++part) {  // 12 x 8 MiB
+    WriteValues(*state, part * 2048, 2048, 4096);
+    memtables_max = std::max(memtables_max, state->Memory().memtable_bytes);
+  }
+  EXPECT_LE(memtables_max, static_cast<int64_t>(budget * 3 / 8 + (1 << 20)));
+  int64_t read = 0;
+  ASSERT_TRUE(state
+                  ->Scan("v/", "",
+                         [&](absl::string_view k, absl::string_view v) {
+                           read += k.size() + v.size();
+                           return true;
+                         })
+                  .ok());
+  EXPECT_GE(read, int64_t{96} << 20);
+  const RocksMemory m = state->Memory();
+  EXPECT_LE(m.cache_bytes, static_cast<int64_t>(budget)) << m.cache_bytes;
 }
 
 }  // namespace

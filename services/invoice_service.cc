@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "documents/invoice_html.h"
+#include "documents/invoice_json.h"
 #include "documents/invoice_pdf.h"
 #include "engine/core/validation.h"
 #include "engine/invoicing/invoices.h"
@@ -16,7 +17,6 @@
 #include "services/invoicing_service.h"
 #include "services/paging.h"
 #include "services/status_map.h"
-#include "google/protobuf/util/json_util.h"
 
 namespace billing {
 namespace {
@@ -205,17 +205,10 @@ grpc::Status InvoiceServiceImpl::RenderDocument(
       response->set_content(documents::RenderInvoiceHtml(doc));
       return grpc::Status::OK;
     case v1::RENDER_FORMAT_JSON: {
-      std::string json;
-      google::protobuf::util::JsonPrintOptions options;
-      options.add_whitespace = true;
-      options.preserve_proto_field_names = true;
-      if (auto s = google::protobuf::util::MessageToJsonString(doc, &json,
-                                                               options);
-          !s.ok()) {
-        return grpc::Status(grpc::StatusCode::INTERNAL, s.ToString());
-      }
+      auto json = documents::RenderInvoiceJson(doc);
+      if (!json.ok()) return ToGrpcStatus(json.status());
       response->set_content_type("application/json");
-      response->set_content(std::move(json));
+      response->set_content(*std::move(json));
       return grpc::Status::OK;
     }
     case v1::RENDER_FORMAT_PDF:

@@ -203,20 +203,33 @@ class ItemizedCallsE2eTest(InvoicesBase):
                  "--rule", "R-TEL", "--type", "usage", "--article", "TEL",
                  "--start", "2026-01-01")
         self.ctl("issuer", "set", "--file", self.issuer_file(ISSUER))
+        # The reception is an ordinary account; the direction heads the
+        # demo's grouped account: one run per scope (never both in one).
         self.run_month("2026-03-01", "2026-03-31", "mar-tel")
+        self.ctl("run", "start", "--period-start", "2026-03-01",
+                 "--period-end", "2026-03-31", "--business-date",
+                 "2026-03-01", "--scope", "grouped", "--key", "mar-grp")
         out = self.ctl("prep", "validate", "--statuses", "generated",
                        "--key", "val-tel", "--business-date", "2026-04-01")
-        self.assertIn("1 document(s) issued", out)
-        doc = self.ctl("invoice", "show", "FA-2026-000001", as_json=True)
-        self.assertEqual(doc["net_amount_minor"], "33")   # 0.07 + 0.26
-        self.assertEqual(doc["vat_amount_minor"], "7")    # 20 % of 0.33
+        self.assertIn("2 document(s) issued", out)
+        docs = {d["number"]: d for d in
+                self.ctl("invoice", "list", as_json=True)["documents"]}
+        self.assertEqual(len(docs), 2, docs)
+        full = [self.ctl("invoice", "show", n, as_json=True) for n in docs]
+        grouped = [d for d in full if d.get("itemized_calls")]
+        ordinary = [d for d in full if not d.get("itemized_calls")]
+        self.assertEqual(len(grouped), 1, full)
+        self.assertEqual(ordinary[0]["net_amount_minor"], "7")   # 0.070333
+        doc = grouped[0]
+        self.assertEqual(doc["net_amount_minor"], "26")          # 0.258333
+        self.assertEqual(doc["vat_amount_minor"], "5")           # 20 % of 0.26
         calls = doc["itemized_calls"]
         self.assertEqual(len(calls), 1, calls)
         self.assertEqual(calls[0]["object_id"], "TEL-PARIS-DIRECTION")
         self.assertEqual(calls[0]["destination_masked"], "+3361234XXXX")
         self.assertEqual(calls[0]["amount_micros"], "258333")
         pdf = os.path.join(self.workdir, "tel.pdf")
-        self.ctl("invoice", "render", "FA-2026-000001", "--pdf", pdf)
+        self.ctl("invoice", "render", doc["number"], "--pdf", pdf)
         text = subprocess.run(["pdftotext", "-layout", pdf, "-"],
                               capture_output=True, text=True, check=True,
                               timeout=CTL_TIMEOUT_S).stdout

@@ -5,6 +5,7 @@
 #include <random>
 
 #include "absl/strings/str_format.h"
+#include "engine/core/money.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace billing::ctl {
@@ -61,6 +62,11 @@ std::string Pad(const std::string& text, size_t width) {
   size_t points = 0;
   for (unsigned char c : text) points += (c & 0xc0) != 0x80;
   return points >= width ? text : text + std::string(width - points, ' ');
+}
+
+std::string Amount(int64_t minor, const std::string& currency) {
+  auto c = LookupCurrency(currency, "currency");
+  return c.ok() ? FormatMinor(minor, *c) : FormatFixedPoint(minor, 2);
 }
 
 }  // namespace billing::ctl

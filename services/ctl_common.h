@@ -31,6 +31,10 @@ using ExitCode = int;
 ExitCode Fail(const grpc::Status& status);
 // One JSON object, proto field names.
 std::string ToJson(const google::protobuf::Message& message);
+// An amount of `currency` in minor units ("166.67"), through the engine's
+// money formatting; 2 decimals for a code the engine's table does not know.
+std::string Amount(int64_t minor, const std::string& currency);
+
 // A fresh random idempotency key ("ctl-" and 32 hex digits).
 std::string NewIdempotencyKey();
 // Pads `text` to `width` code points (UTF-8 aware) for tables.

@@ -23,11 +23,6 @@
 namespace billing::ctl {
 namespace {
 
-std::string Amount(int64_t minor, const std::string& currency) {
-  auto c = LookupCurrency(currency, "currency");
-  return c.ok() ? FormatMinor(minor, *c) : FormatFixedPoint(minor, 2);
-}
-
 std::string Rate(int32_t bp) {
   return absl::StrCat(FormatFixedPoint(bp, 2), " %");
 }

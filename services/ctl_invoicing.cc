@@ -26,13 +26,6 @@ namespace {
 
 // --- formatting (pure: strings in, strings out) ---
 
-// An amount of `currency` in minor units ("166.67"); 2 decimals for a code
-// the engine's table does not know.
-std::string Amount(int64_t minor, const std::string& currency) {
-  auto c = LookupCurrency(currency, "currency");
-  return c.ok() ? FormatMinor(minor, *c) : FormatFixedPoint(minor, 2);
-}
-
 std::string Dash(const std::string& s) { return s.empty() ? "-" : s; }
 
 // An enum value as the verbs spell it ("anomaly", "payment-notice").

@@ -48,27 +48,6 @@ absl::StatusOr<v1::Preparation> RequirePreparation(
   return **std::move(found);
 }
 
-// Delete and confirm: ids present, at most kPreparationIdsMax, each once.
-absl::Status CheckPreparationIds(
-    const google::protobuf::RepeatedPtrField<std::string>& ids) {
-  const Rejection& r = invoicing_rejections::kPreparationIdInvalid;
-  if (ids.empty()) return Reject(r, "preparation_ids: none given");
-  if (static_cast<size_t>(ids.size()) > kPreparationIdsMax) {
-    return Reject(r, absl::StrFormat("preparation_ids: %d, more than %d",
-                                     ids.size(), kPreparationIdsMax));
-  }
-  absl::flat_hash_set<absl::string_view> seen;
-  for (int i = 0; i < ids.size(); ++i) {
-    const std::string field = absl::StrFormat("preparation_ids[%d]", i);
-    if (auto s = CheckPreparationId(field, ids[i]); !s.ok()) return s;
-    if (!seen.insert(ids[i]).second) {
-      return Reject(
-          r, absl::StrFormat("%s: %s given twice", field, QuoteValue(ids[i])));
-    }
-  }
-  return absl::OkStatus();
-}
-
 absl::StatusOr<BusinessDate> ParamDate(absl::string_view text,
                                        absl::string_view field) {
   return NamedIf(gather_preparations::kRunParamsInvalid,
@@ -305,6 +284,26 @@ absl::Status ApplyDeletion(
 }
 
 }  // namespace
+
+absl::Status CheckPreparationIds(
+    const google::protobuf::RepeatedPtrField<std::string>& ids) {
+  const Rejection& r = invoicing_rejections::kPreparationIdInvalid;
+  if (ids.empty()) return Reject(r, "preparation_ids: none given");
+  if (static_cast<size_t>(ids.size()) > kPreparationIdsMax) {
+    return Reject(r, absl::StrFormat("preparation_ids: %d, more than %d",
+                                     ids.size(), kPreparationIdsMax));
+  }
+  absl::flat_hash_set<absl::string_view> seen;
+  for (int i = 0; i < ids.size(); ++i) {
+    const std::string field = absl::StrFormat("preparation_ids[%d]", i);
+    if (auto s = CheckPreparationId(field, ids[i]); !s.ok()) return s;
+    if (!seen.insert(ids[i]).second) {
+      return Reject(
+          r, absl::StrFormat("%s: %s given twice", field, QuoteValue(ids[i])));
+    }
+  }
+  return absl::OkStatus();
+}
 
 absl::StatusOr<v1::PreparationsGathered> GatherRun(
     const StateReader& state, absl::string_view customer_id,

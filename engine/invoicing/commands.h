@@ -146,6 +146,12 @@ inline constexpr Rejection kOrder[] = {
     kPreparationNotFound, kDeletionNotPending};
 }  // namespace confirm_deletion
 
+// A list of preparation ids (delete, confirm, validate): present, at most
+// kPreparationIdsMax, each a preparation id, each once.
+// PREPARATION_ID_INVALID naming the element otherwise.
+absl::Status CheckPreparationIds(
+    const google::protobuf::RepeatedPtrField<std::string>& ids);
+
 // The run's parameters from the command's message; an empty business date
 // is `business_date`. Errors: RUN_ID_INVALID, RUN_PARAMS_INVALID.
 // What a run records for one customer, and what a simulation shows: the

@@ -37,34 +37,6 @@ struct DraftContext {
   BusinessDate date;
 };
 
-absl::Status CheckIds(const v1::ValidatePreparations& command) {
-  const auto& ids = command.preparation_ids();
-  if (ids.empty()) {
-    return Reject(r::kPreparationIdInvalid, "preparation_ids: none given");
-  }
-  if (static_cast<size_t>(ids.size()) > kDraftsPerCommandMax) {
-    return Reject(r::kPreparationIdInvalid,
-                  absl::StrFormat("preparation_ids: %d, more than %d",
-                                  ids.size(), kDraftsPerCommandMax));
-  }
-  absl::flat_hash_set<absl::string_view> seen;
-  for (int i = 0; i < ids.size(); ++i) {
-    const std::string field = absl::StrFormat("preparation_ids[%d]", i);
-    if (ids[i].empty() || ids[i].size() > kPreparationIdLengthMax ||
-        !IsValidUtf8(ids[i])) {
-      return Reject(r::kPreparationIdInvalid,
-                    absl::StrFormat("%s: %s is not a preparation id", field,
-                                    QuoteValue(ids[i])));
-    }
-    if (!seen.insert(ids[i]).second) {
-      return Reject(r::kPreparationIdInvalid,
-                    absl::StrFormat("%s: %s given twice", field,
-                                    QuoteValue(ids[i])));
-    }
-  }
-  return absl::OkStatus();
-}
-
 // The preparation, validatable: found, not in anomaly (every reason
 // named), generated and not marked for deletion, not empty.
 absl::StatusOr<v1::Preparation> Validatable(const StateReader& state,
@@ -484,7 +456,9 @@ absl::StatusOr<Events> DecideValidatePreparations(
                   absl::StrFormat("customer_id: no customer %s",
                                   QuoteValue(customer_id)));
   }
-  if (auto s = CheckIds(command); !s.ok()) return s;
+  if (auto s = CheckPreparationIds(command.preparation_ids()); !s.ok()) {
+    return s;
+  }
   auto issuer = LoadIssuer(state);
   if (!issuer.ok()) return issuer.status();
   if (!issuer->has_value()) {

@@ -23,7 +23,6 @@ Nothing here sleeps to wait for a condition: every wait is on a pipe, a
 process or a channel's readiness, with a deadline.
 """
 
-import ctypes
 import faulthandler
 import os
 import selectors
@@ -86,13 +85,15 @@ def import_stubs():
     return customer_pb2, customer_service_pb2, customer_service_pb2_grpc
 
 
-_PR_SET_PDEATHSIG = 1
-_libc = ctypes.CDLL(None, use_errno=True)
-
-
-def _die_with_parent():
-    # A child must not outlive the test when ctest kills it on timeout.
-    _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+# A child must not outlive the test when ctest kills it on timeout: it runs
+# under setpriv(1) (util-linux), which sets PR_SET_PDEATHSIG and execs it
+# (same pid). Not a preexec_fn: that makes Python fork() with the test's
+# grpcio threads running, and grpc's fork handlers then abort the test
+# ("thd.h: assertion failed: state_ == FAILED", seen in e2e.usage under
+# load); without one, subprocess spawns the child without running Python
+# code in it. The signal follows the thread that started the child: start
+# children from the main thread.
+SETPRIV = "/usr/bin/setpriv"
 
 
 def make_temp_dir(prefix):
@@ -114,11 +115,10 @@ class ChildProcess:
             workdir, f"{name}.{int(time.monotonic_ns())}.stderr")
         self._stderr = open(self._stderr_path, "wb")
         self.proc = subprocess.Popen(
-            self.argv,
+            [SETPRIV, "--pdeathsig", "KILL", *self.argv],
             stdin=subprocess.PIPE if keep_stdin_open else subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=self._stderr,
-            preexec_fn=_die_with_parent,
             close_fds=True)
         self._stdout_pending = b""
 

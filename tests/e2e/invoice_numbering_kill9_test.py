@@ -117,7 +117,6 @@ ISSUE_DAYS_BACK_MAX = 3
 PRICE_MICROS = 30_000000
 NET_MINOR, VAT_MINOR = 3000, 600
 
-SETPRIV = "/usr/bin/setpriv"
 
 CHANNEL_OPTIONS = [
     ("grpc.initial_reconnect_backoff_ms", 100),
@@ -185,37 +184,12 @@ def list_pages(call, request, field):
                          f"{INVOICES // PAGE_SIZE + 3} pages")
 
 
-class Child(e2e.ChildProcess):
-    """e2e.ChildProcess without its preexec_fn, for a process with threads.
-
-    e2e_support sets the child's PR_SET_PDEATHSIG in a preexec_fn, which
-    Python runs in the forked child before exec; with other threads running
-    (here 8 clients in grpcio calls, and grpc's own threads), the fork can
-    copy a lock another thread held (malloc's, the runtime's) and the child
-    then hangs before exec: a restart here once hung in Popen's
-    _execute_child until the 240 s dump. setpriv(1) sets the same death
-    signal from its own process, then execs billingd (same pid). As with
-    e2e_support, the "parent" is the thread that spawned the child, so
-    children are spawned from the main thread only.
-    """
-
-    # Not ChildProcess.__init__, which passes the preexec_fn.
-    def __init__(self, argv, name, workdir):
-        self.name = name
-        self.argv = [SETPRIV, "--pdeathsig", "KILL", *argv]
-        self._stderr_path = os.path.join(
-            workdir, f"{name}.{int(time.monotonic_ns())}.stderr")
-        self._stderr = open(self._stderr_path, "wb")
-        self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.PIPE,
-                                     stderr=self._stderr, close_fds=True)
-        self._stdout_pending = b""
-
-
 def start_billingd(argv, workdir):
     """billingd as a Child, once it serves (its first line read with a
     deadline); .address is 127.0.0.1:PORT."""
-    child = Child(argv, "billingd", workdir)
+    # e2e.ChildProcess starts it under setpriv (no preexec_fn): safe with
+    # the clients' threads running; from the main thread only.
+    child = e2e.ChildProcess(argv, "billingd", workdir)
     try:
         line = child.read_line(e2e.START_TIMEOUT_S)
         if not line.startswith(e2e.Billingd.LISTENING):
@@ -255,7 +229,8 @@ class Daemon:
         while it opens the state, replays the journal or finishes the
         pending drafts. Returns how far it got: "serving" (it had printed
         its listening line), "starting" or "exited"; and its stderr."""
-        child = Child(self.argv(), "billingd-killed-at-start", self.workdir)
+        child = e2e.ChildProcess(self.argv(), "billingd-killed-at-start",
+                                 self.workdir)
         try:
             # A jitter, not a wait for anything: the kill lands at a random
             # point of the start.

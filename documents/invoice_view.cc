@@ -233,6 +233,28 @@ std::string BankLine(const v1::BankDetails& bank) {
   return absl::StrJoin(parts, kSep);
 }
 
+// The SEPA pre-notification's references: the creditor identifier (ICS)
+// and the mandate (RUM) with its date of signature.
+std::string MandateLine(const v1::InvoiceDocument& doc) {
+  std::vector<std::string> parts;
+  const std::string& ics = doc.issuer().sepa_creditor_id();
+  if (!ics.empty()) {
+    parts.push_back(absl::StrCat("Identifiant créancier SEPA (ICS) ",
+                                 CleanText(ics)));
+  }
+  const v1::SepaMandate& m = doc.invoiced().sepa_mandate();
+  if (!m.reference().empty()) {
+    std::string rum =
+        absl::StrCat("Référence unique de mandat (RUM) ", CleanText(m.reference()));
+    if (!m.signed_on().empty()) {
+      absl::StrAppend(&rum, ", signé le ", FormatDate(m.signed_on()));
+    }
+    parts.push_back(std::move(rum));
+  }
+  if (parts.empty()) return "";
+  return absl::StrCat(absl::StrJoin(parts, kSep), ".");
+}
+
 std::vector<std::string> Payment(const v1::InvoiceDocument& doc) {
   const v1::PaymentTerms& t = doc.issuer().terms();
   std::vector<std::string> out;
@@ -243,6 +265,8 @@ std::vector<std::string> Payment(const v1::InvoiceDocument& doc) {
     out.push_back(absl::StrCat("Le montant de ", gross,
                                " sera prélevé sur votre compte le ", due,
                                " (prélèvement SEPA)."));
+    const std::string mandate = MandateLine(doc);
+    if (!mandate.empty()) out.push_back(mandate);
   } else {
     out.push_back(
         absl::StrCat("Date d'échéance : ", due, ". Règlement par virement."));

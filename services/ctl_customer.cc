@@ -26,6 +26,12 @@ void PrintCustomer(const Customer& c) {
                                : c.payment_method()));
   if (!c.email().empty()) std::cout << "e-mail    " << c.email() << "\n";
   if (!c.vat_id().empty()) std::cout << "vat id    " << c.vat_id() << "\n";
+  if (!c.siren().empty()) std::cout << "siren     " << c.siren() << "\n";
+  if (c.has_sepa_mandate()) {
+    std::cout << absl::StrFormat("mandate   %s (signed %s)\n",
+                                 c.sepa_mandate().reference(),
+                                 c.sepa_mandate().signed_on());
+  }
   if (!c.billing_address().city().empty()) {
     const auto& a = c.billing_address();
     std::cout << absl::StrFormat("address   %s, %s %s, %s\n",
@@ -69,7 +75,12 @@ std::vector<Flag> CustomerFlags(bool update) {
        Opt("--delivery-mode", "invoice_delivery_mode", ""),
        Opt("--payment-method", "payment_method",
            "transfer (default), direct-debit (payment notices), cheque, "
-           "card")});
+           "card"),
+       Opt("--siren", "siren", "SIREN, 9 digits (printed on invoices)"),
+       Opt("--mandate-ref", "sepa_mandate.reference",
+           "SEPA mandate reference (RUM), with --mandate-signed"),
+       Opt("--mandate-signed", "sepa_mandate.signed_on",
+           "SEPA mandate signature date, YYYY-MM-DD")});
 }
 
 std::vector<Verb> CustomerVerbs() {

@@ -234,6 +234,7 @@ class DemoLoader {
     c->set_name("Hôtels Belle Étoile SA");
     c->set_email("factures@belle-etoile.example");
     c->set_vat_id("FR40303265045");
+    c->set_siren("303265045");
     c->set_currency("EUR");
     c->set_invoice_delivery_mode(
         v1::INVOICE_DELIVERY_MODE_MAIN_ENTITY_DETAILED);

@@ -106,6 +106,9 @@ void PrintIssuer(const v1::Issuer& i) {
       i.siren(), i.siret(), i.rcs_city(), i.vat_id(), i.bank().iban(),
       i.bank().bic(), i.terms().payment_delay_days(),
       Rate(i.terms().late_penalty_rate_bp()));
+  if (!i.sepa_creditor_id().empty()) {
+    std::cout << "SEPA creditor id " << i.sepa_creditor_id() << "\n";
+  }
   for (const v1::NumberingRule& r : i.numbering()) {
     std::cout << absl::StrFormat("numbering %s %s: %s (%d digits)\n",
                                  CliName(r.document_type()),

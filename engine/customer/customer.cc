@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "engine/core/events.h"
+#include "engine/core/identifiers.h"
 #include "engine/core/keys.h"
 #include "engine/core/money.h"
 #include "engine/core/validation.h"
@@ -25,8 +26,9 @@ namespace reasons = customer_rejections;
 
 // Paths an update may name, in the order their values are validated.
 constexpr absl::string_view kUpdatablePaths[] = {
-    "name",     "billing_address",       "email",         "vat_id",
-    "currency", "invoice_delivery_mode", "payment_method"};
+    "name",           "billing_address", "email",
+    "vat_id",         "currency",        "invoice_delivery_mode",
+    "payment_method", "siren",           "sepa_mandate"};
 
 bool SameAddress(const v1::Address& a, const v1::Address& b) {
   return SerializeDeterministic(a) == SerializeDeterministic(b);
@@ -96,6 +98,38 @@ absl::Status ValidatePaymentMethod(const v1::Customer& c, const std::string& p,
   return absl::OkStatus();
 }
 
+// The SIREN (Luhn, and the one a French VAT id holds) and the SEPA mandate
+// (both fields or neither), each optional.
+absl::Status ValidateLegalFields(const v1::Customer& c, const std::string& p) {
+  if (!c.siren().empty()) {
+    if (auto s = ValidateSiren(p + ".siren", c.siren()); !s.ok()) {
+      return Named(reasons::kSirenInvalid, s);
+    }
+    if (auto s = ValidateVatIdOfSiren(p + ".vat_id", c.vat_id(), p + ".siren",
+                                      c.siren());
+        !s.ok()) {
+      return Named(reasons::kSirenInvalid, s);
+    }
+  }
+  const v1::SepaMandate& m = c.sepa_mandate();
+  if (m.reference().empty() && m.signed_on().empty()) return absl::OkStatus();
+  if (auto s = ValidateMandateReference(p + ".sepa_mandate.reference",
+                                        m.reference());
+      !s.ok()) {
+    return Named(reasons::kMandateInvalid, s);
+  }
+  if (m.signed_on().empty()) {
+    return Named(reasons::kMandateInvalid,
+                 FieldError(p + ".sepa_mandate.signed_on",
+                            "is required (the date the mandate was signed)"));
+  }
+  if (auto d = ParseBusinessDate(m.signed_on(), p + ".sepa_mandate.signed_on");
+      !d.ok()) {
+    return Named(reasons::kMandateInvalid, d.status());
+  }
+  return absl::OkStatus();
+}
+
 // Every field in precedence order, each refusal named.
 absl::Status ValidateFields(const v1::Customer& c, absl::string_view prefix,
                             bool defaults_allowed) {
@@ -138,11 +172,21 @@ absl::Status ValidateUpdateMask(const google::protobuf::FieldMask& mask) {
           absl::StrFormat("update_mask.paths[%d]: %s is not an updatable "
                           "field (one of: name, billing_address, email, "
                           "vat_id, currency, invoice_delivery_mode, "
-                          "payment_method)",
+                          "payment_method, siren, sepa_mandate)",
                           i, QuoteValue(path)));
     }
   }
   return absl::OkStatus();
+}
+
+// An empty mandate is no mandate: the field stays unset, so that the
+// customer's bytes do not change when none is given.
+void SetMandate(const v1::SepaMandate& mandate, v1::Customer& c) {
+  if (mandate.reference().empty() && mandate.signed_on().empty()) {
+    c.clear_sepa_mandate();
+  } else {
+    *c.mutable_sepa_mandate() = mandate;
+  }
 }
 
 // `old` with the masked fields taken from `given`.
@@ -164,6 +208,10 @@ v1::Customer Masked(const v1::Customer& old, const v1::Customer& given,
       updated.set_invoice_delivery_mode(given.invoice_delivery_mode());
     } else if (path == "payment_method") {
       updated.set_payment_method(given.payment_method());
+    } else if (path == "siren") {
+      updated.set_siren(given.siren());
+    } else if (path == "sepa_mandate") {
+      SetMandate(given.sepa_mandate(), updated);
     }
   }
   return updated;
@@ -184,6 +232,11 @@ bool Changed(const v1::Customer& old, const v1::Customer& updated,
   }
   if (path == "payment_method") {
     return old.payment_method() != updated.payment_method();
+  }
+  if (path == "siren") return old.siren() != updated.siren();
+  if (path == "sepa_mandate") {
+    return SerializeDeterministic(old.sepa_mandate()) !=
+           SerializeDeterministic(updated.sepa_mandate());
   }
   return false;
 }
@@ -237,8 +290,12 @@ absl::Status ValidateCustomerFields(const v1::Customer& c,
   if (auto s = ValidateFields(c, prefix, /*defaults_allowed=*/true); !s.ok()) {
     return s;
   }
-  return ValidatePaymentMethod(c, std::string(prefix),
-                               /*unspecified_allowed=*/true);
+  if (auto s = ValidatePaymentMethod(c, std::string(prefix),
+                                     /*unspecified_allowed=*/true);
+      !s.ok()) {
+    return s;
+  }
+  return ValidateLegalFields(c, std::string(prefix));
 }
 
 v1::PaymentMethod PaymentMethodOf(const v1::Customer& customer) {
@@ -278,6 +335,8 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideCreateCustomer(
                                    ? v1::INVOICE_DELIVERY_MODE_PER_ENTITY
                                    : given.invoice_delivery_mode());
   c->set_payment_method(PaymentMethodOf(given));
+  c->set_siren(given.siren());
+  SetMandate(given.sepa_mandate(), *c);
   c->set_created_on(FormatBusinessDate(business_date));
   c->set_updated_on(FormatBusinessDate(business_date));
   c->set_version(1);
@@ -322,6 +381,7 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideUpdateCustomer(
       !s.ok()) {
     return s;
   }
+  if (auto s = ValidateLegalFields(updated, "customer"); !s.ok()) return s;
 
   v1::EventEnvelope event =
       NewEvent(kCustomerUpdatedType, old.customer_id(), business_date);

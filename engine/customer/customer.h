@@ -52,6 +52,11 @@ inline constexpr Rejection kDeliveryModeInvalid{
     "CUSTOMER_DELIVERY_MODE_INVALID", absl::StatusCode::kInvalidArgument};
 inline constexpr Rejection kPaymentMethodInvalid{
     "CUSTOMER_PAYMENT_METHOD_INVALID", absl::StatusCode::kInvalidArgument};
+// Not 9 digits passing Luhn, or not the one a French VAT id holds.
+inline constexpr Rejection kSirenInvalid{"CUSTOMER_SIREN_INVALID",
+                                         absl::StatusCode::kInvalidArgument};
+inline constexpr Rejection kMandateInvalid{"CUSTOMER_SEPA_MANDATE_INVALID",
+                                           absl::StatusCode::kInvalidArgument};
 }  // namespace customer_rejections
 
 // create: the fields in declaration order, then the id already taken.
@@ -67,6 +72,8 @@ inline constexpr Rejection kOrder[] = {
     customer_rejections::kCurrencyInvalid,
     customer_rejections::kDeliveryModeInvalid,
     customer_rejections::kPaymentMethodInvalid,
+    customer_rejections::kSirenInvalid,
+    customer_rejections::kMandateInvalid,
     kAlreadyExists};
 }  // namespace create_customer
 
@@ -94,7 +101,9 @@ inline constexpr Rejection kOrder[] = {
     customer_rejections::kVatIdInvalid,
     customer_rejections::kCurrencyInvalid,
     customer_rejections::kDeliveryModeInvalid,
-    customer_rejections::kPaymentMethodInvalid};
+    customer_rejections::kPaymentMethodInvalid,
+    customer_rejections::kSirenInvalid,
+    customer_rejections::kMandateInvalid};
 }  // namespace update_customer
 
 // Stable event type names (never renamed; see docs/architecture.md).

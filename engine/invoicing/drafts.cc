@@ -118,6 +118,8 @@ absl::StatusOr<v1::DocumentParty> PartyFromCustomer(
   *party.mutable_billing_address() = k.billing_address();
   party.set_vat_id(k.vat_id());
   party.set_email(k.email());
+  party.set_siren(k.siren());
+  if (k.has_sepa_mandate()) *party.mutable_sepa_mandate() = k.sepa_mandate();
   return party;
 }
 
@@ -132,6 +134,11 @@ absl::Status SetParties(const DraftContext& c, const v1::Preparation& p,
   *invoiced->mutable_billing_address() = ip.billing_address();
   invoiced->set_email(ip.email());
   invoiced->set_vat_id(ip.vat_id());
+  // A preparation gathered before the fields existed: the record's.
+  if (!ip.siren().empty()) invoiced->set_siren(ip.siren());
+  if (ip.has_sepa_mandate()) {
+    *invoiced->mutable_sepa_mandate() = ip.sepa_mandate();
+  }
   doc.set_bill_to_mode(p.bill_to().mode());
   const bool post_to = p.bill_to().mode() == v1::BILL_TO_MODE_POST_TO_BILL_TO;
   const bool invoice_to =
@@ -286,6 +293,34 @@ absl::Status AddItemizedCalls(const DraftContext& c, v1::InvoiceDocument& doc) {
   return absl::OkStatus();
 }
 
+// A payment notice prints the issuer's SEPA creditor identifier and the
+// invoiced party's mandate; without them it cannot announce a debit.
+absl::Status CheckDirectDebit(const DraftContext& c,
+                              const v1::InvoiceDocument& doc) {
+  if (doc.type() != v1::DOCUMENT_TYPE_PAYMENT_NOTICE) {
+    return absl::OkStatus();
+  }
+  if (c.issuer.sepa_creditor_id().empty()) {
+    return Reject(r::kDirectDebitDetailsMissing,
+                  absl::StrFormat("preparation %s is a payment notice: "
+                                  "issuer.sepa_creditor_id is not set "
+                                  "(billingctl issuer set --file with "
+                                  "\"sepa_creditor_id\")",
+                                  QuoteValue(doc.preparation_id())));
+  }
+  if (!doc.invoiced().has_sepa_mandate()) {
+    return Reject(
+        r::kDirectDebitDetailsMissing,
+        absl::StrFormat("preparation %s is a payment notice: customer %s has "
+                        "no sepa_mandate (billingctl customer update --id %s "
+                        "--mandate-ref ... --mandate-signed ...)",
+                        QuoteValue(doc.preparation_id()),
+                        QuoteValue(doc.invoiced().customer_id()),
+                        doc.invoiced().customer_id()));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<v1::InvoiceDocument> Draft(const DraftContext& c,
                                           const v1::Preparation& p,
                                           const std::string& family,
@@ -310,6 +345,7 @@ absl::StatusOr<v1::InvoiceDocument> Draft(const DraftContext& c,
   doc.set_currency(p.currency());
   doc.set_draft_date(FormatBusinessDate(c.date));
   if (auto s = SetParties(c, p, doc); !s.ok()) return s;
+  if (auto s = CheckDirectDebit(c, doc); !s.ok()) return s;
   std::set<std::string> contracts;
   for (int i : lines) {
     auto line = DocumentLineOf(c, p.lines(i));

@@ -118,6 +118,10 @@ inline constexpr Rejection kPreparationEmpty{
     "PREPARATION_EMPTY", absl::StatusCode::kFailedPrecondition};
 inline constexpr Rejection kArticleNotFound{"ARTICLE_NOT_FOUND",
                                             absl::StatusCode::kNotFound};
+// A payment notice announces a SEPA direct debit: the issuer's creditor
+// identifier and the invoiced party's mandate are printed on it.
+inline constexpr Rejection kDirectDebitDetailsMissing{
+    "DIRECT_DEBIT_DETAILS_MISSING", absl::StatusCode::kFailedPrecondition};
 // A rule line whose period can no longer be billed (its rule moved since
 // the run): run again.
 inline constexpr Rejection kRuleNotBillable{
@@ -130,7 +134,8 @@ inline constexpr Rejection kOrder[] = {
     kCustomerIdInvalid,       kCustomerNotFound,     kPreparationIdInvalid,
     kIssuerNotSet,            kPreparationNotFound,  kPreparationInAnomaly,
     kPreparationNotGenerated, kPreparationEmpty,     kArticleNotFound,
-    kRuleNotBillable,         kNumberTooLong,        kAmountOutOfRange};
+    kDirectDebitDetailsMissing, kRuleNotBillable,    kNumberTooLong,
+    kAmountOutOfRange};
 }  // namespace validate_preparations
 
 // validate_notices: the customer, the numbers, the issuer, then each

@@ -6,10 +6,10 @@
 #include "absl/strings/str_format.h"
 #include "engine/contracts/store.h"
 #include "engine/core/events.h"
+#include "engine/core/identifiers.h"
 #include "engine/core/money.h"
 #include "engine/core/validation.h"
 #include "engine/customer/customer.h"
-#include "engine/invoicing/identifiers.h"
 #include "engine/invoicing/internal/invoice_decide.h"
 #include "engine/invoicing/invoices.h"
 #include "engine/invoicing/numbering.h"
@@ -93,6 +93,14 @@ absl::Status CheckIdentifiers(v1::Issuer& i) {
   }
   if (auto s = ValidateText("issuer.phone", i.phone(), 0, 32); !s.ok()) {
     return Invalid(s);
+  }
+  if (!i.sepa_creditor_id().empty()) {
+    i.set_sepa_creditor_id(NormalizeIdentifier(i.sepa_creditor_id()));
+    if (auto s = ValidateSepaCreditorId("issuer.sepa_creditor_id",
+                                        i.sepa_creditor_id());
+        !s.ok()) {
+      return Invalid(s);
+    }
   }
   return ValidateText("issuer.bank.bank_name", i.bank().bank_name(), 0,
                       kLegalTextMax);

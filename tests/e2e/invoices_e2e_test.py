@@ -145,6 +145,8 @@ class InvoicesE2eTest(InvoicesBase):
                               timeout=CTL_TIMEOUT_S).stdout
         for expected in ("FA-2026-000001", "65,00", "13,00", "78,00",
                          "SIREN 732829320", "Télécom Services",
+                         "SIREN 303265045",  # the customer's
+
                          "Hôtel Belle Étoile Nice Promenade", "Page 1/1",
                          "40,00 €"):
             self.assertIn(expected, text)
@@ -170,6 +172,44 @@ class InvoicesE2eTest(InvoicesBase):
         self.assertEqual(april["issue_date"], "2026-04-01")
         lines = {l["period_start"] for l in april["lines"]}
         self.assertEqual(lines, {"2026-04-01"})
+
+        # DEMO pays by direct debit from May: the run makes a payment
+        # notice, refused until the issuer has its SEPA creditor id and
+        # DEMO its mandate; then AP-2026-000001, printed with both, and
+        # validated into the invoice FA-2026-000003 with the same totals.
+        self.ctl("customer", "update", "--id", "DEMO", "--payment-method",
+                 "direct-debit")
+        self.run_month("2026-05-01", "2026-05-31", "may-1")
+        may = ["--period-start", "2026-05-01", "--statuses", "generated",
+               "--business-date", "2026-05-01"]
+        out = self.ctl("prep", "validate", *may)
+        self.assertIn("DIRECT_DEBIT_DETAILS_MISSING", out)
+        self.assertIn("issuer.sepa_creditor_id is not set", out)
+        self.ctl("issuer", "set", "--file", self.issuer_file(
+            dict(ISSUER, sepa_creditor_id="FR72ZZZ123456")))
+        out = self.ctl("prep", "validate", *may)
+        self.assertIn("has no sepa_mandate", out)
+        self.ctl("customer", "update", "--id", "DEMO", "--mandate-ref",
+                 "RUM-DEMO-0001", "--mandate-signed", "2026-04-20")
+        out = self.ctl("prep", "validate", *may, "--key", "val-may")
+        self.assertIn("1 document(s) issued", out)
+        notice = self.ctl("notice", "show", "AP-2026-000001", as_json=True)
+        self.assertEqual(notice["gross_amount_minor"], "7800")
+        self.ctl("notice", "render", "AP-2026-000001", "--pdf", pdf)
+        text = subprocess.run(["pdftotext", "-layout", pdf, "-"],
+                              capture_output=True, text=True, check=True,
+                              timeout=CTL_TIMEOUT_S).stdout
+        for expected in ("Avis de prélèvement", "AP-2026-000001",
+                         "(ICS) FR72ZZZ123456", "(RUM) RUM-DEMO-0001",
+                         "78,00"):
+            self.assertIn(expected, " ".join(text.split()))
+        out = self.ctl("notice", "validate", "--customer", "DEMO",
+                       "--numbers", "AP-2026-000001", "--key", "notice-may",
+                       "--business-date", "2026-05-20")
+        self.assertIn("1 document(s) issued", out)
+        invoice = self.ctl("invoice", "show", "FA-2026-000003", as_json=True)
+        self.assertEqual(invoice["notice_number"], "AP-2026-000001")
+        self.assertEqual(invoice["gross_amount_minor"], "7800")
 
 
 

@@ -127,6 +127,10 @@ absl::StatusOr<v1::InvoicedParty> PartyOf(const StateReader& state,
   }
   party.set_name(customer->name());
   party.set_vat_id(customer->vat_id());
+  party.set_siren(customer->siren());
+  if (customer->has_sepa_mandate()) {
+    *party.mutable_sepa_mandate() = customer->sepa_mandate();
+  }
   *party.mutable_billing_address() = customer->billing_address();
   party.set_email(customer->email());
   if (bill_to.has_value()) return party;

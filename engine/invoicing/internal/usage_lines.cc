@@ -204,23 +204,51 @@ std::optional<v1::UsageTotals> Difference(const v1::UsageTotals& now,
   return d;
 }
 
-// Months before the period that were invoiced (the usage lines of the
-// customer's VALIDATED preparations name them, or RunParams.billed_usage
-// when given) and have gained records since: the difference, on lines
-// marked with their own period.
-absl::Status GatherLateUsage(const StateReader& state, CustomerView& view,
-                             const RunParams& params, Gathered& out) {
-  const std::string first =
-      FormatBillingMonth(absl::CivilMonth(params.period_start));
-  std::map<UsageKey, const v1::UsageTotals*> billed;
-  std::set<std::string> months;
+// What was invoiced, per object, month, kind and zone: the usage lines of
+// the customer's VALIDATED preparations, summed (view.cc), or
+// RunParams.billed_usage when given.
+using Billed = std::map<UsageKey, const v1::UsageTotals*>;
+
+Billed BilledUsage(const CustomerView& view, const RunParams& params) {
   const std::vector<v1::UsageTotals>& already = params.billed_usage.has_value()
                                                     ? *params.billed_usage
                                                     : view.validated_usage;
-  for (const v1::UsageTotals& b : already) {
-    if (b.month() >= first) continue;
-    billed[KeyOf(b)] = &b;
-    months.insert(b.month());
+  Billed billed;
+  for (const v1::UsageTotals& b : already) billed[KeyOf(b)] = &b;
+  return billed;
+}
+
+// The month's totals beyond what was invoiced of them, each on a line; a
+// line of a key invoiced before is late usage, marked with its own period
+// (so a run over a month already invoiced owes only what came since).
+absl::Status GatherMonth(const StateReader& state, CustomerView& view,
+                         const RunParams& params, const Billed& billed,
+                         absl::CivilMonth month, Gathered& out) {
+  auto totals = UsageTotalsFor(state, view.customer.customer_id(),
+                               FormatBillingMonth(month), "");
+  if (!totals.ok()) return totals.status();
+  for (const v1::UsageTotals& t : *totals) {
+    auto it = billed.find(KeyOf(t));
+    const v1::UsageTotals* before = it == billed.end() ? nullptr : it->second;
+    auto owed = Difference(t, before);
+    if (!owed.has_value()) continue;
+    absl::Status s = GatherTotals(state, view, params, *owed, month,
+                                  /*late=*/before != nullptr, out);
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+// Months before the period that were invoiced and have gained records
+// since: the difference, on lines marked with their own period.
+absl::Status GatherLateUsage(const StateReader& state, CustomerView& view,
+                             const RunParams& params, const Billed& billed,
+                             Gathered& out) {
+  const std::string first =
+      FormatBillingMonth(absl::CivilMonth(params.period_start));
+  std::set<std::string> months;
+  for (const auto& [key, totals] : billed) {
+    if (totals->month() < first) months.insert(totals->month());
   }
   for (const std::string& text : months) {
     auto month = ParseBillingMonth(text, "billed_usage.month");
@@ -243,16 +271,11 @@ absl::Status GatherLateUsage(const StateReader& state, CustomerView& view,
 
 absl::Status GatherUsage(const StateReader& state, CustomerView& view,
                          const RunParams& params, Gathered& out) {
-  absl::Status s = GatherLateUsage(state, view, params, out);
+  const Billed billed = BilledUsage(view, params);
+  absl::Status s = GatherLateUsage(state, view, params, billed, out);
   for (absl::CivilMonth month(params.period_start);
        s.ok() && month <= absl::CivilMonth(params.period_end); ++month) {
-    auto totals = UsageTotalsFor(state, view.customer.customer_id(),
-                                 FormatBillingMonth(month), "");
-    if (!totals.ok()) return totals.status();
-    for (const v1::UsageTotals& t : *totals) {
-      s = GatherTotals(state, view, params, t, month, /*late=*/false, out);
-      if (!s.ok()) return s;
-    }
+    s = GatherMonth(state, view, params, billed, month, out);
   }
   if (!s.ok()) return s;
   return GatherNotRated(state, view, params, out);

@@ -120,6 +120,27 @@ TEST(InvoiceViewTest, NoticeAndDraftTitles) {
   EXPECT_EQ(BuildInvoiceView(doc).title, "Avis de prélèvement (projet)");
 }
 
+// A payment notice is the SEPA pre-notification: amount, date, the
+// creditor identifier and the mandate with its date of signature.
+TEST(InvoiceViewTest, NoticePrintsCreditorIdAndMandate) {
+  v1::InvoiceDocument doc = documents_test::SampleInvoice();
+  doc.set_type(v1::DOCUMENT_TYPE_PAYMENT_NOTICE);
+  doc.mutable_issuer()->set_sepa_creditor_id("FR72ZZZ123456");
+  doc.mutable_invoiced()->mutable_sepa_mandate()->set_reference("RUM-C1001-01");
+  doc.mutable_invoiced()->mutable_sepa_mandate()->set_signed_on("2025-09-15");
+  const InvoiceView v = BuildInvoiceView(doc);
+  ASSERT_GE(v.payment.size(), 2u);
+  EXPECT_THAT(Plain(v.payment[0]),
+              HasSubstr("sera prélevé sur votre compte le 02/03/2026"));
+  EXPECT_EQ(v.payment[1],
+            "Identifiant créancier SEPA (ICS) FR72ZZZ123456 · Référence "
+            "unique de mandat (RUM) RUM-C1001-01, signé le 15/09/2025.");
+  // An invoice prints neither.
+  doc.set_type(v1::DOCUMENT_TYPE_INVOICE);
+  EXPECT_THAT(BuildInvoiceView(doc).payment,
+              testing::Not(testing::Contains(HasSubstr("ICS"))));
+}
+
 TEST(InvoiceViewTest, FieldsNameNumberDatesAndCustomer) {
   const InvoiceView v = BuildInvoiceView(documents_test::SampleInvoice());
   EXPECT_THAT(

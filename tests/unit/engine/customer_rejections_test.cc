@@ -26,6 +26,8 @@ void SpoilEveryField(v1::Customer& c) {
   c.set_currency("ZZZ");
   c.set_invoice_delivery_mode(static_cast<v1::InvoiceDeliveryMode>(99));
   c.set_payment_method(static_cast<v1::PaymentMethod>(99));
+  c.set_siren("303265046");                          // fails Luhn
+  c.mutable_sepa_mandate()->set_reference("RUM 1");  // a space
 }
 
 v1::Customer& Fields(v1::Command& c) {
@@ -55,6 +57,14 @@ std::vector<testing::PrecedenceStep> FieldSteps() {
       {"CUSTOMER_PAYMENT_METHOD_INVALID",
        [](v1::Command& c) {
          Fields(c).set_payment_method(v1::PAYMENT_METHOD_CHEQUE);
+       }},
+      // The VAT id FR40303265045 holds it.
+      {"CUSTOMER_SIREN_INVALID",
+       [](v1::Command& c) { Fields(c).set_siren("303265045"); }},
+      {"CUSTOMER_SEPA_MANDATE_INVALID",
+       [](v1::Command& c) {
+         Fields(c).mutable_sepa_mandate()->set_reference("RUM-1");
+         Fields(c).mutable_sepa_mandate()->set_signed_on("2026-02-01");
        }},
   };
 }
@@ -109,7 +119,7 @@ TEST_F(CustomerRejectionsTest, UpdateAnswersInPrecedenceOrder) {
          mask->clear_paths();
          for (const char* p : {"name", "billing_address", "email", "vat_id",
                                "currency", "invoice_delivery_mode",
-                               "payment_method"}) {
+                               "payment_method", "siren", "sepa_mandate"}) {
            mask->add_paths(p);
          }
        }},

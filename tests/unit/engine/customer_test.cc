@@ -78,7 +78,7 @@ void ExpectRejected(const absl::StatusOr<std::vector<v1::EventEnvelope>>& got,
                     absl::StatusCode code, absl::string_view message) {
   ASSERT_FALSE(got.ok()) << "decided " << got->size() << " events";
   EXPECT_EQ(got.status().code(), code) << got.status();
-  EXPECT_EQ(RejectionDetail(got.status().message()), message);
+  EXPECT_EQ(RejectionDetail(got.status().message()), message) << got.status();
   const Rejection* named =
       CustomerRejection(RejectionName(got.status().message()));
   ASSERT_NE(named, nullptr) << got.status();
@@ -649,7 +649,8 @@ TEST_F(CustomerTest, UpdateWithUnknownPathNamesItsIndex) {
                  absl::StatusCode::kInvalidArgument,
                  "update_mask.paths[1]: \"created_on\" is not an updatable "
                  "field (one of: name, billing_address, email, vat_id, "
-                 "currency, invoice_delivery_mode, payment_method)");
+                 "currency, invoice_delivery_mode, payment_method, siren, "
+                 "sepa_mandate)");
 }
 
 // Finding 7: a 10 KB path is quoted by a 40-byte prefix and its length.
@@ -660,7 +661,7 @@ TEST_F(CustomerTest, UpdateWithALongUnknownPathQuotesAPrefix) {
                  "update_mask.paths[0]: \"" + std::string(40, 'p') +
                      "\"... (10240 bytes) is not an updatable field (one of: "
                      "name, billing_address, email, vat_id, currency, "
-                     "invoice_delivery_mode, payment_method)");
+                     "invoice_delivery_mode, payment_method, siren, sepa_mandate)");
 }
 
 // The id is immutable and is not a path.
@@ -753,6 +754,74 @@ TEST_F(CustomerTest, UpdateOfACustomerWithoutPaymentMethodKeepsIt) {
               ElementsAre("name"));
 }
 
+// --- SIREN and SEPA mandate (printed on invoices and payment notices) ---
+
+TEST_F(CustomerTest, CreateKeepsTheSirenAndTheMandate) {
+  v1::Customer given = Acme();
+  given.set_siren("303265045");  // the one FR40303265045 holds
+  given.mutable_sepa_mandate()->set_reference("RUM-ACME-2026/01");
+  given.mutable_sepa_mandate()->set_signed_on("2026-01-15");
+  auto events = WhenCreate(given);
+  ASSERT_TRUE(events.ok()) << events.status();
+  const v1::Customer& c = (*events)[0].customer_created().customer();
+  EXPECT_EQ(c.siren(), "303265045");
+  EXPECT_EQ(c.sepa_mandate().reference(), "RUM-ACME-2026/01");
+  EXPECT_EQ(c.sepa_mandate().signed_on(), "2026-01-15");
+}
+
+TEST_F(CustomerTest, ASirenFailingLuhnOrNotTheVatIdsIsRefused) {
+  v1::Customer given = Acme();
+  given.set_siren("303265046");
+  ExpectRejected(WhenCreate(given), absl::StatusCode::kInvalidArgument,
+                 "customer.siren: 303265046 fails the Luhn check");
+  // Valid (La Poste's), but FR40303265045 holds 303265045.
+  given.set_siren("356000000");
+  ExpectRejected(WhenCreate(given), absl::StatusCode::kInvalidArgument,
+                 "customer.vat_id: \"FR40303265045\" does not hold "
+                 "customer.siren \"356000000\"");
+  given.clear_vat_id();
+  EXPECT_TRUE(WhenCreate(given).ok());
+}
+
+TEST_F(CustomerTest, AMandateNeedsItsReferenceAndItsDate) {
+  v1::Customer given = Acme();
+  given.mutable_sepa_mandate()->set_reference("RUM-1");
+  ExpectRejected(WhenCreate(given), absl::StatusCode::kInvalidArgument,
+                 "customer.sepa_mandate.signed_on: is required (the date the "
+                 "mandate was signed)");
+  given.mutable_sepa_mandate()->set_signed_on("2026-02-30");
+  ExpectRejected(WhenCreate(given), absl::StatusCode::kInvalidArgument,
+                 "customer.sepa_mandate.signed_on: \"2026-02-30\" is not a "
+                 "date YYYY-MM-DD");
+  given.mutable_sepa_mandate()->set_signed_on("2026-02-01");
+  given.mutable_sepa_mandate()->set_reference("RUM 1");
+  ExpectRejected(WhenCreate(given), absl::StatusCode::kInvalidArgument,
+                 "customer.sepa_mandate.reference: \"RUM 1\" holds a "
+                 "character outside the SEPA set (letters, digits and / - ? : "
+                 "( ) . , ' +)");
+}
+
+// Updating the mandate changes it and lists it; an update naming it empty
+// removes it (the field unset, not an empty message).
+TEST_F(CustomerTest, UpdateSetsAndClearsTheMandate) {
+  Given({AcmeCreated()});
+  v1::Customer given;
+  given.set_customer_id("C1");
+  given.mutable_sepa_mandate()->set_reference("RUM-2");
+  given.mutable_sepa_mandate()->set_signed_on("2026-03-01");
+  auto events = WhenUpdate(UpdateOf(given, {"sepa_mandate", "siren"}));
+  ASSERT_TRUE(events.ok()) << events.status();
+  EXPECT_EQ((*events)[0].customer_updated().customer().sepa_mandate().reference(),
+            "RUM-2");
+  EXPECT_THAT((*events)[0].customer_updated().changed_fields(),
+              ElementsAre("sepa_mandate"));
+  Given(*events);
+  given.clear_sepa_mandate();
+  events = WhenUpdate(UpdateOf(given, {"sepa_mandate"}));
+  ASSERT_TRUE(events.ok()) << events.status();
+  EXPECT_FALSE((*events)[0].customer_updated().customer().has_sepa_mandate());
+}
+
 TEST_F(CustomerTest, RejectedUpdateChangesNothing) {
   Given({AcmeCreated()});
   const auto before = state_.data();
@@ -803,7 +872,7 @@ TEST_F(CustomerTest, UpdateBadPathComesBeforeBadValues) {
                    absl::StatusCode::kInvalidArgument,
                    "update_mask.paths[1]: \"bogus\" is not an updatable field "
                    "(one of: name, billing_address, email, vat_id, currency, "
-                   "invoice_delivery_mode, payment_method)");
+                   "invoice_delivery_mode, payment_method, siren, sepa_mandate)");
   }
 }
 

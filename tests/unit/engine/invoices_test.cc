@@ -113,6 +113,7 @@ class InvoicesTest : public ::testing::Test {
                               vat_rate_bp: 550 } } })pb",
              R"pb(create_customer { customer { customer_id: "C1"
                     name: "Hôtel Bellevue" email: "c1@example.com"
+                    siren: "303265045" vat_id: "FR40303265045"
                     billing_address { lines: "1 rue" city: "Paris"
                                       country_code: "FR" }
                     invoice_delivery_mode: INVOICE_DELIVERY_MODE_PER_ENTITY
@@ -187,6 +188,26 @@ class InvoicesTest : public ::testing::Test {
     if (issued.empty()) return {};
     const auto& docs = issued[0].invoice().invoices_issued().documents();
     return {docs.begin(), docs.end()};
+  }
+
+  // C1 signs a SEPA mandate.
+  void GiveMandate() {
+    ledger_.Given(Parse(R"pb(update_customer {
+        customer { customer_id: "C1"
+                   sepa_mandate { reference: "RUM-C1-0001"
+                                  signed_on: "2025-12-01" } }
+        update_mask { paths: "sepa_mandate" } })pb"),
+                  kJan5);
+  }
+
+  // The gathered preparation `id` made a payment notice, as a direct-debit
+  // customer's is.
+  void MakeNotice(const std::string& id) {
+    auto prep = LoadPreparation(ledger_.state(), "C1", id);
+    ASSERT_TRUE(prep.ok() && prep->has_value());
+    v1::Preparation p = **prep;
+    p.set_type(v1::PREPARATION_TYPE_PAYMENT_NOTICE);
+    PutMessage(ledger_.mutable_state(), PreparationKey("C1", id), p);
   }
 
   testing::Ledger ledger_;
@@ -415,17 +436,18 @@ TEST_F(InvoicesTest, TwoFamiliesShareOneInvoiceWhenTheIssuerDoesNotSplit) {
 // FA-2026-000001 with the same lines and totals, the notice named; the
 // rules are not billed twice; a second validation is refused.
 TEST_F(InvoicesTest, APaymentNoticeValidatedIntoAnInvoice) {
-  SetIssuer();
+  SetIssuer(R"pb(sepa_creditor_id: "FR72 ZZZ 123456")pb");
+  GiveMandate();
   RunMarch();
-  auto prep = LoadPreparation(ledger_.state(), "C1", kHq);
-  ASSERT_TRUE(prep.ok() && prep->has_value());
-  v1::Preparation p = **prep;
-  p.set_type(v1::PREPARATION_TYPE_PAYMENT_NOTICE);
-  PutMessage(ledger_.mutable_state(), PreparationKey("C1", kHq), p);
+  MakeNotice(kHq);
   auto notices = IssueAll({kHq});
   ASSERT_EQ(notices.size(), 1u);
   EXPECT_EQ(notices[0].number(), "AP-2026-000001");
   EXPECT_EQ(notices[0].type(), v1::DOCUMENT_TYPE_PAYMENT_NOTICE);
+  // The SEPA pre-notification's references, the ICS normalized.
+  EXPECT_EQ(notices[0].issuer().sepa_creditor_id(), "FR72ZZZ123456");
+  EXPECT_EQ(notices[0].invoiced().sepa_mandate().reference(), "RUM-C1-0001");
+  EXPECT_EQ(notices[0].invoiced().sepa_mandate().signed_on(), "2025-12-01");
   auto rule = LoadRule(ledger_.state(), "C1", "K1", "R-HQ");
   EXPECT_EQ((*rule)->next_theoretical_date(), "2026-04-01");
 
@@ -455,6 +477,43 @@ TEST_F(InvoicesTest, APaymentNoticeValidatedIntoAnInvoice) {
           notice_numbers: "FA-2026-000001" } })pb"),
       BusinessDate(2026, 3, 11), absl::StatusCode::kNotFound,
       "NOTICE_NOT_FOUND");
+}
+
+// A payment notice announces a debit: without the issuer's creditor id, or
+// without the customer's mandate, it is refused, named, and nothing is
+// recorded.
+TEST_F(InvoicesTest, APaymentNoticeNeedsTheCreditorIdAndTheMandate) {
+  SetIssuer();
+  RunMarch();
+  MakeNotice(kHq);
+  ledger_.ExpectRejected(Validate({kHq}), kMar2,
+                         absl::StatusCode::kFailedPrecondition,
+                         "issuer.sepa_creditor_id is not set");
+  ledger_.ExpectRejected(Validate({kHq}), kMar2,
+                         absl::StatusCode::kFailedPrecondition,
+                         "DIRECT_DEBIT_DETAILS_MISSING");
+  SetIssuer(R"pb(sepa_creditor_id: "FR72ZZZ123456")pb");
+  ledger_.ExpectRejected(Validate({kHq}), kMar2,
+                         absl::StatusCode::kFailedPrecondition,
+                         "customer \"C1\" has no sepa_mandate");
+  // A creditor id whose check digits are wrong is refused when set.
+  ledger_.ExpectRejected(Parse(IssuerText(R"pb(sepa_creditor_id: "FR73ZZZ123456")pb")),
+                         kMar2, absl::StatusCode::kInvalidArgument,
+                         "issuer.sepa_creditor_id: \"FR73ZZZ123456\" is not a "
+                         "SEPA creditor identifier");
+  GiveMandate();
+  EXPECT_EQ(IssueAll({kHq}).size(), 1u);
+}
+
+// The customer's SIREN and VAT id are printed on its invoices (a mandatory
+// mention of a B2B invoice).
+TEST_F(InvoicesTest, TheInvoiceCarriesTheCustomersSirenAndVatId) {
+  SetIssuer();
+  RunMarch();
+  auto docs = IssueAll({kHq});
+  ASSERT_EQ(docs.size(), 1u);
+  EXPECT_EQ(docs[0].invoiced().siren(), "303265045");
+  EXPECT_EQ(docs[0].invoiced().vat_id(), "FR40303265045");
 }
 
 // The three delivery modes over HQ (100.00) and LYON (100.00 - 10 % =

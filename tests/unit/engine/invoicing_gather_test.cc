@@ -974,6 +974,29 @@ TEST_F(GatherUsageTest, LateUsageIsReadFromValidatedPreparations) {
   EXPECT_TRUE(later[0].lines(0).own_period());
 }
 
+// A run over a month already invoiced owes only what came since: March's
+// preparation (one call, 0.070333) is validated; March run again gathers no
+// usage; a second March call makes the re-run owe that call alone (0.07,
+// 10 % -> net 0.06), marked as usage that missed its month's invoice.
+TEST_F(GatherUsageTest, ARunOverAnInvoicedMonthOwesOnlyTheUsageSince) {
+  UsageRule("TEL", "", "");
+  Call("c-mar-1", 61, "+33142680000", "2026-03-10T10:00:00+01:00");
+  const auto march = Gather();
+  ASSERT_EQ(march.size(), 1u);
+  StoreValidated(march[0]);
+  for (const auto& p : Gather()) EXPECT_EQ(p.lines_size(), 0) << p.DebugString();
+  Call("c-mar-2", 61, "+33142680000", "2026-03-11T10:00:00+01:00");
+  const auto again = Gather();
+  ASSERT_EQ(again.size(), 1u);
+  ASSERT_EQ(again[0].lines_size(), 1);
+  const v1::PreparationLine& l = again[0].lines(0);
+  EXPECT_EQ(l.usage().records(), 1);
+  EXPECT_EQ(l.usage().amount_micros(), 70333);
+  EXPECT_EQ(l.net_amount_minor(), 6);
+  EXPECT_TRUE(l.own_period());
+  EXPECT_EQ(l.period_start(), "2026-03-01");
+}
+
 // A rule for SMS only does not cover voice.
 TEST_F(GatherUsageTest, AUsageRuleCoversOnlyItsKindsAndObjects) {
   UsageRule("SMS", "", R"pb(usage_kinds: "USAGE_KIND_SMS")pb");

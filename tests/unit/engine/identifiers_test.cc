@@ -1,11 +1,11 @@
-// The issuer's legal identifiers (engine/invoicing/identifiers.h). Every
+// The issuer's legal identifiers (engine/core/identifiers.h). Every
 // valid example is either published (named beside it) or computed by hand
 // in the comment above it; every refusal names the field passed in.
 
 #include <string>
 
 #include "absl/status/status.h"
-#include "engine/invoicing/identifiers.h"
+#include "engine/core/identifiers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -336,6 +336,65 @@ TEST(IdentifiersTest, BicOfWrongShapeIsRefused) {
         << bad;
   }
   EXPECT_EQ(Refusal(ValidateBic("issuer.bic", "")), "issuer.bic: is required");
+}
+
+// --- SEPA creditor identifier and mandate reference ------------------------
+
+// FR72ZZZ123456: 123456 FR 00 -> 1234561527 00, mod 97 = 26, 98 - 26 = 72.
+TEST(IdentifiersTest, SepaCreditorIdsWithTheirCheckDigitsAreValid) {
+  EXPECT_TRUE(ValidateSepaCreditorId("issuer.sepa_creditor_id", "FR72ZZZ123456")
+                  .ok());
+  // The business code is outside the check: any 3 characters keep it valid.
+  EXPECT_TRUE(ValidateSepaCreditorId("issuer.sepa_creditor_id", "FR72ABC123456")
+                  .ok());
+  EXPECT_TRUE(
+      ValidateSepaCreditorId("issuer.sepa_creditor_id", "DE98ZZZ09999999999")
+          .ok());  // the Bundesbank's test identifier
+}
+
+TEST(IdentifiersTest, SepaCreditorIdOfWrongCheckOrShapeIsRefused) {
+  EXPECT_EQ(
+      Refusal(ValidateSepaCreditorId("issuer.sepa_creditor_id", "FR73ZZZ123456")),
+      "issuer.sepa_creditor_id: \"FR73ZZZ123456\" is not a SEPA creditor "
+      "identifier: its check digits do not match (EPC262, ISO 7064 mod 97)");
+  EXPECT_THAT(
+      Refusal(ValidateSepaCreditorId("issuer.sepa_creditor_id", "FR72ZZZ12345")),
+      HasSubstr("a French one has 13 characters"));
+  EXPECT_THAT(
+      Refusal(ValidateSepaCreditorId("issuer.sepa_creditor_id", "fr72zzz123456")),
+      HasSubstr("only upper-case letters and digits"));
+  EXPECT_THAT(
+      Refusal(ValidateSepaCreditorId("issuer.sepa_creditor_id", "7272ZZZ123456")),
+      HasSubstr("2 letters of country then 2 check digits"));
+  EXPECT_THAT(Refusal(ValidateSepaCreditorId("issuer.sepa_creditor_id", "FR72")),
+              HasSubstr("8 to 35 characters"));
+  EXPECT_EQ(Refusal(ValidateSepaCreditorId("issuer.sepa_creditor_id", "")),
+            "issuer.sepa_creditor_id: is required");
+}
+
+TEST(IdentifiersTest, MandateReferencesOfTheSepaSetAreValid) {
+  EXPECT_TRUE(ValidateMandateReference("m", "RUM-2026/000123").ok());
+  EXPECT_TRUE(ValidateMandateReference("m", "a(b).c,d'e+f?g:h").ok());
+  EXPECT_TRUE(
+      ValidateMandateReference("m", "12345678901234567890123456789012345").ok());
+}
+
+TEST(IdentifiersTest, MandateReferenceOutsideTheSepaSetIsRefused) {
+  EXPECT_EQ(Refusal(ValidateMandateReference("customer.sepa_mandate.reference",
+                                             "RUM 1")),
+            "customer.sepa_mandate.reference: \"RUM 1\" holds a character "
+            "outside the SEPA set (letters, digits and / - ? : ( ) . , ' +)");
+  EXPECT_THAT(Refusal(ValidateMandateReference("m", "R\xc3\xa9f")),
+              HasSubstr("outside the SEPA set"));
+  EXPECT_THAT(Refusal(ValidateMandateReference(
+                  "m", "123456789012345678901234567890123456")),
+              HasSubstr("36 characters; at most 35"));
+  for (const char* bad : {"/RUM", "RUM/", "RUM//1"}) {
+    EXPECT_THAT(Refusal(ValidateMandateReference("m", bad)),
+                HasSubstr("may not start or end with /"))
+        << bad;
+  }
+  EXPECT_EQ(Refusal(ValidateMandateReference("m", "")), "m: is required");
 }
 
 }  // namespace

@@ -1,8 +1,9 @@
 #pragma once
 
-// Checks of the issuing company's legal identifiers, as they are printed
-// on an invoice (French mandatory mentions: SIREN or SIRET, intra-community
-// VAT id; bank details for payment: IBAN, BIC). Pure: check digits and
+// Checks of the legal identifiers an invoice prints, the issuing
+// company's and the customer's (French mandatory mentions: SIREN or SIRET,
+// intra-community VAT id; bank details for payment: IBAN, BIC; SEPA direct
+// debit: creditor identifier, mandate reference). Pure: check digits and
 // shape only, no registry look-up (a well-formed SIREN may still belong to
 // nobody).
 //
@@ -79,5 +80,21 @@ absl::Status ValidateIban(absl::string_view field, absl::string_view iban);
 // 2 letters (country), 2 letters or digits (location), optionally 3
 // letters or digits (branch). Shape only: the country is not looked up.
 absl::Status ValidateBic(absl::string_view field, absl::string_view bic);
+
+// SEPA creditor identifier ("ICS" in France; EPC262), stored form: 2
+// letters of country, 2 check digits, a 3-character business code (often
+// "ZZZ"), then the national identifier; 8 to 35 upper-case letters or
+// digits, 13 for FR. The check digits make ISO 7064 MOD 97-10 of the
+// national identifier, the country and the check digits equal 1; the
+// business code is left out: FR72ZZZ123456, DE98ZZZ09999999999 (the
+// Bundesbank's test identifier).
+absl::Status ValidateSepaCreditorId(absl::string_view field,
+                                    absl::string_view id);
+
+// A SEPA mandate reference ("RUM"): 1 to 35 characters among letters,
+// digits and / - ? : ( ) . , ' + (EPC's restricted set, no space), not
+// starting or ending with '/' nor holding "//". Case is kept.
+absl::Status ValidateMandateReference(absl::string_view field,
+                                      absl::string_view reference);
 
 }  // namespace billing

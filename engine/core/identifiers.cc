@@ -1,9 +1,10 @@
-#include "engine/invoicing/identifiers.h"
+#include "engine/core/identifiers.h"
 
 #include <cstdint>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "engine/core/validation.h"
 
@@ -17,6 +18,10 @@ constexpr size_t kFrenchVatIdLength = 13;  // FR, key, SIREN
 constexpr size_t kIbanLengthMin = 15;      // Norway
 constexpr size_t kIbanLengthMax = 34;      // ISO 13616-1
 constexpr size_t kFrenchIbanLength = 27;
+constexpr size_t kCreditorIdLengthMin = 8;  // 2 + 2 + 3 + 1
+constexpr size_t kCreditorIdLengthMax = 35;  // EPC262
+constexpr size_t kFrenchCreditorIdLength = 13;
+constexpr size_t kMandateReferenceLengthMax = 35;  // EPC, "RUM" in France
 
 // VAT prefixes of the EU member states (Greece: EL) and Northern Ireland.
 constexpr absl::string_view kVatPrefixes =
@@ -120,18 +125,23 @@ absl::Status CheckFrenchVatId(absl::string_view field,
 
 // ISO 7064 MOD 97-10 of the IBAN with its first 4 characters moved to the
 // end, letters as 10 (A) to 35 (Z). `iban` is upper-case letters and digits.
-int IbanMod97(absl::string_view iban) {
+// ISO 7064 MOD 97-10 remainder of `text` (digits and upper-case letters,
+// a letter read as two digits, A = 10 ... Z = 35).
+int Mod97(absl::string_view text) {
   int r = 0;
-  auto add = [&r](char c) {
+  for (char c : text) {
     if (absl::ascii_isdigit(static_cast<unsigned char>(c))) {
       r = (r * 10 + (c - '0')) % 97;
     } else {
       r = (r * 100 + (c - 'A' + 10)) % 97;
     }
-  };
-  for (char c : iban.substr(4)) add(c);
-  for (char c : iban.substr(0, 4)) add(c);
+  }
   return r;
+}
+
+// The IBAN's 4 first characters moved to its end (ISO 13616-1).
+int IbanMod97(absl::string_view iban) {
+  return Mod97(absl::StrCat(iban.substr(4), iban.substr(0, 4)));
 }
 
 absl::Status CheckIbanShape(absl::string_view field, absl::string_view iban) {
@@ -273,6 +283,62 @@ absl::Status ValidateBic(absl::string_view field, absl::string_view bic) {
                         "(country), 2 letters or digits (location), "
                         "optionally 3 letters or digits (branch) expected",
                         QuoteValue(bic)));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateSepaCreditorId(absl::string_view field,
+                                    absl::string_view id) {
+  auto bad = [&](absl::string_view why) {
+    return FieldError(field, absl::StrFormat("%s is not a SEPA creditor "
+                                             "identifier: %s",
+                                             QuoteValue(id), why));
+  };
+  if (id.empty()) return FieldError(field, "is required");
+  if (id.size() < kCreditorIdLengthMin || id.size() > kCreditorIdLengthMax) {
+    return bad("8 to 35 characters expected");
+  }
+  if (!AllUpperOrDigits(id)) {
+    return bad("only upper-case letters and digits (NormalizeIdentifier "
+               "removes spaces)");
+  }
+  if (!AllUpper(id.substr(0, 2)) || !AllDigits(id.substr(2, 2))) {
+    return bad("2 letters of country then 2 check digits expected");
+  }
+  if (absl::StartsWith(id, "FR") && id.size() != kFrenchCreditorIdLength) {
+    return bad("a French one has 13 characters (FR, 2 check digits, 3 of "
+               "business code, 6 of national identifier)");
+  }
+  // The business code (characters 5 to 7) is not part of the check.
+  if (Mod97(absl::StrCat(id.substr(7), id.substr(0, 4))) != 1) {
+    return bad("its check digits do not match (EPC262, ISO 7064 mod 97)");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateMandateReference(absl::string_view field,
+                                      absl::string_view reference) {
+  if (reference.empty()) return FieldError(field, "is required");
+  if (reference.size() > kMandateReferenceLengthMax) {
+    return FieldError(field, absl::StrFormat("%d characters; at most %d",
+                                             reference.size(),
+                                             kMandateReferenceLengthMax));
+  }
+  constexpr absl::string_view kAllowedSigns = "/-?:().,'+";
+  for (char c : reference) {
+    const auto u = static_cast<unsigned char>(c);
+    if (!absl::ascii_isalnum(u) && !absl::StrContains(kAllowedSigns, c)) {
+      return FieldError(
+          field, absl::StrFormat("%s holds a character outside the SEPA set "
+                                 "(letters, digits and / - ? : ( ) . , ' +)",
+                                 QuoteValue(reference)));
+    }
+  }
+  if (absl::StartsWith(reference, "/") || absl::EndsWith(reference, "/") ||
+      absl::StrContains(reference, "//")) {
+    return FieldError(field, absl::StrFormat("%s may not start or end with / "
+                                             "nor hold //",
+                                             QuoteValue(reference)));
   }
   return absl::OkStatus();
 }

@@ -24,6 +24,7 @@ process or a channel's readiness, with a deadline.
 """
 
 import faulthandler
+import json
 import os
 import selectors
 import signal
@@ -41,6 +42,8 @@ STOP_TIMEOUT_S = 15.0
 CALL_TIMEOUT_S = 30.0
 # The business date billingd's test clock is set to in these tests.
 TEST_CLOCK_DATE = "2026-03-20"
+# Deadline of one billingctl run, in seconds (its own call deadline is 30 s).
+CTL_TIMEOUT_S = 60.0
 # ctest kills an e2e test at 300 s and prints nothing of where it was. A test
 # that is still running at HANG_DUMP_S prints every thread's stack and exits,
 # so a hang names its line instead of "Timeout".
@@ -308,3 +311,29 @@ def stop_broker(broker):
                                  f"{broker.describe()}")
     finally:
         broker.close()
+
+
+class BillingctlMixin:
+    """billingctl against `self.daemon` (a Billingd), for a
+    unittest.TestCase."""
+
+    def run_ctl(self, *args, as_json=False, code=0):
+        """billingctl's stdout (parsed under as_json); its exit must be
+        `code`. Returns (stdout, stderr)."""
+        argv = [billingctl_path(), "--server", self.daemon.address]
+        argv += ["--json"] if as_json else []
+        try:
+            done = subprocess.run(argv + list(args), capture_output=True,
+                                  text=True, timeout=CTL_TIMEOUT_S,
+                                  stdin=subprocess.DEVNULL)
+        except subprocess.TimeoutExpired as e:
+            self.fail(f"billingctl {' '.join(args)}: still running: {e}")
+        self.assertEqual(done.returncode, code,
+                         f"billingctl {' '.join(args)}\nstdout: "
+                         f"{done.stdout}\nstderr: {done.stderr}")
+        out = json.loads(done.stdout) if as_json else done.stdout
+        return out, done.stderr
+
+    def ctl(self, *args, as_json=False):
+        """billingctl's stdout; its exit must be 0."""
+        return self.run_ctl(*args, as_json=as_json)[0]

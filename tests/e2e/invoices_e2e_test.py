@@ -23,7 +23,7 @@ import unittest
 
 import e2e_support as e2e
 
-CTL_TIMEOUT_S = 60.0
+CTL_TIMEOUT_S = e2e.CTL_TIMEOUT_S
 
 ISSUER = {
     "legal_name": "Télécom Services", "legal_form": "SAS",
@@ -37,7 +37,7 @@ ISSUER = {
 }
 
 
-class InvoicesBase(unittest.TestCase):
+class InvoicesBase(e2e.BillingctlMixin, unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
@@ -52,24 +52,6 @@ class InvoicesBase(unittest.TestCase):
             e2e.stop_billingd(cls.daemon)
         finally:
             shutil.rmtree(cls.workdir, ignore_errors=True)
-
-    def run_ctl(self, *args, as_json=False, code=0):
-        argv = [e2e.billingctl_path(), "--server", self.daemon.address]
-        argv += ["--json"] if as_json else []
-        try:
-            done = subprocess.run(argv + list(args), capture_output=True,
-                                  text=True, timeout=CTL_TIMEOUT_S,
-                                  stdin=subprocess.DEVNULL)
-        except subprocess.TimeoutExpired as e:
-            self.fail(f"billingctl {' '.join(args)}: still running: {e}")
-        self.assertEqual(done.returncode, code,
-                         f"billingctl {' '.join(args)}\nstdout: "
-                         f"{done.stdout}\nstderr: {done.stderr}")
-        out = json.loads(done.stdout) if as_json else done.stdout
-        return out, done.stderr
-
-    def ctl(self, *args, as_json=False):
-        return self.run_ctl(*args, as_json=as_json)[0]
 
     def issuer_file(self, issuer):
         path = os.path.join(self.workdir, "issuer.json")

@@ -26,13 +26,12 @@ import unittest
 
 import e2e_support as e2e
 
-# Deadline of one billingctl run, in seconds (its own call deadline is 30 s).
-CTL_TIMEOUT_S = 60.0
+CTL_TIMEOUT_S = e2e.CTL_TIMEOUT_S
 PERIOD = ("--period-start", "2026-03-01", "--period-end", "2026-03-31")
 RUN = PERIOD + ("--business-date", "2026-03-01", "--scope", "ordinary")
 
 
-class InvoicingE2eTest(unittest.TestCase):
+class InvoicingE2eTest(e2e.BillingctlMixin, unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
@@ -46,26 +45,6 @@ class InvoicingE2eTest(unittest.TestCase):
             e2e.stop_billingd(cls.daemon)
         finally:
             shutil.rmtree(cls.workdir, ignore_errors=True)
-
-    def run_ctl(self, *args, as_json=False, code=0):
-        """billingctl's stdout (parsed under as_json); its exit must be
-        `code`. Returns (stdout, stderr)."""
-        argv = [e2e.billingctl_path(), "--server", self.daemon.address]
-        argv += ["--json"] if as_json else []
-        try:
-            done = subprocess.run(argv + list(args), capture_output=True,
-                                  text=True, timeout=CTL_TIMEOUT_S,
-                                  stdin=subprocess.DEVNULL)
-        except subprocess.TimeoutExpired as e:
-            self.fail(f"billingctl {' '.join(args)}: still running: {e}")
-        self.assertEqual(done.returncode, code,
-                         f"billingctl {' '.join(args)}\nstdout: "
-                         f"{done.stdout}\nstderr: {done.stderr}")
-        out = json.loads(done.stdout) if as_json else done.stdout
-        return out, done.stderr
-
-    def ctl(self, *args, as_json=False):
-        return self.run_ctl(*args, as_json=as_json)[0]
 
     def load_demo_with_fax_rules(self):
         self.assertIn("4 entities", self.ctl("demo", "load"))

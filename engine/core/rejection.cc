@@ -43,6 +43,10 @@ absl::Status NamedIf(const Rejection& rejection, absl::Status status) {
   return Named(rejection, std::move(status));
 }
 
+bool IsRejection(const absl::Status& status) {
+  return !status.ok() && !RejectionName(status.message()).empty();
+}
+
 absl::string_view RejectionName(absl::string_view message) {
   const size_t open = NameStart(message);
   if (open == absl::string_view::npos) return {};

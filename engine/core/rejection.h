@@ -51,6 +51,11 @@ absl::StatusOr<T> NamedIf(const Rejection& rejection, absl::StatusOr<T> v) {
   return NamedIf(rejection, std::move(v).status());
 }
 
+// Whether `status` is a decided refusal: every refusal of a command is
+// named (" [NAME]"); a failure of the state (Unavailable, DataLoss,
+// Internal) never is, whatever its code.
+bool IsRejection(const absl::Status& status);
+
 // The name in a rejection's message ("ARTICLE_NOT_FOUND"), or "" when the
 // message carries none.
 absl::string_view RejectionName(absl::string_view message);

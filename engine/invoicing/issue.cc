@@ -18,13 +18,6 @@ namespace {
 
 namespace r = issue_invoices;
 
-bool IsRefusal(const absl::Status& s) {
-  return s.code() == absl::StatusCode::kFailedPrecondition ||
-         s.code() == absl::StatusCode::kInvalidArgument ||
-         s.code() == absl::StatusCode::kNotFound ||
-         s.code() == absl::StatusCode::kOutOfRange;
-}
-
 absl::Status CheckNumbers(absl::string_view customer_id,
                           const v1::IssueInvoices& command) {
   const auto& numbers = command.numbers();
@@ -92,7 +85,7 @@ absl::StatusOr<Events> RuleBilledEvents(OverlayState& state,
     billed->set_invoice_date(FormatBusinessDate(invoice_date));
     auto events = DecideContract(state, command, invoice_date);
     if (!events.ok()) {
-      if (!IsRefusal(events.status())) return events.status();
+      if (!IsRejection(events.status())) return events.status();
       std::string reason = absl::StrFormat(
           "rule %s/%s, period from %s: %s", line.contract_ref(),
           line.rule_id(), line.period_start(),

@@ -49,6 +49,18 @@ TEST(RejectionTest, AMessageWithoutANameIsItsOwnDetail) {
   EXPECT_EQ(RejectionName("[]"), "");
 }
 
+// A refusal is told from a failure of the state by its name, not its code:
+// a storage NotFound or FailedPrecondition is no refusal.
+TEST(RejectionTest, ARejectionIsNamedWhateverItsCode) {
+  EXPECT_TRUE(IsRejection(Reject(kArticleNotFound, "no article")));
+  EXPECT_TRUE(IsRejection(
+      Named(kRuleIdInvalid, absl::InvalidArgumentError("rule.rule_id: x"))));
+  EXPECT_FALSE(IsRejection(absl::NotFoundError("sst file missing")));
+  EXPECT_FALSE(IsRejection(absl::FailedPreconditionError("column family")));
+  EXPECT_FALSE(IsRejection(absl::DataLossError("bad record")));
+  EXPECT_FALSE(IsRejection(absl::OkStatus()));
+}
+
 TEST(RejectionTest, RankIsThePositionInTheOrder) {
   constexpr Rejection kOrder[] = {kRuleIdInvalid, kArticleNotFound};
   EXPECT_EQ(RejectionRank(kOrder, "RULE_ID_INVALID"), 0);

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 
@@ -39,6 +40,24 @@ int64_t RssNowKib() {
   int64_t pages = 0, resident = 0;
   std::ifstream("/proc/self/statm") >> pages >> resident;
   return resident * sysconf(_SC_PAGESIZE) / 1024;
+}
+
+std::string ScratchDir(const std::string& dir, absl::string_view name) {
+  const std::string path =
+      !dir.empty() ? dir
+                   : (std::filesystem::temp_directory_path() /
+                      absl::StrFormat("%s_%d", name, getpid()))
+                         .string();
+  std::filesystem::remove_all(path);
+  std::filesystem::create_directories(path);
+  return path;
+}
+
+void PrintReport(const std::string& report, const std::string& out,
+                 bool append) {
+  std::cout << report;
+  if (out.empty()) return;
+  std::ofstream(out, append ? std::ios::app : std::ios::trunc) << report;
 }
 
 std::string CustomerId(int c) { return absl::StrFormat("C%06d", c); }

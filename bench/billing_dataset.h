@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "billing/v1/commands.pb.h"
 #include "billing/v1/events.pb.h"
 #include "engine/core/dates.h"
@@ -30,6 +31,15 @@ int64_t PeakRssKib();
 double CpuS();
 // Resident now (not the peak), from /proc/self/statm, KiB.
 int64_t RssNowKib();
+
+// `dir`, or a new "<tmp>/<name>_<pid>" when empty: removed, then created
+// empty.
+std::string ScratchDir(const std::string& dir, absl::string_view name);
+
+// `report` printed, and written to `out` (appended under `append`) unless
+// `out` is empty.
+void PrintReport(const std::string& report, const std::string& out,
+                 bool append);
 
 // "C000042".
 std::string CustomerId(int c);

@@ -222,14 +222,8 @@ std::string Report(const Figures& f, int customers, int usage) {
 int Main() {
   const int customers = absl::GetFlag(FLAGS_customers);
   const int usage = absl::GetFlag(FLAGS_usage_per_customer);
-  std::string dir = absl::GetFlag(FLAGS_dir);
-  if (dir.empty()) {
-    dir = (std::filesystem::temp_directory_path() /
-           absl::StrFormat("billing_run_bench_%d", getpid()))
-              .string();
-  }
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
+  const std::string dir =
+      bench::ScratchDir(absl::GetFlag(FLAGS_dir), "billing_run_bench");
   Figures f;
   auto built = BuildInChild(dir, customers, usage, absl::GetFlag(FLAGS_batch));
   absl::Status s = built.status();
@@ -248,13 +242,8 @@ int Main() {
     std::cerr << s << std::endl;
     return 1;
   }
-  const std::string report = Report(f, customers, usage);
-  std::cout << report;
-  if (!absl::GetFlag(FLAGS_out).empty()) {
-    std::ofstream(absl::GetFlag(FLAGS_out),
-                  absl::GetFlag(FLAGS_append) ? std::ios::app : std::ios::trunc)
-        << report;
-  }
+  bench::PrintReport(Report(f, customers, usage), absl::GetFlag(FLAGS_out),
+                     absl::GetFlag(FLAGS_append));
   return 0;
 }
 

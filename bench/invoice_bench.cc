@@ -118,13 +118,7 @@ absl::Status NumberAndIssue(Writer& w,
     auto* a = c.mutable_invoice()->mutable_assign_numbers();
     a->set_series(d.series());
     c.mutable_invoice()->set_partition(SeriesPartitionKey(d.series()));
-    auto* ref = a->add_drafts();
-    ref->set_customer_id(d.holder_id());
-    ref->set_draft_id(d.draft_id());
-    ref->set_draft_date(d.draft_date());
-    ref->set_number_prefix(d.number_prefix());
-    ref->set_number_suffix(d.number_suffix());
-    ref->set_seq_digits(d.seq_digits());
+    *a->add_drafts() = DraftRefOf(d);
   }
   std::map<std::string, v1::Command> issue;
   for (const auto& [series, c] : assign) {
@@ -263,14 +257,8 @@ absl::Status Measure(const std::string& dir, int customers, int usage,
 int Main() {
   const int customers = absl::GetFlag(FLAGS_customers);
   const int usage = absl::GetFlag(FLAGS_usage_per_customer);
-  std::string dir = absl::GetFlag(FLAGS_dir);
-  if (dir.empty()) {
-    dir = (std::filesystem::temp_directory_path() /
-           absl::StrFormat("invoice_bench_%d", getpid()))
-              .string();
-  }
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
+  const std::string dir =
+      bench::ScratchDir(absl::GetFlag(FLAGS_dir), "invoice_bench");
   Figures f;
   const absl::Status s = Measure(dir, customers, usage, f);
   std::filesystem::remove_all(dir);
@@ -278,11 +266,8 @@ int Main() {
     std::cerr << s << std::endl;
     return 1;
   }
-  const std::string report = Report(f, customers, usage);
-  std::cout << report;
-  if (!absl::GetFlag(FLAGS_out).empty()) {
-    std::ofstream(absl::GetFlag(FLAGS_out)) << report;
-  }
+  bench::PrintReport(Report(f, customers, usage), absl::GetFlag(FLAGS_out),
+                     /*append=*/false);
   return 0;
 }
 

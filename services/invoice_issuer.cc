@@ -206,13 +206,7 @@ absl::StatusOr<std::vector<v1::NumberAssignment>> InvoiceIssuer::Number(
       for (size_t i = at; i < std::min(list.size(), at + kDraftsPerCommandMax);
            ++i) {
         const v1::InvoiceDocument& d = *list[i];
-        v1::DraftRef* ref = assign->add_drafts();
-        ref->set_customer_id(d.holder_id());
-        ref->set_draft_id(d.draft_id());
-        ref->set_draft_date(d.draft_date());
-        ref->set_number_prefix(d.number_prefix());
-        ref->set_number_suffix(d.number_suffix());
-        ref->set_seq_digits(d.seq_digits());
+        *assign->add_drafts() = DraftRefOf(d);
         parts.push_back(absl::StrCat(d.holder_id(), "/", d.draft_id()));
       }
       c.idempotency_key = StepKey("number", parts);

@@ -205,6 +205,10 @@ absl::StatusOr<std::optional<v1::InvoiceDocument>> FindDocument(
 absl::StatusOr<std::optional<v1::SeriesState>> LoadSeries(
     const StateReader& state, absl::string_view series);
 
+// What assign_numbers needs of a draft to number it: its customer (the
+// holder), id, date and number parts.
+v1::DraftRef DraftRefOf(const v1::InvoiceDocument& draft);
+
 extern const Domain kInvoiceDomain;
 
 }  // namespace billing

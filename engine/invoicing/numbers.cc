@@ -150,5 +150,19 @@ absl::StatusOr<Events> DecideAssignNumbers(const StateReader& state,
   body->set_last_issue_date(last_date);
   return Events{std::move(e)};
 }
-
 }  // namespace billing::invoice_internal
+
+namespace billing {
+
+v1::DraftRef DraftRefOf(const v1::InvoiceDocument& draft) {
+  v1::DraftRef ref;
+  ref.set_customer_id(draft.holder_id());
+  ref.set_draft_id(draft.draft_id());
+  ref.set_draft_date(draft.draft_date());
+  ref.set_number_prefix(draft.number_prefix());
+  ref.set_number_suffix(draft.number_suffix());
+  ref.set_seq_digits(draft.seq_digits());
+  return ref;
+}
+
+}  // namespace billing

@@ -78,13 +78,8 @@ v1::Command Assign(const std::vector<v1::InvoiceDocument>& drafts,
   a->set_series(drafts.at(0).series());
   c.mutable_invoice()->set_partition(SeriesPartitionKey(a->series()));
   for (const auto& d : drafts) {
-    auto* ref = a->add_drafts();
-    ref->set_customer_id(customer);
-    ref->set_draft_id(d.draft_id());
-    ref->set_draft_date(d.draft_date());
-    ref->set_number_prefix(d.number_prefix());
-    ref->set_number_suffix(d.number_suffix());
-    ref->set_seq_digits(d.seq_digits());
+    *a->add_drafts() = DraftRefOf(d);
+    a->mutable_drafts()->rbegin()->set_customer_id(customer);
   }
   return c;
 }

@@ -104,6 +104,12 @@ class CreditNotesE2eTest(inv.InvoicesBase):
         self.assertEqual(after.get("balance_gross_minor", "0"), "0")
         text = self.ctl("balance", "--customer", "DEMO")
         self.assertIn("EUR", text)
+        self.assertEqual(self.balance("--log-offset", "-1"), {})
+        # Recomputed: the cancelled invoice is owed nothing and holds
+        # nothing: nothing to correct, named.
+        _, err = self.run_ctl("credit-note", "correct", "--customer", "DEMO",
+                              "--reason", "vérification", code=1)
+        self.assertIn("NOTHING_TO_CORRECT", err)
 
         # Replayed from the journal: the same bytes.
         self.restart_from_journal()

@@ -19,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/substitute.h"
 #include "billing/v1/commands.pb.h"
+#include "engine/contracts/rejections.h"
 #include "engine/contracts/store.h"
 #include "engine/core/rejection.h"
 #include "engine/invoicing/invoices.h"
@@ -26,6 +27,7 @@
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
 #include "tests/unit/engine/ledger.h"
+#include "tests/unit/engine/precedence.h"
 
 namespace billing {
 namespace {
@@ -192,6 +194,28 @@ class CreditNotesTest : public ::testing::Test {
     EXPECT_TRUE(b.ok()) << b.status();
     if (!b.ok() || b->currencies_size() != 1) return {};
     return b->currencies(0);
+  }
+
+  // Rule METER, consumed units on COPIER-1 at 0.050000 a unit, installed
+  // at 1000 on March 1st (reading #1), read 1250 on March 31st (#2).
+  void AddMeter() {
+    for (const char* text : {
+             R"pb(contract { customer_id: "C1" create_rule { rule {
+                    contract_ref: "K1" rule_id: "METER" label: "Copies"
+                    rule_type: RULE_TYPE_CONSUMED_UNITS object_ids: "COPIER-1"
+                    article_code: "MAINT" unit_price_micros: 50000
+                    periodicity: PERIODICITY_MONTHLY
+                    start_date: "2026-03-01" } } })pb",
+             R"pb(contract { customer_id: "C1" record_reading { reading {
+                    contract_ref: "K1" rule_id: "METER" object_id: "COPIER-1"
+                    reading_date: "2026-03-01" kind: READING_KIND_INSTALLATION
+                    value_milli: 1000000 } } })pb",
+             R"pb(contract { customer_id: "C1" record_reading { reading {
+                    contract_ref: "K1" rule_id: "METER" object_id: "COPIER-1"
+                    reading_date: "2026-03-31" kind: READING_KIND_REGULAR
+                    value_milli: 1250000 } } })pb"}) {
+      ledger_.Given(Parse(text), kJan5);
+    }
   }
 
   testing::Ledger ledger_;
@@ -432,23 +456,7 @@ TEST_F(CreditNotesTest, EndRuleRefusalsNameTheField) {
 // 15.00, so a supplementary invoice FA-2026-000003 of 1 x 5.00, VAT 1.00,
 // 6.00. The balance: 240.00 + 262.20 = 502.20, then 499.20, then 505.20.
 TEST_F(CreditNotesTest, CorrectedReadingCreditsOrSupplements) {
-  for (const char* text : {
-           R"pb(contract { customer_id: "C1" create_rule { rule {
-                  contract_ref: "K1" rule_id: "METER" label: "Copies"
-                  rule_type: RULE_TYPE_CONSUMED_UNITS object_ids: "COPIER-1"
-                  article_code: "MAINT" unit_price_micros: 50000
-                  periodicity: PERIODICITY_MONTHLY
-                  start_date: "2026-03-01" } } })pb",
-           R"pb(contract { customer_id: "C1" record_reading { reading {
-                  contract_ref: "K1" rule_id: "METER" object_id: "COPIER-1"
-                  reading_date: "2026-03-01" kind: READING_KIND_INSTALLATION
-                  value_milli: 1000000 } } })pb",
-           R"pb(contract { customer_id: "C1" record_reading { reading {
-                  contract_ref: "K1" rule_id: "METER" object_id: "COPIER-1"
-                  reading_date: "2026-03-31" kind: READING_KIND_REGULAR
-                  value_milli: 1250000 } } })pb"}) {
-    ledger_.Given(Parse(text), kJan5);
-  }
+  AddMeter();
   InvoiceMonth(BusinessDate(2026, 3, 1), BusinessDate(2026, 3, 31));
   const auto april = InvoiceMonth(BusinessDate(2026, 4, 1), BusinessDate(2026, 4, 30));
   int meter = -1;
@@ -621,6 +629,105 @@ TEST_F(CreditNotesTest, RefusalsNameTheFieldAndChangeNothing) {
   ledger_.ExpectRejected(Correct("x", {"AV-2026-000001"}), d,
                          absl::StatusCode::kFailedPrecondition,
                          "invoice_numbers[0]: \"AV-2026-000001\" is a credit note");
+}
+
+// Precedence: each command broken every way, fixed one way at a time, is
+// refused in its kOrder, then accepted.
+TEST_F(CreditNotesTest, CancelInvoiceRefusalsComeInOrder) {
+  InvoiceMonth(BusinessDate(2026, 3, 1), BusinessDate(2026, 3, 31));
+  testing::ExpectPrecedence(
+      ledger_, Cancel("", "", "C 1"), cancel_invoice::kOrder,
+      BusinessDate(2026, 3, 10),
+      {{"CUSTOMER_ID_INVALID",
+        [](v1::Command& c) { c.mutable_invoice()->set_partition("C1"); }},
+       {"INVOICE_NUMBER_INVALID",
+        [](v1::Command& c) {
+          c.mutable_invoice()->mutable_cancel_invoice()->set_invoice_number(
+              "FA-2026-000009");
+        }},
+       {"CORRECTION_REASON_INVALID",
+        [](v1::Command& c) {
+          c.mutable_invoice()->mutable_cancel_invoice()->set_reason("Annulée");
+        }},
+       {"INVOICE_NOT_FOUND", [](v1::Command& c) {
+          c.mutable_invoice()->mutable_cancel_invoice()->set_invoice_number(
+              "FA-2026-000001");
+        }}});
+}
+
+TEST_F(CreditNotesTest, CorrectInvoicesRefusalsComeInOrder) {
+  InvoiceMonth(BusinessDate(2026, 3, 1), BusinessDate(2026, 3, 31));
+  auto numbers = [](v1::Command& c, const char* n) {
+    c.mutable_invoice()->mutable_correct_invoices()->set_invoice_numbers(0, n);
+  };
+  testing::ExpectPrecedence(
+      ledger_, Correct("", {""}, "C 1"), correct_invoices::kOrder,
+      BusinessDate(2026, 3, 10),
+      {{"CUSTOMER_ID_INVALID",
+        [](v1::Command& c) { c.mutable_invoice()->set_partition("C9"); }},
+       {"INVOICE_NUMBER_INVALID",
+        [numbers](v1::Command& c) { numbers(c, "FA-2026-000009"); }},
+       {"CORRECTION_REASON_INVALID",
+        [](v1::Command& c) {
+          c.mutable_invoice()->mutable_correct_invoices()->set_reason("x");
+        }},
+       {"CUSTOMER_NOT_FOUND",
+        [](v1::Command& c) { c.mutable_invoice()->set_partition("C1"); }},
+       {"INVOICE_NOT_FOUND",
+        [numbers](v1::Command& c) { numbers(c, "FA-2026-000001"); }},
+       {"NOTHING_TO_CORRECT", [](v1::Command&) {}}},
+      /*accepted_at_end=*/false);
+}
+
+TEST_F(CreditNotesTest, EndRuleRefusalsComeInOrder) {
+  auto end = [](v1::Command& c) {
+    return c.mutable_contract()->mutable_end_rule();
+  };
+  v1::Command broken = Parse(R"pb(contract { customer_id: "C 1" end_rule {
+      contract_ref: "" rule_id: "" end_date: "2026-02-30" reason: "" } })pb");
+  testing::ExpectPrecedence(
+      ledger_, broken, end_rule::kOrder, BusinessDate(2026, 4, 11),
+      {{"CUSTOMER_ID_INVALID",
+        [](v1::Command& c) { c.mutable_contract()->set_customer_id("C9"); }},
+       {"CONTRACT_REF_INVALID",
+        [end](v1::Command& c) { end(c)->set_contract_ref("K9"); }},
+       {"RULE_ID_INVALID", [end](v1::Command& c) { end(c)->set_rule_id("R9"); }},
+       {"END_DATE_INVALID",
+        [end](v1::Command& c) { end(c)->set_end_date("2026-02-01"); }},
+       {"REASON_INVALID", [end](v1::Command& c) { end(c)->set_reason("x"); }},
+       {"CUSTOMER_NOT_FOUND",
+        [](v1::Command& c) { c.mutable_contract()->set_customer_id("C1"); }},
+       {"CONTRACT_NOT_FOUND",
+        [end](v1::Command& c) { end(c)->set_contract_ref("K1"); }},
+       {"RULE_NOT_FOUND", [end](v1::Command& c) { end(c)->set_rule_id("R1"); }},
+       {"END_NOT_EARLIER",
+        [end](v1::Command& c) { end(c)->set_end_date("2026-04-10"); }}});
+}
+
+TEST_F(CreditNotesTest, CorrectReadingRefusalsComeInOrder) {
+  AddMeter();
+  auto fix = [](v1::Command& c) {
+    return c.mutable_contract()->mutable_correct_reading();
+  };
+  v1::Command broken = Parse(R"pb(contract { customer_id: "C 1"
+      correct_reading { object_id: "" seq: 0 value_milli: -1 reason: "" } })pb");
+  testing::ExpectPrecedence(
+      ledger_, broken, correct_reading::kOrder, BusinessDate(2026, 4, 11),
+      {{"CUSTOMER_ID_INVALID",
+        [](v1::Command& c) { c.mutable_contract()->set_customer_id("C9"); }},
+       {"OBJECT_ID_INVALID",
+        [fix](v1::Command& c) { fix(c)->set_object_id("COPIER-9"); }},
+       {"READING_SEQ_INVALID", [fix](v1::Command& c) { fix(c)->set_seq(1); }},
+       {"READING_VALUE_INVALID",
+        [fix](v1::Command& c) { fix(c)->set_value_milli(900000); }},
+       {"REASON_INVALID", [fix](v1::Command& c) { fix(c)->set_reason("x"); }},
+       {"CUSTOMER_NOT_FOUND",
+        [](v1::Command& c) { c.mutable_contract()->set_customer_id("C1"); }},
+       {"READING_NOT_FOUND",
+        [fix](v1::Command& c) { fix(c)->set_object_id("COPIER-1"); }},
+       {"READING_NOT_REGULAR", [fix](v1::Command& c) { fix(c)->set_seq(2); }},
+       {"READING_VALUE_OUT_OF_ORDER",
+        [fix](v1::Command& c) { fix(c)->set_value_milli(1200000); }}});
 }
 
 TEST(CreditNoteRejections, OrdersAreListed) {

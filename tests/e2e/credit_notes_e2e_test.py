@@ -120,5 +120,56 @@ class CreditNotesE2eTest(inv.InvoicesBase):
         self.assertEqual(self.balance()["EUR"].get("balance_gross_minor", "0"), "0")
 
 
+class CorrectionE2eTest(inv.InvoicesBase):
+    """Cause 1 through billingctl: FAX-PARIS +10 % from April (30.00 ->
+    33.00), April invoiced FA-2026-000002 (33.00 + 35.00 = 68.00, VAT
+    13.60, 81.60), the increase cancelled: credit-note correct issues
+    AV-2026-000001 of 1 x 3.00 (VAT 0.60, 3.60) naming FA-2026-000002;
+    March (30.00) is untouched; the balance as of 2026-04-02 goes from
+    78.00 + 81.60 = 159.60 to 156.00; correcting again: nothing."""
+
+    def test_cancelled_increase_is_credited_once(self):
+        self.setUp_demo()
+        self.ctl("issuer", "set", "--file", self.issuer_file(inv.ISSUER))
+        self.ctl("increase", "schedule", "--customer", "DEMO", "--contract",
+                 "K-FAX", "--rule", "R-PARIS", "--date", "2026-04-01",
+                 "--kind", "custom", "--percent", "10", "--reason", "+10 %")
+        self.run_month("2026-03-01", "2026-03-31", "mar-1")
+        self.ctl("prep", "validate", "--statuses", "generated",
+                 "--key", "val-mar")
+        self.run_month("2026-04-01", "2026-04-30", "apr-1")
+        out = self.ctl("prep", "validate", "--period-start", "2026-04-01",
+                       "--statuses", "generated", "--key", "val-apr",
+                       "--business-date", "2026-04-01")
+        self.assertIn("1 document(s) issued", out)
+        april = self.ctl("invoice", "show", "FA-2026-000002", as_json=True)
+        self.assertEqual(april["gross_amount_minor"], "8160")
+        self.ctl("increase", "cancel", "--customer", "DEMO", "--contract",
+                 "K-FAX", "--rule", "R-PARIS", "--seq", "1", "--reason",
+                 "Hausse contestée", "--business-date", "2026-04-02")
+        out = self.ctl("credit-note", "correct", "--customer", "DEMO",
+                       "--reason", "Hausse annulée", "--key", "corr-1",
+                       "--business-date", "2026-04-02")
+        self.assertIn("1 document(s) issued", out)
+        av = self.ctl("credit-note", "show", "AV-2026-000001", as_json=True)
+        self.assertEqual(av["corrected_invoice_numbers"], ["FA-2026-000002"])
+        self.assertEqual(len(av["lines"]), 1)
+        self.assertEqual(av["lines"][0]["unit_price_micros"], "3000000")
+        self.assertEqual(av["net_amount_minor"], "300")
+        self.assertEqual(av["vat_amount_minor"], "60")
+        self.assertEqual(av["gross_amount_minor"], "360")
+        text = self.ctl("credit-note", "show", "AV-2026-000001")
+        self.assertIn("FA-2026-000002 line", text)
+        before = self.ctl("balance", "--customer", "DEMO", "--as-of",
+                          "2026-04-01", as_json=True)["currencies"][0]
+        after = self.ctl("balance", "--customer", "DEMO", "--as-of",
+                         "2026-04-02", as_json=True)["currencies"][0]
+        self.assertEqual(before["balance_gross_minor"], "15960")
+        self.assertEqual(after["balance_gross_minor"], "15600")
+        _, err = self.run_ctl("credit-note", "correct", "--customer", "DEMO",
+                              "--reason", "encore", code=1)
+        self.assertIn("NOTHING_TO_CORRECT", err)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

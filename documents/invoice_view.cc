@@ -23,8 +23,15 @@ bool IsNotice(const v1::InvoiceDocument& doc) {
   return doc.type() == v1::DOCUMENT_TYPE_PAYMENT_NOTICE;
 }
 
+bool IsCreditNote(const v1::InvoiceDocument& doc) {
+  return doc.type() == v1::DOCUMENT_TYPE_CREDIT_NOTE;
+}
+
 std::string Title(const v1::InvoiceDocument& doc) {
-  std::string title = IsNotice(doc) ? "Avis de prélèvement" : "Facture";
+  std::string title = IsNotice(doc)                 ? "Avis de prélèvement"
+                      : IsCreditNote(doc)           ? "Avoir"
+                      : !doc.correction_id().empty() ? "Facture rectificative"
+                                                     : "Facture";
   if (doc.number().empty()) absl::StrAppend(&title, " (projet)");
   return title;
 }
@@ -38,7 +45,19 @@ std::vector<Field> DocumentFields(const v1::InvoiceDocument& doc) {
   }
   const std::string period = FormatPeriod(doc.period_start(), doc.period_end());
   if (!period.empty()) f.emplace_back("Période", period);
-  if (!doc.due_date().empty()) {
+  if (doc.corrected_invoice_numbers_size() > 0) {
+    std::vector<std::string> numbers;
+    for (const auto& n : doc.corrected_invoice_numbers()) {
+      numbers.push_back(CleanText(n));
+    }
+    f.emplace_back(numbers.size() > 1 ? "Factures d'origine n°"
+                                      : "Facture d'origine n°",
+                   absl::StrJoin(numbers, ", "));
+  }
+  if (!doc.correction_reason().empty()) {
+    f.emplace_back("Motif", CleanText(doc.correction_reason()));
+  }
+  if (!doc.due_date().empty() && !IsCreditNote(doc)) {
     f.emplace_back(IsNotice(doc) ? "Prélevé le" : "Échéance",
                    FormatDate(doc.due_date()));
   }
@@ -154,6 +173,11 @@ LineRow Row(const v1::DocumentLine& line, absl::string_view currency) {
   LineRow r;
   r.article = CleanText(line.article_code());
   r.label = CleanText(line.label());
+  if (line.has_corrects()) {
+    absl::StrAppend(&r.label, " (facture ",
+                    CleanText(line.corrects().invoice_number()), ", ligne ",
+                    line.corrects().line_index() + 1, ")");
+  }
   if (!line.period_start().empty() || !line.period_end().empty()) {
     r.period = absl::StrCat(FormatDate(line.period_start()), " – ",
                             FormatDate(line.period_end()));
@@ -216,7 +240,9 @@ std::vector<Field> Totals(const v1::InvoiceDocument& doc) {
   return {
       {"Total HT", FormatAmount(doc.net_amount_minor(), cur)},
       {"Total TVA", FormatAmount(doc.vat_amount_minor(), cur)},
-      {IsNotice(doc) ? "Total TTC à prélever" : "Total TTC",
+      {IsNotice(doc)       ? "Total TTC à prélever"
+       : IsCreditNote(doc) ? "Total TTC de l'avoir"
+                           : "Total TTC",
        FormatAmount(doc.gross_amount_minor(), cur)},
   };
 }
@@ -261,6 +287,17 @@ std::vector<std::string> Payment(const v1::InvoiceDocument& doc) {
   const std::string due = FormatDate(doc.due_date());
   const std::string gross =
       FormatAmount(doc.gross_amount_minor(), doc.currency());
+  if (IsCreditNote(doc)) {
+    // A credit note is owed to the customer: no due date, no penalty.
+    out.push_back(absl::StrCat(
+        "Avoir de ", gross,
+        " à déduire de votre prochain règlement, ou remboursé par virement."));
+    const std::string bank = BankLine(doc.issuer().bank());
+    if (!bank.empty()) {
+      out.push_back(absl::StrCat("Coordonnées bancaires : ", bank));
+    }
+    return out;
+  }
   if (IsNotice(doc)) {
     out.push_back(absl::StrCat("Le montant de ", gross,
                                " sera prélevé sur votre compte le ", due,
@@ -370,7 +407,8 @@ InvoiceView BuildInvoiceView(const v1::InvoiceDocument& doc) {
   v.issuer_name = CleanText(doc.issuer().legal_name());
   v.issuer_lines = IssuerLines(doc.issuer());
   v.legal_footer = LegalFooter(doc.issuer());
-  v.customer_caption = IsNotice(doc) ? "Client" : "Facturé à";
+  v.customer_caption =
+      IsNotice(doc) || IsCreditNote(doc) ? "Client" : "Facturé à";
   v.customer_name = PartyName(doc.invoiced());
   v.customer_lines = PartyLines(doc.invoiced());
   v.ledger_note = LedgerNote(doc);

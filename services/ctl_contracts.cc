@@ -495,7 +495,9 @@ std::vector<Verb> RuleVerbs() {
   std::vector<Flag> id = {
       Holder(), Req("--contract", "contract_ref", "Contract reference"),
       Req("--rule", "rule_id", "Rule code")};
-  std::vector<Flag> dates = id, billed = id;
+  std::vector<Flag> dates = id, billed = id, ended = id;
+  ended.push_back(Req("--end", "end_date", "The rule's last day"));
+  ended.push_back(Req("--reason", "reason", "Why (1 to 200 characters)"));
   dates.push_back(
       Opt("--next", "next_theoretical_date", "Next theoretical date"));
   dates.push_back(Opt("--last-invoice-date", "last_invoice_date",
@@ -522,6 +524,10 @@ std::vector<Verb> RuleVerbs() {
       Command({"rule", "billed"},
               "Record that the period at the next date was invoiced",
               "record_rule_billed", billed),
+      Command({"rule", "end"},
+              "End a rule early (what was billed beyond: credit-note "
+              "correct)",
+              "end_rule", ended),
   };
 }
 
@@ -541,6 +547,14 @@ std::vector<Verb> MeasureVerbs() {
                    .Absent("regular"),
                Opt("--old-final", "old_meter_final_value_milli",
                    "Replacement: the old meter's last value")}),
+      Command({"reading", "correct"},
+              "Correct a regular reading recorded wrong (what was billed "
+              "from it: credit-note correct)",
+              "correct_reading",
+              {Holder(), Req("--object", "object_id", "Object read"),
+               Req("--seq", "seq", "The reading's number (reading list)"),
+               Req("--value", "value_milli", "The right meter value"),
+               Req("--reason", "reason", "Why (1 to 200 characters)")}),
       {{"reading", "list"},
        "An object's readings",
        "ContractService.ListReadings",

@@ -1,6 +1,7 @@
 // billingctl issuer set|show
 // billingctl prep validate
 // billingctl invoice list|show|render|finish, notice list|show|render
+// billingctl credit-note create|correct|list|show|render, balance
 //
 // Invoices over billing.v1.InvoiceService (docs/invoices.md): the verb
 // table, the printers of its answers, and `render`, which writes the PDF,
@@ -27,11 +28,21 @@ std::string Rate(int32_t bp) {
   return absl::StrCat(FormatFixedPoint(bp, 2), " %");
 }
 
+std::string TypeName(const v1::InvoiceDocument& d) {
+  switch (d.type()) {
+    case v1::DOCUMENT_TYPE_PAYMENT_NOTICE:
+      return "notice";
+    case v1::DOCUMENT_TYPE_CREDIT_NOTE:
+      return "credit";
+    default:
+      return d.correction_id().empty() ? "invoice" : "suppl";
+  }
+}
+
 std::string DocumentRow(const v1::InvoiceDocument& d) {
   return absl::StrFormat(
       "%s %s %s %s %s..%s %12s %10s %12s %s", Pad(d.number(), 22),
-      Pad(d.type() == v1::DOCUMENT_TYPE_PAYMENT_NOTICE ? "notice" : "invoice",
-          7),
+      Pad(TypeName(d), 7),
       d.issue_date(), Pad(d.invoiced().customer_id(), 12), d.period_start(),
       d.period_end(), Amount(d.net_amount_minor(), d.currency()),
       Amount(d.vat_amount_minor(), d.currency()),
@@ -49,9 +60,16 @@ std::string DocumentText(const v1::InvoiceDocument& d) {
   std::string out = absl::StrFormat(
       "%s %s  issued %s  due %s  period %s..%s\n",
       d.type() == v1::DOCUMENT_TYPE_PAYMENT_NOTICE ? "Payment notice"
-                                                   : "Invoice",
+      : d.type() == v1::DOCUMENT_TYPE_CREDIT_NOTE  ? "Credit note"
+      : d.correction_id().empty()                  ? "Invoice"
+                                                   : "Supplementary invoice",
       d.number(), d.issue_date(), d.due_date(), d.period_start(),
       d.period_end());
+  if (!d.correction_id().empty()) {
+    absl::StrAppendFormat(&out, "corrects %s (%s): %s\n",
+                          absl::StrJoin(d.corrected_invoice_numbers(), ", "),
+                          d.correction_id(), d.correction_reason());
+  }
   absl::StrAppendFormat(&out, "from  %s %s, SIREN %s, VAT %s\n",
                         d.issuer().legal_name(), d.issuer().legal_form(),
                         d.issuer().siren(), d.issuer().vat_id());
@@ -76,6 +94,9 @@ std::string DocumentText(const v1::InvoiceDocument& d) {
           FormatFixedPoint(l.unit_price_micros(), 6),
           Amount(l.discount_minor(), cur), Amount(l.net_amount_minor(), cur),
           Rate(l.vat_rate_bp()), l.own_period() ? "  (late usage)" : "");
+      if (!l.explanation().empty()) {
+        absl::StrAppend(&out, "      ", l.explanation(), "\n");
+      }
     }
   }
   out += "\n";
@@ -130,6 +151,32 @@ void PrintValidation(const v1::ValidateResult& r) {
   for (const auto& e : r.errors()) std::cout << "refused: " << e << "\n";
 }
 
+void PrintCorrection(const v1::ValidateResult& r) {
+  std::cout << absl::StrFormat("%d document(s) issued, %d draft(s) pending\n",
+                               r.documents_size(), r.drafts_pending());
+  if (r.documents_size() > 0) std::cout << DocumentHeader() << "\n";
+  for (const auto& d : r.documents()) std::cout << DocumentRow(d) << "\n";
+}
+
+void PrintBalance(const v1::CustomerBalance& b) {
+  std::cout << absl::StrFormat(
+      "customer %s%s%s\n", b.customer_id(),
+      b.as_of_date().empty() ? "" : absl::StrCat("  as of ", b.as_of_date()),
+      b.has_log_offset() ? absl::StrCat("  log offset ", b.log_offset()) : "");
+  std::cout << absl::StrFormat("%-8s %8s %12s %8s %12s %12s %12s\n",
+                               "CURRENCY", "INVOICES", "INVOICED", "CREDITS",
+                               "CREDITED", "BALANCE", "NET");
+  for (const v1::CurrencyBalance& c : b.currencies()) {
+    const std::string& cur = c.currency();
+    std::cout << absl::StrFormat(
+        "%-8s %8d %12s %8d %12s %12s %12s\n", cur, c.invoices(),
+        Amount(c.invoiced_gross_minor(), cur), c.credit_notes(),
+        Amount(c.credited_gross_minor(), cur),
+        Amount(c.balance_gross_minor(), cur),
+        Amount(c.balance_net_minor(), cur));
+  }
+}
+
 void PrintPage(const Answer& a) {
   const auto& page = static_cast<const v1::ListDocumentsResponse&>(a.response);
   if (a.first_page) std::cout << DocumentHeader() << "\n";
@@ -173,6 +220,41 @@ std::vector<Flag> ListFlags(const std::string& type) {
   return flags;
 }
 
+// docs/credit_notes.md.
+std::vector<Verb> CreditNoteVerbs() {
+  return {
+      {{"credit-note", "create"},
+       "Cancel an issued invoice: a credit note of every line",
+       "InvoiceService.CancelInvoice",
+       "",
+       {Req("--invoice", "invoice_number", "The invoice's number"),
+        Req("--reason", "reason", "Printed on the credit note")},
+       Prints(&PrintCorrection),
+       kCommand},
+      {{"credit-note", "correct"},
+       "Recompute a customer's invoices and issue the differences (credit "
+       "notes, supplementary invoices)",
+       "InvoiceService.CorrectInvoices",
+       "",
+       {Req("--customer", "customer_id", "The customer"),
+        Opt("--invoices", "invoice_numbers", "NUMBER,NUMBER... (else all)")
+            .Mode(kCommaList),
+        Req("--reason", "reason", "Printed on the documents")},
+       Prints(&PrintCorrection),
+       kCommand},
+      {{"balance"},
+       "A customer's invoices minus credit notes, per currency",
+       "InvoiceService.GetBalance",
+       "",
+       {Req("--customer", "customer_id", "The customer"),
+        Opt("--as-of", "as_of_date", "YYYY-MM-DD: documents issued by then"),
+        Opt("--log-offset", "log_offset",
+            "Offset in the customer's partition: documents issued by that "
+            "record (-1: before anything)")},
+       Prints(&PrintBalance)},
+  };
+}
+
 std::vector<Verb> InvoiceVerbs() {
   std::vector<Verb> verbs = {
       {{"issuer", "set"},
@@ -211,9 +293,12 @@ std::vector<Verb> InvoiceVerbs() {
        {},
        Prints(&PrintValidation)},
   };
+  for (Verb& v : CreditNoteVerbs()) verbs.push_back(std::move(v));
   for (const auto& [noun, type] :
        std::vector<std::pair<std::string, std::string>>{
-           {"invoice", ""}, {"notice", "payment-notice"}}) {
+           {"invoice", ""},
+           {"notice", "payment-notice"},
+           {"credit-note", "credit-note"}}) {
     verbs.push_back({{noun, "list"},
                      "Issued documents, one line each",
                      "InvoiceService.ListDocuments",
@@ -283,10 +368,12 @@ void RegisterInvoiceCommands(CLI::App& app, const Global& g,
   RegisterVerbs(app, g, exit_code, *v1::ValidateRequest::descriptor()->file(),
                 {{{"issuer"}, "The issuing company (établissement)"},
                  {{"invoice"}, "Issued invoices"},
-                 {{"notice"}, "Issued payment notices"}},
+                 {{"notice"}, "Issued payment notices"},
+                 {{"credit-note"}, "Credit notes (avoirs) and corrections"}},
                 InvoiceVerbs());
   RegisterRender(app, g, exit_code, "invoice");
   RegisterRender(app, g, exit_code, "notice");
+  RegisterRender(app, g, exit_code, "credit-note");
 }
 
 }  // namespace billing::ctl

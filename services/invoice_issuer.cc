@@ -175,6 +175,37 @@ absl::StatusOr<v1::ValidateResult> InvoiceIssuer::FinishPending() const {
   return result;
 }
 
+absl::StatusOr<v1::ValidateResult> InvoiceIssuer::Correct(
+    const std::string& key, const std::string& business_date,
+    v1::InvoiceCommand command) const {
+  if (auto s = ValidateIdempotencyKey("idempotency_key", key); !s.ok()) {
+    return s;
+  }
+  const std::string customer = command.partition();
+  CommandRequest c;
+  c.idempotency_key = key;
+  c.business_date = business_date;
+  *c.command.mutable_invoice() = std::move(command);
+  auto answer = commands_->Execute(std::move(c));
+  if (!answer.ok()) return answer.status();
+  const std::string& id = answer->invoice().correction_id();
+  auto drafts = ListDrafts(*state_->Snapshot(), customer);
+  if (!drafts.ok()) return drafts.status();
+  v1::ValidateResult result;
+  if (auto s = Finish(*drafts, result); !s.ok()) return s;
+  result.clear_documents();
+  const std::unique_ptr<StateReader> snapshot = state_->Snapshot();
+  auto docs = ListDocuments(*snapshot, customer);
+  if (!docs.ok()) return docs.status();
+  for (v1::InvoiceDocument& d : *docs) {
+    if (d.correction_id() == id) *result.add_documents() = std::move(d);
+  }
+  auto left = ListDrafts(*snapshot, customer);
+  if (!left.ok()) return left.status();
+  result.set_drafts_pending(static_cast<int64_t>(left->size()));
+  return result;
+}
+
 absl::Status InvoiceIssuer::Finish(
     const std::vector<v1::InvoiceDocument>& drafts,
     v1::ValidateResult& result) const {

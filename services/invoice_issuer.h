@@ -44,6 +44,16 @@ class InvoiceIssuer {
   // Numbers and issues every pending draft of every customer.
   absl::StatusOr<v1::ValidateResult> FinishPending() const;
 
+  // A correction (cancel_invoice or correct_invoices, docs/credit_notes.md)
+  // drafted in the customer's partition under `key`, then its drafts and
+  // the customer's pending ones numbered and issued like Validate's. The
+  // result holds the correction's documents, whoever issued them (a retry
+  // with the key gets them too). Errors: the command's refusal, storage
+  // failures, UNAVAILABLE when a step could not be written.
+  absl::StatusOr<v1::ValidateResult> Correct(const std::string& key,
+                                             const std::string& business_date,
+                                             v1::InvoiceCommand command) const;
+
  private:
   // Numbers (per series) and issues (per customer) `drafts`; the documents
   // issued into `result`.

@@ -1,6 +1,7 @@
 #include "services/invoice_service.h"
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -12,6 +13,8 @@
 #include "documents/invoice_json.h"
 #include "documents/invoice_pdf.h"
 #include "engine/core/validation.h"
+#include "engine/customer/customer.h"
+#include "engine/invoicing/credit_notes.h"
 #include "engine/invoicing/invoices.h"
 #include "engine/invoicing/queries.h"
 #include "services/invoicing_service.h"
@@ -222,6 +225,93 @@ grpc::Status InvoiceServiceImpl::RenderDocument(
     default:
       return ToGrpcStatus(FieldError("format", "is not a render format"));
   }
+}
+
+}  // namespace billing
+
+namespace billing {
+
+grpc::Status InvoiceServiceImpl::CancelInvoice(
+    grpc::ServerContext*, const v1::CancelInvoiceRequest* request,
+    v1::ValidateResult* response) {
+  const std::string& number = request->invoice_number();
+  if (number.empty() || number.size() > kDocumentNumberLengthMax ||
+      !IsValidUtf8(number)) {
+    return ToGrpcStatus(
+        FieldError("invoice_number", "is not a document number"));
+  }
+  auto doc = FindDocument(*state_, number);
+  if (!doc.ok()) return ToGrpcStatus(doc.status());
+  if (!doc->has_value()) {
+    return ToGrpcStatus(absl::NotFoundError(absl::StrFormat(
+        "invoice_number: no document %s [INVOICE_NOT_FOUND]",
+        QuoteValue(number))));
+  }
+  v1::InvoiceCommand command;
+  // The document lives in its holder's partition.
+  command.set_partition((*doc)->holder_id());
+  command.mutable_cancel_invoice()->set_invoice_number(number);
+  command.mutable_cancel_invoice()->set_reason(request->reason());
+  auto result = issuer_.Correct(request->idempotency_key(),
+                                request->business_date(), std::move(command));
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  *response = *std::move(result);
+  return grpc::Status::OK;
+}
+
+grpc::Status InvoiceServiceImpl::CorrectInvoices(
+    grpc::ServerContext*, const v1::CorrectInvoicesRequest* request,
+    v1::ValidateResult* response) {
+  if (auto s = ValidateCode("customer_id", request->customer_id(),
+                            limits::kCodeLengthMax);
+      !s.ok()) {
+    return ToGrpcStatus(s);
+  }
+  v1::InvoiceCommand command;
+  command.set_partition(request->customer_id());
+  v1::CorrectInvoices* body = command.mutable_correct_invoices();
+  *body->mutable_invoice_numbers() = request->invoice_numbers();
+  body->set_reason(request->reason());
+  auto result = issuer_.Correct(request->idempotency_key(),
+                                request->business_date(), std::move(command));
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  *response = *std::move(result);
+  return grpc::Status::OK;
+}
+
+grpc::Status InvoiceServiceImpl::GetBalance(
+    grpc::ServerContext*, const v1::GetBalanceRequest* request,
+    v1::CustomerBalance* response) {
+  if (auto s = ValidateCode("customer_id", request->customer_id(),
+                            limits::kCodeLengthMax);
+      !s.ok()) {
+    return ToGrpcStatus(s);
+  }
+  std::optional<BusinessDate> as_of;
+  if (!request->as_of_date().empty()) {
+    auto date = ParseBusinessDate(request->as_of_date(), "as_of_date");
+    if (!date.ok()) return ToGrpcStatus(date.status());
+    as_of = *date;
+  }
+  std::optional<int64_t> offset;
+  if (request->has_log_offset()) {
+    if (request->log_offset() < -1) {
+      return ToGrpcStatus(FieldError("log_offset", "is below -1"));
+    }
+    offset = request->log_offset();
+  }
+  const std::unique_ptr<StateReader> snapshot = state_->Snapshot();
+  auto customer = LoadCustomer(*snapshot, request->customer_id());
+  if (!customer.ok()) return ToGrpcStatus(customer.status());
+  if (!customer->has_value()) {
+    return ToGrpcStatus(absl::NotFoundError(absl::StrFormat(
+        "customer_id: no customer %s", QuoteValue(request->customer_id()))));
+  }
+  auto balance =
+      CustomerBalanceOf(*snapshot, request->customer_id(), as_of, offset);
+  if (!balance.ok()) return ToGrpcStatus(balance.status());
+  *response = *std::move(balance);
+  return grpc::Status::OK;
 }
 
 }  // namespace billing

@@ -42,6 +42,16 @@ class InvoiceServiceImpl final : public v1::InvoiceService::Service {
                               const v1::RenderDocumentRequest* request,
                               v1::RenderedDocument* response) override;
 
+  grpc::Status CancelInvoice(grpc::ServerContext* context,
+                             const v1::CancelInvoiceRequest* request,
+                             v1::ValidateResult* response) override;
+  grpc::Status CorrectInvoices(grpc::ServerContext* context,
+                               const v1::CorrectInvoicesRequest* request,
+                               v1::ValidateResult* response) override;
+  grpc::Status GetBalance(grpc::ServerContext* context,
+                          const v1::GetBalanceRequest* request,
+                          v1::CustomerBalance* response) override;
+
   const InvoiceIssuer& issuer() const { return issuer_; }
 
  private:

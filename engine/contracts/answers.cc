@@ -71,6 +71,14 @@ absl::Status SetStored(const StateReader& state, absl::string_view customer,
       if (stored->has_value()) *answer.mutable_reading() = **stored;
       return absl::OkStatus();
     }
+    case v1::ContractEvent::kReadingCorrected: {
+      const v1::ReadingCorrected& r = ce.reading_corrected();
+      auto stored = GetMessage<v1::Reading>(
+          state, ReadingKey(customer, r.object_id(), r.seq()));
+      if (!stored.ok()) return stored.status();
+      if (stored->has_value()) *answer.mutable_reading() = **stored;
+      return absl::OkStatus();
+    }
     default:
       return absl::OkStatus();
   }
@@ -106,6 +114,10 @@ absl::StatusOr<v1::ContractAnswer> ContractAnswerFor(
     case v1::ContractEvent::kRuleBilled:
       s = SetRule(state, customer, ce.rule_billed().contract_ref(),
                   ce.rule_billed().rule_id(), answer);
+      break;
+    case v1::ContractEvent::kRuleEnded:
+      s = SetRule(state, customer, ce.rule_ended().contract_ref(),
+                  ce.rule_ended().rule_id(), answer);
       break;
     case v1::ContractEvent::kWorkUnitsRecorded:
       *answer.mutable_work_units() = ce.work_units_recorded().units();

@@ -121,6 +121,40 @@ absl::Status ApplyRuleCreated(StateWriter& state,
   return absl::OkStatus();
 }
 
+// The reading's value, and the meter's copies of it.
+absl::Status ApplyReadingCorrected(StateWriter& state,
+                                   const v1::EventEnvelope& event) {
+  const v1::ReadingCorrected& c = event.contract().reading_corrected();
+  const std::string& customer = event.customer_id();
+  const std::string key = ReadingKey(customer, c.object_id(), c.seq());
+  auto reading = GetMessage<v1::Reading>(state, key);
+  if (!reading.ok()) return reading.status();
+  auto meter = LoadMeter(state, customer, c.object_id());
+  if (!meter.ok()) return meter.status();
+  if (!reading->has_value() || !meter->has_value()) {
+    return Corrupt(event, "the reading corrected does not exist");
+  }
+  (*reading)->set_value_milli(c.new_value_milli());
+  v1::MeterState m = **meter;
+  if (m.readings() == c.seq()) m.set_latest_value_milli(c.new_value_milli());
+  if (m.last_billed_seq() == c.seq()) {
+    m.set_last_billed_value_milli(c.new_value_milli());
+  }
+  PutMessage(state, key, **reading);
+  PutMessage(state, MeterKey(customer, c.object_id()), m);
+  return absl::OkStatus();
+}
+
+absl::Status ApplyRuleEnded(StateWriter& state,
+                            const v1::EventEnvelope& event) {
+  const v1::RuleEnded& d = event.contract().rule_ended();
+  auto rule = StoredRule(state, event, d.contract_ref(), d.rule_id());
+  if (!rule.ok()) return rule.status();
+  rule->set_end_date(d.end_date());
+  PutRule(state, event.customer_id(), std::move(*rule));
+  return absl::OkStatus();
+}
+
 absl::Status ApplyRuleDates(StateWriter& state,
                             const v1::EventEnvelope& event) {
   const v1::RuleDatesSet& d = event.contract().rule_dates_set();
@@ -291,6 +325,10 @@ absl::Status ApplyContractEvent(StateWriter& state,
       return ApplyRuleCreated(state, event);
     case v1::ContractEvent::kRuleDatesSet:
       return ApplyRuleDates(state, event);
+    case v1::ContractEvent::kRuleEnded:
+      return ApplyRuleEnded(state, event);
+    case v1::ContractEvent::kReadingCorrected:
+      return ApplyReadingCorrected(state, event);
     case v1::ContractEvent::kRuleBilled:
       return ApplyRuleBilled(state, event);
     case v1::ContractEvent::kReadingRecorded:

@@ -120,6 +120,11 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideContract(
     case v1::ContractCommand::kCancelIncrease:
       return contracts_internal::DecideCancelIncrease(
           state, id, command.cancel_increase(), business_date);
+    case v1::ContractCommand::kCorrectReading:
+      return contracts_internal::DecideCorrectReading(
+          state, id, command.correct_reading());
+    case v1::ContractCommand::kEndRule:
+      return contracts_internal::DecideEndRule(state, id, command.end_rule());
     default:
       return absl::InternalError("a reference command past the dispatch");
   }
@@ -155,6 +160,10 @@ absl::string_view ContractEventType(const v1::ContractEvent& event) {
       return kPriceIncreaseRecordedType;
     case v1::ContractEvent::kPriceIncreaseCancelled:
       return kPriceIncreaseCancelledType;
+    case v1::ContractEvent::kRuleEnded:
+      return kRuleEndedType;
+    case v1::ContractEvent::kReadingCorrected:
+      return kReadingCorrectedType;
     case v1::ContractEvent::BODY_NOT_SET:
       break;
   }

@@ -51,6 +51,9 @@ inline constexpr absl::string_view kPriceIncreaseRecordedType =
     "contract.price_increase_recorded";
 inline constexpr absl::string_view kPriceIncreaseCancelledType =
     "contract.price_increase_cancelled";
+inline constexpr absl::string_view kRuleEndedType = "contract.rule_ended";
+inline constexpr absl::string_view kReadingCorrectedType =
+    "contract.reading_corrected";
 
 // Limits, each tested at the limit.
 // Objects or equipment lines one rule bills.

@@ -115,6 +115,12 @@ absl::StatusOr<Events> DecideCreateRule(const StateReader& state,
 absl::StatusOr<Events> DecideSetRuleDates(const StateReader& state,
                                           absl::string_view customer_id,
                                           const v1::SetRuleDates& cmd);
+absl::StatusOr<Events> DecideCorrectReading(const StateReader& state,
+                                            absl::string_view customer_id,
+                                            const v1::CorrectReading& cmd);
+absl::StatusOr<Events> DecideEndRule(const StateReader& state,
+                                     absl::string_view customer_id,
+                                     const v1::EndRule& cmd);
 absl::StatusOr<Events> DecideRecordRuleBilled(const StateReader& state,
                                               absl::string_view customer_id,
                                               const v1::RecordRuleBilled& cmd);

@@ -278,6 +278,96 @@ absl::StatusOr<Events> DecideRecordReading(const StateReader& state,
   return One(std::move(e));
 }
 
+namespace {
+
+// The reading's value between its neighbours' (kValueOutOfOrder).
+absl::Status CheckCorrectedValue(const std::vector<v1::Reading>& readings,
+                                 size_t at, int64_t value) {
+  namespace rej = correct_reading;
+  const v1::Reading& r = readings[at];
+  if (value == r.value_milli()) {
+    return Refuse(rej::kValueOutOfOrder, "value_milli",
+                  absl::StrFormat("reading #%d of object %s is %s already",
+                                  r.seq(), r.object_id(),
+                                  FormatMilli(value)));
+  }
+  if (at > 0 && value < readings[at - 1].value_milli()) {
+    return Refuse(rej::kValueOutOfOrder, "value_milli",
+                  absl::StrFormat("%s is below %s, reading #%d of %s",
+                                  FormatMilli(value),
+                                  FormatMilli(readings[at - 1].value_milli()),
+                                  readings[at - 1].seq(),
+                                  readings[at - 1].reading_date()));
+  }
+  if (at + 1 < readings.size() &&
+      readings[at + 1].kind() == v1::READING_KIND_REGULAR &&
+      value > readings[at + 1].value_milli()) {
+    return Refuse(rej::kValueOutOfOrder, "value_milli",
+                  absl::StrFormat("%s is above %s, reading #%d of %s",
+                                  FormatMilli(value),
+                                  FormatMilli(readings[at + 1].value_milli()),
+                                  readings[at + 1].seq(),
+                                  readings[at + 1].reading_date()));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<Events> DecideCorrectReading(const StateReader& state,
+                                            absl::string_view customer_id,
+                                            const v1::CorrectReading& cmd) {
+  namespace rej = correct_reading;
+  if (auto s = NamedIf(rej::kObjectIdInvalid,
+                       ValidateObjectId("object_id", cmd.object_id()));
+      !s.ok()) {
+    return s;
+  }
+  if (cmd.seq() == 0) {
+    return Refuse(rej::kSeqInvalid, "seq", "is required (1 or more)");
+  }
+  if (cmd.value_milli() < 0 || cmd.value_milli() > kReadingMilliMax) {
+    return Named(rej::kValueInvalid,
+                 NotNegativeMilliAtMost("value_milli", cmd.value_milli(),
+                                        kReadingMilliMax));
+  }
+  if (auto s = NamedIf(rej::kReasonInvalid,
+                       ValidateText("reason", cmd.reason(), 1, kTextLengthMax));
+      !s.ok()) {
+    return s;
+  }
+  if (auto s = CustomerExists(state, customer_id); !s.ok()) return s;
+  auto readings = ListReadings(state, customer_id, cmd.object_id());
+  if (!readings.ok()) return readings.status();
+  size_t at = 0;
+  while (at < readings->size() && (*readings)[at].seq() != cmd.seq()) ++at;
+  if (at == readings->size()) {
+    return Refuse(rej::kReadingNotFound, "seq",
+                  absl::StrFormat("object %s has no reading #%d",
+                                  QuoteValue(cmd.object_id()), cmd.seq()));
+  }
+  const v1::Reading& r = (*readings)[at];
+  if (r.kind() != v1::READING_KIND_REGULAR) {
+    return Refuse(rej::kNotRegular, "seq",
+                  absl::StrFormat("reading #%d of object %s is an %s reading: "
+                                  "record a meter replacement instead",
+                                  r.seq(), r.object_id(),
+                                  v1::ReadingKind_Name(r.kind())));
+  }
+  if (auto s = CheckCorrectedValue(*readings, at, cmd.value_milli()); !s.ok()) {
+    return s;
+  }
+  v1::EventEnvelope e =
+      NewEvent(kReadingCorrectedType, customer_id, r.reading_date());
+  v1::ReadingCorrected* c = e.mutable_contract()->mutable_reading_corrected();
+  c->set_object_id(cmd.object_id());
+  c->set_seq(cmd.seq());
+  c->set_old_value_milli(r.value_milli());
+  c->set_new_value_milli(cmd.value_milli());
+  c->set_reason(cmd.reason());
+  return One(std::move(e));
+}
+
 absl::StatusOr<Events> DecideRecordWorkUnits(const StateReader& state,
                                              absl::string_view customer_id,
                                              const v1::RecordWorkUnits& cmd) {

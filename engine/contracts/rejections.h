@@ -251,6 +251,31 @@ inline constexpr Rejection kOrder[] = {
     kNotABillingDate};
 }  // namespace set_rule_dates
 
+namespace end_rule {
+using absl::StatusCode;
+using contract_command::kContractNotFound;
+using contract_command::kContractRefInvalid;
+using contract_command::kCustomerIdInvalid;
+using contract_command::kCustomerNotFound;
+using contract_command::kRuleIdInvalid;
+using contract_command::kRuleNotFound;
+inline constexpr Rejection kEndDateInvalid{"END_DATE_INVALID",
+                                           StatusCode::kInvalidArgument};
+inline constexpr Rejection kReasonInvalid{"REASON_INVALID",
+                                          StatusCode::kInvalidArgument};
+// An installment schedule: its end is its fiscal year.
+inline constexpr Rejection kRuleNotEndable{"RULE_NOT_ENDABLE",
+                                           StatusCode::kFailedPrecondition};
+// Before the rule's start, or not before its current end.
+inline constexpr Rejection kEndNotEarlier{"END_NOT_EARLIER",
+                                          StatusCode::kFailedPrecondition};
+inline constexpr Rejection kOrder[] = {
+    kCustomerIdInvalid, kContractRefInvalid, kRuleIdInvalid,
+    kEndDateInvalid,    kReasonInvalid,      kCustomerNotFound,
+    kContractNotFound,  kRuleNotFound,       kRuleNotEndable,
+    kEndNotEarlier};
+}  // namespace end_rule
+
 namespace record_rule_billed {
 using absl::StatusCode;
 using contract_command::kContractNotFound;
@@ -336,6 +361,29 @@ inline constexpr Rejection kOrder[] = {kCustomerIdInvalid,
                                        kValueBelowPrevious,
                                        kOldMeterValueBelowLatest};
 }  // namespace record_reading
+
+namespace correct_reading {
+using absl::StatusCode;
+using contract_command::kCustomerIdInvalid;
+using contract_command::kCustomerNotFound;
+using end_rule::kReasonInvalid;
+using record_reading::kObjectIdInvalid;
+using record_reading::kValueInvalid;
+inline constexpr Rejection kSeqInvalid{"READING_SEQ_INVALID",
+                                       StatusCode::kInvalidArgument};
+inline constexpr Rejection kReadingNotFound{"READING_NOT_FOUND",
+                                            StatusCode::kNotFound};
+// An installation or replacement reading: record a replacement instead.
+inline constexpr Rejection kNotRegular{"READING_NOT_REGULAR",
+                                       StatusCode::kFailedPrecondition};
+// Below the previous reading or above the next one, or unchanged.
+inline constexpr Rejection kValueOutOfOrder{"READING_VALUE_OUT_OF_ORDER",
+                                            StatusCode::kFailedPrecondition};
+inline constexpr Rejection kOrder[] = {
+    kCustomerIdInvalid, kObjectIdInvalid, kSeqInvalid,     kValueInvalid,
+    kReasonInvalid,     kCustomerNotFound, kReadingNotFound, kNotRegular,
+    kValueOutOfOrder};
+}  // namespace correct_reading
 
 namespace record_work_units {
 using absl::StatusCode;

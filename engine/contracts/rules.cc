@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "engine/contracts/contracts.h"
 #include "engine/contracts/decide_support.h"
@@ -585,6 +586,55 @@ absl::StatusOr<Events> DecideSetRuleDates(const StateReader& state,
   set->set_last_theoretical_date(last_theoretical);
   set->set_last_invoice_date(cmd.last_invoice_date());
   set->set_last_invoice_ref(cmd.last_invoice_ref());
+  return One(std::move(e));
+}
+
+absl::StatusOr<Events> DecideEndRule(const StateReader& state,
+                                     absl::string_view customer_id,
+                                     const v1::EndRule& cmd) {
+  namespace rej = end_rule;
+  if (auto s = RuleCodes("", cmd.contract_ref(), cmd.rule_id()); !s.ok()) {
+    return s;
+  }
+  auto end =
+      NamedIf(rej::kEndDateInvalid, RequiredDate("end_date", cmd.end_date()));
+  if (!end.ok()) return end.status();
+  if (auto s = NamedIf(rej::kReasonInvalid,
+                       ValidateText("reason", cmd.reason(), 1, kTextLengthMax));
+      !s.ok()) {
+    return s;
+  }
+  if (auto s = CustomerExists(state, customer_id); !s.ok()) return s;
+  auto rule = RequireRule(state, customer_id, cmd.contract_ref(), cmd.rule_id(),
+                          "contract_ref", "rule_id");
+  if (!rule.ok()) return rule.status();
+  if (rule->rule_type() == v1::RULE_TYPE_INSTALLMENT_SCHEDULE) {
+    return Refuse(rej::kRuleNotEndable, "rule_id",
+                  absl::StrFormat("rule %s is an installment schedule: its "
+                                  "end is its fiscal year",
+                                  RuleName(*rule)));
+  }
+  const std::string day = FormatBusinessDate(*end);
+  if (day < rule->start_date() ||
+      (!rule->end_date().empty() && day >= rule->end_date())) {
+    return Refuse(rej::kEndNotEarlier, "end_date",
+                  absl::StrFormat("%s is %s of rule %s: a rule is ended "
+                                  "early, within its dates",
+                                  day,
+                                  day < rule->start_date()
+                                      ? absl::StrCat("before the start ",
+                                                     rule->start_date())
+                                      : absl::StrCat("not before the end ",
+                                                     rule->end_date()),
+                                  RuleName(*rule)));
+  }
+  v1::EventEnvelope e = NewEvent(kRuleEndedType, customer_id, day);
+  v1::RuleEnded* ended = e.mutable_contract()->mutable_rule_ended();
+  ended->set_contract_ref(cmd.contract_ref());
+  ended->set_rule_id(cmd.rule_id());
+  ended->set_end_date(day);
+  ended->set_previous_end_date(rule->end_date());
+  ended->set_reason(cmd.reason());
   return One(std::move(e));
 }
 

@@ -156,7 +156,9 @@ constexpr absl::string_view kCustomerFamilies[] = {
     "cust/",  "idem/",    "ent/",   "obj/",  "objh/", "kids/", "e164/",
     "ctr/",   "rule/",    "meter/", "read/", "work/", "time/", "job/",
     "uplan/", "uassign/", "useen/", "utot/", "urec/", "uquar/", "prep/",
-    "draft/", "inv/", "nlink/"};
+    "draft/", "inv/", "nlink/",
+    // Credit notes (engine/invoicing/credit_notes.h).
+    "icancel/", "corrn/", "invat/"};
 
 }  // namespace
 

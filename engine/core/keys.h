@@ -23,6 +23,10 @@
 //   invn/<number>/<customer_id>, series/<series>, snum/<series>/...,
 //   ref/issuer                            invoices and their series
 //                                         (engine/invoicing/invoices.h)
+//   icancel/<customer_id>/<number>, corrn/<customer_id>,
+//   invat/<customer_id>/<offset>/<number> credit notes, corrections and
+//                                         the balance as of an offset
+//                                         (engine/invoicing/credit_notes.h)
 //   usage keys (uplan/, uassign/, useen/, utot/, urec/, uquar/, uqin/):
 //                                         engine/usage/usage.cc
 //   ingest/kafka/<topic>/<partition>      next offset of the usage topic,

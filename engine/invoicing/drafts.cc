@@ -180,6 +180,9 @@ absl::StatusOr<v1::DocumentLine> DocumentLineOf(
   out.set_contract_ref(line.contract_ref());
   out.set_rule_id(line.rule_id());
   if (line.has_usage()) *out.mutable_usage() = line.usage();
+  if (line.has_from_reading()) *out.mutable_from_reading() = line.from_reading();
+  if (line.has_to_reading()) *out.mutable_to_reading() = line.to_reading();
+  out.set_carried_units_milli(line.carried_units_milli());
   out.set_own_period(line.own_period());
   return out;
 }
@@ -383,7 +386,8 @@ absl::StatusOr<NumberingValues> ValuesOf(const StateReader& state,
   NumberingValues v;
   v.issue_date = date;
   v.invoice_type = doc.type() == v1::DOCUMENT_TYPE_PAYMENT_NOTICE ? "NOTICE"
-                                                                  : "INVOICE";
+                   : doc.type() == v1::DOCUMENT_TYPE_CREDIT_NOTE ? "CREDIT_NOTE"
+                                                                 : "INVOICE";
   v.customer_code = doc.invoiced().customer_id();
   v.customer_name = doc.invoiced().name();
   v.billing_family = doc.billing_family();

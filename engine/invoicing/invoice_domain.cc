@@ -6,6 +6,7 @@
 #include "engine/core/domain.h"
 #include "engine/core/validation.h"
 #include "engine/invoicing/commands.h"
+#include "engine/invoicing/credit_notes.h"
 #include "engine/invoicing/internal/invoice_decide.h"
 #include "engine/invoicing/invoices.h"
 
@@ -62,7 +63,8 @@ absl::Status ApplyNumbers(StateWriter& state, const v1::EventEnvelope& e) {
   return absl::OkStatus();
 }
 
-absl::Status ApplyIssued(StateWriter& state, const v1::EventEnvelope& e) {
+absl::Status ApplyIssued(StateWriter& state, const v1::EventEnvelope& e,
+                         const v1::LogPosition& position) {
   const std::string& customer = e.customer_id();
   for (const v1::InvoiceDocument& d : e.invoice().invoices_issued().documents()) {
     if (d.number().empty()) return Corrupt(e, "a document without number");
@@ -72,6 +74,9 @@ absl::Status ApplyIssued(StateWriter& state, const v1::EventEnvelope& e) {
     if (!d.notice_number().empty()) {
       state.Put(NoticeLinkKey(customer, d.notice_number()), d.number());
     }
+    // The balance as of a log offset (credit_notes.h).
+    state.Put(IssuedAtKey(customer, position.offset(), d.number()), "");
+    if (d.preparation_id().empty()) continue;  // a credit note, a correction
     auto p = LoadPreparation(state, customer, d.preparation_id());
     if (!p.ok()) return p.status();
     if (p->has_value()) {
@@ -105,6 +110,12 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideInvoice(
     case v1::InvoiceCommand::kValidateNotices:
       return DecideValidateNotices(state, partition, command.validate_notices(),
                                    business_date);
+    case v1::InvoiceCommand::kCancelInvoice:
+      return DecideCancelInvoice(state, partition, command.cancel_invoice(),
+                                 business_date);
+    case v1::InvoiceCommand::kCorrectInvoices:
+      return DecideCorrectInvoices(state, partition,
+                                   command.correct_invoices(), business_date);
     case v1::InvoiceCommand::BODY_NOT_SET:
       break;
   }
@@ -122,6 +133,8 @@ absl::string_view InvoiceEventType(const v1::InvoiceEvent& event) {
       return kNumbersAssignedType;
     case v1::InvoiceEvent::kInvoicesIssued:
       return kInvoicesIssuedType;
+    case v1::InvoiceEvent::kCorrectionsDrafted:
+      return kCorrectionsDraftedType;
     case v1::InvoiceEvent::BODY_NOT_SET:
       break;
   }
@@ -130,7 +143,7 @@ absl::string_view InvoiceEventType(const v1::InvoiceEvent& event) {
 
 absl::Status ApplyInvoiceEvent(StateWriter& state,
                                const v1::EventEnvelope& event,
-                               const v1::LogPosition&) {
+                               const v1::LogPosition& position) {
   const v1::InvoiceEvent& e = event.invoice();
   switch (e.body_case()) {
     case v1::InvoiceEvent::kIssuerSet:
@@ -144,7 +157,9 @@ absl::Status ApplyInvoiceEvent(StateWriter& state,
     case v1::InvoiceEvent::kNumbersAssigned:
       return ApplyNumbers(state, event);
     case v1::InvoiceEvent::kInvoicesIssued:
-      return ApplyIssued(state, event);
+      return ApplyIssued(state, event, position);
+    case v1::InvoiceEvent::kCorrectionsDrafted:
+      return invoice_internal::ApplyCorrectionsDrafted(state, event);
     case v1::InvoiceEvent::BODY_NOT_SET:
       break;
   }
@@ -169,6 +184,10 @@ absl::StatusOr<v1::InvoiceAnswer> InvoiceAnswerFor(
       for (const auto& d : e.invoices_issued().documents()) {
         answer.add_issued_numbers(d.number());
       }
+      break;
+    case v1::InvoiceEvent::kCorrectionsDrafted:
+      *answer.mutable_drafts() = e.corrections_drafted().drafts();
+      answer.set_correction_id(e.corrections_drafted().correction_id());
       break;
     case v1::InvoiceEvent::BODY_NOT_SET:
       break;

@@ -144,8 +144,9 @@ absl::StatusOr<Events> DecideIssueInvoices(const StateReader& state,
     if (!date.ok()) return date.status();
     v1::InvoiceDocument doc = Issued(**std::move(draft), n, *date);
     std::vector<std::string> refusals;
-    // A notice's invoice: the notice's issue billed the rules.
-    auto billed = doc.notice_number().empty()
+    // A notice's invoice: the notice's issue billed the rules; a credit
+    // note or a supplementary invoice corrects periods billed already.
+    auto billed = doc.notice_number().empty() && doc.correction_id().empty()
                       ? RuleBilledEvents(overlay, customer_id, doc, n.number(),
                                          *date, &refusals)
                       : absl::StatusOr<Events>(Events());

@@ -141,6 +141,35 @@ TEST(InvoiceViewTest, NoticePrintsCreditorIdAndMandate) {
               testing::Not(testing::Contains(HasSubstr("ICS"))));
 }
 
+// A credit note (docs/credit_notes.md): "Avoir", the invoice it corrects
+// and the reason in the fields, no due date, each line naming the invoice
+// line it credits, and no late-payment terms.
+TEST(InvoiceViewTest, CreditNoteNamesTheInvoiceItCorrects) {
+  v1::InvoiceDocument doc = documents_test::SampleInvoice();
+  doc.set_type(v1::DOCUMENT_TYPE_CREDIT_NOTE);
+  doc.set_number("AV-2026-000001");
+  doc.set_correction_id("CORR-000001");
+  doc.set_correction_reason("Commande annulée");
+  doc.add_corrected_invoice_numbers("FA-2026-000123");
+  doc.mutable_lines(0)->mutable_corrects()->set_invoice_number(
+      "FA-2026-000123");
+  doc.mutable_lines(0)->mutable_corrects()->set_line_index(0);
+  const InvoiceView v = BuildInvoiceView(doc);
+  EXPECT_EQ(v.title, "Avoir");
+  EXPECT_EQ(v.customer_caption, "Client");
+  EXPECT_THAT(v.fields,
+              testing::Contains(Pair("Facture d'origine n°", "FA-2026-000123")));
+  EXPECT_THAT(v.fields, testing::Contains(Pair("Motif", "Commande annulée")));
+  EXPECT_THAT(v.fields, Not(testing::Contains(Pair("Échéance", "02/03/2026"))));
+  EXPECT_THAT(v.sections[0].rows[0].label,
+              HasSubstr("(facture FA-2026-000123, ligne 1)"));
+  EXPECT_EQ(v.totals.back().first, "Total TTC de l'avoir");
+  ASSERT_EQ(v.payment.size(), 2u);
+  EXPECT_THAT(Plain(v.payment[0]), HasSubstr("Avoir de 295,00 €"));
+  EXPECT_EQ(v.pdf_title, "Avoir n° AV-2026-000001");
+  EXPECT_THAT(Plain(RenderInvoiceHtml(doc)), HasSubstr("Facture d&#39;origine"));
+}
+
 TEST(InvoiceViewTest, FieldsNameNumberDatesAndCustomer) {
   const InvoiceView v = BuildInvoiceView(documents_test::SampleInvoice());
   EXPECT_THAT(

@@ -4,7 +4,7 @@ records (issue 14, memory target 5: memory flat in the number of records;
 the state in RocksDB, its memory bounded by --state_memory_mib).
 
   /usr/bin/python3 bench/usage_memory.py build [--checkpoints 1e6,1e7]
-      [--state_memory_mib 64] [--streams 4] [--label TEXT]
+      [--state_memory_mib 64] [--streams 4] [--deadline_s S] [--label TEXT]
 
 Starts its own billingd (build/services/billingd, embedded journal) on a
 fresh data directory under the build directory with --state_memory_mib,
@@ -12,9 +12,12 @@ loads the demo data set, then fills it with usage records through
 bench/usage_stream_load (C++ client streams, every record rated on one of
 the demo's five numbers in March 2026) up to each checkpoint in turn. At
 each checkpoint, with the load stopped: VmRSS, VmHWM (peak so far),
-threads, the data directory's size on disk, the step's records/s; the peak
-RSS during each step is sampled every 0.1 s. The last line projects how long
-100 million records would take at the rate measured.
+threads, the data directory's size on disk, the step's records/s, and the
+records held (the sum of the month's totals, GetUsageTotals: every record
+sent is there, rated once); the peak RSS during each step is sampled every
+0.1 s. --deadline_s bounds the whole load: a step still running then is
+stopped (its row says so, with the records held at that point). The last
+line projects how long 10 and 100 million records take at the rate measured.
 
 Appends one block to bench/results/usage_memory.txt with the command.
 Bounded: every step has a deadline (--step_timeout_s), the sampler stops
@@ -23,6 +26,7 @@ with its step, billingd is stopped at the end (and on error).
 
 import argparse
 import datetime
+import json
 import os
 import shlex
 import shutil
@@ -79,6 +83,16 @@ def parse_count(text):
     return int(float(text))
 
 
+def records_held(build, address):
+    """The records in the demo customer's March totals (all of them)."""
+    out = subprocess.run(
+        [os.path.join(build, "services", "billingctl"), "--server", address,
+         "--json", "usage", "totals", "--customer", "DEMO", "--month",
+         "2026-03"], capture_output=True, text=True, timeout=120, check=True)
+    return sum(int(t.get("records", 0))
+               for t in json.loads(out.stdout).get("totals", []))
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("build")
@@ -87,6 +101,8 @@ def main():
     p.add_argument("--streams", type=int, default=4)
     p.add_argument("--per_stream", type=int, default=20000)
     p.add_argument("--step_timeout_s", type=float, default=3600)
+    p.add_argument("--deadline_s", type=float, default=0,
+                   help="stop loading after this many seconds (0: none)")
     p.add_argument("--label", default="")
     args = p.parse_args()
     build = os.path.abspath(args.build)
@@ -105,36 +121,51 @@ def main():
                        stdout=subprocess.DEVNULL)
         s = proc_status(daemon.pid)
         rows = [("demo loaded", 0, s, s["VmRSS"], du_mb(data), 0.0, "")]
+        demo_records = records_held(build, address)  # the demo's own
         loader = os.path.join(build, "bench", "usage_stream_load")
         held, started = 0, time.monotonic()
         load_s_total = 0.0
         for target in checkpoints:
+            timeout = args.step_timeout_s
+            if args.deadline_s:
+                timeout = min(timeout,
+                              args.deadline_s - (time.monotonic() - started))
+                if timeout <= 0:
+                    break
             sampler = Sampler(daemon.pid)
             sampler.start()
             cmd = [loader, f"--server={address}", f"--from={held}",
                    f"--records={target - held}", f"--streams={args.streams}",
                    f"--per_stream={args.per_stream}"]
             t0 = time.monotonic()
-            out = subprocess.run(cmd, capture_output=True, text=True,
-                                 timeout=args.step_timeout_s)
+            try:
+                out = subprocess.run(cmd, capture_output=True, text=True,
+                                     timeout=timeout)
+                fields = {}
+                for ln in out.stdout.splitlines():
+                    if ln.startswith("result "):
+                        fields = dict(kv.split("=", 1)
+                                      for kv in ln.split()[1:])
+                note = (f"rated {fields.get('rated')}, dup "
+                        f"{fields.get('duplicates')}, quar "
+                        f"{fields.get('quarantined')}"
+                        if out.returncode == 0 else
+                        f"loader exit {out.returncode}: "
+                        f"{out.stderr.strip()[:200]}")
+            except subprocess.TimeoutExpired:  # run() killed the loader
+                note = (f"stopped at the deadline, {target:,} not reached")
             step_s = time.monotonic() - t0
             sampler.stop()
-            result = [ln for ln in out.stdout.splitlines()
-                      if ln.startswith("result ")]
-            fields = dict(kv.split("=", 1) for kv in result[0].split()[1:]) \
-                if result else {}
-            note = "" if out.returncode == 0 else \
-                f"loader exit {out.returncode}: {out.stderr.strip()[:200]}"
             load_s_total += step_s
-            rate = (target - held) / step_s
-            held = target
+            before = held
+            held = records_held(build, address) - demo_records
+            rate = (held - before) / step_s
             s = proc_status(daemon.pid)
-            rows.append((f"{target:,} rated records", target, s, sampler.peak,
-                         du_mb(data), rate,
-                         note or f"rated {fields.get('rated')}, dup "
-                         f"{fields.get('duplicates')}, quar "
-                         f"{fields.get('quarantined')}"))
+            rows.append((f"{held:,} rated records", held, s, sampler.peak,
+                         du_mb(data), rate, note))
             print(rows[-1], flush=True)
+            if held < target:
+                break
     finally:
         daemon.terminate()
         daemon.wait(timeout=120)
@@ -160,9 +191,10 @@ def main():
         lines.append(f"{name:24} {s['VmRSS']:9.1f} {peak:9.1f} "
                      f"{s['VmHWM']:9.1f} {s['Threads']:7d} {disk:8.0f} "
                      f"{rate:10.0f}  {note}")
-    lines.append(f"100 million at the measured {total_rate:,.0f} records/s: "
-                 f"{1e8 / total_rate / 3600:.1f} h "
-                 f"(this run: {held:,} in {time.monotonic() - started:.0f} s)")
+    lines.append(f"at the measured {total_rate:,.0f} records/s: 10 million in "
+                 f"{1e7 / total_rate / 3600:.1f} h, 100 million in "
+                 f"{1e8 / total_rate / 3600:.1f} h (this run: {held:,} in "
+                 f"{load_s_total:.0f} s of loading)")
     text = "\n".join(lines) + "\n\n"
     print(text, end="")
     with open(os.path.join(HERE, "results", "usage_memory.txt"), "a") as f:

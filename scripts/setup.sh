@@ -15,6 +15,7 @@ PACKAGES=(
   python3 python3-grpcio python3-protobuf python3-confluent-kafka kcat tzdata
   clang-14 libfuzzer-14-dev libclang-rt-14-dev
   libcairo2-dev libpango1.0-dev fonts-dejavu-core poppler-utils
+  # the PostgreSQL baseline's smoke test (bench.pg_baseline_sql_parses)
   postgresql python3-psycopg2
 )
 

@@ -563,8 +563,13 @@ int Main() {
   projector.Stop();
 
   // 5. replay
+  // Embedded only: librdkafka's mock broker keeps a bounded log per
+  // partition (its start moves past offset 0 on a long run), so the events
+  // topic cannot be read again from its first record there.
+  const bool replayed =
+      absl::GetFlag(FLAGS_replay) && absl::GetFlag(FLAGS_journal) == "embedded";
   absl::StatusOr<ReplayResult> replay = ReplayResult{.identical = true};
-  if (absl::GetFlag(FLAGS_replay)) {
+  if (replayed) {
     replay = Replay(**journal, **state, dir + "/replay", partitions);
   }
   if (!replay.ok()) return fail("replay", replay.status());
@@ -584,8 +589,8 @@ int Main() {
                    "latency_p99_ms=%.0f latency_max_ms=%.0f "
                    "latency_rated=%d preload_s=%.2f "
                    "replay_journal_records=%d replay_seconds=%.2f "
-                   "replay_usage_records_per_s=%.0f "
-                   "replay_journal_records_per_s=%.0f replay_identical=%d",
+                   "replay_usage_records_per_s=%s "
+                   "replay_journal_records_per_s=%s replay_identical=%s",
                    absl::GetFlag(FLAGS_label), absl::GetFlag(FLAGS_journal),
                    absl::GetFlag(FLAGS_fetch_wait_ms),
                    absl::GetFlag(FLAGS_in_flight), records, e2e_rps, e2e_s,
@@ -593,9 +598,14 @@ int Main() {
                    k.rated, k.duplicates, k.quarantined, k.batches,
                    writebatches, rate, lat_records, p50, p99, pmax,
                    k2.rated - k.rated, preload_s, replay->journal_records,
-                   replay->seconds, usage_records / replay->seconds,
-                   replay->journal_records / replay->seconds,
-                   replay->identical ? 1 : 0)
+                   replay->seconds,
+                   replayed ? absl::StrFormat("%.0f", usage_records /
+                                                          replay->seconds)
+                            : "-",
+                   replayed ? absl::StrFormat("%.0f", replay->journal_records /
+                                                          replay->seconds)
+                            : "-",
+                   replayed ? (replay->identical ? "1" : "0") : "-")
             << std::endl;
   std::filesystem::remove_all(dir);
   if (static_cast<int64_t>(lat.size()) != lat_records) {

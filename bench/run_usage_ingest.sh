@@ -123,7 +123,8 @@ field() {  # field NAME RESULT_LINE
   echo "# e2e: $records protobuf records preloaded on a 4-partition usage"
   echo "# topic, consumed from the earliest offset by KafkaUsageConsumer in"
   echo "# batches of 1000, up to 4 in flight: directory lookup (number -> customer, 8 customers,"
-  echo "# 800 numbers), rating, one journal record per command (journal"
+  echo "# 800 numbers), rating, one journal record per customer's batch of"
+  echo "# records (RecordUsageBatch; journal"
   echo "# kafka: the events topic, 4 partitions, acks=all, fetch.wait.max.ms"
   echo "# 100 as billingd's default; embedded: billingd's default journal,"
   echo "# fdatasync per lane append; fetch = fetch.wait.max.ms of every"
@@ -137,19 +138,24 @@ field() {  # field NAME RESULT_LINE
   echo "# latency: after the backlog, records produced at the given rate"
   echo "# (half the e2e rate) for 5 s; Kafka CreateTime -> the batch's"
   echo "# offsets stored (rated and durable), in ms. The producer runs in the"
-  echo "# pinned process too."
+  echo "# pinned process too. replay: after the run, the whole state rebuilt"
+  echo "# from the events journal into a fresh RocksDB (ProjectToEnd), usage"
+  echo "# records per second; same = 1 when byte-identical to the live state"
+  echo "# (the consumer's ingest/ offsets aside)."
   echo
-  printf '%6s %9s %6s %8s %9s %9s %10s %6s %9s %7s %7s %7s\n' cores \
-    journal fetch records e2e_rec/s steady/s ceiling/s ratio lat_rate \
-    p50_ms p99_ms max_ms
+  printf '%6s %9s %6s %8s %9s %9s %10s %6s %9s %7s %7s %7s %10s %5s\n' \
+    cores journal fetch records e2e_rec/s steady/s ceiling/s ratio lat_rate \
+    p50_ms p99_ms max_ms replay/s same
   for l in "${lines[@]}"; do
-    printf '%6s %9s %6s %8s %9s %9s %10s %6s %9s %7s %7s %7s\n' \
+    printf '%6s %9s %6s %8s %9s %9s %10s %6s %9s %7s %7s %7s %10s %5s\n' \
       "$(field label "$l")" "$(field journal "$l")" \
       "$(field fetch_wait_ms "$l")" "$(field records "$l")" \
       "$(field e2e_records_per_s "$l")" "$(field steady_records_per_s "$l")" \
       "$(field ceiling_records_per_s "$l")" "$(field ratio "$l")" \
       "$(field latency_rate_per_s "$l")" "$(field latency_p50_ms "$l")" \
-      "$(field latency_p99_ms "$l")" "$(field latency_max_ms "$l")"
+      "$(field latency_p99_ms "$l")" "$(field latency_max_ms "$l")" \
+      "$(field replay_usage_records_per_s "$l")" \
+      "$(field replay_identical "$l")"
   done
   echo
   echo "# raw bench lines"

@@ -17,6 +17,8 @@ struct CommandProcessor::Pending {
   std::string customer_id;
   BusinessDate business_date;
   uint64_t fingerprint = 0;
+  // Answered with the first answer of a key that came earlier in its batch.
+  bool replayed = false;
   absl::StatusOr<v1::IdempotencyRecord> result;
   absl::Notification done;
 
@@ -142,6 +144,15 @@ void CommandProcessor::Stop() {
 namespace {
 
 constexpr size_t kSeriesPartitionKeyLengthMax = 400;
+
+// A key found applied before the command was decided: its first answer,
+// marked as given again (IdempotencyRecord.replayed); errors unchanged.
+absl::StatusOr<v1::IdempotencyRecord> Replayed(
+    absl::StatusOr<std::optional<v1::IdempotencyRecord>> known) {
+  if (!known.ok()) return known.status();
+  (*known)->set_replayed(true);
+  return std::move(**known);
+}
 
 absl::Status ValidatePartitionKey(absl::string_view key) {
   if (key == kReferencePartition || key == kQuarantinePartitionKey ||
@@ -300,11 +311,7 @@ void CommandProcessor::ProcessBatch(Lane& lane, std::vector<Pending*>& batch) {
     auto known = LookupIdempotency(*state_, p->customer_id,
                                    p->request.idempotency_key, p->fingerprint);
     if (!known.ok() || known->has_value()) {
-      if (known.ok()) {
-        p->Reply(**known);
-      } else {
-        p->Reply(known.status());
-      }
+      p->Reply(Replayed(std::move(known)));
       continue;
     }
     auto bytes = DecideInBatch(lane, overlay, Offset(provisional), *p);
@@ -315,6 +322,8 @@ void CommandProcessor::ProcessBatch(Lane& lane, std::vector<Pending*>& batch) {
     if (bytes->has_value()) {
       ++provisional;
       entries.push_back({p->customer_id, std::move(**bytes)});
+    } else {
+      p->replayed = true;  // the same key earlier in this batch
     }
     answer_from_state.push_back(p);
   }
@@ -334,6 +343,7 @@ void CommandProcessor::ProcessBatch(Lane& lane, std::vector<Pending*>& batch) {
           "the record was fenced by a newer owner of the partition; retry "
           "with the same key"));
     } else {
+      if (p->replayed) (*known)->set_replayed(true);
       p->Reply(**known);
     }
   }

@@ -69,7 +69,9 @@ class CommandProcessor {
   ~CommandProcessor();
 
   // Decides, appends and applies one command; blocks until answered.
-  // Thread-safe. Returns the first answer for a known key.
+  // Thread-safe. Returns the first answer for a known key, with
+  // `replayed` set (a retry, or the same key twice in one lane batch: a
+  // duplicate that reached the lane before its first copy was projected).
   // Errors: InvalidArgument (a field, named), NotFound, AlreadyExists,
   // Aborted (expected version), FailedPrecondition (key reused with another
   // request), Unavailable (retry with the same key), DataLoss (the

@@ -1,6 +1,7 @@
 #include "services/usage_ingest.h"
 
-#include <set>
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
@@ -20,8 +21,7 @@ namespace {
 // Where an input goes after decoding, validation and routing.
 struct Routed {
   bool to_customer = false;
-  CommandRequest request;  // to_customer: the RecordUsage command
-  std::string customer_id;
+  std::string customer_id;  // to_customer: whose record it is
   std::string reason;  // !to_customer: why it is quarantined at the edge
   v1::UsageRecord record;
   bool decoded = false;
@@ -114,11 +114,17 @@ Routed Route(const StateReader& state, const IngestInput& in) {
   }
   out.to_customer = true;
   out.customer_id = customer_id;
-  out.request.idempotency_key = UsageKey(r);
-  auto* usage = out.request.command.mutable_usage();
-  usage->set_customer_id(customer_id);
-  *usage->mutable_record_usage()->mutable_record() = r;
   return out;
+}
+
+// One record as its own command (the replay of the edge quarantine).
+CommandRequest RecordRequest(const Routed& routed) {
+  CommandRequest request;
+  request.idempotency_key = UsageKey(routed.record);
+  auto* usage = request.command.mutable_usage();
+  usage->set_customer_id(routed.customer_id);
+  *usage->mutable_record_usage()->mutable_record() = routed.record;
+  return request;
 }
 
 CommandRequest QuarantineRequest(const IngestInput& in, const Routed& routed) {
@@ -197,68 +203,141 @@ IngestOutcome OutcomeOfAnswer(const v1::UsageAnswer& answer,
           answer.quarantine_reason()};
 }
 
-// The commands of the routed records their customers have not seen, and in
-// `request_of` the input of each. Records for customers seen before (or
-// twice in this batch) get their outcome at once: duplicates, or what they
-// were answered the first time. The engine's forever-seen check backs this
-// count up.
-absl::StatusOr<std::vector<CommandRequest>> NewCustomerRequests(
-    const StateReader& snapshot, const std::vector<Routed>& routed,
-    std::vector<IngestOutcome>& outcomes, std::vector<size_t>& request_of) {
-  std::vector<CommandRequest> requests;
-  std::set<std::string> keys_in_batch;
+// The routed records of one customer that go in one RecordUsageBatch: the
+// inputs' indexes, in input order.
+struct CustomerBatch {
+  std::string customer_id;
+  std::vector<size_t> inputs;
+  size_t bytes = 0;
+};
+
+// Groups the routed records by customer, in input order, into batches of
+// at most `options`' records and bytes. A record id twice for one customer
+// in these inputs is a duplicate at once (billed once).
+std::vector<CustomerBatch> GroupByCustomer(
+    absl::Span<const IngestInput> inputs, const std::vector<Routed>& routed,
+    const UsageIngestOptions& options, std::vector<IngestOutcome>& outcomes) {
+  std::vector<CustomerBatch> batches;
+  absl::flat_hash_map<std::string, size_t> open;  // customer -> batch
+  absl::flat_hash_set<std::string> ids;
   for (size_t i = 0; i < routed.size(); ++i) {
     const Routed& r = routed[i];
     if (!r.to_customer) continue;
-    const uint64_t fingerprint = RequestFingerprint(r.request.command, "");
-    auto known = LookupIdempotency(snapshot, r.customer_id,
-                                   r.request.idempotency_key, fingerprint);
-    if (!known.ok() && !absl::IsFailedPrecondition(known.status())) {
-      return known.status();
-    }
-    if (!known.ok() ||
-        !keys_in_batch.insert(r.request.idempotency_key).second) {
-      // The same id with other content, or twice in one batch: billed once.
+    if (!ids.insert(absl::StrCat(r.customer_id, "/", UsageKey(r.record)))
+             .second) {
       outcomes[i] = {IngestOutcome::Kind::kDuplicate, r.customer_id, ""};
       continue;
     }
-    if (known->has_value()) {
-      outcomes[i] = OutcomeOfAnswer((*known)->usage(), r.customer_id,
-                                    IngestOutcome::Kind::kDuplicate);
-      continue;
+    auto [it, fresh] = open.try_emplace(r.customer_id, batches.size());
+    if (!fresh) {
+      const CustomerBatch& b = batches[it->second];
+      if (b.inputs.size() >= options.records_per_command_max ||
+          b.bytes + inputs[i].raw.size() > options.command_bytes_max) {
+        it->second = batches.size();
+        fresh = true;
+      }
     }
-    request_of.push_back(i);
-    requests.push_back(r.request);
+    if (fresh) batches.push_back({r.customer_id, {}, 0});
+    CustomerBatch& b = batches[it->second];
+    b.inputs.push_back(i);
+    b.bytes += inputs[i].raw.size();
   }
-  return requests;
+  return batches;
 }
 
-// Takes the customers' answers into `outcomes`. A record its customer
-// refused (its object went away meanwhile) is routed to the edge quarantine
-// with the customer's reason. Errors: the call's (an outcome unknown).
+// The batch's command. Its key names its content (two 64-bit hashes of the
+// command): a batch sent again as it was is answered from its first
+// answer, marked replayed; any other batch is decided, record by record,
+// against the ids its customer billed.
+CommandRequest BatchRequest(const CustomerBatch& batch,
+                            const std::vector<Routed>& routed) {
+  CommandRequest request;
+  auto* usage = request.command.mutable_usage();
+  usage->set_customer_id(batch.customer_id);
+  auto* records = usage->mutable_record_usage_batch()->mutable_records();
+  records->Reserve(static_cast<int>(batch.inputs.size()));
+  for (size_t i : batch.inputs) *records->Add() = routed[i].record;
+  const std::string bytes = SerializeDeterministic(request.command);
+  constexpr uint64_t kSecondBasis = 0x9e3779b97f4a7c15ULL;
+  request.idempotency_key = absl::StrFormat(
+      "ubatch/%d/%016x%016x", batch.inputs.size(),
+      Fnv1a64(kFnv1aOffsetBasis, bytes),
+      Fnv1a64(kFnv1aOffsetBasis ^ kSecondBasis, bytes));
+  return request;
+}
+
+// The outcomes a customer's answer gives its batch's records (one byte
+// each, UsageBatchRecorded). A record the customer refused (its object is
+// not the customer's) goes to the edge quarantine with the customer's
+// reason. A replayed answer's rated records were rated by the first copy:
+// duplicates now.
+absl::Status TakeBatchAnswer(const v1::IdempotencyRecord& answer,
+                             const CustomerBatch& batch,
+                             std::vector<Routed>& routed,
+                             std::vector<IngestOutcome>& outcomes) {
+  const std::string& kinds = answer.usage().batch_outcomes();
+  const auto& reasons = answer.usage().batch_reasons();
+  if (kinds.size() != batch.inputs.size()) {
+    return absl::InternalError(absl::StrFormat(
+        "customer %s answered %d outcomes for a batch of %d records",
+        batch.customer_id, kinds.size(), batch.inputs.size()));
+  }
+  int next_reason = 0;
+  auto reason = [&]() -> std::string {
+    return next_reason < reasons.size() ? reasons[next_reason++] : "";
+  };
+  using Kind = IngestOutcome::Kind;
+  for (size_t j = 0; j < kinds.size(); ++j) {
+    const size_t i = batch.inputs[j];
+    const std::string& c = batch.customer_id;
+    switch (kinds[j]) {
+      case 'r':
+        outcomes[i] = {answer.replayed() ? Kind::kDuplicate : Kind::kRated, c,
+                       ""};
+        break;
+      case 'd':
+        outcomes[i] = {Kind::kDuplicate, c, ""};
+        break;
+      case 'q':
+      case 'h':
+        outcomes[i] = {Kind::kQuarantined, c, reason()};
+        break;
+      default:  // 'x'
+        routed[i].to_customer = false;
+        routed[i].reason = reason();
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Takes the customers' answers into `outcomes`. A batch its customer
+// refused whole (the customer went away) goes to the edge quarantine with
+// the customer's reason. Errors: the call's (an outcome unknown).
 absl::Status TakeCustomerResults(
     const std::vector<absl::StatusOr<v1::IdempotencyRecord>>& results,
-    const std::vector<size_t>& request_of, std::vector<Routed>& routed,
+    const std::vector<CustomerBatch>& batches, std::vector<Routed>& routed,
     std::vector<IngestOutcome>& outcomes) {
   for (size_t k = 0; k < results.size(); ++k) {
-    const size_t i = request_of[k];
     const auto& result = results[k];
     if (result.ok()) {
-      outcomes[i] = OutcomeOfAnswer(result->usage(), routed[i].customer_id,
-                                    IngestOutcome::Kind::kRated);
-    } else if (absl::IsAlreadyExists(result.status())) {
-      outcomes[i] = {IngestOutcome::Kind::kDuplicate, routed[i].customer_id,
-                     ""};
+      if (auto s = TakeBatchAnswer(*result, batches[k], routed, outcomes);
+          !s.ok()) {
+        return s;
+      }
     } else if (absl::IsInvalidArgument(result.status()) ||
                absl::IsNotFound(result.status())) {
-      routed[i].to_customer = false;
-      routed[i].reason = std::string(result.status().message());
+      for (size_t i : batches[k].inputs) {
+        routed[i].to_customer = false;
+        routed[i].reason = std::string(result.status().message());
+      }
     } else if (IsFatal(result.status())) {
       return result.status();
     } else {
       return absl::UnavailableError(absl::StrFormat(
-          "outcome of %s unknown (%s); send the batch again",
-          routed[i].request.idempotency_key, result.status().message()));
+          "outcome of a batch of %d records of customer %s unknown (%s); "
+          "send the batch again",
+          batches[k].inputs.size(), batches[k].customer_id,
+          result.status().message()));
     }
   }
   return absl::OkStatus();
@@ -297,15 +376,19 @@ absl::StatusOr<std::vector<IngestOutcome>> UsageIngestor::IngestBatch(
   std::vector<IngestOutcome> outcomes(inputs.size());
   std::vector<Routed> routed;
   routed.reserve(inputs.size());
-  auto snapshot = state_->Snapshot();
-  for (const IngestInput& in : inputs) routed.push_back(Route(*snapshot, in));
-
-  std::vector<size_t> request_of;
-  auto requests = NewCustomerRequests(*snapshot, routed, outcomes, request_of);
-  if (!requests.ok()) return requests.status();
-  auto results = commands_->ExecuteBatch(std::move(*requests));
-  if (absl::Status s =
-          TakeCustomerResults(results, request_of, routed, outcomes);
+  {
+    auto snapshot = state_->Snapshot();
+    for (const IngestInput& in : inputs) routed.push_back(Route(*snapshot, in));
+  }
+  const std::vector<CustomerBatch> batches =
+      GroupByCustomer(inputs, routed, options_, outcomes);
+  std::vector<CommandRequest> requests;
+  requests.reserve(batches.size());
+  for (const CustomerBatch& b : batches) {
+    requests.push_back(BatchRequest(b, routed));
+  }
+  auto results = commands_->ExecuteBatch(std::move(requests));
+  if (absl::Status s = TakeCustomerResults(results, batches, routed, outcomes);
       !s.ok()) {
     return s;
   }
@@ -344,7 +427,9 @@ absl::StatusOr<IngestOutcome> ReplayedOutcome(
     const absl::StatusOr<v1::IdempotencyRecord>& result, bool& rehomed) {
   rehomed = true;
   if (result.ok()) {
-    return OutcomeOfAnswer(result->usage(), "", IngestOutcome::Kind::kRated);
+    return OutcomeOfAnswer(result->usage(), "",
+                           result->replayed() ? IngestOutcome::Kind::kDuplicate
+                                              : IngestOutcome::Kind::kRated);
   }
   if (absl::IsAlreadyExists(result.status())) {
     return IngestOutcome{IngestOutcome::Kind::kDuplicate, "", ""};
@@ -421,7 +506,7 @@ absl::StatusOr<UsageIngestor::Summary> ReplayEdge(CommandProcessor& commands,
     }
     request_of.push_back(&q);
     customer_of.push_back(r.customer_id);
-    requests.push_back(std::move(r.request));
+    requests.push_back(RecordRequest(r));
   }
   auto results = commands.ExecuteBatch(std::move(requests));
   std::vector<CommandRequest> releases;

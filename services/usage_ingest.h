@@ -4,9 +4,9 @@
 // topic, the gRPC stream, a file) hands them here. A record is validated,
 // routed to its customer (phone numbers through the directory the structure
 // events keep; accounts by the record's customer_id), and recorded through
-// the command processor with the idempotency key
-// "usage/<platform_id>/<record_id>": billed once, forever, however often it
-// is sent. What cannot reach a customer is quarantined in the "@quarantine"
+// the command processor, a customer's records of a call together in one
+// RecordUsageBatch (docs/architecture.md, "Usage batches"): billed once by
+// (platform_id, record_id), forever, however often it is sent. What cannot reach a customer is quarantined in the "@quarantine"
 // partition with its source and reason; nothing is dropped.
 //
 // Every outcome is durable when IngestBatch returns: a caller may then
@@ -49,10 +49,21 @@ struct IngestOutcome {
   std::string reason;       // kQuarantined: why
 };
 
+struct UsageIngestOptions {
+  // A customer's records of one IngestBatch go to its lane as
+  // RecordUsageBatch commands (one journal record each) of at most this
+  // many records and bytes of input: what bounds a journal record (Kafka's
+  // 16 MiB record_bytes_max, with the rating about twice the input).
+  // Default: 1000 records, 1 MiB.
+  size_t records_per_command_max = 1000;
+  size_t command_bytes_max = size_t{1} << 20;
+};
+
 class UsageIngestor {
  public:
-  UsageIngestor(CommandProcessor* commands, const RocksState* state)
-      : commands_(commands), state_(state) {}
+  UsageIngestor(CommandProcessor* commands, const RocksState* state,
+                UsageIngestOptions options = {})
+      : commands_(commands), state_(state), options_(options) {}
 
   // Decodes each input (a protobuf UsageRecord, or one JSON object with the
   // proto's field names), routes and records it; all inputs are submitted
@@ -87,6 +98,7 @@ class UsageIngestor {
  private:
   CommandProcessor* const commands_;
   const RocksState* const state_;
+  const UsageIngestOptions options_;
 };
 
 }  // namespace billing

@@ -114,7 +114,7 @@ UsageServiceImpl::UsageServiceImpl(CommandProcessor* commands,
                                    UsageIngestLimits limits)
     : commands_(commands),
       state_(state),
-      ingestor_(commands, state),
+      ingestor_(commands, state, limits.ingest),
       limits_(limits),
       budget_left_(limits.records_in_flight_max) {
   using Handler =

@@ -44,6 +44,8 @@ struct UsageIngestLimits {
   // 50 ms doubling (at most 1.55 s of backoff in all).
   int attempts_max = 6;
   absl::Duration retry_backoff = absl::Milliseconds(50);
+  // How a stream batch's records go to the lanes (services/usage_ingest.h).
+  UsageIngestOptions ingest;
 };
 
 class UsageServiceImpl final : public v1::UsageService::Service {

@@ -70,6 +70,9 @@ constexpr int kMinInsyncReplicasMax = 2;
 // Room for Kafka's record and batch framing around the largest entry, in
 // bytes, in message.max.bytes (producer) and max.message.bytes (topic).
 constexpr size_t kRecordFramingBytes = size_t{64} << 10;
+// Most bytes of records one JournalReader::Poll returns (as the embedded
+// journal's kEmbeddedJournalPollBytesMax).
+constexpr size_t kPollBytesMax = size_t{16} << 20;
 
 using kafka::ErrText;
 using kafka::RemainingMs;
@@ -120,7 +123,10 @@ class KafkaJournalReader : public JournalReader {
     if (!pending_error_.ok()) return std::exchange(pending_error_, {});
     if (records_max == 0) return records;
     const absl::Time deadline = absl::Now() + timeout;
-    while (records.size() < records_max) {
+    size_t bytes = 0;
+    // At most kPollBytesMax of records (at least one): a caller's
+    // records_max cannot make it hold gigabytes of usage batches at once.
+    while (records.size() < records_max && bytes < kPollBytesMax) {
       // Waits only for the first record; the rest are whatever is already
       // fetched.
       const int wait_ms = records.empty() ? RemainingMs(deadline) : 0;
@@ -149,6 +155,7 @@ class KafkaJournalReader : public JournalReader {
       if (m->payload != nullptr) {
         record.value.assign(static_cast<const char*>(m->payload), m->len);
       }
+      bytes += record.key.size() + record.value.size();
       records.push_back(std::move(record));
     }
     return records;

@@ -75,24 +75,22 @@ std::optional<std::string> FirstInvalidUtf8Field(const Message& message) {
 }
 
 absl::StatusOr<EncodedRecord> EncodeRecord(const v1::LogRecord& record) {
-  // Checked first: protobuf would serialize the bad string and log, and the
-  // parse below would fail without naming the field.
+  EncodedRecord out;
+  out.bytes = SerializeDeterministic(record);
+  if (out.decoded.ParseFromString(out.bytes)) return out;
+  // Only a record that does not decode is scanned for the field to name:
+  // the parser applies the same UTF-8 rule, and the scan by reflection cost
+  // a tenth of a usage batch's CPU when it ran on every record.
   if (auto bad = FirstInvalidUtf8Field(record)) {
     return absl::InternalError(absl::StrFormat(
         "record of customer \"%s\" not appended: %s is not valid UTF-8 (text "
         "from outside reached an event unchecked)",
         absl::CHexEscape(record.customer_id().substr(0, 40)), *bad));
   }
-  EncodedRecord out;
-  out.bytes = SerializeDeterministic(record);
-  if (!out.decoded.ParseFromString(out.bytes)) {
-    return absl::InternalError(absl::StrFormat(
-        "record of customer \"%s\" not appended: its %d bytes do not decode "
-        "as a billing.v1.LogRecord",
-        absl::CHexEscape(record.customer_id().substr(0, 40)),
-        out.bytes.size()));
-  }
-  return out;
+  return absl::InternalError(absl::StrFormat(
+      "record of customer \"%s\" not appended: its %d bytes do not decode "
+      "as a billing.v1.LogRecord",
+      absl::CHexEscape(record.customer_id().substr(0, 40)), out.bytes.size()));
 }
 
 }  // namespace billing

@@ -5,7 +5,8 @@
 // fields must hold valid UTF-8; protobuf serializes an invalid one anyway
 // (and logs), and the parse on the reader's side then fails, so a record
 // built from unchecked outside text would poison its partition. EncodeRecord
-// catches that before the append (the reader's side is ProjectBatch).
+// catches that before the append (the reader's side is ProjectBatch): it
+// parses its own bytes back, and names the bad field when they do not decode.
 
 #include <optional>
 #include <string>

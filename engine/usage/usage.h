@@ -133,6 +133,21 @@ inline constexpr Rejection kOrder[] = {
     kAlreadyBilled};
 }  // namespace record_usage
 
+// record_usage_batch: the records of one customer decided together (ingest's
+// path). Each record is decided as record_usage decides it, except that a
+// record quarantined before is answered with its reason ('h'), not rated
+// again; a record refused or billed before does not refuse the batch: its
+// outcome says so. Most records in one batch: kUsageBatchRecordsMax.
+inline constexpr int kUsageBatchRecordsMax = 10'000;
+namespace record_usage_batch {
+using usage_rejections::kCustomerIdInvalid;
+using usage_rejections::kCustomerNotFound;
+inline constexpr Rejection kRecordsInvalid{"RECORD_BATCH_SIZE_INVALID",
+                                           absl::StatusCode::kInvalidArgument};
+inline constexpr Rejection kOrder[] = {kCustomerIdInvalid, kCustomerNotFound,
+                                       kRecordsInvalid};
+}  // namespace record_usage_batch
+
 // The "@quarantine" partition's commands.
 namespace quarantine_input {
 inline constexpr Rejection kSourceRequired{"QUARANTINE_SOURCE_REQUIRED",

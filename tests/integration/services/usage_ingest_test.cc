@@ -15,6 +15,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/synchronization/notification.h"
 #include "billing/v1/events.pb.h"
 #include "engine/usage/usage.h"
 #include "engine/core/validation.h"
@@ -472,6 +473,62 @@ std::vector<std::string> Calls(absl::string_view prefix, int n) {
   return out;
 }
 
+// The flake of KafkaUsageConsumerTest.RatesDeduplicatesAndQuarantinesFromKcat
+// made certain: the same record ids in batches ingested at once (the Kafka
+// consumer has up to 4 in flight) reach the lanes before any copy is
+// projected. Each id is billed once and counted rated once; every other
+// copy is a duplicate. Threads 0 and 1 send the very same batch (one key:
+// the second is answered with the first's answer, replayed), threads 2 and
+// 3 the shared ids with ids of their own (other keys: decided against the
+// first). Before, a copy answered with the first copy's answer counted as
+// rated: rated came out above 60 + 2 x 10.
+TEST_F(UsageIngestTest, SameIdsInBatchesIngestedAtOnceAreRatedOnce) {
+  UsageIngestor ingestor(processor_.get(), state_.get());
+  for (int round = 0; round < 5; ++round) {
+    const std::string shared = absl::StrCat("S", round, "-");
+    std::vector<std::vector<IngestInput>> inputs(4);
+    for (int t = 0; t < 4; ++t) {
+      for (const std::string& raw : Calls(shared, 60)) {
+        inputs[t].push_back({raw, absl::StrCat("test:", t), ""});
+      }
+      if (t < 2) continue;
+      for (const std::string& raw :
+           Calls(absl::StrCat("O", round, "-", t, "-"), 10)) {
+        inputs[t].push_back({raw, absl::StrCat("test:", t), ""});
+      }
+    }
+    std::vector<UsageIngestor::Summary> summaries(4);
+    absl::Notification go;
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+      threads.emplace_back([&, t] {
+        go.WaitForNotification();
+        auto outcomes = ingestor.IngestBatch(inputs[t]);
+        ASSERT_TRUE(outcomes.ok()) << outcomes.status();
+        for (const auto& o : *outcomes) summaries[t].Add(o);
+      });
+    }
+    go.Notify();
+    for (auto& th : threads) th.join();
+    UsageIngestor::Summary all;
+    for (const auto& s : summaries) {
+      all.received += s.received;
+      all.rated += s.rated;
+      all.duplicates += s.duplicates;
+      all.quarantined += s.quarantined;
+    }
+    EXPECT_EQ(all.received, 4 * 60 + 2 * 10) << "round " << round;
+    EXPECT_EQ(all.rated, 60 + 2 * 10) << "round " << round;
+    EXPECT_EQ(all.duplicates, 3 * 60) << "round " << round;
+    EXPECT_EQ(all.quarantined, 0) << "round " << round;
+  }
+  auto totals = UsageTotalsFor(*state_, "C1", "2026-03", "");
+  ASSERT_TRUE(totals.ok()) << totals.status();
+  ASSERT_EQ(totals->size(), 1u);
+  EXPECT_EQ((*totals)[0].records(), 5 * (60 + 2 * 10));
+  EXPECT_EQ((*totals)[0].amount_micros(), 5 * (60 + 2 * 10) * 70333);
+}
+
 class UsageIngestBudgetTest : public UsageIngestTest {
  protected:
   UsageIngestBudgetTest() {
@@ -524,6 +581,8 @@ class UsageIngestFullLaneTest : public UsageIngestTest {
  protected:
   UsageIngestFullLaneTest() {
     processor_options_.queue_commands_max = 1;
+    // Commands of 8 records: the stream's 512 are 64 commands for one lane.
+    limits_.ingest.records_per_command_max = 8;
     limits_.attempts_max = 3;
     limits_.retry_backoff = absl::Milliseconds(1);
   }

@@ -218,6 +218,20 @@ TEST_F(UsageRejectionsTest, RecordUsageAnswersInPrecedenceOrder) {
             [&](v1::Command& c) { record(c)->set_record_id("R2"); }}}));
 }
 
+// A batch's own records never refuse it: each has its outcome
+// (usage_test.cc). The batch is refused for its customer, then its size.
+TEST_F(UsageRejectionsTest, RecordUsageBatchAnswersInPrecedenceOrder) {
+  v1::Command c = ForCustomer("C/1");
+  Body(c).mutable_record_usage_batch();
+  ExpectPrecedence(
+      ledger_, c, record_usage_batch::kOrder, kApr2,
+      Then(CustomerSteps(),
+           {{"RECORD_BATCH_SIZE_INVALID", [&](v1::Command& c) {
+               *Body(c).mutable_record_usage_batch()->add_records() =
+                   ValidCall("R9").usage().record_usage().record();
+             }}}));
+}
+
 // The "@quarantine" partition takes quarantine commands only; customers
 // take everything else.
 TEST_F(UsageRejectionsTest, MisplacedAndEmptyCommandsAreNamed) {

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <map>
 #include <random>
 #include <tuple>
 
@@ -644,6 +645,144 @@ TEST_F(UsageTest, ShuffledDuplicatedLateRecordsGiveTheCleanTotals) {
   ASSERT_EQ(b->size(), 1u);
   EXPECT_EQ((*a)[0].records(), kRecords);
   EXPECT_EQ((*a)[0].SerializeAsString(), (*b)[0].SerializeAsString());
+}
+
+
+// --- Usage batches: a customer's records decided together ---
+
+// The records of `calls` (record_usage commands) as one record_usage_batch.
+v1::Command Batch(const std::vector<v1::Command>& calls) {
+  v1::Command c = Usage();
+  auto* records = c.mutable_usage()->mutable_record_usage_batch();
+  for (const auto& call : calls) {
+    *records->add_records() = call.usage().record_usage().record();
+  }
+  return c;
+}
+
+// Given R0 billed, a batch of: R1 (61 s: 0.070333), R0 again (billed
+// before), a number that is not C1's, a December 2025 call (N1 was created
+// in January 2026: quarantined), R1 again (earlier in the batch). One event;
+// each record's outcome in order, "rdxqd", with the reasons of x and q.
+TEST_F(UsageTest, BatchDecidesEachRecordAsItsOwnCommandWould) {
+  WithPlan();
+  ledger_.Given(Call("R0", 61), kApr2);
+  const v1::Command batch = Batch(
+      {Call("R1", 61), Call("R0", 61),
+       Call("R2", 61, "2026-03-20T10:00:00+01:00", "+33999999999"),
+       Call("R3", 61, "2025-12-20T10:00:00+01:00"), Call("R1", 61)});
+  auto events = ledger_.When(batch, kApr2);
+  ASSERT_TRUE(events.ok()) << events.status();
+  ASSERT_EQ(events->size(), 1u);
+  EXPECT_EQ((*events)[0].type(), "usage.batch_recorded");
+  const v1::UsageBatchRecorded& b = (*events)[0].usage().batch_recorded();
+  EXPECT_EQ(b.outcomes(), "rdxqd");
+  ASSERT_EQ(b.recorded_size(), 1);
+  EXPECT_EQ(b.recorded(0).record().record_id(), "R1");
+  EXPECT_EQ(b.recorded(0).rated().amount_micros(), 70333);
+  ASSERT_EQ(b.quarantined_size(), 1);
+  EXPECT_EQ(b.quarantined(0).record().record_id(), "R3");
+  ASSERT_EQ(b.reasons_size(), 2);
+  EXPECT_EQ(b.reasons(0),
+            "record.object: \"+33999999999\" is not a phone number or object "
+            "of customer \"C1\" [RECORD_OBJECT_NOT_FOUND]");
+  EXPECT_EQ(b.reasons(1),
+            "object \"N1\" did not exist in 2025-12 (created 2026-01-05): "
+            "usage of a month before its creation cannot be billed");
+
+  ledger_.GivenWithKey(batch, kApr2, "ubatch/1");
+  ASSERT_EQ(Totals("2026-03").size(), 1u);
+  EXPECT_EQ(Totals("2026-03")[0].records(), 2);
+  EXPECT_EQ(Totals("2026-03")[0].amount_micros(), 2 * 70333);
+  EXPECT_EQ(QuarantinedUsage(ledger_.state(), "C1", 10)->size(), 1u);
+  // The batch's stored answer: one byte a record, and the reasons.
+  auto idem = LookupIdempotency(ledger_.state(), "C1", "ubatch/1",
+                                RequestFingerprint(batch, ""));
+  ASSERT_TRUE(idem.ok() && idem->has_value());
+  EXPECT_EQ((*idem)->usage().batch_outcomes(), "rdxqd");
+  EXPECT_EQ((*idem)->usage().batch_reasons_size(), 2);
+}
+
+// A record quarantined before is held ('h', with its reason) by a batch:
+// sent again it is answered, not re-rated (as its stored answer did when
+// each record was its own command). The replay of the customer's quarantine
+// (record_usage) still rates it.
+TEST_F(UsageTest, BatchHoldsARecordQuarantinedBefore) {
+  ledger_.Given(Call("R1", 61), kApr2);
+  WithPlan();
+  auto events = ledger_.When(Batch({Call("R1", 61)}), kApr2);
+  ASSERT_TRUE(events.ok()) << events.status();
+  const v1::UsageBatchRecorded& b = (*events)[0].usage().batch_recorded();
+  EXPECT_EQ(b.outcomes(), "h");
+  ASSERT_EQ(b.reasons_size(), 1);
+  EXPECT_EQ(b.reasons(0), "no rate plan for object \"N1\" or its account");
+  EXPECT_EQ(b.recorded_size() + b.quarantined_size(), 0);
+  ledger_.Given(Call("R1", 61), kApr2);
+  EXPECT_EQ(Totals("2026-03")[0].amount_micros(), 70333);
+}
+
+// A batch decided before an earlier record of the same id was applied (a
+// retried append racing its first copy): applying it skips that record,
+// deterministically; the first one counts.
+TEST_F(UsageTest, BatchApplySkipsARecordBilledMeanwhile) {
+  WithPlan();
+  const v1::Command batch = Batch({Call("R1", 61), Call("R2", 120)});
+  auto events = ledger_.When(batch, kApr2);
+  ASSERT_TRUE(events.ok()) << events.status();
+  ledger_.Given(Call("R1", 61), kApr2);
+  ledger_.Apply(batch, kApr2, std::move(*events));
+  ASSERT_EQ(Totals("2026-03").size(), 1u);
+  EXPECT_EQ(Totals("2026-03")[0].records(), 2);
+  // 0.070333 + (0.05 + 0.04)
+  EXPECT_EQ(Totals("2026-03")[0].amount_micros(), 70333 + 90000);
+}
+
+TEST_F(UsageTest, EmptyBatchIsRefused) {
+  ledger_.ExpectRejected(Batch({}), kApr2, absl::StatusCode::kInvalidArgument,
+                         "record_usage_batch.records: 0 records; a batch "
+                         "holds 1 to 10000 [RECORD_BATCH_SIZE_INVALID]");
+}
+
+// The usage families of the state (records, totals, ids, quarantine).
+std::map<std::string, std::string> UsageFamilies(const MemoryState& state) {
+  std::map<std::string, std::string> out;
+  for (const auto& [key, value] : state.data()) {
+    for (absl::string_view family : {"urec/", "utot/", "useen/", "uquar/"}) {
+      if (absl::StartsWith(key, family)) out.emplace(key, value);
+    }
+  }
+  return out;
+}
+
+// 500 records over days, hours and durations, 50 sent twice, some
+// quarantined (December 2025), in batches of 37 or one command each: the
+// same usage state, byte for byte.
+TEST_F(UsageTest, BatchesGiveTheStateOfOneCommandPerRecord) {
+  WithPlan();
+  Ledger batched;
+  std::swap(batched, ledger_);
+  SetUp();
+  WithPlan();
+  std::vector<v1::Command> calls;
+  for (int i = 0; i < 450; ++i) {
+    calls.push_back(Call(absl::StrCat("R", i), 1 + (i * 37) % 900,
+                         absl::StrFormat("%s-%02dT%02d:00:00+01:00",
+                                         i % 17 == 0 ? "2025-12" : "2026-03",
+                                         1 + i % 28, i % 24)));
+  }
+  for (int i = 0; i < 50; ++i) calls.push_back(calls[i * 7]);
+  for (const auto& c : calls) {
+    auto events = ledger_.When(c, kApr2);
+    if (events.ok()) ledger_.Apply(c, kApr2, std::move(*events));
+  }
+  for (size_t i = 0; i < calls.size(); i += 37) {
+    std::vector<v1::Command> part(
+        calls.begin() + i, calls.begin() + std::min(calls.size(), i + 37));
+    batched.Given(Batch(part), kApr2);
+  }
+  const auto one_by_one = UsageFamilies(ledger_.state());
+  EXPECT_GT(one_by_one.size(), 900u);
+  EXPECT_EQ(UsageFamilies(batched.state()), one_by_one);
 }
 
 }  // namespace

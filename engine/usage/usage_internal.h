@@ -1,0 +1,152 @@
+#pragma once
+
+// Pieces of the usage domain its own files share (usage.cc: the commands;
+// records.cc: deciding and applying call detail records, one or a batch).
+// Not for other domains: they go through engine/usage/usage.h.
+
+#include <optional>
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "billing/v1/state.pb.h"
+#include "billing/v1/usage.pb.h"
+#include "engine/core/dates.h"
+#include "engine/core/domain.h"
+#include "engine/core/state.h"
+
+namespace billing::usage_internal {
+
+// Key families of the usage domain (engine/core/keys.h lists the others):
+//   uplan/<customer>/<plan>/<effective_from, 20-digit unix seconds>
+//                                             billing.v1.RatePlanVersion
+//   uassign/<customer>/<object>               plan_id
+//   useen/<customer>/<platform>/<record_id>   "r" recorded, "q" quarantined
+//   utot/<customer>/<month>/<object>/<kind>/<zone>  billing.v1.UsageTotals
+//   urec/<customer>/<month>/<object>/<platform>/<record_id>
+//                                             billing.v1.UsageRecorded
+//   uquar/<customer>/<platform>/<record_id>   billing.v1.UsageQuarantined
+inline constexpr absl::string_view kPlanPrefix = "uplan/";
+inline constexpr absl::string_view kAssignPrefix = "uassign/";
+inline constexpr absl::string_view kSeenPrefix = "useen/";
+inline constexpr absl::string_view kTotalsPrefix = "utot/";
+inline constexpr absl::string_view kRecordPrefix = "urec/";
+inline constexpr absl::string_view kQuarantinePrefix = "uquar/";
+
+inline constexpr absl::string_view kRecordedType = "usage.recorded";
+inline constexpr absl::string_view kQuarantinedType = "usage.quarantined";
+inline constexpr absl::string_view kBatchRecordedType = "usage.batch_recorded";
+
+std::string PlanPrefix(absl::string_view c, absl::string_view plan);
+std::string SeenKey(absl::string_view c, const v1::UsageRecord& r);
+std::string QuarantineKey(absl::string_view c, const v1::UsageRecord& r);
+std::string MonthPrefix(absl::string_view family, absl::string_view c,
+                        absl::string_view month, absl::string_view object);
+// urec/...: where a rated record is kept.
+std::string RecordKey(absl::string_view c, const v1::UsageRecorded& u);
+// utot/<customer>/<month>/<object>/<kind>/<zone>: the totals a rated record
+// adds to. The zone is the entry's label, else its prefix.
+std::string TotalsKey(absl::string_view c, const v1::UsageRecorded& u);
+
+absl::StatusOr<std::vector<v1::RatePlanVersion>> PlanVersions(
+    const StateReader& state, absl::string_view customer_id,
+    absl::string_view plan_id);
+
+// `t` with the record `u` added: the one rule for decide (which quarantines
+// a record that fails it) and apply (which then never sees one). Every sum
+// is checked: OutOfRange naming the field whose month total would overflow,
+// or that is negative (never decided; only a damaged event holds one).
+absl::StatusOr<v1::UsageTotals> AddedToTotals(v1::UsageTotals t,
+                                              const v1::UsageRecorded& u);
+
+// How deciding one record came out.
+struct RecordDecision {
+  enum class Kind {
+    kRated,        // `recorded` holds the rating
+    kQuarantined,  // `quarantined` holds the reason
+    kDuplicate,    // billed before: `refusal` is RECORD_ALREADY_BILLED
+    kHeld,         // quarantined before (a batch keeps it so): `reason`
+    kRefused,      // its fields, or an object not the customer's: `refusal`
+  };
+  Kind kind = Kind::kRefused;
+  v1::UsageRecorded recorded;
+  v1::UsageQuarantined quarantined;
+  absl::Status refusal;
+  std::string reason;
+};
+
+// Decides records of one customer, one after the other, each against the
+// state plus the records decided before it here. What deciding reads beyond
+// the record (its object, the object's month, its plan and versions, time
+// zones, the totals it adds to) is read once per context: a batch of
+// records costs one point lookup each (its id), not a dozen. Not
+// thread-safe; the state must not change while it is in use.
+class RecordContext {
+ public:
+  RecordContext(const StateReader& state, absl::string_view customer_id,
+                const TimeZoneResolver& zones)
+      : state_(state), customer_id_(customer_id), zones_(zones) {}
+
+  // `keep_held`: a record quarantined before stays so (kHeld, the batch's
+  // rule: a resent record is answered, not re-rated); otherwise it is rated
+  // again (record_usage: the replay of a customer's quarantine). Errors:
+  // the state's.
+  absl::StatusOr<RecordDecision> Decide(const v1::UsageRecord& r,
+                                        bool keep_held);
+
+ private:
+  // The object `object` names, nullptr when it is not the customer's.
+  absl::StatusOr<const v1::BillableObject*> Object(absl::string_view object);
+  // Whether the object existed in `month` (it has an assignment then).
+  absl::StatusOr<bool> ExistedIn(const v1::BillableObject& object,
+                                 absl::string_view month);
+  absl::StatusOr<const std::string*> PlanOf(const v1::BillableObject& object);
+  absl::StatusOr<const std::vector<v1::RatePlanVersion>*> Versions(
+      const std::string& plan_id);
+  const absl::StatusOr<absl::TimeZone>& Zone(const std::string& name);
+  // The month's totals `u` adds to, as this context has them.
+  absl::StatusOr<v1::UsageTotals*> Totals(const std::string& key);
+  // "" (new), "r" or "q", with this context's own decisions.
+  absl::StatusOr<std::string> Seen(const std::string& key);
+  // Rates `u.record()` on `object`: "" when billed (and added to the
+  // totals), else the reason it is quarantined with.
+  absl::StatusOr<std::string> Rate(const v1::BillableObject& object,
+                                   v1::UsageRecorded& u);
+  absl::StatusOr<std::string> PriceOf(const v1::BillableObject& object,
+                                      v1::UsageRecorded& u);
+
+  const StateReader& state_;
+  const std::string customer_id_;
+  const TimeZoneResolver& zones_;
+  absl::flat_hash_map<std::string, std::optional<v1::BillableObject>> objects_;
+  absl::flat_hash_map<std::string, bool> existed_;  // object/month
+  absl::flat_hash_map<std::string, std::string> plans_;  // object -> plan
+  absl::flat_hash_map<std::string, std::vector<v1::RatePlanVersion>> versions_;
+  absl::flat_hash_map<std::string, absl::StatusOr<absl::TimeZone>> zones_seen_;
+  absl::flat_hash_map<std::string, v1::UsageTotals> totals_;
+  absl::flat_hash_map<std::string, std::string> seen_;
+};
+
+// RecordUsage: the record's events, or its rejection.
+absl::StatusOr<std::vector<v1::EventEnvelope>> DecideRecord(
+    const StateReader& state, absl::string_view customer_id,
+    const v1::RecordUsage& command, BusinessDate date,
+    const TimeZoneResolver& zones);
+
+// RecordUsageBatch: one usage.batch_recorded event with every record's
+// outcome.
+absl::StatusOr<std::vector<v1::EventEnvelope>> DecideRecordBatch(
+    const StateReader& state, absl::string_view customer_id,
+    const v1::RecordUsageBatch& command, BusinessDate date,
+    const TimeZoneResolver& zones);
+
+absl::Status ApplyRecorded(StateWriter& state, absl::string_view c,
+                           const v1::UsageRecorded& u);
+absl::Status ApplyQuarantined(StateWriter& state, absl::string_view c,
+                              const v1::UsageQuarantined& q);
+absl::Status ApplyBatchRecorded(StateWriter& state, absl::string_view c,
+                                const v1::UsageBatchRecorded& b);
+
+}  // namespace billing::usage_internal

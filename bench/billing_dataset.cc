@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -160,13 +161,21 @@ absl::Status BuildCustomer(Writer& w, int c, int usage) {
   for (const std::string& t : texts) {
     if (auto s = w.Text(t, jan); !s.ok()) return s;
   }
-  for (int u = 0; u < usage; ++u) {
+  // The calls as ingest sends them: one batch of the customer's records
+  // (usage.batch_recorded), at most 1,000 a batch.
+  for (int first = 0; first < usage; first += 1000) {
+    std::string records;
+    for (int u = first; u < std::min(usage, first + 1000); ++u) {
+      absl::StrAppend(&records, absl::Substitute(
+          R"pb(records { platform_id: "PBX1" record_id: "$0-$1" object: "$2"
+               start_time: "2026-03-$3T10:00:00+01:00" kind: USAGE_KIND_VOICE
+               quantity: $4 destination: "+33612345678" })pb",
+          id, u, number(u), absl::StrFormat("%02d", 1 + u % 28),
+          30 + u % 300));
+    }
     const std::string text = absl::Substitute(
-        R"pb(usage { customer_id: "$0" record_usage { record {
-             platform_id: "PBX1" record_id: "$0-$1" object: "$2"
-             start_time: "2026-03-$3T10:00:00+01:00" kind: USAGE_KIND_VOICE
-             quantity: $4 destination: "+33612345678" } } })pb",
-        id, u, number(u), absl::StrFormat("%02d", 1 + u % 28), 30 + u % 300);
+        R"pb(usage { customer_id: "$0" record_usage_batch { $1 } })pb", id,
+        records);
     if (auto s = w.Text(text, mar20); !s.ok()) return s;
   }
   return absl::OkStatus();

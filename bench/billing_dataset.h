@@ -6,7 +6,8 @@
 // VAT), then per customer C000000, C000001, ...: one entity HQ, 10 phone
 // numbers on plan PRO, a contract K1 (billing family SERV) with 3 flat
 // monthly rules of 100.00 in advance from March 1 (one per number on 3 of
-// them) and a usage rule, and `usage` rated calls in March 2026.
+// them) and a usage rule, and `usage` rated calls in March 2026, recorded
+// as ingest records them: one usage batch (at most 1,000) per customer.
 
 #include <cstdint>
 #include <string>

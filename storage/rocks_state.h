@@ -40,6 +40,11 @@ struct RocksStateOptions {
   size_t memory_budget_bytes = size_t{256} << 20;
 };
 
+// The one cache of a memory budget (blocks, index and filter blocks,
+// memtables), in shards of at least 64 MiB: an entry larger than its
+// shard's share is never kept, so a large file's filter block must fit.
+std::shared_ptr<rocksdb::Cache> NewBudgetCache(size_t budget_bytes);
+
 // RocksDB's own accounting of its memory, bytes (see RocksStateOptions).
 struct RocksMemory {
   // In the shared cache: blocks plus the memtables' reservation.

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "gtest/gtest.h"
+#include "rocksdb/cache.h"
 #include "rocksdb/perf_context.h"
 #include "rocksdb/perf_level.h"
 
@@ -184,6 +185,26 @@ TEST_F(RocksStateTest, MemtablesAreChargedToTheCache) {
   const RocksMemory m = state->Memory();
   EXPECT_GE(m.memtable_bytes, 2 << 20);
   EXPECT_GE(m.cache_bytes, m.memtable_bytes);
+}
+
+// One entry of an eighth of the budget, up to 8 MiB (the filter block of a
+// 64 MB table file of small keys is about 4 MB), stays in the cache at high
+// priority: RocksDB's default sharding (shards of 512 KiB for 16 and 32
+// MiB, 4 MiB for 256 MiB) dropped it, and every point lookup read the
+// block from the file again.
+TEST(BudgetCacheTest, KeepsABigFilterBlock) {
+  for (size_t mib : {16, 32, 256, 1024}) {
+    std::shared_ptr<rocksdb::Cache> cache = NewBudgetCache(mib << 20);
+    const size_t charge = std::min(mib << 20, size_t{64} << 20) / 8;
+    ASSERT_TRUE(cache
+                    ->Insert("filter", nullptr, charge,
+                             [](const rocksdb::Slice&, void*) {}, nullptr,
+                             rocksdb::Cache::Priority::HIGH)
+                    .ok());
+    rocksdb::Cache::Handle* h = cache->Lookup("filter");
+    EXPECT_NE(h, nullptr) << mib << " MiB budget, entry of " << charge;
+    if (h != nullptr) cache->Release(h);
+  }
 }
 
 // With a 32 MiB budget, writing 96 MiB and reading it all back keeps

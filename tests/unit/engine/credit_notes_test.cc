@@ -133,15 +133,7 @@ class CreditNotesTest : public ::testing::Test {
       auto* a = assign.mutable_invoice()->mutable_assign_numbers();
       a->set_series(series);
       assign.mutable_invoice()->set_partition(SeriesPartitionKey(series));
-      for (const auto* d : list) {
-        auto* ref = a->add_drafts();
-        ref->set_customer_id("C1");
-        ref->set_draft_id(d->draft_id());
-        ref->set_draft_date(d->draft_date());
-        ref->set_number_prefix(d->number_prefix());
-        ref->set_number_suffix(d->number_suffix());
-        ref->set_seq_digits(d->seq_digits());
-      }
+      for (const auto* d : list) *a->add_drafts() = DraftRefOf(*d);
       auto numbered = Do(assign, date);
       if (numbered.empty()) return {};
       for (const auto& n : numbered[0].invoice().numbers_assigned().numbers()) {

@@ -65,6 +65,9 @@ ABSL_FLAG(int32_t, usage_partitions, 4,
 ABSL_FLAG(int64_t, batch, 1000, "batch_records_max of the consumer.");
 ABSL_FLAG(int64_t, in_flight, 4,
           "batches_in_flight of the consumer (billingd's default: 4).");
+ABSL_FLAG(int64_t, lane_in_flight, 4,
+          "batches_in_flight_max of each command lane (billingd's default: "
+          "4; 1 waits for each batch's projection).");
 ABSL_FLAG(double, latency_seconds, 5, "Duration of the latency phase.");
 ABSL_FLAG(double, latency_load, 0.5,
           "Produce rate of the latency phase, as a fraction of phase 3's.");
@@ -522,8 +525,12 @@ int Main() {
   Projector projector(journal->get(), state->get(), partitions);
   if (auto s = projector.Start(); !s.ok()) return fail("projector", s);
   FixedBusinessClock clock(BusinessDate(2026, 3, 31));
+  CommandProcessorOptions lanes;
+  lanes.batches_in_flight_max =
+      static_cast<size_t>(absl::GetFlag(FLAGS_lane_in_flight));
   auto commands = CommandProcessor::Start(journal->get(), state->get(),
-                                          &projector, &clock, partitions);
+                                          &projector, &clock, partitions,
+                                          lanes);
   if (!commands.ok()) return fail("commands", commands.status());
   if (auto s = Setup(**commands); !s.ok()) return fail("setup", s);
   UsageIngestor ingestor(commands->get(), state->get());

@@ -1,5 +1,7 @@
 #include "services/command_processor.h"
 
+#include <algorithm>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
 #include "engine/contracts/store.h"
@@ -28,10 +30,26 @@ struct CommandProcessor::Pending {
   }
 };
 
+// A batch appended and not yet projected: its effects, as deciding it
+// applied them, and the commands waiting for its projection.
+struct CommandProcessor::InFlight {
+  explicit InFlight(const StateReader* view) : effects(view) {}
+  OverlayState effects;
+  std::vector<Pending*> answer;
+  int64_t last_offset = -1;  // its last record's (or the batch before's)
+  absl::Time deadline;       // of the wait for its projection
+};
+
 struct CommandProcessor::Lane {
+  explicit Lane(const StateReader* state) : view(state) {}
   PartitionId partition;
   Epoch epoch;
   bool owned = false;  // this instance writes the partition
+  // The lane thread's own: the batches in flight, oldest first; the state
+  // as they leave it; the provisional offset after the newest.
+  std::deque<std::unique_ptr<InFlight>> in_flight;
+  LayeredState view;
+  int64_t provisional_next = 0;
   std::thread thread;
   absl::Mutex mu;
   std::deque<Pending*> queue ABSL_GUARDED_BY(mu);
@@ -66,7 +84,7 @@ absl::StatusOr<std::unique_ptr<CommandProcessor>> CommandProcessor::Start(
   std::unique_ptr<CommandProcessor> p(
       new CommandProcessor(journal, state, projector, clock, options));
   for (int32_t i = 0; i < journal->partition_count(); ++i) {
-    auto lane = std::make_unique<Lane>();
+    auto lane = std::make_unique<Lane>(state);
     lane->partition = PartitionId(i);
     p->lanes_.push_back(std::move(lane));
   }
@@ -252,21 +270,35 @@ void CommandProcessor::RunLane(Lane* lane) {
   std::vector<Pending*> batch;
   while (true) {
     batch.clear();
+    bool stopping;
     {
       absl::MutexLock lock(&lane->mu);
-      lane->mu.Await(absl::Condition(
-          +[](Lane* l) ABSL_EXCLUSIVE_LOCKS_REQUIRED(l->mu) {
-            return l->stopping || !l->queue.empty();
-          },
-          lane));
-      if (lane->stopping) return;
-      while (!lane->queue.empty() &&
+      if (lane->in_flight.empty()) {
+        lane->mu.Await(absl::Condition(
+            +[](Lane* l) ABSL_EXCLUSIVE_LOCKS_REQUIRED(l->mu) {
+              return l->stopping || !l->queue.empty();
+            },
+            lane));
+      }
+      stopping = lane->stopping;
+      const bool room = lane->in_flight.size() <
+                        std::max<size_t>(options_.batches_in_flight_max, 1);
+      while (!stopping && room && !lane->queue.empty() &&
              batch.size() < options_.batch_commands_max) {
         batch.push_back(lane->queue.front());
         lane->queue.pop_front();
       }
     }
-    ProcessBatch(*lane, batch);
+    if (!batch.empty()) {
+      ProcessBatch(*lane, batch);
+      while (!lane->in_flight.empty() && RetireOldest(*lane, false)) {
+      }
+    } else if (!lane->in_flight.empty()) {
+      // Nothing to decide, or no room: wait for the oldest projection.
+      RetireOldest(*lane, true);
+    } else if (stopping) {
+      return;  // Stop() answers what is still queued
+    }
   }
 }
 
@@ -294,19 +326,30 @@ absl::StatusOr<int64_t> CommandProcessor::NextOffsetToWrite(
   return progress->next_offset();
 }
 
+namespace {
+
+// What a command whose record's outcome is not known is answered.
+absl::Status OutcomeUnknown(absl::Status s) {
+  if (s.ok() || absl::IsDataLoss(s) || absl::IsInternal(s)) return s;
+  return absl::UnavailableError(absl::StrFormat(
+      "outcome unknown (%s); retry with the same key", s.message()));
+}
+
+}  // namespace
+
 void CommandProcessor::ProcessBatch(Lane& lane, std::vector<Pending*>& batch) {
   auto next_offset = NextOffsetToWrite(lane);
   if (!next_offset.ok()) {
     for (Pending* p : batch) p->Reply(next_offset.status());
     return;
   }
-  // Decide against the state plus the batch's own earlier effects. The
-  // provisional offsets only order the overlay; real ones come from the
-  // append.
-  OverlayState overlay(state_);
-  int64_t provisional = *next_offset;
+  // Decide against the state plus the batches in flight plus this batch's
+  // own earlier effects. The provisional offsets only order the overlays;
+  // real ones come from the append.
+  int64_t provisional =
+      lane.in_flight.empty() ? *next_offset : lane.provisional_next;
+  auto flight = std::make_unique<InFlight>(&lane.view);
   std::vector<JournalEntry> entries;
-  std::vector<Pending*> answer_from_state;
   for (Pending* p : batch) {
     auto known = LookupIdempotency(*state_, p->customer_id,
                                    p->request.idempotency_key, p->fingerprint);
@@ -314,7 +357,7 @@ void CommandProcessor::ProcessBatch(Lane& lane, std::vector<Pending*>& batch) {
       p->Reply(Replayed(std::move(known)));
       continue;
     }
-    auto bytes = DecideInBatch(lane, overlay, Offset(provisional), *p);
+    auto bytes = DecideInBatch(lane, flight->effects, Offset(provisional), *p);
     if (!bytes.ok()) {
       p->Reply(bytes.status());
       continue;
@@ -323,17 +366,57 @@ void CommandProcessor::ProcessBatch(Lane& lane, std::vector<Pending*>& batch) {
       ++provisional;
       entries.push_back({p->customer_id, std::move(**bytes)});
     } else {
-      p->replayed = true;  // the same key earlier in this batch
+      p->replayed = true;  // the same key earlier in this batch or in flight
     }
-    answer_from_state.push_back(p);
+    flight->answer.push_back(p);
   }
   if (!entries.empty()) {
-    if (absl::Status s = AppendAndWait(lane, std::move(entries)); !s.ok()) {
-      for (Pending* p : answer_from_state) p->Reply(s);
+    const int64_t count = static_cast<int64_t>(entries.size());
+    auto first = journal_->Append(lane.partition, std::move(entries));
+    if (!first.ok()) {
+      for (Pending* p : flight->answer) p->Reply(OutcomeUnknown(first.status()));
+      // Nothing more is decided on top of a record whose outcome is
+      // unknown: the batches before it are answered first.
+      while (!lane.in_flight.empty()) RetireOldest(lane, true);
       return;
     }
+    flight->last_offset = first->value() + count - 1;
+    lane.provisional_next = provisional;
+  } else if (!lane.in_flight.empty()) {
+    // Only keys of batches in flight: answered once those are projected.
+    flight->last_offset = lane.in_flight.back()->last_offset;
   }
-  for (Pending* p : answer_from_state) {
+  if (flight->last_offset < 0) {
+    AnswerFromState(flight->answer);
+    return;
+  }
+  flight->deadline = absl::Now() + options_.projection_wait;
+  lane.view.Push(&flight->effects);
+  lane.in_flight.push_back(std::move(flight));
+}
+
+bool CommandProcessor::RetireOldest(Lane& lane, bool wait) {
+  InFlight& f = *lane.in_flight.front();
+  absl::Status s;
+  if (wait) {
+    s = projector_->WaitApplied(lane.partition, Offset(f.last_offset),
+                                f.deadline);
+  } else if (projector_->NextOffset(lane.partition) <= f.last_offset) {
+    return false;
+  }
+  if (s.ok()) {
+    AnswerFromState(f.answer);
+  } else {
+    for (Pending* p : f.answer) p->Reply(OutcomeUnknown(s));
+  }
+  lane.view.PopOldest();
+  lane.in_flight.pop_front();
+  return true;
+}
+
+void CommandProcessor::AnswerFromState(
+    const std::vector<Pending*>& answer) const {
+  for (Pending* p : answer) {
     auto known = LookupIdempotency(*state_, p->customer_id,
                                    p->request.idempotency_key, p->fingerprint);
     if (!known.ok()) {
@@ -374,21 +457,6 @@ absl::StatusOr<std::optional<std::string>> CommandProcessor::DecideInBatch(
         "decided record does not apply: %s", applied.status().message()));
   }
   return std::optional<std::string>(std::move(record->bytes));
-}
-
-absl::Status CommandProcessor::AppendAndWait(
-    const Lane& lane, std::vector<JournalEntry> entries) {
-  const int64_t count = static_cast<int64_t>(entries.size());
-  auto first = journal_->Append(lane.partition, std::move(entries));
-  absl::Status s = first.status();
-  if (s.ok()) {
-    s = projector_->WaitApplied(lane.partition,
-                                Offset(first->value() + count - 1),
-                                absl::Now() + options_.projection_wait);
-  }
-  if (s.ok() || absl::IsDataLoss(s) || absl::IsInternal(s)) return s;
-  return absl::UnavailableError(absl::StrFormat(
-      "outcome unknown (%s); retry with the same key", s.message()));
 }
 
 }  // namespace billing

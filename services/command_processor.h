@@ -5,8 +5,11 @@
 // ARCHITECTURE.md asks) takes the commands queued so far as a batch, checks
 // idempotency keys, decides each against the state plus the effects of the
 // commands before it in the batch, appends the batch's records to the journal
-// in one append (one fdatasync, or one Kafka produce round), waits for the
-// projector to apply them, and answers each caller from the projected state.
+// in one append (one fdatasync, or one Kafka produce round), and answers
+// each caller from the projected state once the projector has applied them.
+// While a batch projects, the lane decides and appends the next ones against
+// the state plus the batches in flight (CommandProcessorOptions::
+// batches_in_flight_max).
 //
 // A command is acknowledged only once its record is durable in the journal
 // and applied. An append whose outcome is unknown answers UNAVAILABLE: the
@@ -37,6 +40,13 @@ namespace billing {
 struct CommandProcessorOptions {
   // Commands decided and appended together at most. Default: 256.
   size_t batch_commands_max = 256;
+  // Batches a lane has appended and not yet seen projected at most. The
+  // next batch is decided against the state plus the effects of those in
+  // flight (a LayeredState), so a lane does not wait for the projection
+  // between appends; each command is still answered only once its record is
+  // projected. 1 waits for each batch's projection before deciding the next.
+  // Default: 4.
+  size_t batches_in_flight_max = 4;
   // Commands waiting per partition at most; beyond, UNAVAILABLE. Default:
   // 10000.
   size_t queue_commands_max = 10000;
@@ -89,6 +99,7 @@ class CommandProcessor {
 
  private:
   struct Pending;
+  struct InFlight;
   struct Lane;
   CommandProcessor(Journal* journal, RocksState* state, Projector* projector,
                    const BusinessClock* clock, CommandProcessorOptions options);
@@ -109,10 +120,13 @@ class CommandProcessor {
   absl::StatusOr<std::optional<std::string>> DecideInBatch(
       const Lane& lane, OverlayState& overlay, Offset provisional,
       const Pending& p) const;
-  // Appends the batch's records and waits until they are applied; the
-  // status every command of the batch is then answered with when not OK.
-  absl::Status AppendAndWait(const Lane& lane,
-                             std::vector<JournalEntry> entries);
+  // Answers the oldest batch in flight once it is projected (waiting for
+  // it when `wait`; else only when it already is) and drops its effects
+  // from the lane's view. Whether it was answered.
+  bool RetireOldest(Lane& lane, bool wait);
+  // Answers each of `answer` from the projected state (its idempotency
+  // record).
+  void AnswerFromState(const std::vector<Pending*>& answer) const;
 
   // Time zones of rate plans, loaded from the system's tzdata on first use.
   TimeZoneResolver zones_;

@@ -87,6 +87,35 @@ absl::Status OverlayState::Scan(absl::string_view prefix,
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::optional<std::string>> LayeredState::Get(
+    absl::string_view key) const {
+  for (auto layer = layers_.rbegin(); layer != layers_.rend(); ++layer) {
+    auto it = (*layer)->writes().find(key);
+    if (it != (*layer)->writes().end()) return it->second;
+  }
+  return base_->Get(key);
+}
+
+absl::Status LayeredState::Scan(absl::string_view prefix,
+                                absl::string_view start_after,
+                                const Visitor& visit) const {
+  // The layers' writes under the prefix, newest winning, merged over the
+  // base as one overlay merges its own.
+  OverlayState merged(base_);
+  for (const OverlayState* layer : layers_) {
+    const auto& writes = layer->writes();
+    for (auto it = writes.lower_bound(prefix);
+         it != writes.end() && absl::StartsWith(it->first, prefix); ++it) {
+      if (it->second.has_value()) {
+        merged.Put(it->first, *it->second);
+      } else {
+        merged.Delete(it->first);
+      }
+    }
+  }
+  return merged.Scan(prefix, start_after, visit);
+}
+
 void OverlayState::Put(absl::string_view key, absl::string_view value) {
   writes_.insert_or_assign(std::string(key), std::string(value));
 }

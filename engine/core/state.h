@@ -5,6 +5,7 @@
 // over RocksDB, and MemoryState implements them in memory for tests and
 // scratch replays (what-if). Keys are built by engine/core/keys.h only.
 
+#include <deque>
 #include <functional>
 #include <limits>
 #include <map>
@@ -84,6 +85,31 @@ class OverlayState final : public StateWriter {
  private:
   const StateReader* base_;
   std::map<std::string, std::optional<std::string>, std::less<>> writes_;
+};
+
+// Reads a stack of overlays' buffered writes over a base: a key's value is
+// its newest layer's write (a deletion hides the base's), else the base's.
+// Only each layer's own writes are read, never its base. The command
+// processor's lanes read their batches appended and not yet projected this
+// way (services/command_processor.h). Not thread-safe; the caller keeps the
+// layers alive while they are pushed, and the base changes only by what the
+// layers already hold (a projection applying them).
+class LayeredState final : public StateReader {
+ public:
+  explicit LayeredState(const StateReader* base) : base_(base) {}
+  absl::StatusOr<std::optional<std::string>> Get(
+      absl::string_view key) const override;
+  absl::Status Scan(absl::string_view prefix, absl::string_view start_after,
+                    const Visitor& visit) const override;
+  // The newest layer.
+  void Push(const OverlayState* layer) { layers_.push_back(layer); }
+  // Drops the oldest layer (its writes are in the base now).
+  void PopOldest() { layers_.pop_front(); }
+  size_t size() const { return layers_.size(); }
+
+ private:
+  const StateReader* base_;
+  std::deque<const OverlayState*> layers_;
 };
 
 // Reads a message stored under `key`. nullopt when absent; DataLoss naming the

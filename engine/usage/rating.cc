@@ -445,8 +445,71 @@ absl::Status ValidateEntries(const v1::RatePlanVersion& v) {
 
 }  // namespace
 
+namespace {
+
+// The digits of text[at, at + n) as a number; -1 when one is not a digit.
+int Digits(absl::string_view text, size_t at, size_t n) {
+  int value = 0;
+  for (size_t i = at; i < at + n; ++i) {
+    const char c = text[i];
+    if (c < '0' || c > '9') return -1;
+    value = value * 10 + (c - '0');
+  }
+  return value;
+}
+
+}  // namespace
+
+std::optional<absl::Time> ParseCanonicalUsageTime(absl::string_view text) {
+  // YYYY-MM-DDTHH:MM:SS[.f{1,9}](Z|+HH:MM|-HH:MM), every field in range.
+  if (text.size() < 20 || text[4] != '-' || text[7] != '-' ||
+      text[10] != 'T' || text[13] != ':' || text[16] != ':') {
+    return std::nullopt;
+  }
+  const int year = Digits(text, 0, 4), month = Digits(text, 5, 2),
+            day = Digits(text, 8, 2), hour = Digits(text, 11, 2),
+            minute = Digits(text, 14, 2), second = Digits(text, 17, 2);
+  if (year < 0 || month < 1 || month > 12 || day < 1 || hour < 0 ||
+      hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) {
+    return std::nullopt;
+  }
+  const absl::CivilSecond civil(year, month, day, hour, minute, second);
+  if (civil.day() != day) return std::nullopt;  // February 30
+  size_t at = 19;
+  int64_t nanos = 0;
+  if (text[at] == '.') {
+    size_t digits = 0;
+    for (++at; at < text.size() && absl::ascii_isdigit(text[at]); ++at) {
+      if (++digits > 9) return std::nullopt;
+      nanos = nanos * 10 + (text[at] - '0');
+    }
+    if (digits == 0) return std::nullopt;
+    for (; digits < 9; ++digits) nanos *= 10;
+  }
+  int offset_minutes = 0;
+  if (text.substr(at) != "Z") {
+    if (text.size() != at + 6 || (text[at] != '+' && text[at] != '-') ||
+        text[at + 3] != ':') {
+      return std::nullopt;
+    }
+    const int hours = Digits(text, at + 1, 2), minutes = Digits(text, at + 4, 2);
+    if (hours < 0 || hours > 23 || minutes < 0 || minutes > 59) {
+      return std::nullopt;
+    }
+    offset_minutes = (text[at] == '-' ? -1 : 1) * (hours * 60 + minutes);
+  }
+  return absl::FromCivil(civil, absl::UTCTimeZone()) -
+         absl::Minutes(offset_minutes) + absl::Nanoseconds(nanos);
+}
+
 absl::StatusOr<absl::Time> ParseUsageTime(absl::string_view text,
                                           absl::string_view field) {
+  // Records nearly always come in the canonical form: read it directly
+  // (absl's parser is a tenth of a record's cost, and a record's time is
+  // read several times). Anything else is left to absl, which then decides.
+  if (auto fast = ParseCanonicalUsageTime(text); fast.has_value()) {
+    return *fast;
+  }
   absl::Time t;
   std::string error;
   // Four-digit years only: absl reads any number of digits and a sign, and

@@ -29,6 +29,7 @@
 // minute at 0.15 per minute as one 60 s step, then 0.06 per minute per
 // second", 95 s: 0.150000 + 0.06 x 35 / 60 = 0.185000 EUR.
 
+#include <optional>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -141,6 +142,12 @@ inline constexpr Rejection kOrder[] = {kPlanIdInvalid,   kEffectiveFromInvalid,
 // RFC 3339 with an offset or Z. InvalidArgument naming `field`.
 absl::StatusOr<absl::Time> ParseUsageTime(absl::string_view text,
                                           absl::string_view field);
+// ParseUsageTime's fast path: the canonical form only
+// (YYYY-MM-DDTHH:MM:SS[.f], 1 to 9 digits of fraction, Z or +HH:MM/-HH:MM,
+// every field in range); nullopt for anything else, which absl's parser
+// then reads or refuses. Where it reads a time, absl reads the same one
+// (RatingTest.CanonicalTimesParseAsAbslParsesThem).
+std::optional<absl::Time> ParseCanonicalUsageTime(absl::string_view text);
 
 // Every field of a record, in declaration order: the first bad one is named
 // ("record.destination: \"123\" is not E.164 or a zone"), with its

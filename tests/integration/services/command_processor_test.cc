@@ -78,9 +78,11 @@ class CommandProcessorTest : public ::testing::Test {
     journal_.reset();
     std::filesystem::remove_all(root_);
   }
-  std::unique_ptr<CommandProcessor> StartProcessor() {
+  std::unique_ptr<CommandProcessor> StartProcessor(
+      CommandProcessorOptions options = {}) {
     auto p = CommandProcessor::Start(journal_.get(), state_.get(),
-                                     projector_.get(), &clock_, partitions_);
+                                     projector_.get(), &clock_, partitions_,
+                                     std::move(options));
     EXPECT_TRUE(p.ok()) << p.status();
     return p.ok() ? std::move(*p) : nullptr;
   }
@@ -296,6 +298,43 @@ TEST_F(CommandProcessorTest, SameKeyTwiceInOneBatchAnswersTheSecondAsReplayed) {
   EXPECT_TRUE(answers[1]->replayed());
   EXPECT_EQ(answers[1]->customer().version(), 1u);
   EXPECT_EQ(CountKeys(kIdempotencyPrefix), 1);
+}
+
+// Each command its own lane batch, up to 4 batches appended before the
+// first is projected: a batch is decided against the state plus the
+// batches in flight, so each rename finds the customer the one before left
+// (versions 1 to 4), a key sent again while its first copy is in flight is
+// that copy's answer given again, and the log holds one record per command,
+// as when each batch waits for its projection (batches_in_flight_max 1).
+TEST_F(CommandProcessorTest, BatchesInFlightSeeTheEffectsOfThoseBefore) {
+  for (size_t in_flight : {size_t{4}, size_t{1}}) {
+    SCOPED_TRACE(absl::StrFormat("batches_in_flight_max %d", in_flight));
+    processor_.reset();
+    processor_ = StartProcessor(
+        {.batch_commands_max = 1, .batches_in_flight_max = in_flight});
+    ASSERT_NE(processor_, nullptr);
+    const std::string id = absl::StrFormat("F%d", in_flight);
+    const int64_t before = RecordsInLog();
+    std::vector<CommandRequest> requests;
+    requests.push_back(Create(id, id + "-k1", "A"));
+    requests.push_back(Rename(id, id + "-k2", "B"));
+    requests.push_back(Rename(id, id + "-k3", "C"));
+    requests.push_back(Create(id, id + "-k1", "A"));
+    requests.push_back(Rename(id, id + "-k4", "D"));
+    auto answers = processor_->ExecuteBatch(std::move(requests));
+    ASSERT_EQ(answers.size(), 5u);
+    for (const auto& a : answers) ASSERT_TRUE(a.ok()) << a.status();
+    EXPECT_EQ(answers[0]->customer().version(), 1u);
+    EXPECT_EQ(answers[1]->customer().version(), 2u);
+    EXPECT_EQ(answers[2]->customer().version(), 3u);
+    EXPECT_EQ(answers[2]->customer().name(), "C");
+    EXPECT_TRUE(answers[3]->replayed());
+    EXPECT_EQ(answers[3]->customer().version(), 1u);
+    EXPECT_EQ(answers[4]->customer().version(), 4u);
+    ExpectStoredAsAnswered(answers[4]->customer());
+    EXPECT_EQ(RecordsInLog() - before, 4);
+    EXPECT_EQ(DuplicateRecords(), 0u);
+  }
 }
 
 // A second writer claims the partitions with a higher epoch; the first one's

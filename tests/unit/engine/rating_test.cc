@@ -4,6 +4,9 @@
 
 #include <functional>
 #include <limits>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -80,6 +83,53 @@ int64_t AmountOf(const v1::RatePlanVersion& plan, const v1::UsageRecord& r) {
 }
 
 // The example: a 61 s call is 0.05 + 0.020000 + 0.000333 = 0.070333.
+// ParseUsageTime reads canonical times itself and leaves the rest to
+// absl. Where the fast path reads a time, absl reads the same instant; where
+// it declines, absl decides (refusing or reading the lenient forms it
+// accepts). Checked over every month's edges, offsets, fractions, and
+// one-character mutations of each.
+TEST(RatingTest, CanonicalTimesParseAsAbslParsesThem) {
+  std::vector<std::string> texts;
+  for (const char* date :
+       {"2026-01-31", "2026-02-28", "2026-02-29", "2024-02-29", "2026-02-30",
+        "2026-04-31", "2026-12-31", "0000-01-01", "9999-12-31", "2026-13-01",
+        "2026-00-10", "2026-03-00"}) {
+    for (const char* clock : {"00:00:00", "23:59:59", "14:03:05", "24:00:00",
+                              "12:60:00", "12:00:60", "12:00:61"}) {
+      for (const char* frac : {"", ".5", ".123456789", ".1234567891", "."}) {
+        for (const char* zone : {"Z", "+01:00", "-05:30", "+23:59", "+24:00",
+                                 "-00:00", "+0100", "z", "+01:60", ""}) {
+          texts.push_back(absl::StrCat(date, "T", clock, frac, zone));
+        }
+      }
+    }
+  }
+  const size_t generated = texts.size();
+  for (size_t i = 0; i < generated; i += 7) {
+    for (size_t at = 0; at < texts[i].size(); ++at) {
+      for (char c : {'0', '9', 'T', 't', ' ', '-', ':', '+', 'Z', 'x'}) {
+        std::string mutated = texts[i];
+        mutated[at] = c;
+        texts.push_back(mutated);
+      }
+    }
+  }
+  int fast = 0;
+  for (const std::string& text : texts) {
+    std::optional<absl::Time> mine = ParseCanonicalUsageTime(text);
+    if (!mine.has_value()) continue;
+    ++fast;
+    absl::Time theirs;
+    std::string error;
+    ASSERT_TRUE(absl::ParseTime(absl::RFC3339_full, text, &theirs, &error))
+        << text << ": the fast path reads what absl refuses (" << error << ")";
+    EXPECT_EQ(*mine, theirs) << text;
+  }
+  EXPECT_GT(fast, 1000) << "the fast path read too few of " << texts.size();
+  EXPECT_EQ(*ParseCanonicalUsageTime("2026-03-20T14:03:05.25+01:00"),
+            absl::FromUnixSeconds(1774011785) + absl::Milliseconds(250));
+}
+
 TEST(RatingTest, SixtyOneSecondsPerSecondAfterTheFirstMinute) {
   auto rated = RateRecord(PerSecondAfterFirstMinute(), absl::UTCTimeZone(),
                           Call(61, "+33612345678"));

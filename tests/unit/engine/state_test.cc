@@ -465,5 +465,61 @@ TEST(ForEachKeyedMessageTest, ScanMessagesStopsAtRecordsMax) {
   EXPECT_TRUE(got->empty());
 }
 
+// A lane's batches in flight over the state: the newest layer's write of a
+// key wins, a deletion hides the base's value, the layers' own bases are
+// never read, and a scan merges every layer over the base in key order.
+TEST(LayeredStateTest, NewestLayerWinsAndDeletionsHide) {
+  MemoryState base;
+  base.Put("a", "base-a");
+  base.Put("b", "base-b");
+  base.Put("c", "base-c");
+  MemoryState elsewhere;  // a layer's own base: never read through the stack
+  elsewhere.Put("z", "elsewhere");
+  OverlayState older(&elsewhere), newer(&elsewhere);
+  older.Put("a", "older-a");
+  older.Delete("b");
+  older.Put("d", "older-d");
+  newer.Put("a", "newer-a");
+  newer.Put("b", "newer-b");
+  LayeredState view(&base);
+  view.Push(&older);
+  view.Push(&newer);
+
+  EXPECT_EQ(view.Get("a")->value_or("-"), "newer-a");
+  EXPECT_EQ(view.Get("b")->value_or("-"), "newer-b");
+  EXPECT_EQ(view.Get("c")->value_or("-"), "base-c");
+  EXPECT_EQ(view.Get("d")->value_or("-"), "older-d");
+  EXPECT_FALSE(view.Get("z")->has_value());
+  EXPECT_THAT(ScanAll(view, ""),
+              ElementsAre(Pair("a", "newer-a"), Pair("b", "newer-b"),
+                          Pair("c", "base-c"), Pair("d", "older-d")));
+
+  view.PopOldest();  // `older` projected: its writes are the base's now
+  base.Put("a", "older-a");
+  base.Delete("b");
+  base.Put("d", "older-d");
+  EXPECT_EQ(view.size(), 1u);
+  EXPECT_THAT(ScanAll(view, "", "a"),
+              ElementsAre(Pair("b", "newer-b"), Pair("c", "base-c"),
+                          Pair("d", "older-d")));
+  view.PopOldest();
+  EXPECT_FALSE(view.Get("b")->has_value());
+}
+
+// A batch decided over the layers buffers its writes on top of them.
+TEST(LayeredStateTest, AnOverlayOverTheLayersReadsThemAll) {
+  MemoryState base;
+  base.Put("k/1", "base");
+  OverlayState in_flight(&base);
+  in_flight.Put("k/2", "in-flight");
+  LayeredState view(&base);
+  view.Push(&in_flight);
+  OverlayState next(&view);
+  next.Put("k/3", "next");
+  EXPECT_THAT(ScanAll(next, "k/"),
+              ElementsAre(Pair("k/1", "base"), Pair("k/2", "in-flight"),
+                          Pair("k/3", "next")));
+}
+
 }  // namespace
 }  // namespace billing

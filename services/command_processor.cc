@@ -450,7 +450,7 @@ absl::StatusOr<std::optional<std::string>> CommandProcessor::DecideInBatch(
                         lane.epoch, p.business_date, std::move(*events)));
   if (!record.ok()) return record.status();
   auto applied =
-      ApplyRecord(overlay, lane.partition, provisional, record->decoded);
+      ApplyRecord(overlay, lane.partition, provisional, *record->decoded);
   if (!applied.ok()) {
     // The engine refused its own decision: a bug, never written.
     return absl::InternalError(absl::StrFormat(

@@ -77,7 +77,13 @@ std::optional<std::string> FirstInvalidUtf8Field(const Message& message) {
 absl::StatusOr<EncodedRecord> EncodeRecord(const v1::LogRecord& record) {
   EncodedRecord out;
   out.bytes = SerializeDeterministic(record);
-  if (out.decoded.ParseFromString(out.bytes)) return out;
+  out.arena = std::make_unique<google::protobuf::Arena>();
+  auto* decoded =
+      google::protobuf::Arena::CreateMessage<v1::LogRecord>(out.arena.get());
+  if (decoded->ParseFromString(out.bytes)) {
+    out.decoded = decoded;
+    return out;
+  }
   // Only a record that does not decode is scanned for the field to name:
   // the parser applies the same UTF-8 rule, and the scan by reflection cost
   // a tenth of a usage batch's CPU when it ran on every record.

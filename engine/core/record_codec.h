@@ -8,11 +8,13 @@
 // catches that before the append (the reader's side is ProjectBatch): it
 // parses its own bytes back, and names the bad field when they do not decode.
 
+#include <memory>
 #include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "billing/v1/events.pb.h"
+#include "google/protobuf/arena.h"
 #include "google/protobuf/message.h"
 
 namespace billing {
@@ -26,8 +28,10 @@ std::optional<std::string> FirstInvalidUtf8Field(
     const google::protobuf::Message& message);
 
 struct EncodedRecord {
-  std::string bytes;      // what the journal stores (deterministic)
-  v1::LogRecord decoded;  // `bytes` parsed back: what every reader sees
+  std::string bytes;  // what the journal stores (deterministic)
+  // `bytes` parsed back: what every reader sees (on `arena`, which owns it).
+  std::unique_ptr<google::protobuf::Arena> arena;
+  const v1::LogRecord* decoded = nullptr;
 };
 
 // Serializes `record` deterministically and parses the bytes back.

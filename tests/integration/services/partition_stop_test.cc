@@ -381,7 +381,7 @@ TEST(EncodeRecordTest, NamesTheFieldThatIsNotUtf8) {
   c->set_name("Caf\xc3\xa9");
   encoded = EncodeRecord(record);
   ASSERT_TRUE(encoded.ok()) << encoded.status();
-  EXPECT_EQ(encoded->decoded.events(1).customer_created().customer().name(),
+  EXPECT_EQ(encoded->decoded->events(1).customer_created().customer().name(),
             "Caf\xc3\xa9");
 }
 

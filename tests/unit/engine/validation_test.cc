@@ -5,6 +5,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_format.h"
 #include "absl/time/civil_time.h"
 #include "engine/core/dates.h"
 #include "gmock/gmock.h"
@@ -489,6 +490,29 @@ TEST(ParseBusinessDateTest, LongTextIsQuotedShort) {
   EXPECT_EQ(d.status().message(),
             "business_date: \"" + std::string(40, '1') +
                 "\"... (10240 bytes) is not a date YYYY-MM-DD");
+}
+
+// The hand-written reader and writer against absl's: every day from 1600
+// to 2400 formats as "%04d-%02d-%02d" and reads back as itself, and
+// each day's neighbours past its month's end ("2026-04-31") are refused.
+TEST(ParseBusinessDateTest, EveryDayOfEightCenturiesRoundTripsAsAbslFormats) {
+  for (absl::CivilDay d(1600, 1, 1); d < absl::CivilDay(2400, 1, 1); ++d) {
+    const std::string text =
+        absl::StrFormat("%04d-%02d-%02d", d.year(), d.month(), d.day());
+    ASSERT_EQ(FormatBusinessDate(d), text);
+    auto back = ParseBusinessDate(text, "d");
+    ASSERT_TRUE(back.ok()) << text << ": " << back.status();
+    ASSERT_EQ(*back, d) << text;
+    if (absl::CivilDay(d + 1).month() != d.month()) {
+      for (int past = d.day() + 1; past <= 39; ++past) {
+        const std::string bad =
+            absl::StrFormat("%04d-%02d-%02d", d.year(), d.month(), past);
+        ASSERT_FALSE(ParseBusinessDate(bad, "d").ok()) << bad;
+      }
+    }
+  }
+  EXPECT_EQ(FormatBusinessDate(absl::CivilDay(0, 1, 1)), "0000-01-01");
+  EXPECT_EQ(FormatBusinessDate(absl::CivilDay(12345, 6, 7)), "12345-06-07");
 }
 
 TEST(ParseBusinessDateTest, RejectsOtherShapes) {

@@ -19,6 +19,7 @@
 #include "engine/invoicing/gather.h"
 #include "engine/invoicing/invoices.h"
 #include "engine/structure/structure.h"
+#include "engine/usage/usage.h"
 
 namespace billing {
 namespace {
@@ -189,6 +190,70 @@ absl::StatusOr<bool> OwedOfConsumedLine(const StateReader& state,
   return true;
 }
 
+// A usage line's totals key: object, month, kind, zone.
+using UsageKey = std::tuple<std::string, std::string, int, std::string>;
+
+UsageKey UsageKeyOf(const v1::UsageTotals& t) {
+  return {t.object_id(), t.month(), t.kind(), t.zone()};
+}
+
+// What the customer's invoices billed of one usage key: the re-ratings
+// their lines included (UsageTotals.rerated_amount_micros, summed), and
+// the line that takes the re-ratings since (the first, in number order,
+// of an invoice not cancelled).
+struct UsageBilled {
+  int64_t rerated_micros = 0;
+  std::optional<v1::LineRef> takes_rerating;
+};
+using UsageBilledMap = std::map<UsageKey, UsageBilled>;
+
+// A usage line re-rated since its invoice (docs/credit_notes.md, cause 4):
+// the line that takes the key's re-ratings is owed its amount plus what
+// re-ratings moved the month's totals by since what the invoices billed
+// (the records it billed at their ratings now; records of the month not
+// invoiced yet are billed at their first rating as late usage, and their
+// re-rating lands here). false: not a usage line, not the key's taking
+// line, or nothing re-rated since.
+absl::StatusOr<bool> OwedOfUsageLine(const StateReader& state,
+                                     const v1::InvoiceDocument& invoice,
+                                     int index, const UsageBilledMap& billed,
+                                     LineDifference& d) {
+  const v1::DocumentLine& line = invoice.lines(index);
+  if (line.source() != v1::LINE_SOURCE_USAGE || !line.has_usage()) {
+    return false;
+  }
+  const v1::UsageTotals& u = line.usage();
+  auto it = billed.find(UsageKeyOf(u));
+  if (it == billed.end() || !it->second.takes_rerating.has_value() ||
+      it->second.takes_rerating->invoice_number() != invoice.number() ||
+      it->second.takes_rerating->line_index() != index) {
+    return false;
+  }
+  auto totals = UsageTotalsFor(state, invoice.holder_id(), u.month(),
+                               u.object_id());
+  if (!totals.ok()) return totals.status();
+  int64_t since = 0;
+  for (const v1::UsageTotals& t : *totals) {
+    if (UsageKeyOf(t) == UsageKeyOf(u)) {
+      since = t.rerated_amount_micros() - it->second.rerated_micros;
+    }
+  }
+  if (since == 0) return false;
+  auto currency = LookupCurrency(invoice.currency(), "currency");
+  if (!currency.ok()) return false;
+  const int64_t micros = u.amount_micros() + since;
+  auto gross = RoundMicrosToMinor(micros, *currency);
+  if (!gross.ok()) return false;
+  d.owed_quantity_milli = 1000;
+  d.owed_unit_price_micros = micros;
+  d.owed_gross_minor = *gross;
+  d.owed_why = absl::StrFormat(
+      "%d record(s) rated %s, re-rated since the invoice by %s: %s",
+      u.records(), FormatMicros(u.amount_micros()), FormatMicros(since),
+      FormatMicros(micros));
+  return true;
+}
+
 // Where the line's objects are billed for its month now: their entity and
 // discount (structure as-of queries). nullopt: not known (no object of the
 // line in the structure, or objects that disagree): left as invoiced.
@@ -234,13 +299,17 @@ absl::StatusOr<std::optional<Placement>> PlacementNow(
 // (cancelled: nothing; flat or consumed units: recomputed; else as
 // invoiced), in `d`.
 absl::Status OwedGross(const StateReader& state,
-                       const v1::InvoiceDocument& invoice,
-                       const v1::DocumentLine& line, bool cancelled,
+                       const v1::InvoiceDocument& invoice, int index,
+                       const UsageBilledMap& usage, bool cancelled,
                        LineDifference& d) {
+  const v1::DocumentLine& line = invoice.lines(index);
   if (cancelled) {
     d.owed_why = absl::StrCat("invoice ", invoice.number(), " cancelled");
     return absl::OkStatus();
   }
+  auto rerated = OwedOfUsageLine(state, invoice, index, usage, d);
+  if (!rerated.ok()) return rerated.status();
+  if (*rerated) return absl::OkStatus();
   if (line.source() == v1::LINE_SOURCE_RULE && !line.rule_id().empty()) {
     auto flat = OwedOfFlatLine(state, invoice, line, d);
     if (!flat.ok()) return flat.status();
@@ -261,7 +330,8 @@ absl::Status OwedGross(const StateReader& state,
 absl::Status DifferencesOf(const StateReader& state,
                            const v1::InvoiceDocument& invoice, int index,
                            const std::map<LineKey, Amounts>& adjustments,
-                           bool cancelled, std::vector<LineDifference>& out) {
+                           const UsageBilledMap& usage, bool cancelled,
+                           std::vector<LineDifference>& out) {
   const v1::DocumentLine& line = invoice.lines(index);
   std::map<std::string, Amounts> now;
   now[line.entity_id()] = {line.gross_amount_minor(), line.discount_minor(),
@@ -279,7 +349,8 @@ absl::Status DifferencesOf(const StateReader& state,
   LineDifference owed;
   owed.ref.set_invoice_number(invoice.number());
   owed.ref.set_line_index(index);
-  if (auto s = OwedGross(state, invoice, line, cancelled, owed); !s.ok()) {
+  if (auto s = OwedGross(state, invoice, index, usage, cancelled, owed);
+      !s.ok()) {
     return s;
   }
   Placement where{line.entity_id(), line.discount_hundredths()};
@@ -322,6 +393,28 @@ absl::Status DifferencesOf(const StateReader& state,
   return absl::OkStatus();
 }
 
+// The usage each key's lines billed, over every issued invoice (whatever
+// `invoices` names: the key's taking line is the same for any request).
+void CollectUsageBilled(const std::vector<v1::InvoiceDocument>& docs,
+                        const std::set<std::string>& cancelled,
+                        UsageBilledMap& out) {
+  for (const v1::InvoiceDocument& invoice : docs) {
+    if (!Correctable(invoice)) continue;
+    for (int i = 0; i < invoice.lines_size(); ++i) {
+      const v1::DocumentLine& l = invoice.lines(i);
+      if (l.source() != v1::LINE_SOURCE_USAGE || !l.has_usage()) continue;
+      UsageBilled& b = out[UsageKeyOf(l.usage())];
+      b.rerated_micros += l.usage().rerated_amount_micros();
+      if (!b.takes_rerating.has_value() &&
+          !cancelled.contains(invoice.number())) {
+        b.takes_rerating.emplace();
+        b.takes_rerating->set_invoice_number(invoice.number());
+        b.takes_rerating->set_line_index(i);
+      }
+    }
+  }
+}
+
 }  // namespace
 
 absl::StatusOr<std::vector<LineDifference>> ComputeLineDifferences(
@@ -334,18 +427,26 @@ absl::StatusOr<std::vector<LineDifference>> ComputeLineDifferences(
   std::map<LineKey, Amounts> adjustments;
   CollectAdjustments(*docs, adjustments);
   CollectAdjustments(*drafts, adjustments);
+  std::set<std::string> cancelled_numbers;
+  for (const v1::InvoiceDocument& invoice : *docs) {
+    if (!Correctable(invoice)) continue;
+    auto c = state.Get(CancelledInvoiceKey(customer_id, invoice.number()));
+    if (!c.ok()) return c.status();
+    if (c->has_value() || invoice.number() == cancelled) {
+      cancelled_numbers.insert(invoice.number());
+    }
+  }
+  UsageBilledMap usage;
+  CollectUsageBilled(*docs, cancelled_numbers, usage);
   const std::set<std::string> named(invoices.begin(), invoices.end());
   std::vector<LineDifference> out;
   for (const v1::InvoiceDocument& invoice : *docs) {
     if (!Correctable(invoice)) continue;
     if (!named.empty() && !named.contains(invoice.number())) continue;
-    auto c = state.Get(CancelledInvoiceKey(customer_id, invoice.number()));
-    if (!c.ok()) return c.status();
-    const bool is_cancelled =
-        c->has_value() || invoice.number() == cancelled;
+    const bool is_cancelled = cancelled_numbers.contains(invoice.number());
     for (int i = 0; i < invoice.lines_size(); ++i) {
-      if (auto s = DifferencesOf(state, invoice, i, adjustments, is_cancelled,
-                                 out);
+      if (auto s = DifferencesOf(state, invoice, i, adjustments, usage,
+                                 is_cancelled, out);
           !s.ok()) {
         return s;
       }

@@ -228,7 +228,9 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideRerate(
           e.set_next(last);  // more follow: the next command's cursor
           return false;
         }
-        if (auto s = rerater.Examine(u); !s.ok()) return s;
+        if (auto examined = rerater.Examine(u); !examined.ok()) {
+          return examined;
+        }
         last = CursorOf(u);
         return true;
       });

@@ -12,7 +12,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "engine/usage/usage.h"
+#include "engine/usage/usage_internal.h"
 #include "gtest/gtest.h"
 #include "tests/unit/engine/ledger.h"
 #include "tests/unit/engine/precedence.h"

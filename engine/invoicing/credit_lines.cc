@@ -85,18 +85,46 @@ std::string DescribePrice(const v1::PriceSource& s) {
       s.effective_date());
 }
 
-// A flat rule's period as the state now gives it: the price in force on
-// its first day, the period as the rule's dates cut it, prorated by days.
-// nullopt: not recomputed (another rule type, the rule gone, a price that
+// The units a rule's period is owed, with how they were found: a flat
+// rule's quantity, or the work units recorded for the period now (an entry
+// dated in a period invoiced already is owed there).
+absl::StatusOr<int64_t> OwedUnits(const StateReader& state,
+                                  absl::string_view customer_id,
+                                  const v1::BillingRule& r, const RulePeriod& p,
+                                  std::string& why) {
+  if (r.rule_type() != v1::RULE_TYPE_UNIT_OF_WORK) {
+    why = FormatFixedPoint(r.quantity_milli(), 3);
+    return r.quantity_milli();
+  }
+  auto entries = ListWorkUnits(state, customer_id, r.contract_ref(),
+                               r.rule_id(), p.start, p.end);
+  if (!entries.ok()) return entries.status();
+  int64_t units = 0;
+  for (const v1::WorkUnits& e : *entries) {
+    if (__builtin_add_overflow(units, e.quantity_milli(), &units)) {
+      return absl::OutOfRangeError("work units beyond 64 bits");
+    }
+  }
+  why = absl::StrFormat("%d entries, %s units dated %s to %s", entries->size(),
+                        FormatFixedPoint(units, 3), FormatBusinessDate(p.start),
+                        FormatBusinessDate(p.end));
+  return units;
+}
+
+// A flat or unit-of-work rule's period as the state now gives it: the
+// price in force on its first day, the period as the rule's dates cut it,
+// a flat rule prorated by days, the work units recorded for it now.
+// false: not recomputed (another rule type, the rule gone, a price that
 // cannot be computed: the line is left as it is).
-absl::StatusOr<bool> OwedOfFlatLine(const StateReader& state,
+absl::StatusOr<bool> OwedOfRuleLine(const StateReader& state,
                                     const v1::InvoiceDocument& invoice,
                                     const v1::DocumentLine& line,
                                     LineDifference& d) {
   auto rule = LoadRule(state, invoice.holder_id(), line.contract_ref(),
                        line.rule_id());
   if (!rule.ok()) return rule.status();
-  if (!rule->has_value() || (*rule)->rule_type() != v1::RULE_TYPE_FLAT) {
+  if (!rule->has_value() || ((*rule)->rule_type() != v1::RULE_TYPE_FLAT &&
+                             (*rule)->rule_type() != v1::RULE_TYPE_UNIT_OF_WORK)) {
     return false;
   }
   const v1::BillingRule& r = **rule;
@@ -115,22 +143,25 @@ absl::StatusOr<bool> OwedOfFlatLine(const StateReader& state,
   if (!timeline.ok()) return timeline.status();
   auto price = PriceAsOf(*timeline, r, p.start);
   if (!price.ok()) return false;
+  std::string why;
+  auto units = OwedUnits(state, invoice.holder_id(), r, p, why);
+  if (absl::IsOutOfRange(units.status())) return false;
+  if (!units.ok()) return units.status();
   absl::StatusOr<int64_t> gross = 0;
-  std::string why = absl::StrFormat("%s x %s", FormatFixedPoint(r.quantity_milli(), 3),
-                                    FormatMicros(price->price_micros));
-  if (IsProrated(r, p)) {
+  absl::StrAppendFormat(&why, " x %s", FormatMicros(price->price_micros));
+  if (r.rule_type() == v1::RULE_TYPE_FLAT && IsProrated(r, p)) {
     const int days = static_cast<int>(p.end - p.start) + 1;
     const int full = static_cast<int>(p.full_end - p.full_start) + 1;
-    gross = ProratedAmountMinor(price->price_micros, r.quantity_milli(), days,
-                                full, *currency);
+    gross = ProratedAmountMinor(price->price_micros, *units, days, full,
+                                *currency);
     absl::StrAppendFormat(&why, " x %d / %d days (%s to %s)", days, full,
                           FormatBusinessDate(p.start),
                           FormatBusinessDate(p.end));
   } else {
-    gross = LineAmountMinor(price->price_micros, r.quantity_milli(), *currency);
+    gross = LineAmountMinor(price->price_micros, *units, *currency);
   }
   if (!gross.ok()) return false;
-  d.owed_quantity_milli = r.quantity_milli();
+  d.owed_quantity_milli = *units;
   d.owed_unit_price_micros = price->price_micros;
   d.owed_gross_minor = *gross;
   d.owed_discount_minor = DiscountMinor(*gross, line.discount_hundredths());
@@ -296,8 +327,8 @@ absl::StatusOr<std::optional<Placement>> PlacementNow(
 }
 
 // The line's owed gross, quantity and unit price from the current state
-// (cancelled: nothing; flat or consumed units: recomputed; else as
-// invoiced), in `d`.
+// (cancelled: nothing; usage re-rated, flat, work units or consumed units:
+// recomputed; else as invoiced), in `d`.
 absl::Status OwedGross(const StateReader& state,
                        const v1::InvoiceDocument& invoice, int index,
                        const UsageBilledMap& usage, bool cancelled,
@@ -311,9 +342,9 @@ absl::Status OwedGross(const StateReader& state,
   if (!rerated.ok()) return rerated.status();
   if (*rerated) return absl::OkStatus();
   if (line.source() == v1::LINE_SOURCE_RULE && !line.rule_id().empty()) {
-    auto flat = OwedOfFlatLine(state, invoice, line, d);
-    if (!flat.ok()) return flat.status();
-    if (*flat) return absl::OkStatus();
+    auto rule_line = OwedOfRuleLine(state, invoice, line, d);
+    if (!rule_line.ok()) return rule_line.status();
+    if (*rule_line) return absl::OkStatus();
     auto consumed = OwedOfConsumedLine(state, invoice, line, d);
     if (!consumed.ok()) return consumed.status();
     if (*consumed) return absl::OkStatus();

@@ -870,5 +870,67 @@ TEST_F(CreditNotesTest, LateUsageAfterARerateIsNotCreditedTwice) {
   EXPECT_EQ(docs[0].lines(0).net_amount_minor(), 12);
 }
 
+// Work units (second task). Rule WORK, unit of work at 50.00 a unit,
+// monthly in arrears from 2026-03-01: 3 units dated in March are on
+// April's invoice (FA-2026-000002, 3.000 x 50.000000 = 150.00, beside R1's
+// April 206.00). 2 more units dated 2026-03-20 recorded after it are owed
+// there: correcting issues a supplementary invoice FA-2026-000003 of
+// 2.000 x 50.000000 = 100.00 (the difference of units at the line's
+// price), VAT 20.00, 120.00. Again: NOTHING_TO_CORRECT.
+TEST_F(CreditNotesTest, WorkUnitsRecordedAfterTheInvoiceAreSupplemented) {
+  for (const char* text : {
+           R"pb(contract { customer_id: "C1" create_rule { rule {
+                  contract_ref: "K1" rule_id: "WORK" label: "Payslips"
+                  rule_type: RULE_TYPE_UNIT_OF_WORK object_ids: "A-HQ"
+                  article_code: "MAINT" unit_price_micros: 50000000
+                  periodicity: PERIODICITY_MONTHLY
+                  timing: BILLING_TIMING_IN_ARREARS
+                  start_date: "2026-03-01" } } })pb",
+           R"pb(contract { customer_id: "C1" record_work_units { units {
+                  contract_ref: "K1" rule_id: "WORK" work_date: "2026-03-10"
+                  quantity_milli: 3000 } } })pb"}) {
+    ledger_.Given(Parse(text), kJan5);
+  }
+  InvoiceMonth(BusinessDate(2026, 3, 1), BusinessDate(2026, 3, 31));
+  const auto april = InvoiceMonth(BusinessDate(2026, 4, 1), BusinessDate(2026, 4, 30));
+  ASSERT_EQ(april.number(), "FA-2026-000002");
+  int work = -1;
+  for (int i = 0; i < april.lines_size(); ++i) {
+    if (april.lines(i).rule_id() == "WORK") work = i;
+  }
+  ASSERT_GE(work, 0);
+  EXPECT_EQ(april.lines(work).quantity_milli(), 3000);
+  EXPECT_EQ(april.lines(work).net_amount_minor(), 15000);
+  ledger_.ExpectRejected(Correct("check"), BusinessDate(2026, 4, 2),
+                         absl::StatusCode::kFailedPrecondition,
+                         "NOTHING_TO_CORRECT");
+
+  ledger_.Given(Parse(R"pb(contract { customer_id: "C1" record_work_units {
+      units { contract_ref: "K1" rule_id: "WORK" work_date: "2026-03-20"
+              quantity_milli: 2000 } } })pb"), BusinessDate(2026, 4, 5));
+  auto docs = Corrected(Correct("Bulletins oubliés"), BusinessDate(2026, 4, 5));
+  ASSERT_EQ(docs.size(), 1u);
+  const v1::InvoiceDocument& fa = docs[0];
+  EXPECT_EQ(fa.type(), v1::DOCUMENT_TYPE_INVOICE);
+  EXPECT_EQ(fa.number(), "FA-2026-000003");
+  EXPECT_THAT(fa.corrected_invoice_numbers(), ElementsAre("FA-2026-000002"));
+  ASSERT_EQ(fa.lines_size(), 1);
+  EXPECT_EQ(fa.lines(0).corrects().line_index(), work);
+  EXPECT_EQ(fa.lines(0).quantity_milli(), 2000);
+  EXPECT_EQ(fa.lines(0).unit_price_micros(), 50000000);
+  EXPECT_EQ(fa.lines(0).explanation(),
+            absl::StrCat("FA-2026-000002 line ", work + 1,
+                         ": holds 150.00 net, owed 250.00 net (2 entries, "
+                         "5.000 units dated 2026-03-01 to 2026-03-31 x "
+                         "50.000000, the agreed price from 2026-03-01): "
+                         "supplemented 100.00"));
+  EXPECT_EQ(fa.net_amount_minor(), 10000);
+  EXPECT_EQ(fa.vat_amount_minor(), 2000);
+  EXPECT_EQ(fa.gross_amount_minor(), 12000);
+  ledger_.ExpectRejected(Correct("again"), BusinessDate(2026, 4, 6),
+                         absl::StatusCode::kFailedPrecondition,
+                         "NOTHING_TO_CORRECT");
+}
+
 }  // namespace
 }  // namespace billing

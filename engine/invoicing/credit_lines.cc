@@ -123,8 +123,9 @@ absl::StatusOr<bool> OwedOfRuleLine(const StateReader& state,
   auto rule = LoadRule(state, invoice.holder_id(), line.contract_ref(),
                        line.rule_id());
   if (!rule.ok()) return rule.status();
-  if (!rule->has_value() || ((*rule)->rule_type() != v1::RULE_TYPE_FLAT &&
-                             (*rule)->rule_type() != v1::RULE_TYPE_UNIT_OF_WORK)) {
+  if (!rule->has_value() ||
+      ((*rule)->rule_type() != v1::RULE_TYPE_FLAT &&
+       (*rule)->rule_type() != v1::RULE_TYPE_UNIT_OF_WORK)) {
     return false;
   }
   const v1::BillingRule& r = **rule;

@@ -27,8 +27,8 @@ absl::StatusOr<v1::UsageTotals> ReratedTotals(v1::UsageTotals t,
   auto move = [&](absl::string_view field, int64_t total, int64_t out,
                   int64_t in, int64_t& result) -> absl::Status {
     int64_t less;
-    if (!__builtin_sub_overflow(total, out, &less) && less >= 0 &&
-        in >= 0 && !__builtin_add_overflow(less, in, &result)) {
+    if (!__builtin_sub_overflow(total, out, &less) && less >= 0 && in >= 0 &&
+        !__builtin_add_overflow(less, in, &result)) {
       return absl::OkStatus();
     }
     return absl::OutOfRangeError(absl::StrFormat(
@@ -86,19 +86,19 @@ absl::Status ValidateRerate(const StateReader& state, absl::string_view c,
     return Named(r::kMonthInvalid, m.status());
   }
   if (!command.object_id().empty()) {
-    if (auto s = ValidateObjectId("rerate_usage.object_id",
-                                  command.object_id());
+    if (auto s =
+            ValidateObjectId("rerate_usage.object_id", command.object_id());
         !s.ok()) {
       return Named(r::kObjectIdInvalid, s);
     }
     auto object = LoadObject(state, c, command.object_id());
     if (!object.ok()) return object.status();
     if (!object->has_value()) {
-      return Reject(r::kObjectNotFound,
-                    absl::StrFormat("rerate_usage.object_id: %s is not an "
-                                    "object of customer %s",
-                                    QuoteValue(command.object_id()),
-                                    QuoteValue(c)));
+      return Reject(
+          r::kObjectNotFound,
+          absl::StrFormat("rerate_usage.object_id: %s is not an "
+                          "object of customer %s",
+                          QuoteValue(command.object_id()), QuoteValue(c)));
     }
   }
   if (auto s = ValidateText("rerate_usage.reason", command.reason(), 1,
@@ -110,13 +110,13 @@ absl::Status ValidateRerate(const StateReader& state, absl::string_view c,
   if (after.size() > kRerateCursorBytesMax ||
       (!command.object_id().empty() && !after.empty() &&
        !absl::StartsWith(after, absl::StrCat(command.object_id(), "/")))) {
-    return Reject(r::kAfterInvalid,
-                  absl::StrFormat("rerate_usage.after: %s is not a cursor "
-                                  "of object %s (at most %d bytes, as a "
-                                  "previous answer's rerate_next gives it)",
-                                  QuoteValue(after),
-                                  QuoteValue(command.object_id()),
-                                  kRerateCursorBytesMax));
+    return Reject(
+        r::kAfterInvalid,
+        absl::StrFormat("rerate_usage.after: %s is not a cursor "
+                        "of object %s (at most %d bytes, as a "
+                        "previous answer's rerate_next gives it)",
+                        QuoteValue(after), QuoteValue(command.object_id()),
+                        kRerateCursorBytesMax));
   }
   return absl::OkStatus();
 }
@@ -215,8 +215,8 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideRerate(
   e.set_reason(command.reason());
   e.set_after(command.after());
   Rerater rerater(state, customer_id, zones, e);
-  const std::string all = MonthPrefix(kRecordPrefix, customer_id,
-                                      command.month(), "");
+  const std::string all =
+      MonthPrefix(kRecordPrefix, customer_id, command.month(), "");
   std::string last;
   absl::Status s = ForEachKeyedMessage<v1::UsageRecorded>(
       state,
@@ -238,16 +238,15 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideRerate(
   if (e.examined() == 0) {
     return Reject(
         rerate_usage::kNothingToRerate,
-        absl::StrFormat("rerate_usage: customer %s has no rated record in %s%s%s",
-                        QuoteValue(customer_id), command.month(),
-                        command.object_id().empty()
-                            ? ""
-                            : absl::StrCat(" of object ",
-                                           QuoteValue(command.object_id())),
-                        command.after().empty()
-                            ? ""
-                            : absl::StrCat(" after ",
-                                           QuoteValue(command.after()))));
+        absl::StrFormat(
+            "rerate_usage: customer %s has no rated record in %s%s%s",
+            QuoteValue(customer_id), command.month(),
+            command.object_id().empty()
+                ? ""
+                : absl::StrCat(" of object ", QuoteValue(command.object_id())),
+            command.after().empty()
+                ? ""
+                : absl::StrCat(" after ", QuoteValue(command.after()))));
   }
   return std::vector<v1::EventEnvelope>{std::move(envelope)};
 }

@@ -1,5 +1,9 @@
 #include "engine/usage/usage.h"
 
+#include <algorithm>
+#include <limits>
+
+#include "absl/numeric/int128.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -283,11 +287,16 @@ absl::StatusOr<v1::UsageAnswer> UsageAnswerFor(const StateReader& state,
     answer.set_rerate_examined(r.examined());
     answer.set_rerate_changed(r.rerated_size());
     *answer.mutable_rerate_kept() = r.kept();
-    int64_t delta = 0;
+    // Each difference fits int64 (amounts are >= 0); their sum, of at most
+    // kRerateRecordsMax, in 128 bits, is clamped to int64 for the answer.
+    absl::int128 delta = 0;
     for (const v1::RecordRerated& x : r.rerated()) {
-      delta += x.rated().amount_micros() - x.old_amount_micros();
+      delta += absl::int128(x.rated().amount_micros()) - x.old_amount_micros();
     }
-    answer.set_rerate_delta_micros(delta);
+    const absl::int128 clamped =
+        std::clamp<absl::int128>(delta, std::numeric_limits<int64_t>::min(),
+                                 std::numeric_limits<int64_t>::max());
+    answer.set_rerate_delta_micros(static_cast<int64_t>(clamped));
     answer.set_rerate_next(r.next());
   }
   return answer;

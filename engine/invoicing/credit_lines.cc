@@ -222,6 +222,106 @@ absl::StatusOr<bool> OwedOfConsumedLine(const StateReader& state,
   return true;
 }
 
+// A time-spent rule's period on the customer's invoices: the gross its
+// lines billed (one line per person and rate), and the line that takes the
+// period's difference (the first of an invoice not cancelled).
+using PeriodKey = std::tuple<std::string, std::string, std::string>;
+struct PeriodBilled {
+  int64_t gross_minor = 0;
+  std::optional<v1::LineRef> takes_difference;
+};
+using PeriodBilledMap = std::map<PeriodKey, PeriodBilled>;
+
+// What a time-spent period is owed now: each time entry of the period at
+// its person's hourly rate in force on its day, a line per (person, rate)
+// rounded as the pre-billing rounds it. nullopt: a person without a rate,
+// or amounts that do not fit (left as invoiced).
+absl::StatusOr<std::optional<int64_t>> OwedOfTimePeriod(
+    const StateReader& state, absl::string_view customer_id,
+    const v1::BillingRule& r, const RulePeriod& p, const Currency& currency,
+    std::string& why) {
+  auto entries = ListTimeEntries(state, customer_id, r.contract_ref(),
+                                 r.rule_id(), p.start, p.end);
+  if (!entries.ok()) return entries.status();
+  // (person, rate's effective date) -> hours, rate.
+  std::map<std::pair<std::string, std::string>, std::pair<int64_t, int64_t>>
+      groups;
+  for (const v1::TimeEntry& e : *entries) {
+    auto day = ParseBusinessDate(e.work_date(), "work_date");
+    if (!day.ok()) return day.status();
+    auto rate = HourlyRateInForce(state, e.person_id(), *day);
+    if (!rate.ok()) return rate.status();
+    if (!rate->has_value()) return std::nullopt;
+    auto& g = groups[{e.person_id(), (*rate)->effective_date()}];
+    if (__builtin_add_overflow(g.first, e.hours_milli(), &g.first)) {
+      return std::nullopt;
+    }
+    g.second = (*rate)->rate_micros();
+  }
+  int64_t gross = 0;
+  for (const auto& [key, value] : groups) {
+    auto amount = LineAmountMinor(value.second, value.first, currency);
+    if (!amount.ok() || __builtin_add_overflow(gross, *amount, &gross)) {
+      return std::nullopt;
+    }
+    absl::StrAppendFormat(&why, "%s%s h by %s at %s/h", why.empty() ? "" : " + ",
+                          FormatFixedPoint(value.first, 3), key.first,
+                          FormatMicros(value.second));
+  }
+  if (why.empty()) why = "no time recorded";
+  return gross;
+}
+
+// A time-spent line (rule lines of one period: one per person and rate):
+// the period's first line on an invoice not cancelled is owed what it was
+// invoiced plus what the period is owed now beyond what its lines billed
+// (a time entry recorded late, an hourly rate set back in time); the
+// others what they hold. false: another rule type, not the period's
+// taking line, or not recomputable.
+absl::StatusOr<bool> OwedOfTimeLine(const StateReader& state,
+                                    const v1::InvoiceDocument& invoice,
+                                    int index, const PeriodBilledMap& billed,
+                                    LineDifference& d) {
+  const v1::DocumentLine& line = invoice.lines(index);
+  auto it = billed.find({line.contract_ref(), line.rule_id(),
+                         line.period_start()});
+  if (it == billed.end() || !it->second.takes_difference.has_value() ||
+      it->second.takes_difference->invoice_number() != invoice.number() ||
+      it->second.takes_difference->line_index() != index) {
+    return false;
+  }
+  auto rule = LoadRule(state, invoice.holder_id(), line.contract_ref(),
+                       line.rule_id());
+  if (!rule.ok()) return rule.status();
+  if (!rule->has_value() ||
+      (*rule)->rule_type() != v1::RULE_TYPE_TIME_SPENT) {
+    return false;
+  }
+  auto start = ParseBusinessDate(line.period_start(), "period_start");
+  auto currency = LookupCurrency(invoice.currency(), "currency");
+  if (!start.ok() || !currency.ok()) return false;
+  auto period = PeriodStarting(**rule, *start);
+  if (!period.ok() || !period->has_value()) return false;
+  std::string why;
+  auto owed = OwedOfTimePeriod(state, invoice.holder_id(), **rule, **period,
+                               *currency, why);
+  if (!owed.ok()) return owed.status();
+  if (!owed->has_value()) return false;
+  const int64_t gross =
+      line.gross_amount_minor() + (**owed - it->second.gross_minor);
+  if (gross == line.gross_amount_minor()) return false;
+  auto micros = MinorToMicros(gross, *currency);
+  if (!micros.ok()) return false;
+  d.owed_quantity_milli = 1000;
+  d.owed_unit_price_micros = *micros;
+  d.owed_gross_minor = gross;
+  d.owed_why = absl::StrFormat(
+      "the period is owed %s (%s), its lines billed %s",
+      FormatMinor(**owed, *currency), why,
+      FormatMinor(it->second.gross_minor, *currency));
+  return true;
+}
+
 // A usage line's totals key: object, month, kind, zone.
 using UsageKey = std::tuple<std::string, std::string, int, std::string>;
 
@@ -330,18 +430,28 @@ absl::StatusOr<std::optional<Placement>> PlacementNow(
 // The line's owed gross, quantity and unit price from the current state
 // (cancelled: nothing; usage re-rated, flat, work units or consumed units:
 // recomputed; else as invoiced), in `d`.
+// What the customer's invoices billed, for the lines recomputed from
+// their key rather than alone (usage lines, time-spent periods).
+struct Billed {
+  UsageBilledMap usage;
+  PeriodBilledMap periods;
+};
+
 absl::Status OwedGross(const StateReader& state,
                        const v1::InvoiceDocument& invoice, int index,
-                       const UsageBilledMap& usage, bool cancelled,
+                       const Billed& billed, bool cancelled,
                        LineDifference& d) {
   const v1::DocumentLine& line = invoice.lines(index);
   if (cancelled) {
     d.owed_why = absl::StrCat("invoice ", invoice.number(), " cancelled");
     return absl::OkStatus();
   }
-  auto rerated = OwedOfUsageLine(state, invoice, index, usage, d);
+  auto rerated = OwedOfUsageLine(state, invoice, index, billed.usage, d);
   if (!rerated.ok()) return rerated.status();
   if (*rerated) return absl::OkStatus();
+  auto timed = OwedOfTimeLine(state, invoice, index, billed.periods, d);
+  if (!timed.ok()) return timed.status();
+  if (*timed) return absl::OkStatus();
   if (line.source() == v1::LINE_SOURCE_RULE && !line.rule_id().empty()) {
     auto rule_line = OwedOfRuleLine(state, invoice, line, d);
     if (!rule_line.ok()) return rule_line.status();
@@ -362,7 +472,7 @@ absl::Status OwedGross(const StateReader& state,
 absl::Status DifferencesOf(const StateReader& state,
                            const v1::InvoiceDocument& invoice, int index,
                            const std::map<LineKey, Amounts>& adjustments,
-                           const UsageBilledMap& usage, bool cancelled,
+                           const Billed& billed, bool cancelled,
                            std::vector<LineDifference>& out) {
   const v1::DocumentLine& line = invoice.lines(index);
   std::map<std::string, Amounts> now;
@@ -381,7 +491,7 @@ absl::Status DifferencesOf(const StateReader& state,
   LineDifference owed;
   owed.ref.set_invoice_number(invoice.number());
   owed.ref.set_line_index(index);
-  if (auto s = OwedGross(state, invoice, index, usage, cancelled, owed);
+  if (auto s = OwedGross(state, invoice, index, billed, cancelled, owed);
       !s.ok()) {
     return s;
   }
@@ -425,23 +535,30 @@ absl::Status DifferencesOf(const StateReader& state,
   return absl::OkStatus();
 }
 
-// The usage each key's lines billed, over every issued invoice (whatever
-// `invoices` names: the key's taking line is the same for any request).
-void CollectUsageBilled(const std::vector<v1::InvoiceDocument>& docs,
-                        const std::set<std::string>& cancelled,
-                        UsageBilledMap& out) {
+// What each usage key's lines and each rule period's lines billed, over
+// every issued invoice (whatever `invoices` names: the line taking a key's
+// difference is the same for any request).
+void CollectBilled(const std::vector<v1::InvoiceDocument>& docs,
+                   const std::set<std::string>& cancelled, Billed& out) {
   for (const v1::InvoiceDocument& invoice : docs) {
     if (!Correctable(invoice)) continue;
+    const bool taking = !cancelled.contains(invoice.number());
     for (int i = 0; i < invoice.lines_size(); ++i) {
       const v1::DocumentLine& l = invoice.lines(i);
-      if (l.source() != v1::LINE_SOURCE_USAGE || !l.has_usage()) continue;
-      UsageBilled& b = out[UsageKeyOf(l.usage())];
-      b.rerated_micros += l.usage().rerated_amount_micros();
-      if (!b.takes_rerating.has_value() &&
-          !cancelled.contains(invoice.number())) {
-        b.takes_rerating.emplace();
-        b.takes_rerating->set_invoice_number(invoice.number());
-        b.takes_rerating->set_line_index(i);
+      v1::LineRef ref;
+      ref.set_invoice_number(invoice.number());
+      ref.set_line_index(i);
+      if (l.source() == v1::LINE_SOURCE_USAGE && l.has_usage()) {
+        UsageBilled& b = out.usage[UsageKeyOf(l.usage())];
+        b.rerated_micros += l.usage().rerated_amount_micros();
+        if (taking && !b.takes_rerating.has_value()) b.takes_rerating = ref;
+      } else if (l.source() == v1::LINE_SOURCE_RULE && !l.rule_id().empty()) {
+        PeriodBilled& b =
+            out.periods[{l.contract_ref(), l.rule_id(), l.period_start()}];
+        b.gross_minor += l.gross_amount_minor();
+        if (taking && !b.takes_difference.has_value()) {
+          b.takes_difference = ref;
+        }
       }
     }
   }
@@ -468,8 +585,8 @@ absl::StatusOr<std::vector<LineDifference>> ComputeLineDifferences(
       cancelled_numbers.insert(invoice.number());
     }
   }
-  UsageBilledMap usage;
-  CollectUsageBilled(*docs, cancelled_numbers, usage);
+  Billed billed;
+  CollectBilled(*docs, cancelled_numbers, billed);
   const std::set<std::string> named(invoices.begin(), invoices.end());
   std::vector<LineDifference> out;
   for (const v1::InvoiceDocument& invoice : *docs) {
@@ -477,7 +594,7 @@ absl::StatusOr<std::vector<LineDifference>> ComputeLineDifferences(
     if (!named.empty() && !named.contains(invoice.number())) continue;
     const bool is_cancelled = cancelled_numbers.contains(invoice.number());
     for (int i = 0; i < invoice.lines_size(); ++i) {
-      if (auto s = DifferencesOf(state, invoice, i, adjustments, usage,
+      if (auto s = DifferencesOf(state, invoice, i, adjustments, billed,
                                  is_cancelled, out);
           !s.ok()) {
         return s;

@@ -932,5 +932,74 @@ TEST_F(CreditNotesTest, WorkUnitsRecordedAfterTheInvoiceAreSupplemented) {
                          "NOTHING_TO_CORRECT");
 }
 
+// Time spent (second task). Rule HOURS, time spent, monthly in arrears
+// from 2026-03-01; P1 at 80.00 an hour. 2.5 h on 2026-03-10 are on
+// April's invoice (200.00). 1.5 h more dated 2026-03-20, recorded after
+// it: the period is owed 4.000 h x 80.00 = 320.00, its line billed 200.00,
+// so a supplementary invoice of 1 x 120.00, VAT 24.00, 144.00. Then P1's
+// rate set back to 70.00 from 2026-03-15: the period is owed 2.5 x 80.00 +
+// 1.5 x 70.00 = 305.00, a credit note of 15.00 + 3.00.
+TEST_F(CreditNotesTest, TimeRecordedOrRepricedAfterTheInvoiceIsCorrected) {
+  for (const char* text : {
+           R"pb(contract { customer_id: "@reference" set_hourly_rate { rate {
+                  person_id: "P1" effective_date: "2026-01-01"
+                  rate_micros: 80000000 } } })pb",
+           R"pb(contract { customer_id: "C1" create_rule { rule {
+                  contract_ref: "K1" rule_id: "HOURS" label: "Support"
+                  rule_type: RULE_TYPE_TIME_SPENT object_ids: "A-HQ"
+                  article_code: "MAINT" periodicity: PERIODICITY_MONTHLY
+                  timing: BILLING_TIMING_IN_ARREARS
+                  start_date: "2026-03-01" } } })pb",
+           R"pb(contract { customer_id: "C1" record_time { entry {
+                  contract_ref: "K1" rule_id: "HOURS" person_id: "P1"
+                  work_date: "2026-03-10" hours_milli: 2500 } } })pb"}) {
+    ledger_.Given(Parse(text), kJan5);
+  }
+  InvoiceMonth(BusinessDate(2026, 3, 1), BusinessDate(2026, 3, 31));
+  const auto april = InvoiceMonth(BusinessDate(2026, 4, 1), BusinessDate(2026, 4, 30));
+  int hours = -1;
+  for (int i = 0; i < april.lines_size(); ++i) {
+    if (april.lines(i).rule_id() == "HOURS") hours = i;
+  }
+  ASSERT_GE(hours, 0);
+  EXPECT_EQ(april.lines(hours).net_amount_minor(), 20000);
+  ledger_.ExpectRejected(Correct("check"), BusinessDate(2026, 4, 2),
+                         absl::StatusCode::kFailedPrecondition,
+                         "NOTHING_TO_CORRECT");
+
+  ledger_.Given(Parse(R"pb(contract { customer_id: "C1" record_time { entry {
+      contract_ref: "K1" rule_id: "HOURS" person_id: "P1"
+      work_date: "2026-03-20" hours_milli: 1500 } } })pb"), BusinessDate(2026, 4, 5));
+  auto docs = Corrected(Correct("Heures oubliées"), BusinessDate(2026, 4, 5));
+  ASSERT_EQ(docs.size(), 1u);
+  const v1::InvoiceDocument& fa = docs[0];
+  EXPECT_EQ(fa.type(), v1::DOCUMENT_TYPE_INVOICE);
+  EXPECT_THAT(fa.corrected_invoice_numbers(), ElementsAre("FA-2026-000002"));
+  ASSERT_EQ(fa.lines_size(), 1);
+  EXPECT_EQ(fa.lines(0).corrects().line_index(), hours);
+  EXPECT_EQ(fa.lines(0).explanation(),
+            absl::StrCat("FA-2026-000002 line ", hours + 1,
+                         ": holds 200.00 net, owed 320.00 net (the period is "
+                         "owed 320.00 (4.000 h by P1 at 80.000000/h), its "
+                         "lines billed 200.00): supplemented 120.00"));
+  EXPECT_EQ(fa.net_amount_minor(), 12000);
+  EXPECT_EQ(fa.vat_amount_minor(), 2400);
+  EXPECT_EQ(fa.gross_amount_minor(), 14400);
+  ledger_.ExpectRejected(Correct("again"), BusinessDate(2026, 4, 6),
+                         absl::StatusCode::kFailedPrecondition,
+                         "NOTHING_TO_CORRECT");
+
+  ledger_.Given(Parse(R"pb(contract { customer_id: "@reference"
+      set_hourly_rate { rate { person_id: "P1" effective_date: "2026-03-15"
+                               rate_micros: 70000000 } } })pb"),
+                BusinessDate(2026, 4, 7));
+  auto credit = Corrected(Correct("Taux corrigé"), BusinessDate(2026, 4, 7));
+  ASSERT_EQ(credit.size(), 1u);
+  EXPECT_EQ(credit[0].type(), v1::DOCUMENT_TYPE_CREDIT_NOTE);
+  EXPECT_EQ(credit[0].net_amount_minor(), 1500);
+  EXPECT_EQ(credit[0].vat_amount_minor(), 300);
+  EXPECT_EQ(credit[0].gross_amount_minor(), 1800);
+}
+
 }  // namespace
 }  // namespace billing

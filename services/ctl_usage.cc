@@ -1,4 +1,5 @@
 // billingctl usage import|totals|rated|quarantine list|replay
+// billingctl usage rerate (a loop over pages, outside the verb table)
 // billingctl plan define|assign
 //
 // The verb table over billing.v1.UsageService and the printers of its
@@ -175,6 +176,71 @@ ExitCode Import(const Global& g, const std::string& file,
   return Send(g, file, header, number, in);
 }
 
+// --- usage rerate: one RerateUsage a page, following `next` ---
+
+struct RerateFlags {
+  std::string customer, month, object, reason, key, business_date;
+};
+
+// Pages of the month re-rated, until the answer's `next` is empty. Page n
+// goes under the key "<key>.<n>": the same command again (same --key)
+// finds every page's first answer, so a re-run after a failure is safe.
+ExitCode Rerate(const Global& g, const RerateFlags& f) {
+  auto stub = v1::UsageService::NewStub(g.Channel());
+  const std::string key =
+      f.key.empty() ? NewIdempotencyKey().substr(0, 100) : f.key;
+  v1::RerateUsageRequest req;
+  req.set_customer_id(f.customer);
+  req.set_month(f.month);
+  req.set_object_id(f.object);
+  req.set_reason(f.reason);
+  req.set_business_date(f.business_date);
+  v1::RerateUsageResponse all;
+  for (int page = 1;; ++page) {
+    req.set_idempotency_key(absl::StrCat(key, ".", page));
+    v1::RerateUsageResponse resp;
+    grpc::Status s = stub->RerateUsage(g.Context().get(), req, &resp);
+    if (!s.ok()) return Fail(s);
+    all.set_examined(all.examined() + resp.examined());
+    all.set_changed(all.changed() + resp.changed());
+    all.set_delta_micros(all.delta_micros() + resp.delta_micros());
+    for (auto& k : *resp.mutable_kept()) *all.add_kept() = std::move(k);
+    if (resp.next().empty()) break;
+    req.set_after(resp.next());
+  }
+  if (g.json) {
+    std::cout << ToJson(all) << std::endl;
+    return 0;
+  }
+  std::cout << absl::StrFormat(
+      "examined %d, re-rated %d, kept %d, amount moved by %s\n",
+      all.examined(), all.changed(), all.kept_size(),
+      FormatMicros(all.delta_micros()));
+  for (const auto& k : all.kept()) {
+    std::cout << absl::StrFormat("%s/%s  %s  %s\n", k.platform_id(),
+                                 k.record_id(), k.object_id(), k.reason());
+  }
+  return 0;
+}
+
+void RegisterRerate(CLI::App& app, const Global& g, ExitCode* exit_code) {
+  auto f = std::make_shared<RerateFlags>();
+  CLI::App* cmd = NounAt(app, {"usage"}, "")->add_subcommand(
+      "rerate",
+      "Rate a month's records again with the plan versions now defined "
+      "(after a version was corrected); then `credit-note correct`");
+  cmd->add_option("--customer", f->customer, "Customer")->required();
+  cmd->add_option("--month", f->month, "YYYY-MM")->required();
+  cmd->add_option("--object", f->object, "One object (default: all)");
+  cmd->add_option("--reason", f->reason, "Why (1 to 500 characters)")
+      ->required();
+  cmd->add_option("--key", f->key,
+                  "Idempotency key (default: a new one); reuse it to resume");
+  cmd->add_option("--business-date", f->business_date,
+                  "YYYY-MM-DD (default: the server's date)");
+  cmd->callback([&g, exit_code, f] { *exit_code = Rerate(g, *f); });
+}
+
 std::vector<Verb> UsageVerbs() {
   const Flag customer = Req("--customer", "customer_id", "Customer");
   const Flag month = Req("--month", "month", "YYYY-MM");
@@ -254,6 +320,7 @@ void RegisterUsageCommands(CLI::App& app, const Global& g,
       ->check(CLI::IsMember({"csv", "jsonl"}));
   import_cmd->callback(
       [&g, exit_code, imp] { *exit_code = Import(g, imp->file, imp->format); });
+  RegisterRerate(app, g, exit_code);
 }
 
 }  // namespace billing::ctl

@@ -186,6 +186,28 @@ grpc::Status UsageServiceImpl::AssignRatePlan(
   return ToGrpcStatus(commands_->Execute(*std::move(command)).status());
 }
 
+grpc::Status UsageServiceImpl::RerateUsage(
+    grpc::ServerContext*, const v1::RerateUsageRequest* request,
+    v1::RerateUsageResponse* response) {
+  auto command = UsageCommand(*request, [&](v1::UsageCommand& usage) {
+    v1::RerateUsage* r = usage.mutable_rerate_usage();
+    r->set_month(request->month());
+    r->set_object_id(request->object_id());
+    r->set_reason(request->reason());
+    r->set_after(request->after());
+  });
+  if (!command.ok()) return ToGrpcStatus(command.status());
+  auto result = commands_->Execute(*std::move(command));
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  const v1::UsageAnswer& a = result->usage();
+  response->set_examined(a.rerate_examined());
+  response->set_changed(a.rerate_changed());
+  *response->mutable_kept() = a.rerate_kept();
+  response->set_delta_micros(a.rerate_delta_micros());
+  response->set_next(a.rerate_next());
+  return grpc::Status::OK;
+}
+
 absl::Status UsageServiceImpl::Flush(std::vector<IngestInput>& inputs,
                                      UsageIngestor::Summary& summary) {
   if (inputs.empty()) return absl::OkStatus();

@@ -79,6 +79,10 @@ class UsageServiceImpl final : public v1::UsageService::Service {
   grpc::Status ReplayQuarantine(grpc::ServerContext* context,
                                 const v1::ReplayQuarantineRequest* request,
                                 v1::IngestSummary* response) override;
+  // One RerateUsage command (a page of at most kRerateRecordsMax records).
+  grpc::Status RerateUsage(grpc::ServerContext* context,
+                           const v1::RerateUsageRequest* request,
+                           v1::RerateUsageResponse* response) override;
 
  private:
   CommandProcessor* const commands_;

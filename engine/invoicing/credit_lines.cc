@@ -19,6 +19,7 @@
 #include "engine/invoicing/gather.h"
 #include "engine/invoicing/invoices.h"
 #include "engine/structure/structure.h"
+#include "engine/usage/usage.h"
 
 namespace billing {
 namespace {
@@ -84,18 +85,47 @@ std::string DescribePrice(const v1::PriceSource& s) {
       s.effective_date());
 }
 
-// A flat rule's period as the state now gives it: the price in force on
-// its first day, the period as the rule's dates cut it, prorated by days.
-// nullopt: not recomputed (another rule type, the rule gone, a price that
+// The units a rule's period is owed, with how they were found: a flat
+// rule's quantity, or the work units recorded for the period now (an entry
+// dated in a period invoiced already is owed there).
+absl::StatusOr<int64_t> OwedUnits(const StateReader& state,
+                                  absl::string_view customer_id,
+                                  const v1::BillingRule& r, const RulePeriod& p,
+                                  std::string& why) {
+  if (r.rule_type() != v1::RULE_TYPE_UNIT_OF_WORK) {
+    why = FormatFixedPoint(r.quantity_milli(), 3);
+    return r.quantity_milli();
+  }
+  auto entries = ListWorkUnits(state, customer_id, r.contract_ref(),
+                               r.rule_id(), p.start, p.end);
+  if (!entries.ok()) return entries.status();
+  int64_t units = 0;
+  for (const v1::WorkUnits& e : *entries) {
+    if (__builtin_add_overflow(units, e.quantity_milli(), &units)) {
+      return absl::OutOfRangeError("work units beyond 64 bits");
+    }
+  }
+  why = absl::StrFormat("%d entries, %s units dated %s to %s", entries->size(),
+                        FormatFixedPoint(units, 3), FormatBusinessDate(p.start),
+                        FormatBusinessDate(p.end));
+  return units;
+}
+
+// A flat or unit-of-work rule's period as the state now gives it: the
+// price in force on its first day, the period as the rule's dates cut it,
+// a flat rule prorated by days, the work units recorded for it now.
+// false: not recomputed (another rule type, the rule gone, a price that
 // cannot be computed: the line is left as it is).
-absl::StatusOr<bool> OwedOfFlatLine(const StateReader& state,
+absl::StatusOr<bool> OwedOfRuleLine(const StateReader& state,
                                     const v1::InvoiceDocument& invoice,
                                     const v1::DocumentLine& line,
                                     LineDifference& d) {
   auto rule = LoadRule(state, invoice.holder_id(), line.contract_ref(),
                        line.rule_id());
   if (!rule.ok()) return rule.status();
-  if (!rule->has_value() || (*rule)->rule_type() != v1::RULE_TYPE_FLAT) {
+  if (!rule->has_value() ||
+      ((*rule)->rule_type() != v1::RULE_TYPE_FLAT &&
+       (*rule)->rule_type() != v1::RULE_TYPE_UNIT_OF_WORK)) {
     return false;
   }
   const v1::BillingRule& r = **rule;
@@ -114,22 +144,25 @@ absl::StatusOr<bool> OwedOfFlatLine(const StateReader& state,
   if (!timeline.ok()) return timeline.status();
   auto price = PriceAsOf(*timeline, r, p.start);
   if (!price.ok()) return false;
+  std::string why;
+  auto units = OwedUnits(state, invoice.holder_id(), r, p, why);
+  if (absl::IsOutOfRange(units.status())) return false;
+  if (!units.ok()) return units.status();
   absl::StatusOr<int64_t> gross = 0;
-  std::string why = absl::StrFormat("%s x %s", FormatFixedPoint(r.quantity_milli(), 3),
-                                    FormatMicros(price->price_micros));
-  if (IsProrated(r, p)) {
+  absl::StrAppendFormat(&why, " x %s", FormatMicros(price->price_micros));
+  if (r.rule_type() == v1::RULE_TYPE_FLAT && IsProrated(r, p)) {
     const int days = static_cast<int>(p.end - p.start) + 1;
     const int full = static_cast<int>(p.full_end - p.full_start) + 1;
-    gross = ProratedAmountMinor(price->price_micros, r.quantity_milli(), days,
-                                full, *currency);
+    gross = ProratedAmountMinor(price->price_micros, *units, days, full,
+                                *currency);
     absl::StrAppendFormat(&why, " x %d / %d days (%s to %s)", days, full,
                           FormatBusinessDate(p.start),
                           FormatBusinessDate(p.end));
   } else {
-    gross = LineAmountMinor(price->price_micros, r.quantity_milli(), *currency);
+    gross = LineAmountMinor(price->price_micros, *units, *currency);
   }
   if (!gross.ok()) return false;
-  d.owed_quantity_milli = r.quantity_milli();
+  d.owed_quantity_milli = *units;
   d.owed_unit_price_micros = price->price_micros;
   d.owed_gross_minor = *gross;
   d.owed_discount_minor = DiscountMinor(*gross, line.discount_hundredths());
@@ -189,6 +222,170 @@ absl::StatusOr<bool> OwedOfConsumedLine(const StateReader& state,
   return true;
 }
 
+// A time-spent rule's period on the customer's invoices: the gross its
+// lines billed (one line per person and rate), and the line that takes the
+// period's difference (the first of an invoice not cancelled).
+using PeriodKey = std::tuple<std::string, std::string, std::string>;
+struct PeriodBilled {
+  int64_t gross_minor = 0;
+  std::optional<v1::LineRef> takes_difference;
+};
+using PeriodBilledMap = std::map<PeriodKey, PeriodBilled>;
+
+// What a time-spent period is owed now: each time entry of the period at
+// its person's hourly rate in force on its day, a line per (person, rate)
+// rounded as the pre-billing rounds it. nullopt: a person without a rate,
+// or amounts that do not fit (left as invoiced).
+absl::StatusOr<std::optional<int64_t>> OwedOfTimePeriod(
+    const StateReader& state, absl::string_view customer_id,
+    const v1::BillingRule& r, const RulePeriod& p, const Currency& currency,
+    std::string& why) {
+  auto entries = ListTimeEntries(state, customer_id, r.contract_ref(),
+                                 r.rule_id(), p.start, p.end);
+  if (!entries.ok()) return entries.status();
+  // (person, rate's effective date) -> hours, rate.
+  std::map<std::pair<std::string, std::string>, std::pair<int64_t, int64_t>>
+      groups;
+  for (const v1::TimeEntry& e : *entries) {
+    auto day = ParseBusinessDate(e.work_date(), "work_date");
+    if (!day.ok()) return day.status();
+    auto rate = HourlyRateInForce(state, e.person_id(), *day);
+    if (!rate.ok()) return rate.status();
+    if (!rate->has_value()) return std::nullopt;
+    auto& g = groups[{e.person_id(), (*rate)->effective_date()}];
+    if (__builtin_add_overflow(g.first, e.hours_milli(), &g.first)) {
+      return std::nullopt;
+    }
+    g.second = (*rate)->rate_micros();
+  }
+  int64_t gross = 0;
+  for (const auto& [key, value] : groups) {
+    auto amount = LineAmountMinor(value.second, value.first, currency);
+    if (!amount.ok() || __builtin_add_overflow(gross, *amount, &gross)) {
+      return std::nullopt;
+    }
+    absl::StrAppendFormat(&why, "%s%s h by %s at %s/h", why.empty() ? "" : " + ",
+                          FormatFixedPoint(value.first, 3), key.first,
+                          FormatMicros(value.second));
+  }
+  if (why.empty()) why = "no time recorded";
+  return gross;
+}
+
+// A time-spent line (rule lines of one period: one per person and rate):
+// the period's first line on an invoice not cancelled is owed what it was
+// invoiced plus what the period is owed now beyond what its lines billed
+// (a time entry recorded late, an hourly rate set back in time); the
+// others what they hold. false: another rule type, not the period's
+// taking line, or not recomputable.
+absl::StatusOr<bool> OwedOfTimeLine(const StateReader& state,
+                                    const v1::InvoiceDocument& invoice,
+                                    int index, const PeriodBilledMap& billed,
+                                    LineDifference& d) {
+  const v1::DocumentLine& line = invoice.lines(index);
+  auto it = billed.find({line.contract_ref(), line.rule_id(),
+                         line.period_start()});
+  if (it == billed.end() || !it->second.takes_difference.has_value() ||
+      it->second.takes_difference->invoice_number() != invoice.number() ||
+      it->second.takes_difference->line_index() != index) {
+    return false;
+  }
+  auto rule = LoadRule(state, invoice.holder_id(), line.contract_ref(),
+                       line.rule_id());
+  if (!rule.ok()) return rule.status();
+  if (!rule->has_value() ||
+      (*rule)->rule_type() != v1::RULE_TYPE_TIME_SPENT) {
+    return false;
+  }
+  auto start = ParseBusinessDate(line.period_start(), "period_start");
+  auto currency = LookupCurrency(invoice.currency(), "currency");
+  if (!start.ok() || !currency.ok()) return false;
+  auto period = PeriodStarting(**rule, *start);
+  if (!period.ok() || !period->has_value()) return false;
+  std::string why;
+  auto owed = OwedOfTimePeriod(state, invoice.holder_id(), **rule, **period,
+                               *currency, why);
+  if (!owed.ok()) return owed.status();
+  if (!owed->has_value()) return false;
+  const int64_t gross =
+      line.gross_amount_minor() + (**owed - it->second.gross_minor);
+  if (gross == line.gross_amount_minor()) return false;
+  auto micros = MinorToMicros(gross, *currency);
+  if (!micros.ok()) return false;
+  d.owed_quantity_milli = 1000;
+  d.owed_unit_price_micros = *micros;
+  d.owed_gross_minor = gross;
+  d.owed_why = absl::StrFormat(
+      "the period is owed %s (%s), its lines billed %s",
+      FormatMinor(**owed, *currency), why,
+      FormatMinor(it->second.gross_minor, *currency));
+  return true;
+}
+
+// A usage line's totals key: object, month, kind, zone.
+using UsageKey = std::tuple<std::string, std::string, int, std::string>;
+
+UsageKey UsageKeyOf(const v1::UsageTotals& t) {
+  return {t.object_id(), t.month(), t.kind(), t.zone()};
+}
+
+// What the customer's invoices billed of one usage key: the re-ratings
+// their lines included (UsageTotals.rerated_amount_micros, summed), and
+// the line that takes the re-ratings since (the first, in number order,
+// of an invoice not cancelled).
+struct UsageBilled {
+  int64_t rerated_micros = 0;
+  std::optional<v1::LineRef> takes_rerating;
+};
+using UsageBilledMap = std::map<UsageKey, UsageBilled>;
+
+// A usage line re-rated since its invoice (docs/credit_notes.md, cause 4):
+// the line that takes the key's re-ratings is owed its amount plus what
+// re-ratings moved the month's totals by since what the invoices billed
+// (the records it billed at their ratings now; records of the month not
+// invoiced yet are billed at their first rating as late usage, and their
+// re-rating lands here). false: not a usage line, not the key's taking
+// line, or nothing re-rated since.
+absl::StatusOr<bool> OwedOfUsageLine(const StateReader& state,
+                                     const v1::InvoiceDocument& invoice,
+                                     int index, const UsageBilledMap& billed,
+                                     LineDifference& d) {
+  const v1::DocumentLine& line = invoice.lines(index);
+  if (line.source() != v1::LINE_SOURCE_USAGE || !line.has_usage()) {
+    return false;
+  }
+  const v1::UsageTotals& u = line.usage();
+  auto it = billed.find(UsageKeyOf(u));
+  if (it == billed.end() || !it->second.takes_rerating.has_value() ||
+      it->second.takes_rerating->invoice_number() != invoice.number() ||
+      it->second.takes_rerating->line_index() != index) {
+    return false;
+  }
+  auto totals = UsageTotalsFor(state, invoice.holder_id(), u.month(),
+                               u.object_id());
+  if (!totals.ok()) return totals.status();
+  int64_t since = 0;
+  for (const v1::UsageTotals& t : *totals) {
+    if (UsageKeyOf(t) == UsageKeyOf(u)) {
+      since = t.rerated_amount_micros() - it->second.rerated_micros;
+    }
+  }
+  if (since == 0) return false;
+  auto currency = LookupCurrency(invoice.currency(), "currency");
+  if (!currency.ok()) return false;
+  const int64_t micros = u.amount_micros() + since;
+  auto gross = RoundMicrosToMinor(micros, *currency);
+  if (!gross.ok()) return false;
+  d.owed_quantity_milli = 1000;
+  d.owed_unit_price_micros = micros;
+  d.owed_gross_minor = *gross;
+  d.owed_why = absl::StrFormat(
+      "%d record(s) rated %s, re-rated since the invoice by %s: %s",
+      u.records(), FormatMicros(u.amount_micros()), FormatMicros(since),
+      FormatMicros(micros));
+  return true;
+}
+
 // Where the line's objects are billed for its month now: their entity and
 // discount (structure as-of queries). nullopt: not known (no object of the
 // line in the structure, or objects that disagree): left as invoiced.
@@ -231,20 +428,34 @@ absl::StatusOr<std::optional<Placement>> PlacementNow(
 }
 
 // The line's owed gross, quantity and unit price from the current state
-// (cancelled: nothing; flat or consumed units: recomputed; else as
-// invoiced), in `d`.
+// (cancelled: nothing; usage re-rated, flat, work units or consumed units:
+// recomputed; else as invoiced), in `d`.
+// What the customer's invoices billed, for the lines recomputed from
+// their key rather than alone (usage lines, time-spent periods).
+struct Billed {
+  UsageBilledMap usage;
+  PeriodBilledMap periods;
+};
+
 absl::Status OwedGross(const StateReader& state,
-                       const v1::InvoiceDocument& invoice,
-                       const v1::DocumentLine& line, bool cancelled,
+                       const v1::InvoiceDocument& invoice, int index,
+                       const Billed& billed, bool cancelled,
                        LineDifference& d) {
+  const v1::DocumentLine& line = invoice.lines(index);
   if (cancelled) {
     d.owed_why = absl::StrCat("invoice ", invoice.number(), " cancelled");
     return absl::OkStatus();
   }
+  auto rerated = OwedOfUsageLine(state, invoice, index, billed.usage, d);
+  if (!rerated.ok()) return rerated.status();
+  if (*rerated) return absl::OkStatus();
+  auto timed = OwedOfTimeLine(state, invoice, index, billed.periods, d);
+  if (!timed.ok()) return timed.status();
+  if (*timed) return absl::OkStatus();
   if (line.source() == v1::LINE_SOURCE_RULE && !line.rule_id().empty()) {
-    auto flat = OwedOfFlatLine(state, invoice, line, d);
-    if (!flat.ok()) return flat.status();
-    if (*flat) return absl::OkStatus();
+    auto rule_line = OwedOfRuleLine(state, invoice, line, d);
+    if (!rule_line.ok()) return rule_line.status();
+    if (*rule_line) return absl::OkStatus();
     auto consumed = OwedOfConsumedLine(state, invoice, line, d);
     if (!consumed.ok()) return consumed.status();
     if (*consumed) return absl::OkStatus();
@@ -261,7 +472,8 @@ absl::Status OwedGross(const StateReader& state,
 absl::Status DifferencesOf(const StateReader& state,
                            const v1::InvoiceDocument& invoice, int index,
                            const std::map<LineKey, Amounts>& adjustments,
-                           bool cancelled, std::vector<LineDifference>& out) {
+                           const Billed& billed, bool cancelled,
+                           std::vector<LineDifference>& out) {
   const v1::DocumentLine& line = invoice.lines(index);
   std::map<std::string, Amounts> now;
   now[line.entity_id()] = {line.gross_amount_minor(), line.discount_minor(),
@@ -279,7 +491,8 @@ absl::Status DifferencesOf(const StateReader& state,
   LineDifference owed;
   owed.ref.set_invoice_number(invoice.number());
   owed.ref.set_line_index(index);
-  if (auto s = OwedGross(state, invoice, line, cancelled, owed); !s.ok()) {
+  if (auto s = OwedGross(state, invoice, index, billed, cancelled, owed);
+      !s.ok()) {
     return s;
   }
   Placement where{line.entity_id(), line.discount_hundredths()};
@@ -322,6 +535,35 @@ absl::Status DifferencesOf(const StateReader& state,
   return absl::OkStatus();
 }
 
+// What each usage key's lines and each rule period's lines billed, over
+// every issued invoice (whatever `invoices` names: the line taking a key's
+// difference is the same for any request).
+void CollectBilled(const std::vector<v1::InvoiceDocument>& docs,
+                   const std::set<std::string>& cancelled, Billed& out) {
+  for (const v1::InvoiceDocument& invoice : docs) {
+    if (!Correctable(invoice)) continue;
+    const bool taking = !cancelled.contains(invoice.number());
+    for (int i = 0; i < invoice.lines_size(); ++i) {
+      const v1::DocumentLine& l = invoice.lines(i);
+      v1::LineRef ref;
+      ref.set_invoice_number(invoice.number());
+      ref.set_line_index(i);
+      if (l.source() == v1::LINE_SOURCE_USAGE && l.has_usage()) {
+        UsageBilled& b = out.usage[UsageKeyOf(l.usage())];
+        b.rerated_micros += l.usage().rerated_amount_micros();
+        if (taking && !b.takes_rerating.has_value()) b.takes_rerating = ref;
+      } else if (l.source() == v1::LINE_SOURCE_RULE && !l.rule_id().empty()) {
+        PeriodBilled& b =
+            out.periods[{l.contract_ref(), l.rule_id(), l.period_start()}];
+        b.gross_minor += l.gross_amount_minor();
+        if (taking && !b.takes_difference.has_value()) {
+          b.takes_difference = ref;
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 
 absl::StatusOr<std::vector<LineDifference>> ComputeLineDifferences(
@@ -334,18 +576,26 @@ absl::StatusOr<std::vector<LineDifference>> ComputeLineDifferences(
   std::map<LineKey, Amounts> adjustments;
   CollectAdjustments(*docs, adjustments);
   CollectAdjustments(*drafts, adjustments);
+  std::set<std::string> cancelled_numbers;
+  for (const v1::InvoiceDocument& invoice : *docs) {
+    if (!Correctable(invoice)) continue;
+    auto c = state.Get(CancelledInvoiceKey(customer_id, invoice.number()));
+    if (!c.ok()) return c.status();
+    if (c->has_value() || invoice.number() == cancelled) {
+      cancelled_numbers.insert(invoice.number());
+    }
+  }
+  Billed billed;
+  CollectBilled(*docs, cancelled_numbers, billed);
   const std::set<std::string> named(invoices.begin(), invoices.end());
   std::vector<LineDifference> out;
   for (const v1::InvoiceDocument& invoice : *docs) {
     if (!Correctable(invoice)) continue;
     if (!named.empty() && !named.contains(invoice.number())) continue;
-    auto c = state.Get(CancelledInvoiceKey(customer_id, invoice.number()));
-    if (!c.ok()) return c.status();
-    const bool is_cancelled =
-        c->has_value() || invoice.number() == cancelled;
+    const bool is_cancelled = cancelled_numbers.contains(invoice.number());
     for (int i = 0; i < invoice.lines_size(); ++i) {
-      if (auto s = DifferencesOf(state, invoice, i, adjustments, is_cancelled,
-                                 out);
+      if (auto s = DifferencesOf(state, invoice, i, adjustments, billed,
+                                 is_cancelled, out);
           !s.ok()) {
         return s;
       }

@@ -187,18 +187,23 @@ absl::StatusOr<std::string> RecordContext::PriceOf(
     return absl::StrFormat("no rate plan for object %s or its account",
                            QuoteValue(object.object_id()));
   }
-  auto versions = Versions(**plan_id);
+  return PriceOnPlan(**plan_id, u);
+}
+
+absl::StatusOr<std::string> RecordContext::PriceOnPlan(
+    const std::string& plan_id, v1::UsageRecorded& u) {
+  auto versions = Versions(plan_id);
   if (!versions.ok()) return versions.status();
   auto start = ParseUsageTime(u.record().start_time(), "record.start_time");
   if (!start.ok()) return start.status();
   auto version = VersionAt(**versions, *start);
   if (!version.ok()) {
-    return absl::StrFormat("plan %s: %s", QuoteValue(**plan_id),
+    return absl::StrFormat("plan %s: %s", QuoteValue(plan_id),
                            version.status().message());
   }
   const auto& zone = Zone((*version)->time_zone());
   if (!zone.ok()) {
-    return absl::StrFormat("plan %s: time zone: %s", QuoteValue(**plan_id),
+    return absl::StrFormat("plan %s: time zone: %s", QuoteValue(plan_id),
                            zone.status().message());
   }
   auto rated = RateRecord(**version, *zone, u.record());

@@ -1,5 +1,9 @@
 #include "engine/usage/usage.h"
 
+#include <algorithm>
+#include <limits>
+
+#include "absl/numeric/int128.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -17,14 +21,17 @@ namespace {
 using usage_internal::ApplyBatchRecorded;
 using usage_internal::ApplyQuarantined;
 using usage_internal::ApplyRecorded;
+using usage_internal::ApplyRerated;
 using usage_internal::DecideRecord;
 using usage_internal::DecideRecordBatch;
+using usage_internal::DecideRerate;
 using usage_internal::kAssignPrefix;
 using usage_internal::kBatchRecordedType;
 using usage_internal::kQuarantinedType;
 using usage_internal::kQuarantinePrefix;
 using usage_internal::kRecordedType;
 using usage_internal::kRecordPrefix;
+using usage_internal::kReratedType;
 using usage_internal::kTotalsPrefix;
 using usage_internal::MonthPrefix;
 using usage_internal::PlanPrefix;
@@ -179,6 +186,9 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideUsage(
       return DecideRecordBatch(state, customer_id,
                                command.record_usage_batch(), business_date,
                                zones);
+    case v1::UsageCommand::kRerateUsage:
+      return DecideRerate(state, customer_id, command.rerate_usage(),
+                          business_date, zones);
     case v1::UsageCommand::kQuarantineInput:
     case v1::UsageCommand::kReleaseQuarantined:
       return Reject(usage_rejections::kCommandMisplaced,
@@ -201,6 +211,8 @@ absl::string_view UsageEventType(const v1::UsageEvent& event) {
       return kQuarantinedType;
     case v1::UsageEvent::kBatchRecorded:
       return kBatchRecordedType;
+    case v1::UsageEvent::kRerated:
+      return kReratedType;
     case v1::UsageEvent::kInputQuarantined:
       return kInputQuarantinedType;
     case v1::UsageEvent::kQuarantineReleased:
@@ -238,6 +250,8 @@ absl::Status ApplyUsageEvent(StateWriter& state, const v1::EventEnvelope& event,
       return ApplyQuarantined(state, c, e.quarantined());
     case v1::UsageEvent::kBatchRecorded:
       return ApplyBatchRecorded(state, c, e.batch_recorded());
+    case v1::UsageEvent::kRerated:
+      return ApplyRerated(state, c, e.rerated());
     case v1::UsageEvent::kInputQuarantined: {
       v1::QuarantinedInput held;
       *held.mutable_input() = e.input_quarantined();
@@ -268,6 +282,22 @@ absl::StatusOr<v1::UsageAnswer> UsageAnswerFor(const StateReader& state,
   } else if (e.has_batch_recorded()) {
     answer.set_batch_outcomes(e.batch_recorded().outcomes());
     *answer.mutable_batch_reasons() = e.batch_recorded().reasons();
+  } else if (e.has_rerated()) {
+    const v1::UsageRerated& r = e.rerated();
+    answer.set_rerate_examined(r.examined());
+    answer.set_rerate_changed(r.rerated_size());
+    *answer.mutable_rerate_kept() = r.kept();
+    // Each difference fits int64 (amounts are >= 0); their sum, of at most
+    // kRerateRecordsMax, in 128 bits, is clamped to int64 for the answer.
+    absl::int128 delta = 0;
+    for (const v1::RecordRerated& x : r.rerated()) {
+      delta += absl::int128(x.rated().amount_micros()) - x.old_amount_micros();
+    }
+    const absl::int128 clamped =
+        std::clamp<absl::int128>(delta, std::numeric_limits<int64_t>::min(),
+                                 std::numeric_limits<int64_t>::max());
+    answer.set_rerate_delta_micros(static_cast<int64_t>(clamped));
+    answer.set_rerate_next(r.next());
   }
   return answer;
 }

@@ -148,6 +148,40 @@ inline constexpr Rejection kOrder[] = {kCustomerIdInvalid, kCustomerNotFound,
                                        kRecordsInvalid};
 }  // namespace record_usage_batch
 
+// rerate_usage: the records of a month rated again with the plan versions
+// the state now holds (engine/usage/rerating.cc, docs/usage.md
+// "Re-rating"). One command examines at most kRerateRecordsMax records, and
+// stops earlier once its event holds kRerateEventBytesMax bytes of
+// re-ratings (a journal record stays well under 1 MiB); the answer's
+// rerate_next is the cursor of the next command. A page that changes
+// nothing is still written (the cursor, and the records examined); a month
+// with no rated record (of the object) after the cursor is refused
+// NOTHING_TO_RERATE.
+inline constexpr int kRerateRecordsMax = 1'000;
+inline constexpr size_t kRerateEventBytesMax = 512 * 1024;
+// Characters of a re-rating's reason.
+inline constexpr size_t kRerateReasonLengthMax = 500;
+// Bytes of RerateUsage.after (an object id, a platform id and a record id
+// with two slashes fit).
+inline constexpr size_t kRerateCursorBytesMax = 256;
+namespace rerate_usage {
+using usage_rejections::kCustomerIdInvalid;
+using usage_rejections::kCustomerNotFound;
+inline constexpr Rejection kMonthInvalid{"RERATE_MONTH_INVALID",
+                                         absl::StatusCode::kInvalidArgument};
+using assign_plan::kObjectIdInvalid;
+using assign_plan::kObjectNotFound;
+inline constexpr Rejection kReasonInvalid{"RERATE_REASON_INVALID",
+                                          absl::StatusCode::kInvalidArgument};
+inline constexpr Rejection kAfterInvalid{"RERATE_AFTER_INVALID",
+                                         absl::StatusCode::kInvalidArgument};
+inline constexpr Rejection kNothingToRerate{
+    "NOTHING_TO_RERATE", absl::StatusCode::kFailedPrecondition};
+inline constexpr Rejection kOrder[] = {
+    kCustomerIdInvalid, kCustomerNotFound, kMonthInvalid,  kObjectIdInvalid,
+    kObjectNotFound,    kReasonInvalid,    kAfterInvalid,  kNothingToRerate};
+}  // namespace rerate_usage
+
 // The "@quarantine" partition's commands.
 namespace quarantine_input {
 inline constexpr Rejection kSourceRequired{"QUARANTINE_SOURCE_REQUIRED",

@@ -38,6 +38,7 @@ inline constexpr absl::string_view kQuarantinePrefix = "uquar/";
 inline constexpr absl::string_view kRecordedType = "usage.recorded";
 inline constexpr absl::string_view kQuarantinedType = "usage.quarantined";
 inline constexpr absl::string_view kBatchRecordedType = "usage.batch_recorded";
+inline constexpr absl::string_view kReratedType = "usage.rerated";
 
 std::string PlanPrefix(absl::string_view c, absl::string_view plan);
 std::string SeenKey(absl::string_view c, const v1::UsageRecord& r);
@@ -60,6 +61,15 @@ absl::StatusOr<std::vector<v1::RatePlanVersion>> PlanVersions(
 // or that is negative (never decided; only a damaged event holds one).
 absl::StatusOr<v1::UsageTotals> AddedToTotals(v1::UsageTotals t,
                                               const v1::UsageRecorded& u);
+
+// `t` with one record's rating `old` replaced by `now` (rerating.cc): the
+// billed quantity and amount move by the difference, rerated_amount_micros
+// by now - old; records and quantity stay. The one rule for decide (which
+// keeps a record that fails it) and apply. OutOfRange naming the field
+// that would overflow or become negative.
+absl::StatusOr<v1::UsageTotals> ReratedTotals(v1::UsageTotals t,
+                                              const v1::RatedUsage& old,
+                                              const v1::RatedUsage& now);
 
 // How deciding one record came out.
 struct RecordDecision {
@@ -96,6 +106,13 @@ class RecordContext {
   absl::StatusOr<RecordDecision> Decide(const v1::UsageRecord& r,
                                         bool keep_held);
 
+  // A rated record rated again (rerating.cc) on the plan that rated it,
+  // `u.rated().plan_id()` (not the object's plan now: an assignment holds
+  // from its day on), with that plan's versions as the state holds them:
+  // "" and `u.rated()` replaced, or the reason it cannot be rated now (as
+  // PriceOf gives it). Errors: the state's.
+  absl::StatusOr<std::string> RateAgain(v1::UsageRecorded& u);
+
  private:
   // The object `object` names, nullptr when it is not the customer's.
   absl::StatusOr<const v1::BillableObject*> Object(absl::string_view object);
@@ -116,6 +133,9 @@ class RecordContext {
                                    v1::UsageRecorded& u);
   absl::StatusOr<std::string> PriceOf(const v1::BillableObject& object,
                                       v1::UsageRecorded& u);
+  // PriceOf once the plan is known.
+  absl::StatusOr<std::string> PriceOnPlan(const std::string& plan_id,
+                                          v1::UsageRecorded& u);
 
   const StateReader& state_;
   const std::string customer_id_;
@@ -148,5 +168,16 @@ absl::Status ApplyQuarantined(StateWriter& state, absl::string_view c,
                               const v1::UsageQuarantined& q);
 absl::Status ApplyBatchRecorded(StateWriter& state, absl::string_view c,
                                 const v1::UsageBatchRecorded& b);
+
+// RerateUsage (rerating.cc): one usage.rerated event, or its rejection.
+absl::StatusOr<std::vector<v1::EventEnvelope>> DecideRerate(
+    const StateReader& state, absl::string_view customer_id,
+    const v1::RerateUsage& command, BusinessDate date,
+    const TimeZoneResolver& zones);
+// Replaces each re-rated record's rating and moves its totals. DataLoss
+// when a record is missing, does not hold the old amount the event names,
+// or would change zone: decide never writes such an event.
+absl::Status ApplyRerated(StateWriter& state, absl::string_view c,
+                          const v1::UsageRerated& r);
 
 }  // namespace billing::usage_internal

@@ -191,7 +191,11 @@ UsageKey KeyOf(const v1::UsageTotals& t) {
   return {t.object_id(), t.month(), t.kind(), t.zone()};
 }
 
-// What `now` holds beyond `billed`: nullopt when nothing was added.
+// What `now` holds beyond `billed`: nullopt when nothing was added. The
+// records added are billed at their first ratings (amount less re-ratings,
+// UsageTotals.rerated_amount_micros): what re-ratings moved since the
+// invoice is the credit notes' (docs/credit_notes.md, cause 4), not late
+// usage.
 std::optional<v1::UsageTotals> Difference(const v1::UsageTotals& now,
                                           const v1::UsageTotals* billed) {
   if (billed == nullptr) return now;
@@ -200,7 +204,10 @@ std::optional<v1::UsageTotals> Difference(const v1::UsageTotals& now,
   d.set_records(now.records() - billed->records());
   d.set_quantity(now.quantity() - billed->quantity());
   d.set_billed_quantity(now.billed_quantity() - billed->billed_quantity());
-  d.set_amount_micros(now.amount_micros() - billed->amount_micros());
+  d.set_amount_micros(
+      (now.amount_micros() - now.rerated_amount_micros()) -
+      (billed->amount_micros() - billed->rerated_amount_micros()));
+  d.set_rerated_amount_micros(0);
   return d;
 }
 

@@ -29,6 +29,8 @@ void AddUsage(const v1::UsageTotals& u,
   t.set_quantity(t.quantity() + u.quantity());
   t.set_billed_quantity(t.billed_quantity() + u.billed_quantity());
   t.set_amount_micros(t.amount_micros() + u.amount_micros());
+  t.set_rerated_amount_micros(t.rerated_amount_micros() +
+                              u.rerated_amount_micros());
 }
 
 // What the customer's VALIDATED preparations already bill: their rule

@@ -210,6 +210,57 @@ class CreditNotesTest : public ::testing::Test {
     }
   }
 
+  // Cause 4's setting: number N1 (+33142680000) under A-HQ, plan PRO from
+  // 2026-01-01 at `price_micros` a minute to +33 (first minute, then per
+  // second, zone "France"), usage rule TEL on K1 (article MAINT, 20 %),
+  // and three March calls of 120 s.
+  void AddUsage(int64_t price_micros) {
+    for (const std::string& text : {
+             std::string(R"pb(structure { customer_id: "C1" create_object {
+                    object { object_id: "N1" kind: OBJECT_KIND_PHONE_NUMBER
+                             parent_id: "A-HQ" e164: "+33142680000" }
+                    entity_id: "HQ" } })pb"),
+             PlanVersion(price_micros),
+             std::string(R"pb(usage { customer_id: "C1" assign_plan {
+                    object_id: "A-HQ" plan_id: "PRO" } })pb"),
+             std::string(R"pb(contract { customer_id: "C1" create_rule { rule {
+                    contract_ref: "K1" rule_id: "TEL" label: "Telephony"
+                    rule_type: RULE_TYPE_USAGE article_code: "MAINT"
+                    start_date: "2026-03-01" } } })pb")}) {
+      ledger_.Given(Parse(text), kJan5);
+    }
+    for (int day = 10; day <= 12; ++day) UsageCall(day);
+  }
+  static std::string PlanVersion(int64_t price_micros) {
+    return absl::Substitute(
+        R"pb(usage { customer_id: "C1" define_plan_version { version {
+               plan_id: "PRO" effective_from: "2026-01-01T00:00:00+01:00"
+               currency: "EUR" entries { kind: USAGE_KIND_VOICE
+               destination_prefix: "+33" price_micros: $0 per_quantity: 60
+               first_increment: 60 increment: 1 zone_label: "France" } } } })pb",
+        price_micros);
+  }
+  void UsageCall(int day) {
+    ledger_.Given(Parse(absl::Substitute(
+        R"pb(usage { customer_id: "C1" record_usage { record {
+               platform_id: "PBX1" record_id: "c$0" object: "+33142680000"
+               start_time: "2026-03-$0T10:00:00+01:00" kind: USAGE_KIND_VOICE
+               quantity: 120 destination: "+33612345678" } } })pb", day)),
+        kJan5);
+  }
+  // The plan corrected to `price_micros` and March re-rated.
+  void CorrectPlanAndRerate(int64_t price_micros, BusinessDate date) {
+    ledger_.Given(Parse(PlanVersion(price_micros)), date);
+    ledger_.Given(Parse(R"pb(usage { customer_id: "C1" rerate_usage {
+        month: "2026-03" reason: "Tarif corrigé" } })pb"), date);
+  }
+  static int UsageLineOf(const v1::InvoiceDocument& d) {
+    for (int i = 0; i < d.lines_size(); ++i) {
+      if (d.lines(i).source() == v1::LINE_SOURCE_USAGE) return i;
+    }
+    return -1;
+  }
+
   testing::Ledger ledger_;
 };
 
@@ -727,6 +778,227 @@ TEST(CreditNoteRejections, OrdersAreListed) {
             RejectionRank(cancel_invoice::kOrder, "INVOICE_NOT_FOUND"));
   EXPECT_LT(RejectionRank(correct_invoices::kOrder, "CORRECTION_REASON_INVALID"),
             RejectionRank(correct_invoices::kOrder, "CUSTOMER_NOT_FOUND"));
+}
+
+// Cause 4. Given March invoiced with R1 (200.00) and the usage of three
+// 120 s calls at 0.10 a minute (3 x 0.200000 = 0.60); when the plan's
+// version is corrected to 0.08 a minute, March re-rated (3 x 0.160000 =
+// 0.48) and the invoices corrected, then a credit note of the usage line
+// alone, 1.000 x 0.120000 = 0.12, VAT 20 % 0.024 -> 0.02, 0.14; R1 is
+// untouched. The same correction again: NOTHING_TO_CORRECT.
+TEST_F(CreditNotesTest, ReratedUsageCreditsTheDifferenceOfItsLine) {
+  AddUsage(100000);
+  const auto march = InvoiceMonth(BusinessDate(2026, 3, 1), BusinessDate(2026, 3, 31));
+  const int usage = UsageLineOf(march);
+  ASSERT_EQ(usage, 1);  // after R1's line
+  EXPECT_EQ(march.lines(usage).net_amount_minor(), 60);
+  EXPECT_EQ(march.lines(usage).usage().amount_micros(), 600000);
+  EXPECT_EQ(march.net_amount_minor(), 20060);
+
+  CorrectPlanAndRerate(80000, BusinessDate(2026, 4, 2));
+  auto docs = Corrected(Correct("Tarif voix corrigé"), BusinessDate(2026, 4, 2));
+  ASSERT_EQ(docs.size(), 1u);
+  const v1::InvoiceDocument& av = docs[0];
+  EXPECT_EQ(av.number(), "AV-2026-000001");
+  EXPECT_EQ(av.type(), v1::DOCUMENT_TYPE_CREDIT_NOTE);
+  EXPECT_THAT(av.corrected_invoice_numbers(), ElementsAre("FA-2026-000001"));
+  ASSERT_EQ(av.lines_size(), 1);
+  EXPECT_EQ(av.lines(0).corrects().line_index(), usage);
+  EXPECT_EQ(av.lines(0).quantity_milli(), 1000);
+  EXPECT_EQ(av.lines(0).unit_price_micros(), 120000);
+  EXPECT_EQ(av.lines(0).net_amount_minor(), 12);
+  EXPECT_EQ(av.lines(0).explanation(),
+            absl::StrCat("FA-2026-000001 line ", usage + 1,
+                         ": holds 0.60 net, owed 0.48 net (3 record(s) rated "
+                         "0.600000, re-rated since the invoice by -0.120000: "
+                         "0.480000): credited 0.12"));
+  EXPECT_EQ(av.net_amount_minor(), 12);
+  EXPECT_EQ(av.vat_amount_minor(), 2);
+  EXPECT_EQ(av.gross_amount_minor(), 14);
+  ledger_.ExpectRejected(Correct("again"), BusinessDate(2026, 4, 3),
+                         absl::StatusCode::kFailedPrecondition,
+                         "NOTHING_TO_CORRECT");
+  // Re-rating again changes nothing, so there is still nothing to correct.
+  ledger_.Given(Parse(R"pb(usage { customer_id: "C1" rerate_usage {
+      month: "2026-03" reason: "encore" } })pb"), BusinessDate(2026, 4, 3));
+  ledger_.ExpectRejected(Correct("again"), BusinessDate(2026, 4, 3),
+                         absl::StatusCode::kFailedPrecondition,
+                         "NOTHING_TO_CORRECT");
+}
+
+// A rise: corrected to 0.15 a minute, each call 0.300000, 0.90 in all:
+// a supplementary invoice FA-2026-000002 of 1.000 x 0.300000 = 0.30, VAT
+// 0.06, 0.36.
+TEST_F(CreditNotesTest, RerateUpwardsGivesASupplementaryInvoice) {
+  AddUsage(100000);
+  InvoiceMonth(BusinessDate(2026, 3, 1), BusinessDate(2026, 3, 31));
+  CorrectPlanAndRerate(150000, BusinessDate(2026, 4, 2));
+  auto docs = Corrected(Correct("Tarif voix corrigé"), BusinessDate(2026, 4, 2));
+  ASSERT_EQ(docs.size(), 1u);
+  const v1::InvoiceDocument& fa = docs[0];
+  EXPECT_EQ(fa.type(), v1::DOCUMENT_TYPE_INVOICE);
+  EXPECT_EQ(fa.number(), "FA-2026-000002");
+  EXPECT_THAT(fa.corrected_invoice_numbers(), ElementsAre("FA-2026-000001"));
+  ASSERT_EQ(fa.lines_size(), 1);
+  EXPECT_EQ(fa.lines(0).quantity_milli(), 1000);
+  EXPECT_EQ(fa.lines(0).unit_price_micros(), 300000);
+  EXPECT_EQ(fa.net_amount_minor(), 30);
+  EXPECT_EQ(fa.vat_amount_minor(), 6);
+  EXPECT_EQ(fa.gross_amount_minor(), 36);
+}
+
+// A call of March arriving after the invoice and the re-rating is billed
+// as late usage at its own rating (0.16) by April's run, and the
+// correction still credits the three invoiced calls' 0.12 only: in all
+// 0.60 - 0.12 + 0.16 = 0.64 = 4 x 0.16.
+TEST_F(CreditNotesTest, LateUsageAfterARerateIsNotCreditedTwice) {
+  AddUsage(100000);
+  InvoiceMonth(BusinessDate(2026, 3, 1), BusinessDate(2026, 3, 31));
+  CorrectPlanAndRerate(80000, BusinessDate(2026, 4, 1));
+  UsageCall(13);
+  const auto april = InvoiceMonth(BusinessDate(2026, 4, 1), BusinessDate(2026, 4, 30));
+  const int late = UsageLineOf(april);
+  ASSERT_GE(late, 0);
+  EXPECT_TRUE(april.lines(late).own_period());
+  EXPECT_EQ(april.lines(late).usage().records(), 1);
+  EXPECT_EQ(april.lines(late).usage().amount_micros(), 160000);
+  EXPECT_EQ(april.lines(late).net_amount_minor(), 16);
+  auto docs = Corrected(Correct("Tarif voix corrigé"), BusinessDate(2026, 4, 2));
+  ASSERT_EQ(docs.size(), 1u);
+  ASSERT_EQ(docs[0].lines_size(), 1);
+  EXPECT_EQ(docs[0].lines(0).corrects().invoice_number(), "FA-2026-000001");
+  EXPECT_EQ(docs[0].lines(0).net_amount_minor(), 12);
+}
+
+// Work units (second task). Rule WORK, unit of work at 50.00 a unit,
+// monthly in arrears from 2026-03-01: 3 units dated in March are on
+// April's invoice (FA-2026-000002, 3.000 x 50.000000 = 150.00, beside R1's
+// April 206.00). 2 more units dated 2026-03-20 recorded after it are owed
+// there: correcting issues a supplementary invoice FA-2026-000003 of
+// 2.000 x 50.000000 = 100.00 (the difference of units at the line's
+// price), VAT 20.00, 120.00. Again: NOTHING_TO_CORRECT.
+TEST_F(CreditNotesTest, WorkUnitsRecordedAfterTheInvoiceAreSupplemented) {
+  for (const char* text : {
+           R"pb(contract { customer_id: "C1" create_rule { rule {
+                  contract_ref: "K1" rule_id: "WORK" label: "Payslips"
+                  rule_type: RULE_TYPE_UNIT_OF_WORK object_ids: "A-HQ"
+                  article_code: "MAINT" unit_price_micros: 50000000
+                  periodicity: PERIODICITY_MONTHLY
+                  timing: BILLING_TIMING_IN_ARREARS
+                  start_date: "2026-03-01" } } })pb",
+           R"pb(contract { customer_id: "C1" record_work_units { units {
+                  contract_ref: "K1" rule_id: "WORK" work_date: "2026-03-10"
+                  quantity_milli: 3000 } } })pb"}) {
+    ledger_.Given(Parse(text), kJan5);
+  }
+  InvoiceMonth(BusinessDate(2026, 3, 1), BusinessDate(2026, 3, 31));
+  const auto april = InvoiceMonth(BusinessDate(2026, 4, 1), BusinessDate(2026, 4, 30));
+  ASSERT_EQ(april.number(), "FA-2026-000002");
+  int work = -1;
+  for (int i = 0; i < april.lines_size(); ++i) {
+    if (april.lines(i).rule_id() == "WORK") work = i;
+  }
+  ASSERT_GE(work, 0);
+  EXPECT_EQ(april.lines(work).quantity_milli(), 3000);
+  EXPECT_EQ(april.lines(work).net_amount_minor(), 15000);
+  ledger_.ExpectRejected(Correct("check"), BusinessDate(2026, 4, 2),
+                         absl::StatusCode::kFailedPrecondition,
+                         "NOTHING_TO_CORRECT");
+
+  ledger_.Given(Parse(R"pb(contract { customer_id: "C1" record_work_units {
+      units { contract_ref: "K1" rule_id: "WORK" work_date: "2026-03-20"
+              quantity_milli: 2000 } } })pb"), BusinessDate(2026, 4, 5));
+  auto docs = Corrected(Correct("Bulletins oubliés"), BusinessDate(2026, 4, 5));
+  ASSERT_EQ(docs.size(), 1u);
+  const v1::InvoiceDocument& fa = docs[0];
+  EXPECT_EQ(fa.type(), v1::DOCUMENT_TYPE_INVOICE);
+  EXPECT_EQ(fa.number(), "FA-2026-000003");
+  EXPECT_THAT(fa.corrected_invoice_numbers(), ElementsAre("FA-2026-000002"));
+  ASSERT_EQ(fa.lines_size(), 1);
+  EXPECT_EQ(fa.lines(0).corrects().line_index(), work);
+  EXPECT_EQ(fa.lines(0).quantity_milli(), 2000);
+  EXPECT_EQ(fa.lines(0).unit_price_micros(), 50000000);
+  EXPECT_EQ(fa.lines(0).explanation(),
+            absl::StrCat("FA-2026-000002 line ", work + 1,
+                         ": holds 150.00 net, owed 250.00 net (2 entries, "
+                         "5.000 units dated 2026-03-01 to 2026-03-31 x "
+                         "50.000000, the agreed price from 2026-03-01): "
+                         "supplemented 100.00"));
+  EXPECT_EQ(fa.net_amount_minor(), 10000);
+  EXPECT_EQ(fa.vat_amount_minor(), 2000);
+  EXPECT_EQ(fa.gross_amount_minor(), 12000);
+  ledger_.ExpectRejected(Correct("again"), BusinessDate(2026, 4, 6),
+                         absl::StatusCode::kFailedPrecondition,
+                         "NOTHING_TO_CORRECT");
+}
+
+// Time spent (second task). Rule HOURS, time spent, monthly in arrears
+// from 2026-03-01; P1 at 80.00 an hour. 2.5 h on 2026-03-10 are on
+// April's invoice (200.00). 1.5 h more dated 2026-03-20, recorded after
+// it: the period is owed 4.000 h x 80.00 = 320.00, its line billed 200.00,
+// so a supplementary invoice of 1 x 120.00, VAT 24.00, 144.00. Then P1's
+// rate set back to 70.00 from 2026-03-15: the period is owed 2.5 x 80.00 +
+// 1.5 x 70.00 = 305.00, a credit note of 15.00 + 3.00.
+TEST_F(CreditNotesTest, TimeRecordedOrRepricedAfterTheInvoiceIsCorrected) {
+  for (const char* text : {
+           R"pb(contract { customer_id: "@reference" set_hourly_rate { rate {
+                  person_id: "P1" effective_date: "2026-01-01"
+                  rate_micros: 80000000 } } })pb",
+           R"pb(contract { customer_id: "C1" create_rule { rule {
+                  contract_ref: "K1" rule_id: "HOURS" label: "Support"
+                  rule_type: RULE_TYPE_TIME_SPENT object_ids: "A-HQ"
+                  article_code: "MAINT" periodicity: PERIODICITY_MONTHLY
+                  timing: BILLING_TIMING_IN_ARREARS
+                  start_date: "2026-03-01" } } })pb",
+           R"pb(contract { customer_id: "C1" record_time { entry {
+                  contract_ref: "K1" rule_id: "HOURS" person_id: "P1"
+                  work_date: "2026-03-10" hours_milli: 2500 } } })pb"}) {
+    ledger_.Given(Parse(text), kJan5);
+  }
+  InvoiceMonth(BusinessDate(2026, 3, 1), BusinessDate(2026, 3, 31));
+  const auto april = InvoiceMonth(BusinessDate(2026, 4, 1), BusinessDate(2026, 4, 30));
+  int hours = -1;
+  for (int i = 0; i < april.lines_size(); ++i) {
+    if (april.lines(i).rule_id() == "HOURS") hours = i;
+  }
+  ASSERT_GE(hours, 0);
+  EXPECT_EQ(april.lines(hours).net_amount_minor(), 20000);
+  ledger_.ExpectRejected(Correct("check"), BusinessDate(2026, 4, 2),
+                         absl::StatusCode::kFailedPrecondition,
+                         "NOTHING_TO_CORRECT");
+
+  ledger_.Given(Parse(R"pb(contract { customer_id: "C1" record_time { entry {
+      contract_ref: "K1" rule_id: "HOURS" person_id: "P1"
+      work_date: "2026-03-20" hours_milli: 1500 } } })pb"), BusinessDate(2026, 4, 5));
+  auto docs = Corrected(Correct("Heures oubliées"), BusinessDate(2026, 4, 5));
+  ASSERT_EQ(docs.size(), 1u);
+  const v1::InvoiceDocument& fa = docs[0];
+  EXPECT_EQ(fa.type(), v1::DOCUMENT_TYPE_INVOICE);
+  EXPECT_THAT(fa.corrected_invoice_numbers(), ElementsAre("FA-2026-000002"));
+  ASSERT_EQ(fa.lines_size(), 1);
+  EXPECT_EQ(fa.lines(0).corrects().line_index(), hours);
+  EXPECT_EQ(fa.lines(0).explanation(),
+            absl::StrCat("FA-2026-000002 line ", hours + 1,
+                         ": holds 200.00 net, owed 320.00 net (the period is "
+                         "owed 320.00 (4.000 h by P1 at 80.000000/h), its "
+                         "lines billed 200.00): supplemented 120.00"));
+  EXPECT_EQ(fa.net_amount_minor(), 12000);
+  EXPECT_EQ(fa.vat_amount_minor(), 2400);
+  EXPECT_EQ(fa.gross_amount_minor(), 14400);
+  ledger_.ExpectRejected(Correct("again"), BusinessDate(2026, 4, 6),
+                         absl::StatusCode::kFailedPrecondition,
+                         "NOTHING_TO_CORRECT");
+
+  ledger_.Given(Parse(R"pb(contract { customer_id: "@reference"
+      set_hourly_rate { rate { person_id: "P1" effective_date: "2026-03-15"
+                               rate_micros: 70000000 } } })pb"),
+                BusinessDate(2026, 4, 7));
+  auto credit = Corrected(Correct("Taux corrigé"), BusinessDate(2026, 4, 7));
+  ASSERT_EQ(credit.size(), 1u);
+  EXPECT_EQ(credit[0].type(), v1::DOCUMENT_TYPE_CREDIT_NOTE);
+  EXPECT_EQ(credit[0].net_amount_minor(), 1500);
+  EXPECT_EQ(credit[0].vat_amount_minor(), 300);
+  EXPECT_EQ(credit[0].gross_amount_minor(), 1800);
 }
 
 }  // namespace

@@ -4,7 +4,9 @@
 // idempotency key) from --clients threads, each on its own channel and TCP
 // connection, with synchronous stubs, and reports throughput (commands/s over
 // the wall time from the first send to the last answer) and the latency of
-// each call (p50, p99, max).
+// each call (p50, p99, max). With --rate, the clients send on a fixed
+// schedule (open loop) at that many commands/s together, as
+// bench/run_commands_under_usage.sh does while usage flows.
 //
 // The baseline, measured in the same run before the load: one thread doing
 // --baseline_syncs times `write(4 KiB) + fdatasync` on a new file in
@@ -61,6 +63,11 @@ ABSL_FLAG(int64_t, baseline_syncs, -1,
 ABSL_FLAG(int32_t, timeout_s, 30, "Deadline of each call, seconds.");
 ABSL_FLAG(int32_t, connect_timeout_s, 10,
           "How long each channel may take to connect, seconds.");
+ABSL_FLAG(double, rate, 0,
+          "Commands per second from all clients together, each client "
+          "sending its share on a fixed schedule (open loop: command i is "
+          "due at i / rate s); 0: each client sends its next command when "
+          "the last is answered.");
 ABSL_FLAG(int32_t, billingd_pid, 0,
           "billingd's pid, when on this machine: reports the CPU time it "
           "spent during the load (from /proc). 0: not reported.");
@@ -174,7 +181,7 @@ double SelfCpuSeconds() {
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "command_load --server=HOST:PORT --clients=C --commands=N "
-      "[--baseline_dir=DIR]");
+      "[--rate=R] [--baseline_dir=DIR]");
   absl::ParseCommandLine(argc, argv);
   const std::string server = absl::GetFlag(FLAGS_server);
   const int32_t clients = absl::GetFlag(FLAGS_clients);
@@ -223,6 +230,9 @@ int main(int argc, char** argv) {
   }
 
   std::atomic<int64_t> next{0};
+  const double rate = absl::GetFlag(FLAGS_rate);
+  // Set before `ready` lets the clients go.
+  Clock::time_point start;
   std::vector<std::vector<int64_t>> latencies_us(clients);
   std::mutex errors_mu;
   std::map<int, std::pair<int64_t, std::string>> errors;  // code -> n, first
@@ -233,7 +243,17 @@ int main(int argc, char** argv) {
       auto& mine = latencies_us[c];
       mine.reserve(static_cast<size_t>(commands / clients + 1));
       ready.arrive_and_wait();
-      for (int64_t i = next.fetch_add(1); i < commands; i = next.fetch_add(1)) {
+      // Paced: this client's commands are c, c + clients, ...; each waits
+      // for its due time. Else they are taken in turn as clients are free.
+      auto take = [&](int64_t last) {
+        return rate > 0 ? (last < 0 ? c : last + clients) : next.fetch_add(1);
+      };
+      for (int64_t i = take(-1); i < commands; i = take(i)) {
+        if (rate > 0) {
+          std::this_thread::sleep_until(
+              start + std::chrono::duration_cast<Clock::duration>(
+                          std::chrono::duration<double>(i / rate)));
+        }
         billing::v1::CreateCustomerRequest req;
         const std::string id = absl::StrFormat("%s-%d", prefix, i);
         req.set_idempotency_key(id);
@@ -265,8 +285,8 @@ int main(int argc, char** argv) {
   const double billingd_cpu_start =
       billingd_pid > 0 ? ProcessCpuSeconds(billingd_pid) : -1;
   const double self_cpu_start = SelfCpuSeconds();
+  start = Clock::now();
   ready.arrive_and_wait();
-  const auto start = Clock::now();
   for (auto& t : threads) t.join();
   const double seconds =
       std::chrono::duration<double>(Clock::now() - start).count();
@@ -290,7 +310,7 @@ int main(int argc, char** argv) {
   absl::PrintF(
       "load: %d clients, %d CreateCustomer acknowledged (%d failed) in "
       "%.3f s: %.1f commands/s, p50 %d us, p99 %d us, max %d us\n",
-      clients, load.count, failed, load.seconds, load.per_s, load.p50_us,
+      clients, rate, load.count, failed, load.seconds, load.per_s, load.p50_us,
       load.p99_us, load.max_us);
   const double cores = static_cast<double>(sysconf(_SC_NPROCESSORS_ONLN));
   absl::PrintF("cpu: driver %.2f s", self_cpu_s);
@@ -305,12 +325,12 @@ int main(int argc, char** argv) {
     absl::PrintF("ratio: %.2f commands/s per baseline fdatasync/s\n", ratio);
   }
   absl::PrintF(
-      "result clients=%d commands=%d failed=%d seconds=%.3f "
+      "result clients=%d rate=%.0f commands=%d failed=%d seconds=%.3f "
       "commands_per_s=%.1f p50_us=%d p99_us=%d max_us=%d "
       "baseline_syncs=%d baseline_seconds=%.3f baseline_syncs_per_s=%.1f "
       "baseline_p50_us=%d baseline_p99_us=%d ratio=%.3f "
       "driver_cpu_s=%.2f billingd_cpu_s=%.2f core_s=%.2f\n",
-      clients, load.count, failed, load.seconds, load.per_s, load.p50_us,
+      clients, rate, load.count, failed, load.seconds, load.per_s, load.p50_us,
       load.p99_us, load.max_us, baseline.count, baseline.seconds,
       baseline.per_s, baseline.p50_us, baseline.p99_us, ratio, self_cpu_s,
       billingd_cpu_s, cores * seconds);

@@ -2,7 +2,6 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
-
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -22,7 +21,7 @@ namespace {
 struct Routed {
   bool to_customer = false;
   std::string customer_id;  // to_customer: whose record it is
-  std::string reason;  // !to_customer: why it is quarantined at the edge
+  std::string reason;       // !to_customer: why it is quarantined at the edge
   v1::UsageRecord record;
   bool decoded = false;
 };
@@ -67,7 +66,39 @@ absl::StatusOr<v1::UsageRecord> DecodeJson(absl::string_view bytes) {
   return record;
 }
 
-Routed Route(const StateReader& state, const IngestInput& in) {
+// The owners of the numbers and the customers one IngestBatch has looked
+// up, over one snapshot: a batch's records mostly name a few numbers, and
+// each lookup is a RocksDB read (about 7% of ingest's CPU before). Errors
+// are not kept.
+struct RouteCache {
+  absl::flat_hash_map<std::string, std::optional<std::string>> owner_of;
+  absl::flat_hash_map<std::string, bool> exists;
+};
+
+absl::StatusOr<std::optional<std::string>> OwnerOf(const StateReader& state,
+                                                   absl::string_view number,
+                                                   RouteCache& cache) {
+  if (auto it = cache.owner_of.find(number); it != cache.owner_of.end()) {
+    return it->second;
+  }
+  auto owner = CustomerOfNumber(state, number);
+  if (owner.ok()) cache.owner_of.emplace(number, *owner);
+  return owner;
+}
+
+bool CustomerExists(const StateReader& state, const std::string& customer_id,
+                    RouteCache& cache) {
+  if (auto it = cache.exists.find(customer_id); it != cache.exists.end()) {
+    return it->second;
+  }
+  auto customer = LoadCustomer(state, customer_id);
+  if (!customer.ok()) return false;
+  cache.exists.emplace(customer_id, customer->has_value());
+  return customer->has_value();
+}
+
+Routed Route(const StateReader& state, const IngestInput& in,
+             RouteCache& cache) {
   Routed out;
   if (!in.undecodable_reason.empty()) {
     out.reason = BoundedText(in.undecodable_reason);
@@ -94,7 +125,7 @@ Routed Route(const StateReader& state, const IngestInput& in) {
           QuoteValue(r.object()));
       return out;
     }
-    auto owner = CustomerOfNumber(state, r.object());
+    auto owner = OwnerOf(state, r.object(), cache);
     if (!owner.ok() || !owner->has_value()) {
       out.reason = owner.ok() ? absl::StrFormat(
                                     "record.object: %s is not a phone "
@@ -105,8 +136,7 @@ Routed Route(const StateReader& state, const IngestInput& in) {
     }
     customer_id = **owner;
   } else {
-    auto customer = LoadCustomer(state, customer_id);
-    if (!customer.ok() || !customer->has_value()) {
+    if (!CustomerExists(state, customer_id, cache)) {
       out.reason = absl::StrFormat("record.customer_id: %s does not exist",
                                    QuoteValue(customer_id));
       return out;
@@ -259,10 +289,10 @@ CommandRequest BatchRequest(const CustomerBatch& batch,
   for (size_t i : batch.inputs) *records->Add() = routed[i].record;
   const std::string bytes = SerializeDeterministic(request.command);
   constexpr uint64_t kSecondBasis = 0x9e3779b97f4a7c15ULL;
-  request.idempotency_key = absl::StrFormat(
-      "ubatch/%d/%016x%016x", batch.inputs.size(),
-      Fnv1a64(kFnv1aOffsetBasis, bytes),
-      Fnv1a64(kFnv1aOffsetBasis ^ kSecondBasis, bytes));
+  request.idempotency_key =
+      absl::StrFormat("ubatch/%d/%016x%016x", batch.inputs.size(),
+                      Fnv1a64(kFnv1aOffsetBasis, bytes),
+                      Fnv1a64(kFnv1aOffsetBasis ^ kSecondBasis, bytes));
   return request;
 }
 
@@ -378,7 +408,10 @@ absl::StatusOr<std::vector<IngestOutcome>> UsageIngestor::IngestBatch(
   routed.reserve(inputs.size());
   {
     auto snapshot = state_->Snapshot();
-    for (const IngestInput& in : inputs) routed.push_back(Route(*snapshot, in));
+    RouteCache cache;
+    for (const IngestInput& in : inputs) {
+      routed.push_back(Route(*snapshot, in, cache));
+    }
   }
   const std::vector<CustomerBatch> batches =
       GroupByCustomer(inputs, routed, options_, outcomes);
@@ -498,8 +531,10 @@ absl::StatusOr<UsageIngestor::Summary> ReplayEdge(CommandProcessor& commands,
   std::vector<CommandRequest> requests;
   std::vector<const v1::QuarantinedInput*> request_of;
   std::vector<std::string> customer_of;
+  RouteCache cache;
   for (const auto& q : *held) {
-    Routed r = Route(snapshot, {q.input().raw(), q.input().source()});
+    Routed r =
+        Route(snapshot, {q.input().raw(), q.input().source(), ""}, cache);
     if (!r.to_customer) {
       summary.Add({IngestOutcome::Kind::kQuarantined, "", r.reason});
       continue;

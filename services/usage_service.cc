@@ -7,6 +7,9 @@
 #include "engine/structure/structure.h"
 #include "engine/usage/usage.h"
 #include "google/protobuf/descriptor.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "google/protobuf/wire_format_lite.h"
 #include "grpcpp/support/method_handler.h"
 #include "services/outside_text.h"
 #include "services/status_map.h"
@@ -14,9 +17,6 @@
 namespace billing {
 namespace {
 
-// Records handed to the ingestor at once from a stream: enough for the
-// lanes to batch, small enough to bound memory. Default: 512.
-constexpr size_t kStreamBatchRecordsMax = 512;
 // Bytes of a client's own reason (RawUsage.client_reason) kept, at most.
 constexpr size_t kClientReasonBytesMax = 256;
 constexpr int kListLimitDefault = 1000;
@@ -63,21 +63,90 @@ std::string Bytes(const grpc::ByteBuffer& buffer) {
   return out;
 }
 
-// One IngestUsage message: a protobuf UsageRecord (else quarantined by the
-// ingestor with its position).
-IngestInput UsageInput(std::string bytes, int64_t n) {
+// One record's input: its source names it by ids when it parses, else by
+// `position` (the ingestor quarantines it there).
+IngestInput RecordInput(std::string bytes, std::string position) {
   v1::UsageRecord record;
   std::string source =
       record.ParseFromString(bytes)
           ? BoundedText(absl::StrFormat("grpc:%s/%s", record.platform_id(),
                                         record.record_id()))
-          : absl::StrFormat("grpc:stream message %d", n);
+          : std::move(position);
   return {std::move(bytes), std::move(source), ""};
+}
+
+// One IngestUsage message: a protobuf UsageRecord (else quarantined by the
+// ingestor with its position).
+absl::Status UsageInput(std::string bytes, int64_t n,
+                        std::vector<IngestInput>& out) {
+  out.push_back(RecordInput(std::move(bytes),
+                            absl::StrFormat("grpc:stream message %d", n)));
+  return absl::OkStatus();
+}
+
+// The records of a UsageBatch as the bytes they came in (a batch is never
+// parsed and each record re-encoded): false when `bytes` hold anything but
+// field 1, length-delimited, or end inside a record.
+bool SplitBatch(absl::string_view bytes,
+                std::vector<absl::string_view>& records) {
+  using google::protobuf::internal::WireFormatLite;
+  google::protobuf::io::CodedInputStream in(
+      reinterpret_cast<const uint8_t*>(bytes.data()),
+      static_cast<int>(bytes.size()));
+  constexpr uint32_t kRecordsTag =
+      WireFormatLite::MakeTag(v1::UsageBatch::kRecordsFieldNumber,
+                              WireFormatLite::WIRETYPE_LENGTH_DELIMITED);
+  while (true) {
+    const uint32_t tag = in.ReadTag();
+    // 0: the end of the bytes, or a tag no message holds.
+    if (tag == 0) return in.ConsumedEntireMessage();
+    uint32_t length = 0;
+    if (tag != kRecordsTag || !in.ReadVarint32(&length)) return false;
+    const int at = in.CurrentPosition();
+    if (length > bytes.size() - static_cast<size_t>(at) || !in.Skip(length)) {
+      return false;
+    }
+    records.push_back(bytes.substr(static_cast<size_t>(at), length));
+  }
+}
+
+// One IngestUsageBatches message: each record an input (quarantined by the
+// ingestor, with its position, when it is not a record); a message that is
+// not a UsageBatch is quarantined whole. InvalidArgument naming
+// usage_batch.records when the message is over a limit: nothing of it is
+// taken.
+absl::Status BatchInputs(std::string bytes, int64_t n,
+                         std::vector<IngestInput>& out) {
+  if (bytes.size() > kUsageBatchMessageBytesMax) {
+    return FieldError(
+        "usage_batch.records",
+        absl::StrFormat("message %d holds %d bytes, at most %d", n,
+                        bytes.size(), kUsageBatchMessageBytesMax));
+  }
+  std::vector<absl::string_view> records;
+  if (!SplitBatch(bytes, records)) {
+    out.push_back({std::move(bytes),
+                   absl::StrFormat("grpc:batch message %d", n),
+                   "message: not a billing.v1.UsageBatch"});
+    return absl::OkStatus();
+  }
+  if (records.size() > kUsageBatchMessageRecordsMax) {
+    return FieldError(
+        "usage_batch.records",
+        absl::StrFormat("message %d holds %d records, at most %d", n,
+                        records.size(), kUsageBatchMessageRecordsMax));
+  }
+  for (size_t k = 0; k < records.size(); ++k) {
+    out.push_back(RecordInput(
+        std::string(records[k]),
+        absl::StrFormat("grpc:batch message %d record %d", n, k + 1)));
+  }
+  return absl::OkStatus();
 }
 
 // One IngestRawUsage message: a RawUsage holding the bytes to decode. When
 // it is not one, its own bytes are quarantined.
-IngestInput RawInput(std::string bytes, int64_t n) {
+IngestInput RawMessageInput(std::string bytes, int64_t n) {
   v1::RawUsage message;
   if (!message.ParseFromString(bytes)) {
     auto bad = FirstBadStringFieldInWire(*v1::RawUsage::descriptor(), bytes,
@@ -100,6 +169,12 @@ IngestInput RawInput(std::string bytes, int64_t n) {
   return in;
 }
 
+absl::Status RawInput(std::string bytes, int64_t n,
+                      std::vector<IngestInput>& out) {
+  out.push_back(RawMessageInput(std::move(bytes), n));
+  return absl::OkStatus();
+}
+
 void AddTo(v1::IngestSummary* summary, const UsageIngestor::Summary& s) {
   summary->set_received(summary->received() + s.received);
   summary->set_rated(summary->rated() + s.rated);
@@ -108,6 +183,23 @@ void AddTo(v1::IngestSummary* summary, const UsageIngestor::Summary& s) {
 }
 
 }  // namespace
+
+std::string UsageBatchWire(absl::Span<const std::string> records) {
+  std::string out;
+  {
+    google::protobuf::io::StringOutputStream stream(&out);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    for (const std::string& r : records) {
+      coded.WriteTag(google::protobuf::internal::WireFormatLite::MakeTag(
+          v1::UsageBatch::kRecordsFieldNumber,
+          google::protobuf::internal::WireFormatLite::
+              WIRETYPE_LENGTH_DELIMITED));
+      coded.WriteVarint32(static_cast<uint32_t>(r.size()));
+      coded.WriteString(r);
+    }
+  }  // the stream writes its last bytes to `out` when it goes
+  return out;
+}
 
 UsageServiceImpl::UsageServiceImpl(CommandProcessor* commands,
                                    const RocksState* state,
@@ -126,6 +218,10 @@ UsageServiceImpl::UsageServiceImpl(CommandProcessor* commands,
   MarkMethodStreamed(
       MethodIndex("IngestRawUsage"),
       new Handler(std::mem_fn(&UsageServiceImpl::IngestRawUsageBytes), this));
+  MarkMethodStreamed(
+      MethodIndex("IngestUsageBatches"),
+      new Handler(std::mem_fn(&UsageServiceImpl::IngestUsageBatchesBytes),
+                  this));
 }
 
 namespace {
@@ -251,44 +347,54 @@ void UsageServiceImpl::GiveBudget(int64_t records) {
 }
 
 grpc::Status UsageServiceImpl::IngestStream(
-    grpc::ServerReader<grpc::ByteBuffer>* reader,
-    const std::function<IngestInput(std::string, int64_t)>& to_input,
-    v1::IngestSummary* response) {
+    grpc::ServerReader<grpc::ByteBuffer>* reader, const ToInputs& to_inputs,
+    absl::string_view unit, v1::IngestSummary* response) {
   std::vector<IngestInput> batch;
+  std::vector<IngestInput> inputs;
   UsageIngestor::Summary summary;
   grpc::ByteBuffer message;
-  int64_t n = 0;
+  int64_t n = 0;      // messages read
+  int64_t taken = 0;  // their inputs (`unit`)
   // What the caller can tell from a failed call: the messages accounted for.
   auto failed = [&](const absl::Status& s) {
     return ToGrpcStatus(absl::Status(
-        s.code(),
-        absl::StrFormat("%s; this call took %d of the %d messages "
-                        "read (rated %d, duplicates %d, quarantined "
-                        "%d): send the rest again (ids make it "
-                        "safe)",
-                        s.message(), summary.received, n, summary.rated,
-                        summary.duplicates, summary.quarantined)));
+        s.code(), absl::StrFormat(
+                      "%s; this call took %d of the %d %s read (rated %d, "
+                      "duplicates %d, quarantined %d): send the rest again "
+                      "(ids make it safe)",
+                      s.message(), summary.received, taken, unit, summary.rated,
+                      summary.duplicates, summary.quarantined)));
   };
   // Read cannot fail on a message's content (bytes are not deserialized):
   // false is the end of the stream or a broken call, never a bad message.
   while (reader->Read(&message)) {
     ++n;
-    if (!TakeBudget(/*wait=*/false)) {
-      // The budget is spent: ingest what this stream holds, then wait
-      // holding nothing.
-      if (auto s = Flush(batch, summary); !s.ok()) return failed(s);
-      if (!TakeBudget(/*wait=*/true)) {
-        return failed(absl::UnavailableError(absl::StrFormat(
-            "billingd has %d usage records in flight from its streams; no "
-            "room within %s",
-            limits_.records_in_flight_max,
-            absl::FormatDuration(limits_.budget_wait_max))));
-      }
-    }
-    batch.push_back(to_input(Bytes(message), n));
+    inputs.clear();
+    absl::Status made = to_inputs(Bytes(message), n, inputs);
     message.Clear();
-    if (batch.size() >= kStreamBatchRecordsMax) {
+    if (!made.ok()) {
+      // Over a limit: what came before is ingested, this message is not.
       if (auto s = Flush(batch, summary); !s.ok()) return failed(s);
+      return failed(made);
+    }
+    for (IngestInput& in : inputs) {
+      ++taken;
+      if (!TakeBudget(/*wait=*/false)) {
+        // The budget is spent: ingest what this stream holds, then wait
+        // holding nothing.
+        if (auto s = Flush(batch, summary); !s.ok()) return failed(s);
+        if (!TakeBudget(/*wait=*/true)) {
+          return failed(absl::UnavailableError(absl::StrFormat(
+              "billingd has %d usage records in flight from its streams; no "
+              "room within %s",
+              limits_.records_in_flight_max,
+              absl::FormatDuration(limits_.budget_wait_max))));
+        }
+      }
+      batch.push_back(std::move(in));
+      if (batch.size() >= limits_.stream_batch_records_max) {
+        if (auto s = Flush(batch, summary); !s.ok()) return failed(s);
+      }
     }
   }
   if (auto s = Flush(batch, summary); !s.ok()) return failed(s);
@@ -299,13 +405,19 @@ grpc::Status UsageServiceImpl::IngestStream(
 grpc::Status UsageServiceImpl::IngestUsageBytes(
     grpc::ServerContext*, grpc::ServerReader<grpc::ByteBuffer>* reader,
     v1::IngestSummary* response) {
-  return IngestStream(reader, UsageInput, response);
+  return IngestStream(reader, UsageInput, "messages", response);
 }
 
 grpc::Status UsageServiceImpl::IngestRawUsageBytes(
     grpc::ServerContext*, grpc::ServerReader<grpc::ByteBuffer>* reader,
     v1::IngestSummary* response) {
-  return IngestStream(reader, RawInput, response);
+  return IngestStream(reader, RawInput, "messages", response);
+}
+
+grpc::Status UsageServiceImpl::IngestUsageBatchesBytes(
+    grpc::ServerContext*, grpc::ServerReader<grpc::ByteBuffer>* reader,
+    v1::IngestSummary* response) {
+  return IngestStream(reader, BatchInputs, "records", response);
 }
 
 grpc::Status UsageServiceImpl::GetUsageTotals(

@@ -12,9 +12,11 @@
 // method names, types on the wire and reflection are unchanged.
 
 #include <functional>
+#include <string>
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "billing/v1/usage_service.grpc.pb.h"
 #include "grpcpp/support/byte_buffer.h"
 #include "services/command_processor.h"
@@ -25,6 +27,17 @@ namespace billing {
 
 // Limits of the ingest streams (docs/usage.md, "Ingest streams: memory and
 // retries"). Each is tested at its limit in usage_ingest_test.
+// The bounds of one IngestUsageBatches message (billing.v1.UsageBatch),
+// under gRPC's own 4 MiB receive limit so that it is this service that
+// names the field: 4096 records, 2 MiB.
+inline constexpr size_t kUsageBatchMessageRecordsMax = 4096;
+inline constexpr size_t kUsageBatchMessageBytesMax = size_t{2} << 20;
+
+// The bytes of a billing.v1.UsageBatch holding `records` (each a serialized
+// UsageRecord, or any bytes: hostile input for tests), as they are: a client
+// that holds serialized records sends them without parsing them again.
+std::string UsageBatchWire(absl::Span<const std::string> records);
+
 struct UsageIngestLimits {
   // Records read from every ingest stream together and not yet answered, at
   // most: what bounds billingd's memory whatever the number of streams (each
@@ -44,6 +57,10 @@ struct UsageIngestLimits {
   // 50 ms doubling (at most 1.55 s of backoff in all).
   int attempts_max = 6;
   absl::Duration retry_backoff = absl::Milliseconds(50);
+  // Records a stream hands the ingestor at once (whatever the messages
+  // holding them): enough for the lanes to batch, small enough to bound
+  // memory and the time a lane spends on one stream. Default: 512.
+  size_t stream_batch_records_max = 512;
   // How a stream batch's records go to the lanes (services/usage_ingest.h).
   UsageIngestOptions ingest;
 };
@@ -60,13 +77,18 @@ class UsageServiceImpl final : public v1::UsageService::Service {
   grpc::Status AssignRatePlan(grpc::ServerContext* context,
                               const v1::AssignRatePlanRequest* request,
                               v1::AssignRatePlanResponse* response) override;
-  // IngestUsage and IngestRawUsage, on raw message bytes (see the top).
+  // IngestUsage, IngestRawUsage and IngestUsageBatches, on raw message
+  // bytes (see the top).
   grpc::Status IngestUsageBytes(grpc::ServerContext* context,
                                 grpc::ServerReader<grpc::ByteBuffer>* reader,
                                 v1::IngestSummary* response);
   grpc::Status IngestRawUsageBytes(grpc::ServerContext* context,
                                    grpc::ServerReader<grpc::ByteBuffer>* reader,
                                    v1::IngestSummary* response);
+  grpc::Status IngestUsageBatchesBytes(
+      grpc::ServerContext* context,
+      grpc::ServerReader<grpc::ByteBuffer>* reader,
+      v1::IngestSummary* response);
   grpc::Status GetUsageTotals(grpc::ServerContext* context,
                               const v1::GetUsageTotalsRequest* request,
                               v1::GetUsageTotalsResponse* response) override;
@@ -94,12 +116,16 @@ class UsageServiceImpl final : public v1::UsageService::Service {
   // Takes one record of the in-flight budget; false after budget_wait_max.
   bool TakeBudget(bool wait);
   void GiveBudget(int64_t records);
-  // Reads every message of a stream, makes each an input (`to_input` gets
-  // the bytes and the message's 1-based position), ingests them in batches.
-  grpc::Status IngestStream(
-      grpc::ServerReader<grpc::ByteBuffer>* reader,
-      const std::function<IngestInput(std::string, int64_t)>& to_input,
-      v1::IngestSummary* response);
+  // Makes the inputs of one message (its bytes and 1-based position in the
+  // stream) into `out`; an error (a message over a limit) ends the call.
+  using ToInputs = std::function<absl::Status(std::string, int64_t,
+                                              std::vector<IngestInput>&)>;
+  // Reads every message of a stream, makes each its inputs, ingests them in
+  // batches of limits_.stream_batch_records_max.
+  // `unit` names what an error counts ("messages", "records").
+  grpc::Status IngestStream(grpc::ServerReader<grpc::ByteBuffer>* reader,
+                            const ToInputs& to_inputs, absl::string_view unit,
+                            v1::IngestSummary* response);
 
   UsageIngestor ingestor_;
   const UsageIngestLimits limits_;

@@ -422,6 +422,8 @@ struct Row {
   // kQuarantined from raw input: the bytes the quarantine must keep, byte
   // for byte (in its `bytes` field); empty: not checked.
   std::string raw;
+  // kStreamAccounted: the messages in one IngestUsageBatches message.
+  bool batched = false;
 };
 
 void PrintTo(const Row& row, std::ostream* os) { *os << row.name; }
@@ -486,6 +488,21 @@ Call Ingest(v1::UsageRecord record) {
     writer->Write(record);
     writer->WritesDone();
     a.status = writer->Finish();
+    return a;
+  };
+}
+
+constexpr char kBatchesMethod[] = "/billing.v1.UsageService/IngestUsageBatches";
+
+// One IngestUsageBatches message holding `records` as they are (bytes a
+// typed stub would not send).
+Call IngestBatch(std::vector<std::string> records) {
+  return [records](Client& c) {
+    Answer a;
+    std::string response;
+    a.status =
+        c.RawStream(kBatchesMethod, {UsageBatchWire(records)}, &response);
+    if (a.status.ok()) a.summary.ParseFromString(response);
     return a;
   };
 }
@@ -950,6 +967,15 @@ Row QuarantinedRaw(std::string name, std::string field, std::string raw,
   return row;
 }
 
+// A record in an IngestUsageBatches message, quarantined as QuarantinedRaw's
+// input is.
+Row QuarantinedBatch(std::string name, std::string field, std::string record) {
+  Row row =
+      Quarantined(std::move(name), std::move(field), IngestBatch({record}), "");
+  row.raw = std::move(record);
+  return row;
+}
+
 // Findings 1, 3 and 4: usage input that no customer can take is
 // quarantined, naming the field, with every text in it valid UTF-8 (the
 // record written decodes: the partition keeps serving).
@@ -971,7 +997,22 @@ std::vector<Row> UsageRows() {
   Row stream;
   stream.name = "F4_StreamWithAnUnreadableMessage";
   stream.expect = Expect::kStreamAccounted;
+  // The same in one IngestUsageBatches message (issue 14).
+  Row batch;
+  batch.name = "F4_BatchWithAnUnreadableRecord";
+  batch.expect = Expect::kStreamAccounted;
+  batch.batched = true;
+  Row batch_utf8 = QuarantinedBatch("F1_BatchProtobufRecordIdNotUtf8",
+                                    "record_id", WithBadBytes(proto, "\xe9"));
+  std::vector<std::string> over(kUsageBatchMessageRecordsMax + 1,
+                                SerializeDeterministic(NewCall("F7-N", 61)));
+  Row batch_over = Refused("F7_UsageBatchOf4097Records", "usage_batch.records",
+                           IngestBatch(std::move(over)), "");
+  batch_over.also = {"4097", "at most 4096"};
   return {
+      batch,
+      batch_utf8,
+      batch_over,
       QuarantinedRaw("F1_RawJsonRecordIdNotUtf8", "record_id",
                      JsonCall("r\xe9", ""), p1),
       QuarantinedRaw("F1_RawJsonAttributeNotUtf8", "attributes",
@@ -1330,7 +1371,8 @@ void BadInputCatalogueTest::ExpectQuarantined() {
   EXPECT_EQ(Totals(), totals_before) << "a total changed";
 }
 
-// Finding 4: [valid, the bytes ff ff ff ff, valid, valid] on IngestUsage.
+// Finding 4: [valid, the bytes ff ff ff ff, valid, valid] on IngestUsage,
+// or in one IngestUsageBatches message.
 void BadInputCatalogueTest::ExpectStreamAccounted() {
   // Record ids of their own (Key()): rated, not duplicates, on a repeat too.
   std::vector<std::string> messages = {
@@ -1338,8 +1380,11 @@ void BadInputCatalogueTest::ExpectStreamAccounted() {
       SerializeDeterministic(NewCall("F4-" + Key(), 61)),
       SerializeDeterministic(NewCall("F4-" + Key(), 61))};
   std::string response;
+  const bool batched = GetParam().batched;
   const grpc::Status s = client_->RawStream(
-      "/billing.v1.UsageService/IngestUsage", messages, &response);
+      batched ? kBatchesMethod : "/billing.v1.UsageService/IngestUsage",
+      batched ? std::vector<std::string>{UsageBatchWire(messages)} : messages,
+      &response);
   ExpectEveryPartitionServes();
   if (!s.ok()) {
     EXPECT_NE(s.error_code(), grpc::StatusCode::UNKNOWN) << s.error_message();

@@ -17,8 +17,8 @@
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/notification.h"
 #include "billing/v1/events.pb.h"
-#include "engine/usage/usage.h"
 #include "engine/core/validation.h"
+#include "engine/usage/usage.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/security/server_credentials.h"
@@ -529,6 +529,123 @@ TEST_F(UsageIngestTest, SameIdsInBatchesIngestedAtOnceAreRatedOnce) {
   EXPECT_EQ((*totals)[0].amount_micros(), 5 * (60 + 2 * 10) * 70333);
 }
 
+// IngestUsageBatches: the summary of these UsageBatch messages (typed).
+std::string IngestBatches(v1::UsageService::Stub& stub,
+                          const std::vector<v1::UsageBatch>& messages) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + kCallTimeout);
+  v1::IngestSummary summary;
+  auto writer = stub.IngestUsageBatches(&ctx, &summary);
+  for (const auto& m : messages) EXPECT_TRUE(writer->Write(m));
+  writer->WritesDone();
+  grpc::Status st = writer->Finish();
+  EXPECT_TRUE(st.ok()) << st.error_message();
+  return absl::StrFormat("%d/%d/%d/%d", summary.received(), summary.rated(),
+                         summary.duplicates(), summary.quarantined());
+}
+
+v1::UsageBatch BatchOf(const std::vector<std::string>& record_ids) {
+  v1::UsageBatch batch;
+  for (const auto& id : record_ids) *batch.add_records() = Call(id);
+  return batch;
+}
+
+constexpr char kBatches[] = "/billing.v1.UsageService/IngestUsageBatches";
+
+// Two batch messages: [B1, B2, B1 again, ff ff ff ff, B3] and [B2 again,
+// B4]. Each id is billed once (4 x 70333 micros), the copies are
+// duplicates (one within a message, one across), and the unreadable record
+// is quarantined with its position; the records after it are rated.
+TEST_F(UsageIngestTest, BatchesWithDuplicatesAndABadRecordAreAccounted) {
+  const std::string bad("\xff\xff\xff\xff", 4);
+  auto wire = [](absl::string_view id) { return Call(id).SerializeAsString(); };
+  EXPECT_EQ(
+      IngestBytes(kBatches, {UsageBatchWire({wire("B1"), wire("B2"), wire("B1"),
+                                             bad, wire("B3")}),
+                             UsageBatchWire({wire("B2"), wire("B4")})}),
+      "7/4/2/1");
+  auto q = Quarantine();
+  ASSERT_EQ(q.size(), 1u);
+  EXPECT_EQ(q[0].input().raw(), bad);
+  EXPECT_EQ(q[0].input().source(), "grpc:batch message 1 record 4");
+  EXPECT_EQ(q[0].input().reason(),
+            "message: neither a protobuf UsageRecord nor a JSON object");
+  auto totals = UsageTotalsFor(*state_->Snapshot(), "C1", "2026-03", "");
+  ASSERT_TRUE(totals.ok()) << totals.status();
+  ASSERT_EQ(totals->size(), 1u);
+  EXPECT_EQ((*totals)[0].records(), 4);
+  EXPECT_EQ((*totals)[0].amount_micros(), 4 * 70333);
+  ExpectEveryJournalRecordDecodes();
+}
+
+// Exactly once: the same batch sent twice (a client retrying a call whose
+// answer it lost) is billed once; the second call counts 3 duplicates.
+TEST_F(UsageIngestTest, SameBatchSentTwiceIsBilledOnce) {
+  const v1::UsageBatch batch = BatchOf({"E1", "E2", "E3"});
+  EXPECT_EQ(IngestBatches(*stub_, {batch}), "3/3/0/0");
+  EXPECT_EQ(IngestBatches(*stub_, {batch}), "3/0/3/0");
+  auto totals = UsageTotalsFor(*state_->Snapshot(), "C1", "2026-03", "");
+  ASSERT_TRUE(totals.ok()) << totals.status();
+  ASSERT_EQ(totals->size(), 1u);
+  EXPECT_EQ((*totals)[0].records(), 3);
+  EXPECT_EQ((*totals)[0].amount_micros(), 3 * 70333);
+}
+
+// At the limit, a message of 4096 records is taken whole; the next, of
+// 4097, is refused naming the field, and the call says what it took.
+TEST_F(UsageIngestTest, BatchOverTheRecordsLimitIsRefusedNamingTheField) {
+  ASSERT_EQ(kUsageBatchMessageRecordsMax, 4096u);
+  std::vector<std::string> at_limit = Calls("L", 4096);
+  std::vector<std::string> over = Calls("O", 4097);
+  grpc::Status st;
+  IngestBytes(kBatches, {UsageBatchWire(at_limit), UsageBatchWire(over)}, &st);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(st.error_message().find("usage_batch.records: message 2 holds "
+                                    "4097 records, at most 4096"),
+            std::string::npos)
+      << st.error_message();
+  EXPECT_NE(st.error_message().find("this call took 4096 of the 4096 records "
+                                    "read (rated 4096,"),
+            std::string::npos)
+      << st.error_message();
+  auto totals = UsageTotalsFor(*state_->Snapshot(), "C1", "2026-03", "");
+  ASSERT_TRUE(totals.ok()) << totals.status();
+  ASSERT_EQ(totals->size(), 1u);
+  EXPECT_EQ((*totals)[0].records(), 4096);
+}
+
+// A message over 2 MiB (three records of 800,000 bytes) is refused naming
+// the field, before anything of it is decoded.
+TEST_F(UsageIngestTest, BatchOverTheBytesLimitIsRefusedNamingTheField) {
+  const std::string big(800'000, 'x');
+  grpc::Status st;
+  EXPECT_EQ(IngestBytes(kBatches, {UsageBatchWire({big, big, big})}, &st),
+            "0/0/0/0");
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(st.error_message().find("usage_batch.records: message 1 holds "),
+            std::string::npos)
+      << st.error_message();
+  EXPECT_NE(st.error_message().find("bytes, at most 2097152"),
+            std::string::npos)
+      << st.error_message();
+  EXPECT_TRUE(Quarantine().empty());
+}
+
+// A message that is not a UsageBatch (field 2, a varint) is quarantined
+// whole with its position; the stream goes on.
+TEST_F(UsageIngestTest, MessageThatIsNotAUsageBatchIsQuarantinedWhole) {
+  const std::string not_a_batch("\x10\x01", 2);
+  EXPECT_EQ(
+      IngestBytes(kBatches, {not_a_batch,
+                             UsageBatchWire({Call("W1").SerializeAsString()})}),
+      "2/1/0/1");
+  auto q = Quarantine();
+  ASSERT_EQ(q.size(), 1u);
+  EXPECT_EQ(q[0].input().raw(), not_a_batch);
+  EXPECT_EQ(q[0].input().source(), "grpc:batch message 1");
+  EXPECT_EQ(q[0].input().reason(), "message: not a billing.v1.UsageBatch");
+}
+
 class UsageIngestBudgetTest : public UsageIngestTest {
  protected:
   UsageIngestBudgetTest() {
@@ -543,6 +660,12 @@ class UsageIngestBudgetTest : public UsageIngestTest {
 TEST_F(UsageIngestBudgetTest, StreamLongerThanTheBudgetIsIngestedWhole) {
   EXPECT_EQ(IngestBytes("/billing.v1.UsageService/IngestUsage", Calls("B", 5)),
             "5/5/0/0");
+}
+
+// A batch message larger than the budget (5 records through 2) is taken
+// in parts, whole.
+TEST_F(UsageIngestBudgetTest, BatchLargerThanTheBudgetIsIngestedWhole) {
+  EXPECT_EQ(IngestBytes(kBatches, {UsageBatchWire(Calls("BB", 5))}), "5/5/0/0");
 }
 
 // Two streams at once through a budget of 2, 300 records each: neither

@@ -353,33 +353,23 @@ class RuleDue {
 
   absl::Status Time(const std::vector<RulePeriod>& owed) {
     for (const RulePeriod& p : owed) {
-      auto entries = ListTimeEntries(state_, customer_id_, rule_.contract_ref(),
-                                     rule_.rule_id(), p.start, p.end);
-      if (!entries.ok()) return entries.status();
-      // (person, rate's effective date) -> hours, rate.
-      std::map<std::pair<std::string, std::string>, std::pair<int64_t, int64_t>>
-          groups;
-      for (const v1::TimeEntry& e : *entries) {
-        auto day = ParseBusinessDate(e.work_date(), "work_date");
-        if (!day.ok()) return day.status();
-        auto rate = HourlyRateInForce(state_, e.person_id(), *day);
-        if (!rate.ok()) return rate.status();
-        if (!rate->has_value()) {
-          anomalies_.push_back(
-              absl::StrFormat("person %s has no hourly sale rate on %s",
-                              QuoteValue(e.person_id()), e.work_date()));
-          continue;
-        }
-        auto& g = groups[{e.person_id(), (*rate)->effective_date()}];
-        if (__builtin_add_overflow(g.first, e.hours_milli(), &g.first)) {
-          anomalies_.push_back(absl::StrFormat(
-              "%s to %s: the hours of person %s do not add up in 64 bits",
-              FormatBusinessDate(p.start), FormatBusinessDate(p.end),
-              QuoteValue(e.person_id())));
-          return absl::OkStatus();
-        }
-        g.second = (*rate)->rate_micros();
+      auto grouped = GroupTimeEntries(state_, customer_id_,
+                                      rule_.contract_ref(), rule_.rule_id(),
+                                      p.start, p.end);
+      if (!grouped.ok()) return grouped.status();
+      for (const auto& [person, day] : grouped->unpriced) {
+        anomalies_.push_back(
+            absl::StrFormat("person %s has no hourly sale rate on %s",
+                            QuoteValue(person), day));
       }
+      if (grouped->overflow_person.has_value()) {
+        anomalies_.push_back(absl::StrFormat(
+            "%s to %s: the hours of person %s do not add up in 64 bits",
+            FormatBusinessDate(p.start), FormatBusinessDate(p.end),
+            QuoteValue(*grouped->overflow_person)));
+        return absl::OkStatus();
+      }
+      const auto& groups = grouped->hours_and_rate;
       if (groups.empty()) {
         v1::DueLine* line = AddLine(p, p, 0, 0, v1::PriceSource());
         if (line != nullptr) {

@@ -137,6 +137,34 @@ absl::StatusOr<std::optional<v1::HourlyRate>> HourlyRateInForce(
       state, HourlyRatesPrefix(person_id), date);
 }
 
+absl::StatusOr<TimeGroups> GroupTimeEntries(const StateReader& state,
+                                            absl::string_view customer_id,
+                                            absl::string_view contract_ref,
+                                            absl::string_view rule_id,
+                                            BusinessDate from, BusinessDate to) {
+  auto entries =
+      ListTimeEntries(state, customer_id, contract_ref, rule_id, from, to);
+  if (!entries.ok()) return entries.status();
+  TimeGroups out;
+  for (const v1::TimeEntry& e : *entries) {
+    auto day = ParseBusinessDate(e.work_date(), "work_date");
+    if (!day.ok()) return day.status();
+    auto rate = HourlyRateInForce(state, e.person_id(), *day);
+    if (!rate.ok()) return rate.status();
+    if (!rate->has_value()) {
+      out.unpriced.emplace_back(e.person_id(), e.work_date());
+      continue;
+    }
+    auto& g = out.hours_and_rate[{e.person_id(), (*rate)->effective_date()}];
+    if (__builtin_add_overflow(g.first, e.hours_milli(), &g.first)) {
+      out.overflow_person = e.person_id();
+      return out;
+    }
+    g.second = (*rate)->rate_micros();
+  }
+  return out;
+}
+
 absl::StatusOr<v1::ReferenceData> LoadReferenceData(const StateReader& state) {
   v1::ReferenceData out;
   absl::Status s =

@@ -5,6 +5,7 @@
 // and passes storage errors through.
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -101,6 +102,24 @@ absl::StatusOr<std::optional<v1::CompanyMarkup>> CompanyMarkupInForce(
 // The person's hourly rate in force on `date`.
 absl::StatusOr<std::optional<v1::HourlyRate>> HourlyRateInForce(
     const StateReader& state, absl::string_view person_id, BusinessDate date);
+
+// A time-spent period's hours grouped per (person, rate's effective date),
+// each group at its rate: what the pre-billing bills and what a credit note
+// recomputes, from one place. `unpriced` lists "person on work_date" for
+// entries whose person has no rate that day (left out of the groups);
+// `overflow_person` is set when a person's hours do not add up in 64 bits
+// (the groups are then incomplete and must not be billed).
+struct TimeGroups {
+  std::map<std::pair<std::string, std::string>, std::pair<int64_t, int64_t>>
+      hours_and_rate;  // (person, rate date) -> (hours_milli, rate_micros)
+  std::vector<std::pair<std::string, std::string>> unpriced;  // person, day
+  std::optional<std::string> overflow_person;
+};
+absl::StatusOr<TimeGroups> GroupTimeEntries(const StateReader& state,
+                                            absl::string_view customer_id,
+                                            absl::string_view contract_ref,
+                                            absl::string_view rule_id,
+                                            BusinessDate from, BusinessDate to);
 
 // Every article, index publication, company markup and hourly rate.
 absl::StatusOr<v1::ReferenceData> LoadReferenceData(const StateReader& state);

@@ -240,24 +240,13 @@ absl::StatusOr<std::optional<int64_t>> OwedOfTimePeriod(
     const StateReader& state, absl::string_view customer_id,
     const v1::BillingRule& r, const RulePeriod& p, const Currency& currency,
     std::string& why) {
-  auto entries = ListTimeEntries(state, customer_id, r.contract_ref(),
-                                 r.rule_id(), p.start, p.end);
-  if (!entries.ok()) return entries.status();
-  // (person, rate's effective date) -> hours, rate.
-  std::map<std::pair<std::string, std::string>, std::pair<int64_t, int64_t>>
-      groups;
-  for (const v1::TimeEntry& e : *entries) {
-    auto day = ParseBusinessDate(e.work_date(), "work_date");
-    if (!day.ok()) return day.status();
-    auto rate = HourlyRateInForce(state, e.person_id(), *day);
-    if (!rate.ok()) return rate.status();
-    if (!rate->has_value()) return std::nullopt;
-    auto& g = groups[{e.person_id(), (*rate)->effective_date()}];
-    if (__builtin_add_overflow(g.first, e.hours_milli(), &g.first)) {
-      return std::nullopt;
-    }
-    g.second = (*rate)->rate_micros();
+  auto grouped = GroupTimeEntries(state, customer_id, r.contract_ref(),
+                                  r.rule_id(), p.start, p.end);
+  if (!grouped.ok()) return grouped.status();
+  if (!grouped->unpriced.empty() || grouped->overflow_person.has_value()) {
+    return std::nullopt;
   }
+  const auto& groups = grouped->hours_and_rate;
   int64_t gross = 0;
   for (const auto& [key, value] : groups) {
     auto amount = LineAmountMinor(value.second, value.first, currency);

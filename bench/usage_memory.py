@@ -4,7 +4,8 @@ records (issue 14, memory target 5: memory flat in the number of records;
 the state in RocksDB, its memory bounded by --state_memory_mib).
 
   /usr/bin/python3 bench/usage_memory.py build [--checkpoints 1e6,1e7]
-      [--state_memory_mib 64] [--streams 4] [--deadline_s S] [--label TEXT]
+      [--state_memory_mib 64] [--streams 4] [--batch N] [--deadline_s S]
+      [--label TEXT]
 
 Starts its own billingd (build/services/billingd, embedded journal) on a
 fresh data directory under the build directory with --state_memory_mib,
@@ -100,6 +101,9 @@ def main():
     p.add_argument("--state_memory_mib", type=int, default=64)
     p.add_argument("--streams", type=int, default=4)
     p.add_argument("--per_stream", type=int, default=20000)
+    p.add_argument("--batch", type=int, default=0,
+                   help="records per IngestUsageBatches message (0: one per "
+                        "IngestUsage message)")
     p.add_argument("--step_timeout_s", type=float, default=3600)
     p.add_argument("--deadline_s", type=float, default=0,
                    help="stop loading after this many seconds (0: none)")
@@ -136,7 +140,8 @@ def main():
             sampler.start()
             cmd = [loader, f"--server={address}", f"--from={held}",
                    f"--records={target - held}", f"--streams={args.streams}",
-                   f"--per_stream={args.per_stream}"]
+                   f"--per_stream={args.per_stream}",
+                   f"--batch={args.batch}"]
             t0 = time.monotonic()
             try:
                 out = subprocess.run(cmd, capture_output=True, text=True,
@@ -182,7 +187,8 @@ def main():
         + " ".join(shlex.quote(a) for a in sys.argv[1:]),
         f"billingd --state_memory_mib={args.state_memory_mib} (embedded "
         f"journal), demo data, records through usage_stream_load "
-        f"--streams={args.streams} --per_stream={args.per_stream}; "
+        f"--streams={args.streams} --per_stream={args.per_stream} "
+        f"--batch={args.batch}; "
         f"nproc {os.cpu_count()}, load avg {os.getloadavg()[0]:.2f}",
         f"{'':24} {'VmRSS MB':>9} {'step peak':>9} {'VmHWM MB':>9} "
         f"{'threads':>7} {'disk MB':>8} {'step rec/s':>10}  loader",

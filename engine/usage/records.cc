@@ -104,22 +104,17 @@ absl::StatusOr<const v1::BillableObject*> RecordContext::Object(
   return it->second.has_value() ? &*it->second : nullptr;
 }
 
-absl::StatusOr<bool> RecordContext::ExistedIn(const v1::BillableObject& object,
-                                              absl::string_view month) {
-  const std::string key = absl::StrCat(object.object_id(), "/", month);
-  auto it = existed_.find(key);
-  if (it != existed_.end()) return it->second;
-  auto parsed = ParseBillingMonth(month, "record.start_time");
-  if (!parsed.ok()) return parsed.status();
-  // Usage totals report the entity and discount of their month
-  // (AssignmentForMonth): a month before the object's creation has none.
-  auto change =
-      AssignmentForMonth(state_, customer_id_, object.object_id(), *parsed);
-  if (!change.ok() && !absl::IsNotFound(change.status())) {
-    return change.status();
-  }
-  existed_.emplace(key, change.ok());
-  return change.ok();
+// Usage totals report the entity and discount of their month
+// (AssignmentForMonth), and an object has an assignment from the month of
+// its creation on: its first history entry is dated then, and a
+// reassignment into an earlier month is refused (RequireCreatedBy). So
+// "had an assignment in `month`" is "created in or before `month`", read
+// from the object itself: the history scan it replaces was 10 % of ingest's
+// instructions (a RocksDB iterator per object and month of each batch).
+// Both are "YYYY-MM..." texts, validated before.
+bool RecordContext::ExistedIn(const v1::BillableObject& object,
+                              absl::string_view month) {
+  return absl::string_view(object.created_on()).substr(0, 7) <= month;
 }
 
 // The plan pricing the object: its own, else its account's; "" for none.
@@ -220,9 +215,7 @@ absl::StatusOr<std::string> RecordContext::PriceOnPlan(
 // PriceOf's reasons, then a month total that would overflow.
 absl::StatusOr<std::string> RecordContext::Rate(
     const v1::BillableObject& object, v1::UsageRecorded& u) {
-  auto existed = ExistedIn(object, u.month());
-  if (!existed.ok()) return existed.status();
-  if (!*existed) {
+  if (!ExistedIn(object, u.month())) {
     return absl::StrFormat(
         "object %s did not exist in %s (created %s): usage of a month "
         "before its creation cannot be billed",

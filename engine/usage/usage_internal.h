@@ -117,8 +117,8 @@ class RecordContext {
   // The object `object` names, nullptr when it is not the customer's.
   absl::StatusOr<const v1::BillableObject*> Object(absl::string_view object);
   // Whether the object existed in `month` (it has an assignment then).
-  absl::StatusOr<bool> ExistedIn(const v1::BillableObject& object,
-                                 absl::string_view month);
+  static bool ExistedIn(const v1::BillableObject& object,
+                        absl::string_view month);
   absl::StatusOr<const std::string*> PlanOf(const v1::BillableObject& object);
   absl::StatusOr<const std::vector<v1::RatePlanVersion>*> Versions(
       const std::string& plan_id);
@@ -141,7 +141,6 @@ class RecordContext {
   const std::string customer_id_;
   const TimeZoneResolver& zones_;
   absl::flat_hash_map<std::string, std::optional<v1::BillableObject>> objects_;
-  absl::flat_hash_map<std::string, bool> existed_;  // object/month
   absl::flat_hash_map<std::string, std::string> plans_;  // object -> plan
   absl::flat_hash_map<std::string, std::vector<v1::RatePlanVersion>> versions_;
   absl::flat_hash_map<std::string, absl::StatusOr<absl::TimeZone>> zones_seen_;

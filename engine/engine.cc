@@ -149,6 +149,13 @@ absl::StatusOr<std::string> CommandCustomerId(const v1::Command& command) {
   return std::string(domain->partition_key(command));
 }
 
+bool KeepsUsageDecideMemo(const v1::Command& command) {
+  if (!command.has_usage()) return false;
+  const auto body = command.usage().body_case();
+  return body == v1::UsageCommand::kRecordUsage ||
+         body == v1::UsageCommand::kRecordUsageBatch;
+}
+
 absl::StatusOr<std::vector<v1::EventEnvelope>> Decide(
     const StateReader& state, const v1::Command& command,
     BusinessDate business_date) {
@@ -157,10 +164,12 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> Decide(
 
 absl::StatusOr<std::vector<v1::EventEnvelope>> Decide(
     const StateReader& state, const v1::Command& command,
-    BusinessDate business_date, const TimeZoneResolver& zones) {
+    BusinessDate business_date, const TimeZoneResolver& zones,
+    UsageDecideMemo* usage_memo) {
   const Domain* domain = DomainOfCommand(command);
   if (domain == nullptr) return FieldError("command", "is empty");
-  return domain->decide(state, command, DecideContext{business_date, zones});
+  return domain->decide(state, command,
+                        DecideContext{business_date, zones, usage_memo});
 }
 
 uint64_t RequestFingerprint(const v1::Command& command,

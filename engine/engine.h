@@ -40,10 +40,18 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> Decide(
     BusinessDate business_date);
 
 // The same, with the time zones rating may need (engine/usage/usage.h); the
-// three-argument form knows only UTC.
+// three-argument form knows only UTC. `usage_memo`: null, or kept by the
+// caller as UsageDecideMemo (engine/usage/usage.h) says; decisions are the
+// same with or without it.
 absl::StatusOr<std::vector<v1::EventEnvelope>> Decide(
     const StateReader& state, const v1::Command& command,
-    BusinessDate business_date, const TimeZoneResolver& zones);
+    BusinessDate business_date, const TimeZoneResolver& zones,
+    UsageDecideMemo* usage_memo = nullptr);
+
+// Whether deciding `command` only reads what UsageDecideMemo keeps (a
+// record_usage or record_usage_batch): before any other command of its
+// customer, a kept memo forgets that customer.
+bool KeepsUsageDecideMemo(const v1::Command& command);
 
 // A stable 64-bit fingerprint (FNV-1a) of a request as the caller sent it:
 // the command and the business date it gave ("" when it let the server pick).

@@ -49,6 +49,10 @@ struct CommandProcessor::Lane {
   // as they leave it; the provisional offset after the newest.
   std::deque<std::unique_ptr<InFlight>> in_flight;
   LayeredState view;
+  // What usage decisions read once for the batches after (its contract in
+  // engine/usage/usage.h): forgotten per customer before any other command
+  // of it, cleared whenever what was appended is not known for sure.
+  UsageDecideMemo usage_memo;
   int64_t provisional_next = 0;
   std::thread thread;
   absl::Mutex mu;
@@ -141,6 +145,7 @@ absl::Status CommandProcessor::Claim(Lane& lane) {
   }
   lane.epoch = epoch;
   lane.owned = true;
+  lane.usage_memo.Clear();
   return absl::OkStatus();
 }
 
@@ -340,6 +345,7 @@ absl::Status OutcomeUnknown(absl::Status s) {
 void CommandProcessor::ProcessBatch(Lane& lane, std::vector<Pending*>& batch) {
   auto next_offset = NextOffsetToWrite(lane);
   if (!next_offset.ok()) {
+    lane.usage_memo.Clear();  // another owner, or a stopped partition
     for (Pending* p : batch) p->Reply(next_offset.status());
     return;
   }
@@ -374,6 +380,7 @@ void CommandProcessor::ProcessBatch(Lane& lane, std::vector<Pending*>& batch) {
     const int64_t count = static_cast<int64_t>(entries.size());
     auto first = journal_->Append(lane.partition, std::move(entries));
     if (!first.ok()) {
+      lane.usage_memo.Clear();  // it may hold reads of this batch's effects
       for (Pending* p : flight->answer) p->Reply(OutcomeUnknown(first.status()));
       // Nothing more is decided on top of a record whose outcome is
       // unknown: the batches before it are answered first.
@@ -407,6 +414,7 @@ bool CommandProcessor::RetireOldest(Lane& lane, bool wait) {
   if (s.ok()) {
     AnswerFromState(f.answer);
   } else {
+    lane.usage_memo.Clear();
     for (Pending* p : f.answer) p->Reply(OutcomeUnknown(s));
   }
   lane.view.PopOldest();
@@ -433,7 +441,7 @@ void CommandProcessor::AnswerFromState(
 }
 
 absl::StatusOr<std::optional<std::string>> CommandProcessor::DecideInBatch(
-    const Lane& lane, OverlayState& overlay, Offset provisional,
+    Lane& lane, OverlayState& overlay, Offset provisional,
     const Pending& p) const {
   const CommandRequest& r = p.request;
   auto in_batch = LookupIdempotency(overlay, p.customer_id, r.idempotency_key,
@@ -441,7 +449,9 @@ absl::StatusOr<std::optional<std::string>> CommandProcessor::DecideInBatch(
   if (!in_batch.ok()) return in_batch.status();
   // The same key earlier in this batch: answered as that one is.
   if (in_batch->has_value()) return std::optional<std::string>();
-  auto events = Decide(overlay, r.command, p.business_date, zones_);
+  if (!KeepsUsageDecideMemo(r.command)) lane.usage_memo.Forget(p.customer_id);
+  auto events =
+      Decide(overlay, r.command, p.business_date, zones_, &lane.usage_memo);
   if (!events.ok()) return events.status();
   // What is applied here is the record parsed back from the bytes to be
   // appended: exactly what the projection will read.

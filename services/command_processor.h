@@ -116,9 +116,9 @@ class CommandProcessor {
   absl::StatusOr<int64_t> NextOffsetToWrite(const Lane& lane) const;
   // Decides `p` against `overlay` and applies it there at `provisional`: the
   // record's bytes to append, nullopt when the same key came earlier in the
-  // batch, or the error to answer.
+  // batch, or the error to answer. Keeps the lane's UsageDecideMemo.
   absl::StatusOr<std::optional<std::string>> DecideInBatch(
-      const Lane& lane, OverlayState& overlay, Offset provisional,
+      Lane& lane, OverlayState& overlay, Offset provisional,
       const Pending& p) const;
   // Answers the oldest batch in flight once it is projected (waiting for
   // it when `wait`; else only when it already is) and drops its effects

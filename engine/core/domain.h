@@ -29,10 +29,15 @@ namespace billing {
 using TimeZoneResolver =
     std::function<absl::StatusOr<absl::TimeZone>(absl::string_view name)>;
 
+class UsageDecideMemo;  // engine/usage/usage.h
+
 // What a decide may consult besides the state. Borrowed for one call.
 struct DecideContext {
   BusinessDate business_date;
   const TimeZoneResolver& zones;
+  // Kept by a caller that decides one partition's commands in order (a
+  // command lane), or null: what usage decisions read once and reuse.
+  UsageDecideMemo* usage_memo = nullptr;
 };
 
 // Most command (and event) cases one domain registers. Unused slots hold 0,

@@ -18,7 +18,7 @@ const Domain kUsageDomain = {
         [](const StateReader& state, const v1::Command& c,
            const DecideContext& context) {
           return DecideUsage(state, c.usage(), context.business_date,
-                             context.zones);
+                             context.zones, context.usage_memo);
         },
     .event_type =
         [](const v1::EventEnvelope& e) { return UsageEventType(e.usage()); },

@@ -92,14 +92,15 @@ absl::StatusOr<v1::UsageTotals> AddedToTotals(v1::UsageTotals t,
 
 absl::StatusOr<const v1::BillableObject*> RecordContext::Object(
     absl::string_view object) {
-  auto it = objects_.find(object);
-  if (it == objects_.end()) {
+  auto it = read_.objects.find(object);
+  if (it == read_.objects.end()) {
     auto id = ResolveUsageObject(state_, customer_id_, object);
     if (!id.ok()) return id.status();
     auto loaded = id->has_value() ? LoadObject(state_, customer_id_, **id)
                                   : std::optional<v1::BillableObject>();
     if (!loaded.ok()) return loaded.status();
-    it = objects_.emplace(std::string(object), std::move(*loaded)).first;
+    it = read_.objects.emplace(std::string(object), std::move(*loaded)).first;
+    if (memo_ != nullptr) memo_->Added();
   }
   return it->second.has_value() ? &*it->second : nullptr;
 }
@@ -120,8 +121,8 @@ bool RecordContext::ExistedIn(const v1::BillableObject& object,
 // The plan pricing the object: its own, else its account's; "" for none.
 absl::StatusOr<const std::string*> RecordContext::PlanOf(
     const v1::BillableObject& object) {
-  auto it = plans_.find(object.object_id());
-  if (it != plans_.end()) return &it->second;
+  auto it = read_.plans.find(object.object_id());
+  if (it != read_.plans.end()) return &it->second;
   std::string plan_id;
   for (const std::string& id : {object.object_id(), object.parent_id()}) {
     if (id.empty()) continue;
@@ -132,16 +133,19 @@ absl::StatusOr<const std::string*> RecordContext::PlanOf(
       break;
     }
   }
-  return &plans_.emplace(object.object_id(), std::move(plan_id)).first->second;
+  if (memo_ != nullptr) memo_->Added();
+  return &read_.plans.emplace(object.object_id(), std::move(plan_id))
+              .first->second;
 }
 
 absl::StatusOr<const std::vector<v1::RatePlanVersion>*> RecordContext::Versions(
     const std::string& plan_id) {
-  auto it = versions_.find(plan_id);
-  if (it == versions_.end()) {
+  auto it = read_.versions.find(plan_id);
+  if (it == read_.versions.end()) {
     auto versions = PlanVersions(state_, customer_id_, plan_id);
     if (!versions.ok()) return versions.status();
-    it = versions_.emplace(plan_id, std::move(*versions)).first;
+    it = read_.versions.emplace(plan_id, std::move(*versions)).first;
+    if (memo_ != nullptr) memo_->Added();
   }
   return &it->second;
 }
@@ -298,9 +302,9 @@ absl::StatusOr<RecordDecision> RecordContext::Decide(const v1::UsageRecord& r,
 absl::StatusOr<std::vector<v1::EventEnvelope>> DecideRecord(
     const StateReader& state, absl::string_view customer_id,
     const v1::RecordUsage& command, BusinessDate date,
-    const TimeZoneResolver& zones) {
+    const TimeZoneResolver& zones, UsageDecideMemo* memo) {
   using Kind = RecordDecision::Kind;
-  RecordContext context(state, customer_id, zones);
+  RecordContext context(state, customer_id, zones, memo);
   auto d = context.Decide(command.record(), /*keep_held=*/false);
   if (!d.ok()) return d.status();
   std::vector<v1::EventEnvelope> events;
@@ -353,7 +357,7 @@ void AddToBatch(RecordDecision d, v1::UsageBatchRecorded& b) {
 absl::StatusOr<std::vector<v1::EventEnvelope>> DecideRecordBatch(
     const StateReader& state, absl::string_view customer_id,
     const v1::RecordUsageBatch& command, BusinessDate date,
-    const TimeZoneResolver& zones) {
+    const TimeZoneResolver& zones, UsageDecideMemo* memo) {
   namespace rej = record_usage_batch;
   if (command.records_size() == 0 ||
       command.records_size() > kUsageBatchRecordsMax) {
@@ -363,7 +367,7 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideRecordBatch(
                                   command.records_size(),
                                   kUsageBatchRecordsMax));
   }
-  RecordContext context(state, customer_id, zones);
+  RecordContext context(state, customer_id, zones, memo);
   v1::EventEnvelope e = NewEvent(kBatchRecordedType, customer_id, date);
   v1::UsageBatchRecorded& b = *e.mutable_usage()->mutable_batch_recorded();
   b.mutable_outcomes()->reserve(command.records_size());

@@ -166,7 +166,8 @@ TimeZoneResolver UtcOnlyTimeZones() {
 
 absl::StatusOr<std::vector<v1::EventEnvelope>> DecideUsage(
     const StateReader& state, const v1::UsageCommand& command,
-    BusinessDate business_date, const TimeZoneResolver& zones) {
+    BusinessDate business_date, const TimeZoneResolver& zones,
+    UsageDecideMemo* memo) {
   const std::string& customer_id = command.customer_id();
   if (customer_id == kQuarantinePartitionKey) {
     return DecideQuarantine(state, command, business_date);
@@ -181,11 +182,11 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideUsage(
                               business_date);
     case v1::UsageCommand::kRecordUsage:
       return DecideRecord(state, customer_id, command.record_usage(),
-                          business_date, zones);
+                          business_date, zones, memo);
     case v1::UsageCommand::kRecordUsageBatch:
       return DecideRecordBatch(state, customer_id,
                                command.record_usage_batch(), business_date,
-                               zones);
+                               zones, memo);
     case v1::UsageCommand::kRerateUsage:
       return DecideRerate(state, customer_id, command.rerate_usage(),
                           business_date, zones);

@@ -95,9 +95,16 @@ struct RecordDecision {
 // thread-safe; the state must not change while it is in use.
 class RecordContext {
  public:
+  // `memo`: null (this context reads for itself), or kept by the caller as
+  // UsageDecideMemo says.
   RecordContext(const StateReader& state, absl::string_view customer_id,
-                const TimeZoneResolver& zones)
-      : state_(state), customer_id_(customer_id), zones_(zones) {}
+                const TimeZoneResolver& zones,
+                UsageDecideMemo* memo = nullptr)
+      : state_(state),
+        customer_id_(customer_id),
+        zones_(zones),
+        memo_(memo),
+        read_(memo != nullptr ? memo->Of(customer_id) : own_) {}
 
   // `keep_held`: a record quarantined before stays so (kHeld, the batch's
   // rule: a resent record is answered, not re-rated); otherwise it is rated
@@ -140,9 +147,9 @@ class RecordContext {
   const StateReader& state_;
   const std::string customer_id_;
   const TimeZoneResolver& zones_;
-  absl::flat_hash_map<std::string, std::optional<v1::BillableObject>> objects_;
-  absl::flat_hash_map<std::string, std::string> plans_;  // object -> plan
-  absl::flat_hash_map<std::string, std::vector<v1::RatePlanVersion>> versions_;
+  UsageDecideMemo* const memo_;
+  UsageDecideMemo::Customer own_;
+  UsageDecideMemo::Customer& read_;  // objects, plans, versions
   absl::flat_hash_map<std::string, absl::StatusOr<absl::TimeZone>> zones_seen_;
   absl::flat_hash_map<std::string, v1::UsageTotals> totals_;
   absl::flat_hash_map<std::string, std::string> seen_;
@@ -152,14 +159,14 @@ class RecordContext {
 absl::StatusOr<std::vector<v1::EventEnvelope>> DecideRecord(
     const StateReader& state, absl::string_view customer_id,
     const v1::RecordUsage& command, BusinessDate date,
-    const TimeZoneResolver& zones);
+    const TimeZoneResolver& zones, UsageDecideMemo* memo);
 
 // RecordUsageBatch: one usage.batch_recorded event with every record's
 // outcome.
 absl::StatusOr<std::vector<v1::EventEnvelope>> DecideRecordBatch(
     const StateReader& state, absl::string_view customer_id,
     const v1::RecordUsageBatch& command, BusinessDate date,
-    const TimeZoneResolver& zones);
+    const TimeZoneResolver& zones, UsageDecideMemo* memo);
 
 absl::Status ApplyRecorded(StateWriter& state, absl::string_view c,
                            const v1::UsageRecorded& u);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <map>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -589,6 +590,60 @@ TEST_F(UsageIngestTest, SameBatchSentTwiceIsBilledOnce) {
   ASSERT_EQ(totals->size(), 1u);
   EXPECT_EQ((*totals)[0].records(), 3);
   EXPECT_EQ((*totals)[0].amount_micros(), 3 * 70333);
+}
+
+// A lane keeps what records read (the objects they name, plans, plan
+// versions) from one batch to the next (UsageDecideMemo); a command
+// between two batches is seen by the second as if nothing were kept. The
+// first batch names +33142680001, not yet a number of C1 (quarantined);
+// then N2 gets that number under ACC1, and PRO gets a version from
+// 2026-03-15 at 0.060000 EUR/min (first minute, then per second, set-up
+// 0.05: a 61 s call is 50000 + 61000 = 111000 micros). The second batch's
+// two calls are rated at 111000 each, on N1 and on N2; the first's call
+// on N1 keeps its 70333.
+TEST_F(UsageIngestTest, CommandsBetweenBatchesAreSeenByTheNextBatch) {
+  constexpr char kN2[] = "+33142680001";
+  v1::UsageBatch first = BatchOf({"M0", "M1"});
+  first.mutable_records(1)->set_object(kN2);
+  EXPECT_EQ(IngestBatches(*stub_, {first}), "2/1/0/1");
+  v1::Command object;
+  object.mutable_structure()->set_customer_id("C1");
+  auto* o =
+      object.mutable_structure()->mutable_create_object()->mutable_object();
+  o->set_object_id("N2");
+  o->set_kind(v1::OBJECT_KIND_PHONE_NUMBER);
+  o->set_parent_id("ACC1");
+  o->set_e164(kN2);
+  Given(object, "object-N2");
+  v1::Command plan;
+  plan.mutable_usage()->set_customer_id("C1");
+  auto* v =
+      plan.mutable_usage()->mutable_define_plan_version()->mutable_version();
+  v->set_plan_id("PRO");
+  v->set_effective_from("2026-03-15T00:00:00+01:00");
+  v->set_currency("EUR");
+  auto* entry = v->add_entries();
+  entry->set_kind(v1::USAGE_KIND_VOICE);
+  entry->set_destination_prefix("+33");
+  entry->set_price_micros(60000);
+  entry->set_per_quantity(60);
+  entry->set_setup_fee_micros(50000);
+  entry->set_first_increment(60);
+  entry->set_increment(1);
+  entry->set_zone_label("France");
+  Given(plan, "plan-from-03-15");
+  v1::UsageBatch second = BatchOf({"M2", "M3"});
+  second.mutable_records(1)->set_object(kN2);
+  EXPECT_EQ(IngestBatches(*stub_, {second}), "2/2/0/0");
+  auto totals = UsageTotalsFor(*state_->Snapshot(), "C1", "2026-03", "");
+  ASSERT_TRUE(totals.ok()) << totals.status();
+  ASSERT_EQ(totals->size(), 2u);
+  std::map<std::string, std::pair<int64_t, int64_t>> by_object;
+  for (const auto& t : *totals) {
+    by_object[t.object_id()] = {t.records(), t.amount_micros()};
+  }
+  EXPECT_EQ(by_object["N1"], std::make_pair(int64_t{2}, int64_t{70333 + 111000}));
+  EXPECT_EQ(by_object["N2"], std::make_pair(int64_t{1}, int64_t{111000}));
 }
 
 // At the limit, a message of 4096 records is taken whole; the next, of

@@ -42,35 +42,15 @@ done
 
 work=$(mktemp -d "$build_dir/command_load.XXXXXX")
 data_dir=$work/data
-billingd_pid=
+source "$src_dir/bench/billingd_lib.sh"
+billingd_start_timeout_s=$start_timeout_s
+billingd_stop_timeout_s=$stop_timeout_s
 cleanup() {
-  if [[ -n $billingd_pid ]] && kill -0 "$billingd_pid" 2>/dev/null; then
-    kill -KILL "$billingd_pid" 2>/dev/null || true
-  fi
+  kill_billingd
   rm -rf "$work"
 }
 trap cleanup EXIT
-
-# billingd's stdout goes to a fifo that we keep open until it exits: its
-# first line says it serves (read with a bound, no polling), and its last
-# lines at shutdown must not hit a closed pipe.
-mkfifo "$work/billingd.out"
-billingd_cmd=("$billingd" --listen=127.0.0.1:0 "--data_dir=$data_dir")
-"${billingd_cmd[@]}" >"$work/billingd.out" 2>"$work/billingd.err" &
-billingd_pid=$!
-exec 3<"$work/billingd.out"
-if ! read -r -t "$start_timeout_s" -u 3 banner; then
-  echo "billingd did not start within ${start_timeout_s}s:" >&2
-  cat "$work/billingd.err" >&2
-  exit 1
-fi
-case $banner in
-  "billingd: listening on "*) ;;
-  *) echo "unexpected billingd output: $banner" >&2; exit 1 ;;
-esac
-address=${banner#billingd: listening on }
-address=${address%% *}
-echo "$banner"
+start_billingd || exit 1
 
 date_utc=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 # Other work on the machine moves these figures (the disk most): say how busy
@@ -101,15 +81,7 @@ for idx in "${!levels[@]}"; do
 done
 
 loadavg_after=$(cut -d' ' -f1-3 /proc/loadavg)
-kill -TERM "$billingd_pid"
-if ! timeout "$stop_timeout_s" tail --pid="$billingd_pid" -f /dev/null; then
-  echo "billingd did not stop within ${stop_timeout_s}s" >&2
-  exit 1
-fi
-billingd_rc=0
-wait "$billingd_pid" || billingd_rc=$?
-billingd_pid=
-exec 3<&-
+stop_billingd || exit 1
 
 field() {  # field NAME RESULT_LINE
   tr ' ' '\n' <<<"$2" | sed -n "s/^$1=//p"

@@ -29,8 +29,10 @@ import argparse
 import datetime
 import json
 import os
+import queue
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -80,6 +82,35 @@ class Sampler(threading.Thread):
         self.join()
 
 
+class StateMemory:
+    """billingd's stderr, read by a thread: SIGUSR1 makes it print one
+    'billingd: state memory k=v ...' line (RocksDB's own accounting)."""
+
+    def __init__(self, daemon):
+        self.daemon = daemon
+        self.lines = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for ln in self.daemon.stderr:
+            if ln.startswith("billingd: state memory "):
+                self.lines.put(ln)
+
+    def sample(self):
+        """'cache 64.0 pinned 0.1 memtables 8.0 table_readers 0.0 MB'."""
+        self.daemon.send_signal(signal.SIGUSR1)
+        try:
+            ln = self.lines.get(timeout=30)
+        except queue.Empty:
+            return "state memory: no answer to SIGUSR1 in 30 s"
+        kv = dict(f.split("=", 1) for f in ln.split()[3:])
+        mb = {k: int(v) / 1e6 for k, v in kv.items()}
+        return (f"rocksdb: cache {mb['cache_bytes']:.1f} pinned "
+                f"{mb['cache_pinned_bytes']:.1f} memtables "
+                f"{mb['memtable_bytes']:.1f} table_readers "
+                f"{mb['table_readers_bytes']:.1f} MB")
+
+
 def parse_count(text):
     return int(float(text))
 
@@ -116,7 +147,9 @@ def main():
     argv = [os.path.join(build, "services", "billingd"),
             "--listen=127.0.0.1:0", f"--data_dir={data}",
             f"--state_memory_mib={args.state_memory_mib}"]
-    daemon = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
+    daemon = subprocess.Popen(argv, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    memory = StateMemory(daemon)
     try:
         line = daemon.stdout.readline()
         address = line.split("listening on ", 1)[1].split(" ", 1)[0]
@@ -124,7 +157,8 @@ def main():
                         "--server", address, "demo", "load"], check=True,
                        stdout=subprocess.DEVNULL)
         s = proc_status(daemon.pid)
-        rows = [("demo loaded", 0, s, s["VmRSS"], du_mb(data), 0.0, "")]
+        rows = [("demo loaded", 0, s, s["VmRSS"], du_mb(data), 0.0, "",
+                 memory.sample())]
         demo_records = records_held(build, address)  # the demo's own
         loader = os.path.join(build, "bench", "usage_stream_load")
         held, started = 0, time.monotonic()
@@ -167,7 +201,7 @@ def main():
             rate = (held - before) / step_s
             s = proc_status(daemon.pid)
             rows.append((f"{held:,} rated records", held, s, sampler.peak,
-                         du_mb(data), rate, note))
+                         du_mb(data), rate, note, memory.sample()))
             print(rows[-1], flush=True)
             if held < target:
                 break
@@ -193,10 +227,11 @@ def main():
         f"{'':24} {'VmRSS MB':>9} {'step peak':>9} {'VmHWM MB':>9} "
         f"{'threads':>7} {'disk MB':>8} {'step rec/s':>10}  loader",
     ]
-    for name, _, s, peak, disk, rate, note in rows:
+    for name, _, s, peak, disk, rate, note, rocks in rows:
         lines.append(f"{name:24} {s['VmRSS']:9.1f} {peak:9.1f} "
                      f"{s['VmHWM']:9.1f} {s['Threads']:7d} {disk:8.0f} "
                      f"{rate:10.0f}  {note}")
+        lines.append(f"{'':24} {rocks}")
     lines.append(f"at the measured {total_rate:,.0f} records/s: 10 million in "
                  f"{1e7 / total_rate / 3600:.1f} h, 100 million in "
                  f"{1e8 / total_rate / 3600:.1f} h (this run: {held:,} in "

@@ -10,7 +10,9 @@ health and reflection services are called with grpcio, with raw bytes.
 import json
 import os
 import shutil
+import signal
 import subprocess
+import time
 import unittest
 
 import grpc
@@ -266,6 +268,27 @@ class BillingctlTest(unittest.TestCase):
         # The restarted daemon still writes, and still knows the codes.
         self.refused("ALREADY_EXISTS", "customer", "create", "--id",
                      "durable", "--name", "Again")
+
+    def test_sigusr1_prints_the_state_memory_and_billingd_goes_on(self):
+        daemon = type(self).daemon
+        os.kill(daemon.pid, signal.SIGUSR1)
+        line = ""
+        deadline = time.monotonic() + CTL_TIMEOUT_S
+        while not line and time.monotonic() < deadline:
+            line = next((ln for ln in daemon.stderr_text().splitlines()
+                         if ln.startswith("billingd: state memory ")), "")
+            if not line:
+                time.sleep(0.05)
+        self.assertTrue(line, daemon.describe())
+        fields = dict(f.split("=", 1) for f in line.split()[3:])
+        self.assertEqual(sorted(fields),
+                         ["cache_bytes", "cache_pinned_bytes",
+                          "memtable_bytes", "table_readers_bytes"])
+        for name, value in fields.items():
+            self.assertGreaterEqual(int(value), 0, name)
+        # Not a shutdown: billingd still answers.
+        self.ok("customer", "create", "--id", "after-usr1", "--name",
+                "After USR1", "--vat-id", "FR40303265045")
 
 
 if __name__ == "__main__":

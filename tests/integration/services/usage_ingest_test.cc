@@ -59,6 +59,20 @@ v1::UsageRecord Call(absl::string_view record_id) {
   return r;
 }
 
+// Voice to +33 ("France") at `price_micros` a minute, first minute then per
+// second, set-up 0.05.
+void AddFranceVoiceEntry(v1::RatePlanVersion& v, int64_t price_micros) {
+  auto* entry = v.add_entries();
+  entry->set_kind(v1::USAGE_KIND_VOICE);
+  entry->set_destination_prefix("+33");
+  entry->set_price_micros(price_micros);
+  entry->set_per_quantity(60);
+  entry->set_setup_fee_micros(50000);
+  entry->set_first_increment(60);
+  entry->set_increment(1);
+  entry->set_zone_label("France");
+}
+
 grpc::ByteBuffer Buffer(absl::string_view bytes) {
   grpc::Slice slice(bytes.data(), bytes.size());
   return grpc::ByteBuffer(&slice, 1);
@@ -159,15 +173,7 @@ class UsageIngestTest : public ::testing::Test {
     v->set_plan_id("PRO");
     v->set_effective_from("2026-01-01T00:00:00+01:00");
     v->set_currency("EUR");
-    auto* entry = v->add_entries();
-    entry->set_kind(v1::USAGE_KIND_VOICE);
-    entry->set_destination_prefix("+33");
-    entry->set_price_micros(20000);
-    entry->set_per_quantity(60);
-    entry->set_setup_fee_micros(50000);
-    entry->set_first_increment(60);
-    entry->set_increment(1);
-    entry->set_zone_label("France");
+    AddFranceVoiceEntry(*v, 20000);
     Given(plan, "plan");
     v1::Command assign;
     assign.mutable_usage()->set_customer_id("C1");
@@ -622,15 +628,7 @@ TEST_F(UsageIngestTest, CommandsBetweenBatchesAreSeenByTheNextBatch) {
   v->set_plan_id("PRO");
   v->set_effective_from("2026-03-15T00:00:00+01:00");
   v->set_currency("EUR");
-  auto* entry = v->add_entries();
-  entry->set_kind(v1::USAGE_KIND_VOICE);
-  entry->set_destination_prefix("+33");
-  entry->set_price_micros(60000);
-  entry->set_per_quantity(60);
-  entry->set_setup_fee_micros(50000);
-  entry->set_first_increment(60);
-  entry->set_increment(1);
-  entry->set_zone_label("France");
+  AddFranceVoiceEntry(*v, 60000);
   Given(plan, "plan-from-03-15");
   v1::UsageBatch second = BatchOf({"M2", "M3"});
   second.mutable_records(1)->set_object(kN2);

@@ -68,6 +68,9 @@ ABSL_FLAG(int64_t, in_flight, 4,
 ABSL_FLAG(int64_t, lane_in_flight, 4,
           "batches_in_flight_max of each command lane (billingd's default: "
           "4; 1 waits for each batch's projection).");
+ABSL_FLAG(bool, offer_effects, true,
+          "offer_effects of the command lanes (billingd's default: true; "
+          "false: the projector applies every record again).");
 ABSL_FLAG(double, latency_seconds, 5, "Duration of the latency phase.");
 ABSL_FLAG(double, latency_load, 0.5,
           "Produce rate of the latency phase, as a fraction of phase 3's.");
@@ -528,6 +531,7 @@ int Main() {
   CommandProcessorOptions lanes;
   lanes.batches_in_flight_max =
       static_cast<size_t>(absl::GetFlag(FLAGS_lane_in_flight));
+  lanes.offer_effects = absl::GetFlag(FLAGS_offer_effects);
   auto commands = CommandProcessor::Start(journal->get(), state->get(),
                                           &projector, &clock, partitions,
                                           lanes);
@@ -632,6 +636,8 @@ int Main() {
   consumer->reset();
   commands->reset();
   projector.Stop();
+  const int64_t projected = projector.records_seen();
+  const int64_t precomputed = projector.records_precomputed();
 
   // 5. replay
   // Embedded only: librdkafka's mock broker keeps a bounded log per
@@ -661,7 +667,8 @@ int Main() {
                    "latency_rated=%d preload_s=%.2f "
                    "replay_journal_records=%d replay_seconds=%.2f "
                    "replay_usage_records_per_s=%s "
-                   "replay_journal_records_per_s=%s replay_identical=%s",
+                   "replay_journal_records_per_s=%s replay_identical=%s "
+                   "projected_records=%d precomputed_records=%d",
                    absl::GetFlag(FLAGS_label), absl::GetFlag(FLAGS_journal),
                    absl::GetFlag(FLAGS_fetch_wait_ms),
                    absl::GetFlag(FLAGS_in_flight), records, e2e_rps, e2e_s,
@@ -676,7 +683,8 @@ int Main() {
                    replayed ? absl::StrFormat("%.0f", replay->journal_records /
                                                           replay->seconds)
                             : "-",
-                   replayed ? (replay->identical ? "1" : "0") : "-")
+                   replayed ? (replay->identical ? "1" : "0") : "-",
+                   projected, precomputed)
             << std::endl;
   std::filesystem::remove_all(dir);
   if (static_cast<int64_t>(lat.size()) != lat_records) {

@@ -156,6 +156,10 @@ bool KeepsUsageDecideMemo(const v1::Command& command) {
          body == v1::UsageCommand::kRecordUsageBatch;
 }
 
+bool AppliesWithinItsCustomer(const v1::Command& command) {
+  return KeepsUsageDecideMemo(command);
+}
+
 absl::StatusOr<std::vector<v1::EventEnvelope>> Decide(
     const StateReader& state, const v1::Command& command,
     BusinessDate business_date) {

@@ -53,6 +53,14 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> Decide(
 // customer, a kept memo forgets that customer.
 bool KeepsUsageDecideMemo(const v1::Command& command);
 
+// Whether applying the record of `command` reads and writes only keys of its
+// own customer and its partition's progress (a record_usage or
+// record_usage_batch: seen ids, records, totals, quarantine, its
+// idempotency entry), so that records of other partitions cannot change what
+// it does: a lane may hand its effects to the projection
+// (storage/projection.h, PrecomputedEffects).
+bool AppliesWithinItsCustomer(const v1::Command& command);
+
 // A stable 64-bit fingerprint (FNV-1a) of a request as the caller sent it:
 // the command and the business date it gave ("" when it let the server pick).
 uint64_t RequestFingerprint(const v1::Command& command,

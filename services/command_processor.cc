@@ -33,11 +33,20 @@ struct CommandProcessor::Pending {
 // A batch appended and not yet projected: its effects, as deciding it
 // applied them, and the commands waiting for its projection.
 struct CommandProcessor::InFlight {
-  explicit InFlight(const StateReader* view) : effects(view) {}
-  OverlayState effects;
+  explicit InFlight(const StateReader* view)
+      : effects(std::make_shared<OverlayState>(view)) {}
+  // Shared with the projector when handed over (OfferEffects); not changed
+  // once the batch is decided.
+  std::shared_ptr<OverlayState> effects;
   std::vector<Pending*> answer;
   int64_t last_offset = -1;  // its last record's (or the batch before's)
   absl::Time deadline;       // of the wait for its projection
+  // What handing its effects over needs: the partition's progress as the
+  // lane read it before the batch, each record's apply outcome, and whether
+  // every record applies within its customer (AppliesWithinItsCustomer).
+  std::optional<std::string> progress_before;
+  std::vector<ApplyOutcome> outcomes;
+  bool offerable = true;
 };
 
 struct CommandProcessor::Lane {
@@ -54,6 +63,11 @@ struct CommandProcessor::Lane {
   // of it, cleared whenever what was appended is not known for sure.
   UsageDecideMemo usage_memo;
   int64_t provisional_next = 0;
+  // Since the batches in flight last started from the projected state: every
+  // append landed at its provisional offset and no record that did not apply
+  // left writes in an overlay. While true, the lane's view of its partition
+  // is exactly what the journal holds, so its effects may be handed over.
+  bool chain_exact = false;
   std::thread thread;
   absl::Mutex mu;
   std::deque<Pending*> queue ABSL_GUARDED_BY(mu);
@@ -352,9 +366,17 @@ void CommandProcessor::ProcessBatch(Lane& lane, std::vector<Pending*>& batch) {
   // Decide against the state plus the batches in flight plus this batch's
   // own earlier effects. The provisional offsets only order the overlays;
   // real ones come from the append.
-  int64_t provisional =
+  if (lane.in_flight.empty()) lane.chain_exact = true;
+  const int64_t first_provisional =
       lane.in_flight.empty() ? *next_offset : lane.provisional_next;
+  int64_t provisional = first_provisional;
   auto flight = std::make_unique<InFlight>(&lane.view);
+  if (auto before = lane.view.Get(PartitionProgressKey(lane.partition));
+      before.ok()) {
+    flight->progress_before = std::move(*before);
+  } else {
+    flight->offerable = false;
+  }
   std::vector<JournalEntry> entries;
   for (Pending* p : batch) {
     auto known = LookupIdempotency(*state_, p->customer_id,
@@ -363,14 +385,20 @@ void CommandProcessor::ProcessBatch(Lane& lane, std::vector<Pending*>& batch) {
       p->Reply(Replayed(std::move(known)));
       continue;
     }
-    auto bytes = DecideInBatch(lane, flight->effects, Offset(provisional), *p);
-    if (!bytes.ok()) {
-      p->Reply(bytes.status());
+    auto decided =
+        DecideInBatch(lane, *flight->effects, Offset(provisional), *p);
+    if (!decided.ok()) {
+      // A record that did not apply may have left writes in the overlay.
+      if (absl::IsInternal(decided.status())) lane.chain_exact = false;
+      p->Reply(decided.status());
       continue;
     }
-    if (bytes->has_value()) {
+    if (decided->has_value()) {
       ++provisional;
-      entries.push_back({p->customer_id, std::move(**bytes)});
+      flight->offerable =
+          flight->offerable && AppliesWithinItsCustomer(p->request.command);
+      flight->outcomes.push_back((*decided)->outcome);
+      entries.push_back({p->customer_id, std::move((*decided)->bytes)});
     } else {
       p->replayed = true;  // the same key earlier in this batch or in flight
     }
@@ -378,7 +406,16 @@ void CommandProcessor::ProcessBatch(Lane& lane, std::vector<Pending*>& batch) {
   }
   if (!entries.empty()) {
     const int64_t count = static_cast<int64_t>(entries.size());
+    std::vector<JournalEntry> offered;
+    if (options_.offer_effects && flight->offerable && lane.chain_exact) {
+      offered = entries;
+    }
     auto first = journal_->Append(lane.partition, std::move(entries));
+    if (first.ok() && first->value() != first_provisional) {
+      lane.chain_exact = false;  // another record came in between
+    } else if (first.ok() && !offered.empty()) {
+      OfferEffects(lane, *flight, *first, std::move(offered));
+    }
     if (!first.ok()) {
       lane.usage_memo.Clear();  // it may hold reads of this batch's effects
       for (Pending* p : flight->answer) p->Reply(OutcomeUnknown(first.status()));
@@ -398,7 +435,7 @@ void CommandProcessor::ProcessBatch(Lane& lane, std::vector<Pending*>& batch) {
     return;
   }
   flight->deadline = absl::Now() + options_.projection_wait;
-  lane.view.Push(&flight->effects);
+  lane.view.Push(flight->effects.get());
   lane.in_flight.push_back(std::move(flight));
 }
 
@@ -440,7 +477,21 @@ void CommandProcessor::AnswerFromState(
   }
 }
 
-absl::StatusOr<std::optional<std::string>> CommandProcessor::DecideInBatch(
+void CommandProcessor::OfferEffects(const Lane& lane, const InFlight& flight,
+                                    Offset first,
+                                    std::vector<JournalEntry> entries) const {
+  auto offer = std::make_shared<PrecomputedEffects>();
+  offer->partition = lane.partition;
+  offer->first = first;
+  offer->progress_before = flight.progress_before;
+  offer->entries = std::move(entries);
+  offer->outcomes = flight.outcomes;
+  offer->effects = flight.effects;
+  projector_->Offer(std::move(offer));
+}
+
+absl::StatusOr<std::optional<CommandProcessor::Decided>>
+CommandProcessor::DecideInBatch(
     Lane& lane, OverlayState& overlay, Offset provisional,
     const Pending& p) const {
   const CommandRequest& r = p.request;
@@ -448,7 +499,7 @@ absl::StatusOr<std::optional<std::string>> CommandProcessor::DecideInBatch(
                                     p.fingerprint);
   if (!in_batch.ok()) return in_batch.status();
   // The same key earlier in this batch: answered as that one is.
-  if (in_batch->has_value()) return std::optional<std::string>();
+  if (in_batch->has_value()) return std::optional<Decided>();
   if (!KeepsUsageDecideMemo(r.command)) lane.usage_memo.Forget(p.customer_id);
   auto events =
       Decide(overlay, r.command, p.business_date, zones_, &lane.usage_memo);
@@ -466,7 +517,7 @@ absl::StatusOr<std::optional<std::string>> CommandProcessor::DecideInBatch(
     return absl::InternalError(absl::StrFormat(
         "decided record does not apply: %s", applied.status().message()));
   }
-  return std::optional<std::string>(std::move(record->bytes));
+  return std::optional<Decided>(Decided{std::move(record->bytes), *applied});
 }
 
 }  // namespace billing

@@ -54,6 +54,10 @@ struct CommandProcessorOptions {
   // answered UNAVAILABLE (it may still apply; a retry with its key is safe).
   // Default: 30 s.
   absl::Duration projection_wait = absl::Seconds(30);
+  // Hands the effects of usage batches to the projector, which then need
+  // not apply them again (OfferEffects). false: the projector applies every
+  // record (the benchmark's baseline). Default: true.
+  bool offer_effects = true;
   // Names this writer in its ownership markers (host:pid).
   std::string owner = "billingd";
 };
@@ -114,12 +118,22 @@ class CommandProcessor {
   // The partition's next offset when this lane may still write to it: not
   // stopped, and still owned by the lane's epoch.
   absl::StatusOr<int64_t> NextOffsetToWrite(const Lane& lane) const;
+  // A decided record: its bytes to append and how applying it went.
+  struct Decided {
+    std::string bytes;
+    ApplyOutcome outcome;
+  };
   // Decides `p` against `overlay` and applies it there at `provisional`: the
-  // record's bytes to append, nullopt when the same key came earlier in the
-  // batch, or the error to answer. Keeps the lane's UsageDecideMemo.
-  absl::StatusOr<std::optional<std::string>> DecideInBatch(
+  // record to append, nullopt when the same key came earlier in the batch,
+  // or the error to answer. Keeps the lane's UsageDecideMemo.
+  absl::StatusOr<std::optional<Decided>> DecideInBatch(
       Lane& lane, OverlayState& overlay, Offset provisional,
       const Pending& p) const;
+  // Hands the effects of a batch appended at `first` to the projector when
+  // the lane's view of its partition was exactly the journal's
+  // (docs/architecture.md, "Effects handed to the projection").
+  void OfferEffects(const Lane& lane, const InFlight& flight, Offset first,
+                    std::vector<JournalEntry> entries) const;
   // Answers the oldest batch in flight once it is projected (waiting for
   // it when `wait`; else only when it already is) and drops its effects
   // from the lane's view. Whether it was answered.

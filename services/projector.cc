@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <iostream>
+#include <limits>
 
 #include "absl/strings/str_format.h"
 
@@ -135,10 +136,15 @@ void Projector::Run() {
     } else if (batch->empty()) {
       continue;
     } else {
-      auto stats = ProjectBatch(*state_, *batch, &working_stopped_);
+      const PrecomputedLookup offered = [this](PartitionId p, Offset o) {
+        return Offered(p, o);
+      };
+      auto stats = ProjectBatch(*state_, *batch, &working_stopped_, &offered);
       NoteStopped();
       if (stats.ok()) {
         records_seen_.fetch_add(static_cast<int64_t>(batch->size()));
+        records_precomputed_.fetch_add(stats->precomputed);
+        DropOffersBelow(stats->next_offsets);
         absl::MutexLock lock(&mu_);
         for (const auto& [p, o] : stats->next_offsets) {
           next_offset_[p] = std::max(next_offset_[p], o);
@@ -154,6 +160,29 @@ void Projector::Run() {
     }
     if (options_.on_failure) options_.on_failure(failure);
     return;
+  }
+}
+
+void Projector::Offer(std::shared_ptr<const PrecomputedEffects> offer) {
+  const std::pair<int32_t, int64_t> at(offer->partition.value(),
+                                       offer->first.value());
+  absl::MutexLock lock(&offers_mu_);
+  offers_[at] = std::move(offer);
+}
+
+std::shared_ptr<const PrecomputedEffects> Projector::Offered(
+    PartitionId partition, Offset offset) const {
+  absl::MutexLock lock(&offers_mu_);
+  auto it = offers_.find({partition.value(), offset.value()});
+  return it == offers_.end() ? nullptr : it->second;
+}
+
+void Projector::DropOffersBelow(
+    const absl::flat_hash_map<int32_t, int64_t>& next) {
+  absl::MutexLock lock(&offers_mu_);
+  for (const auto& [p, o] : next) {
+    offers_.erase(offers_.lower_bound({p, std::numeric_limits<int64_t>::min()}),
+                  offers_.lower_bound({p, o}));
   }
 }
 

@@ -17,7 +17,10 @@
 
 #include <atomic>
 #include <functional>
+#include <map>
+#include <memory>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -76,6 +79,15 @@ class Projector {
   int64_t NextOffset(PartitionId partition) const;
   // Records applied since Start (any outcome).
   int64_t records_seen() const { return records_seen_.load(); }
+  // Of those, the records whose effects a lane handed over.
+  int64_t records_precomputed() const { return records_precomputed_.load(); }
+
+  // Hands over what a lane's run of records does to the state
+  // (storage/projection.h, PrecomputedEffects), before or after its append:
+  // taken when the projection reaches exactly that run, dropped once the
+  // partition is projected past its first offset. Replaces an offer at the
+  // same position. Thread-safe.
+  void Offer(std::shared_ptr<const PrecomputedEffects> offer);
 
  private:
   void Run();
@@ -86,6 +98,10 @@ class Projector {
   // Publishes partitions newly found in working_stopped_ (log, callback).
   void NoteStopped();
   bool IdleUntilStopped();
+  std::shared_ptr<const PrecomputedEffects> Offered(PartitionId partition,
+                                                    Offset offset) const;
+  // Drops the offers below each partition's next offset.
+  void DropOffersBelow(const absl::flat_hash_map<int32_t, int64_t>& next);
 
   Journal* const journal_;
   RocksState* const state_;
@@ -96,6 +112,14 @@ class Projector {
   StoppedPartitions working_stopped_;
   std::thread thread_;
   std::atomic<int64_t> records_seen_{0};
+  std::atomic<int64_t> records_precomputed_{0};
+
+  // Offers by (partition, first offset); a few per lane at most (its batches
+  // in flight).
+  mutable absl::Mutex offers_mu_;
+  std::map<std::pair<int32_t, int64_t>,
+           std::shared_ptr<const PrecomputedEffects>>
+      offers_ ABSL_GUARDED_BY(offers_mu_);
 
   mutable absl::Mutex mu_;
   absl::flat_hash_map<int32_t, int64_t> next_offset_ ABSL_GUARDED_BY(mu_);

@@ -59,15 +59,83 @@ bool Skipped(const StoppedPartitions* stopped, const JournalRecord& r) {
   return it != stopped->end() && r.offset.value() >= it->second.offset.value();
 }
 
+// The indexes in `records` of the run `offer` hands over, from `i` on (its
+// partition's records only), when every one of its entries is there, in
+// order, byte for byte; empty otherwise.
+std::vector<size_t> OfferedRun(absl::Span<const JournalRecord> records,
+                               size_t i, const PrecomputedEffects& offer) {
+  std::vector<size_t> run;
+  run.reserve(offer.entries.size());
+  for (size_t j = i; j < records.size() && run.size() < offer.entries.size();
+       ++j) {
+    const JournalRecord& r = records[j];
+    if (r.partition.value() != offer.partition.value()) continue;
+    const JournalEntry& e = offer.entries[run.size()];
+    if (r.offset.value() !=
+            offer.first.value() + static_cast<int64_t>(run.size()) ||
+        r.key != e.key || r.value != e.value) {
+      return {};
+    }
+    run.push_back(j);
+  }
+  if (run.size() < offer.entries.size()) run.clear();
+  return run;
+}
+
+// Takes the effects offered for the run starting at records[i] when they
+// match (PrecomputedEffects): marks its records in `handed` and counts them.
+// Whether they were taken.
+bool TakeOffered(OverlayState& overlay, absl::Span<const JournalRecord> records,
+                 size_t i, const PrecomputedLookup& lookup,
+                 const StoppedPartitions* stopped, std::vector<bool>& handed,
+                 ProjectionStats& stats) {
+  const JournalRecord& r = records[i];
+  if (stopped != nullptr && stopped->contains(r.partition.value())) {
+    return false;
+  }
+  std::shared_ptr<const PrecomputedEffects> offer = lookup(r.partition, r.offset);
+  if (offer == nullptr || offer->entries.empty() ||
+      offer->outcomes.size() != offer->entries.size()) {
+    return false;
+  }
+  std::vector<size_t> run = OfferedRun(records, i, *offer);
+  if (run.empty()) return false;
+  auto progress = overlay.Get(PartitionProgressKey(r.partition));
+  if (!progress.ok() || *progress != offer->progress_before) return false;
+  for (const auto& [key, value] : offer->effects->writes()) {
+    if (value.has_value()) {
+      overlay.Put(key, *value);
+    } else {
+      overlay.Delete(key);
+    }
+  }
+  if (handed.empty()) handed.resize(records.size(), false);
+  for (size_t j : run) handed[j] = true;
+  for (ApplyOutcome outcome : offer->outcomes) Count(outcome, stats);
+  stats.precomputed += static_cast<int64_t>(run.size());
+  int64_t& next = stats.next_offsets[r.partition.value()];
+  next = std::max(next, r.offset.value() + static_cast<int64_t>(run.size()));
+  return true;
+}
+
 // One pass over the batch into `overlay`. A DataLoss of a record comes back
 // as `*corrupt` (the pass stops there); other errors as the status.
 absl::Status ApplyPass(OverlayState& overlay,
                        absl::Span<const JournalRecord> records,
-                       const StoppedPartitions* stopped, ProjectionStats& stats,
+                       const StoppedPartitions* stopped,
+                       const PrecomputedLookup* precomputed,
+                       ProjectionStats& stats,
                        std::optional<StoppedPartition>* corrupt) {
   google::protobuf::Arena arena;
-  for (const JournalRecord& r : records) {
-    if (Skipped(stopped, r)) continue;
+  std::vector<bool> handed;  // by index: taken from an offer; empty: none
+  for (size_t i = 0; i < records.size(); ++i) {
+    const JournalRecord& r = records[i];
+    if (Skipped(stopped, r) || (!handed.empty() && handed[i])) continue;
+    if (precomputed != nullptr &&
+        TakeOffered(overlay, records, i, *precomputed, stopped, handed,
+                    stats)) {
+      continue;
+    }
     arena.Reset();
     auto* record = google::protobuf::Arena::CreateMessage<v1::LogRecord>(&arena);
     absl::Status decoded = DecodeRecord(r, *record);
@@ -90,14 +158,15 @@ absl::Status ApplyPass(OverlayState& overlay,
 
 absl::StatusOr<ProjectionStats> ProjectBatch(
     RocksState& state, absl::Span<const JournalRecord> records,
-    StoppedPartitions* stopped) {
+    StoppedPartitions* stopped, const PrecomputedLookup* precomputed) {
   // Each pass either applies the whole (remaining) batch or finds one more
   // corrupt partition: at most one pass per partition, plus one.
   while (true) {
     ProjectionStats stats;
     OverlayState overlay(&state);
     std::optional<StoppedPartition> corrupt;
-    if (auto s = ApplyPass(overlay, records, stopped, stats, &corrupt);
+    if (auto s = ApplyPass(overlay, records, stopped, precomputed, stats,
+                           &corrupt);
         !s.ok()) {
       return s;
     }

@@ -15,4 +15,10 @@ v1::EventEnvelope NewEvent(absl::string_view type,
   return event;
 }
 
+std::vector<v1::EventEnvelope> OnlyEvent(v1::EventEnvelope event) {
+  std::vector<v1::EventEnvelope> out;
+  out.push_back(std::move(event));
+  return out;
+}
+
 }  // namespace billing

@@ -2,6 +2,8 @@
 
 // Building event envelopes: one place for the fields every event carries.
 
+#include <vector>
+
 #include "absl/strings/string_view.h"
 #include "billing/v1/events.pb.h"
 #include "engine/core/dates.h"
@@ -14,5 +16,9 @@ namespace billing {
 v1::EventEnvelope NewEvent(absl::string_view type,
                            absl::string_view customer_id,
                            BusinessDate business_date);
+
+// `event` alone, moved: a braced list would copy it (an initializer_list's
+// elements are const), thousands of rated records for a usage batch.
+std::vector<v1::EventEnvelope> OnlyEvent(v1::EventEnvelope event);
 
 }  // namespace billing

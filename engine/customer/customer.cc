@@ -340,7 +340,7 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideCreateCustomer(
   c->set_created_on(FormatBusinessDate(business_date));
   c->set_updated_on(FormatBusinessDate(business_date));
   c->set_version(1);
-  return std::vector<v1::EventEnvelope>{std::move(event)};
+  return OnlyEvent(std::move(event));
 }
 
 absl::StatusOr<std::vector<v1::EventEnvelope>> DecideUpdateCustomer(
@@ -394,7 +394,7 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideUpdateCustomer(
   updated.set_updated_on(FormatBusinessDate(business_date));
   updated.set_version(old.version() + 1);
   *payload->mutable_customer() = std::move(updated);
-  return std::vector<v1::EventEnvelope>{std::move(event)};
+  return OnlyEvent(std::move(event));
 }
 
 absl::Status ApplyCustomerEvent(StateWriter& state,

@@ -96,7 +96,7 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideGather(
   v1::EventEnvelope e =
       NewEvent(kPreparationsGatheredType, customer_id, business_date);
   *e.mutable_invoicing()->mutable_preparations_gathered() = *std::move(body);
-  return std::vector<v1::EventEnvelope>{std::move(e)};
+  return OnlyEvent(std::move(e));
 }
 
 // --- add line ---
@@ -187,7 +187,7 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideAddLine(
   v1::EventEnvelope e =
       NewEvent(kPreparationLineAddedType, customer_id, business_date);
   *e.mutable_invoicing()->mutable_preparation_line_added() = *std::move(body);
-  return std::vector<v1::EventEnvelope>{std::move(e)};
+  return OnlyEvent(std::move(e));
 }
 
 // --- delete, confirm ---
@@ -237,7 +237,7 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideDeletion(
                                ->mutable_preparations_deleted()
                                ->mutable_preparation_ids();
   *out = ids;
-  return std::vector<v1::EventEnvelope>{std::move(e)};
+  return OnlyEvent(std::move(e));
 }
 
 // --- apply ---

@@ -98,7 +98,7 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideRunCommand(
   v1::EventEnvelope e =
       NewEvent(kRunStartedType, kRunsPartition, business_date);
   *e.mutable_invoicing()->mutable_run_started()->mutable_run() = std::move(run);
-  return std::vector<v1::EventEnvelope>{std::move(e)};
+  return OnlyEvent(std::move(e));
 }
 
 absl::Status ApplyRunStarted(StateWriter& state,

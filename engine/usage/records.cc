@@ -376,7 +376,7 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideRecordBatch(
     if (!d.ok()) return d.status();
     AddToBatch(*std::move(d), b);
   }
-  return std::vector<v1::EventEnvelope>{std::move(e)};
+  return OnlyEvent(std::move(e));
 }
 
 // --- Applying ---

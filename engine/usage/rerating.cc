@@ -248,7 +248,7 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideRerate(
                 ? ""
                 : absl::StrCat(" after ", QuoteValue(command.after()))));
   }
-  return std::vector<v1::EventEnvelope>{std::move(envelope)};
+  return OnlyEvent(std::move(envelope));
 }
 
 namespace {

@@ -74,7 +74,7 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideDefinePlan(
   v1::EventEnvelope e = NewEvent(kPlanVersionDefinedType, customer_id, date);
   *e.mutable_usage()->mutable_plan_version_defined()->mutable_version() =
       command.version();
-  return std::vector<v1::EventEnvelope>{std::move(e)};
+  return OnlyEvent(std::move(e));
 }
 
 absl::StatusOr<std::vector<v1::EventEnvelope>> DecideAssignPlan(
@@ -110,7 +110,7 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideAssignPlan(
   e.mutable_usage()->mutable_plan_assigned()->set_object_id(
       command.object_id());
   e.mutable_usage()->mutable_plan_assigned()->set_plan_id(command.plan_id());
-  return std::vector<v1::EventEnvelope>{std::move(e)};
+  return OnlyEvent(std::move(e));
 }
 
 std::string InputKey(int64_t offset) {
@@ -151,7 +151,7 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideQuarantine(
     return Reject(usage_rejections::kCommandMisplaced,
                   "usage: only quarantine commands go to @quarantine");
   }
-  return std::vector<v1::EventEnvelope>{std::move(e)};
+  return OnlyEvent(std::move(e));
 }
 
 }  // namespace

@@ -29,6 +29,7 @@
 #include "services/outside_text.h"
 #include "services/usage_service.h"
 #include "storage/embedded_journal.h"
+#include "storage/projection.h"
 
 namespace billing {
 namespace {
@@ -534,6 +535,59 @@ TEST_F(UsageIngestTest, SameIdsInBatchesIngestedAtOnceAreRatedOnce) {
   ASSERT_EQ(totals->size(), 1u);
   EXPECT_EQ((*totals)[0].records(), 5 * (60 + 2 * 10));
   EXPECT_EQ((*totals)[0].amount_micros(), 5 * (60 + 2 * 10) * 70333);
+}
+
+// The lanes hand the effects of usage batches to the projector, which then
+// does not apply them again (storage/projection.h, PrecomputedEffects).
+// Given rounds of 3 concurrent ingests (20 shared ids, 5 own ids and one
+// unreadable message each) with a command of C1 between rounds, until the
+// projector has taken handed effects (at most 20 rounds): the state is
+// byte-identical to one rebuilt from the journal record by record.
+TEST_F(UsageIngestTest, HandedEffectsGiveTheStateAReplayGives) {
+  UsageIngestor ingestor(processor_.get(), state_.get());
+  constexpr int kRoundsMax = 20;
+  int round = 0;
+  for (; round < kRoundsMax && projector_->records_precomputed() == 0;
+       ++round) {
+    std::vector<std::vector<IngestInput>> inputs(3);
+    for (int t = 0; t < 3; ++t) {
+      std::vector<std::string> raws = Calls(absl::StrCat("H", round, "-"), 20);
+      for (const std::string& raw :
+           Calls(absl::StrCat("H", round, "-", t, "-"), 5)) {
+        raws.push_back(raw);
+      }
+      raws.push_back("\xff\xfe not a record");
+      for (const std::string& raw : raws) {
+        inputs[t].push_back({raw, absl::StrCat("test:", t), ""});
+      }
+    }
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 3; ++t) {
+      threads.emplace_back([&, t] {
+        auto outcomes = ingestor.IngestBatch(inputs[t]);
+        ASSERT_TRUE(outcomes.ok()) << outcomes.status();
+      });
+    }
+    for (auto& th : threads) th.join();
+    v1::Command entity;
+    entity.mutable_structure()->set_customer_id("C1");
+    auto* e =
+        entity.mutable_structure()->mutable_create_entity()->mutable_entity();
+    e->set_entity_id(absl::StrCat("E", round));
+    e->set_name(absl::StrCat("Site ", round));
+    Given(entity, absl::StrCat("entity-", round));
+  }
+  ASSERT_GT(projector_->records_precomputed(), 0)
+      << "no handed effects taken in " << round << " rounds";
+  auto totals = UsageTotalsFor(*state_, "C1", "2026-03", "");
+  ASSERT_TRUE(totals.ok()) << totals.status();
+  ASSERT_EQ(totals->size(), 1u);
+  EXPECT_EQ((*totals)[0].records(), round * (20 + 3 * 5));
+  EXPECT_EQ((*totals)[0].amount_micros(), round * (20 + 3 * 5) * 70333);
+  auto rebuilt = RocksState::Open({.path = (root_ / "rebuilt").string()});
+  ASSERT_TRUE(rebuilt.ok()) << rebuilt.status();
+  ASSERT_TRUE(ProjectToEnd(*journal_, **rebuilt, partitions_).ok());
+  EXPECT_EQ(*(*rebuilt)->Checksum(), *state_->Checksum());
 }
 
 // IngestUsageBatches: the summary of these UsageBatch messages (typed).

@@ -360,5 +360,154 @@ TEST_F(ProjectionTest, StaleEpochRecordsAreFenced) {
   EXPECT_EQ(progress->fenced_records(), 1u);
 }
 
+// --- Effects handed over by a lane (PrecomputedEffects) ---
+
+// Every record of partition 0, in order.
+std::vector<JournalRecord> ReadAll(Journal& journal) {
+  std::vector<JournalRecord> out;
+  const int64_t end = journal.EndOffset(PartitionId(0))->value();
+  auto reader = journal.OpenReader({{PartitionId(0), Offset(0)}});
+  EXPECT_TRUE(reader.ok()) << reader.status();
+  while (static_cast<int64_t>(out.size()) < end) {
+    auto batch = (*reader)->Poll(4096, absl::Seconds(10));
+    EXPECT_TRUE(batch.ok() && !batch->empty());
+    if (!batch.ok() || batch->empty()) break;
+    for (JournalRecord& r : *batch) out.push_back(std::move(r));
+  }
+  return out;
+}
+
+// What a lane hands over for `run`: the records applied over `state` as it
+// stands, as deciding them applied them.
+std::shared_ptr<PrecomputedEffects> EffectsOf(
+    const RocksState& state, const std::vector<JournalRecord>& run) {
+  auto offer = std::make_shared<PrecomputedEffects>();
+  offer->partition = run.front().partition;
+  offer->first = run.front().offset;
+  offer->progress_before =
+      *state.Get(PartitionProgressKey(offer->partition));
+  auto effects = std::make_shared<OverlayState>(&state);
+  for (const JournalRecord& r : run) {
+    v1::LogRecord record;
+    EXPECT_TRUE(record.ParseFromString(r.value));
+    auto outcome = ApplyRecord(*effects, r.partition, r.offset, record);
+    EXPECT_TRUE(outcome.ok()) << outcome.status();
+    offer->outcomes.push_back(*outcome);
+    offer->entries.push_back({r.key, r.value});
+  }
+  offer->effects = std::move(effects);
+  return offer;
+}
+
+PrecomputedLookup OnlyAt(std::shared_ptr<const PrecomputedEffects> offer) {
+  return [offer](PartitionId p, Offset o) {
+    return p.value() == offer->partition.value() &&
+                   o.value() == offer->first.value()
+               ? offer
+               : nullptr;
+  };
+}
+
+class HandedEffectsTest : public ProjectionTest {
+ protected:
+  // Given customers 0..4 projected and 5..8 appended after them; `plain_`
+  // is the state those 9 records give applied one by one.
+  void SetUp() override {
+    ProjectionTest::SetUp();
+    journal_ = OpenJournal();
+    state_ = OpenState();
+    AppendCustomers(*journal_, 0, 5);
+    ASSERT_TRUE(ProjectToEnd(*journal_, *state_, {PartitionId(0)}).ok());
+    AppendCustomers(*journal_, 5, 4);
+    std::vector<JournalRecord> all = ReadAll(*journal_);
+    ASSERT_EQ(all.size(), 9u);
+    run_.assign(all.begin() + 5, all.end());
+    auto plain = OpenState("plain");
+    ASSERT_TRUE(ProjectToEnd(*journal_, *plain, {PartitionId(0)}).ok());
+    plain_ = *plain->Checksum();
+  }
+  void TearDown() override {
+    state_.reset();
+    journal_.reset();
+    ProjectionTest::TearDown();
+  }
+
+  // Projects the run with only `offer` offered: it is not taken, and the
+  // state is the one applying each record gives.
+  void ExpectAppliedAgain(std::shared_ptr<const PrecomputedEffects> offer) {
+    const PrecomputedLookup lookup = OnlyAt(std::move(offer));
+    auto stats = ProjectBatch(*state_, run_, nullptr, &lookup);
+    ASSERT_TRUE(stats.ok()) << stats.status();
+    EXPECT_EQ(stats->precomputed, 0);
+    EXPECT_EQ(*state_->Checksum(), plain_);
+  }
+
+  std::unique_ptr<EmbeddedJournal> journal_;
+  std::unique_ptr<RocksState> state_;
+  std::vector<JournalRecord> run_;  // offsets 5..8
+  std::string plain_;
+};
+
+// An offer that matches the journal byte for byte, over the progress the
+// lane read, is taken: the 4 records are not applied again, and the state
+// is byte-identical to applying them.
+TEST_F(HandedEffectsTest, MatchingOfferIsTaken) {
+  const PrecomputedLookup lookup = OnlyAt(EffectsOf(*state_, run_));
+  auto stats = ProjectBatch(*state_, run_, nullptr, &lookup);
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_EQ(stats->precomputed, 4);
+  EXPECT_EQ(stats->applied, 4);
+  EXPECT_EQ(stats->next_offsets.at(0), 9);
+  EXPECT_EQ(*state_->Checksum(), plain_);
+}
+
+// Offers that do not match what the journal holds are ignored: each record
+// is applied again, and the state is as without an offer.
+TEST_F(HandedEffectsTest, OfferOfOtherBytesIsIgnored) {
+  auto offer = EffectsOf(*state_, run_);
+  offer->entries[2].value.back() ^= 1;
+  offer->effects = std::make_shared<OverlayState>(state_.get());  // wrong
+  ExpectAppliedAgain(offer);
+}
+
+TEST_F(HandedEffectsTest, OfferOverAnotherProgressIsIgnored) {
+  auto offer = EffectsOf(*state_, run_);
+  v1::PartitionProgress other;
+  other.set_next_offset(5);
+  other.set_fenced_records(1);  // a record the lane did not see
+  offer->progress_before = SerializeDeterministic(other);
+  offer->effects = std::make_shared<OverlayState>(state_.get());
+  ExpectAppliedAgain(offer);
+}
+
+// A poll that ends inside the run applies what it holds one by one; the
+// rest comes with the next poll.
+TEST_F(HandedEffectsTest, RunCutByThePollIsAppliedAgain) {
+  const PrecomputedLookup lookup = OnlyAt(EffectsOf(*state_, run_));
+  std::vector<JournalRecord> head(run_.begin(), run_.begin() + 2);
+  std::vector<JournalRecord> rest(run_.begin() + 2, run_.end());
+  auto first = ProjectBatch(*state_, head, nullptr, &lookup);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->precomputed, 0);
+  auto second = ProjectBatch(*state_, rest, nullptr, &lookup);
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(second->precomputed, 0);
+  EXPECT_EQ(*state_->Checksum(), plain_);
+}
+
+// A stopped partition never takes an offer (its records before the stop
+// are applied one by one).
+TEST_F(HandedEffectsTest, StoppedPartitionAppliesAgain) {
+  const PrecomputedLookup lookup = OnlyAt(EffectsOf(*state_, run_));
+  StoppedPartitions stopped;
+  stopped[0] = StoppedPartition{PartitionId(0), Offset(100),
+                                absl::DataLossError("stopped for the test")};
+  auto stats = ProjectBatch(*state_, run_, &stopped, &lookup);
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_EQ(stats->precomputed, 0);
+  EXPECT_EQ(stats->applied, 4);
+  EXPECT_EQ(*state_->Checksum(), plain_);
+}
+
 }  // namespace
 }  // namespace billing

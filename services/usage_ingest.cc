@@ -109,7 +109,7 @@ Routed Route(const StateReader& state, const IngestInput& in,
     out.reason = BoundedText(record.status().message());
     return out;
   }
-  out.record = *record;
+  out.record = *std::move(record);
   out.decoded = true;
   if (auto s = ValidateUsageRecord(out.record); !s.ok()) {
     out.reason = BoundedText(s.message());
@@ -164,7 +164,12 @@ CommandRequest QuarantineRequest(const IngestInput& in, const Routed& routed) {
   usage->set_customer_id(std::string(kQuarantinePartitionKey));
   auto* input = usage->mutable_quarantine_input();
   input->set_raw(in.raw);
-  if (routed.decoded) *input->mutable_record() = routed.record;
+  // Decoded again: a record routed to a customer was moved into its batch.
+  if (routed.decoded) {
+    if (auto record = UsageIngestor::Decode(in.raw); record.ok()) {
+      *input->mutable_record() = *std::move(record);
+    }
+  }
   input->set_source(BoundedText(in.source));
   input->set_reason(BoundedText(routed.reason));
   return q;
@@ -278,15 +283,15 @@ std::vector<CustomerBatch> GroupByCustomer(
 // The batch's command. Its key names its content (two 64-bit hashes of the
 // command): a batch sent again as it was is answered from its first
 // answer, marked replayed; any other batch is decided, record by record,
-// against the ids its customer billed.
+// against the ids its customer billed. Moves the records out of `routed`.
 CommandRequest BatchRequest(const CustomerBatch& batch,
-                            const std::vector<Routed>& routed) {
+                            std::vector<Routed>& routed) {
   CommandRequest request;
   auto* usage = request.command.mutable_usage();
   usage->set_customer_id(batch.customer_id);
   auto* records = usage->mutable_record_usage_batch()->mutable_records();
   records->Reserve(static_cast<int>(batch.inputs.size()));
-  for (size_t i : batch.inputs) *records->Add() = routed[i].record;
+  for (size_t i : batch.inputs) *records->Add() = std::move(routed[i].record);
   const std::string bytes = SerializeDeterministic(request.command);
   constexpr uint64_t kSecondBasis = 0x9e3779b97f4a7c15ULL;
   request.idempotency_key =

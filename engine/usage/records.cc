@@ -51,14 +51,10 @@ absl::StatusOr<std::vector<v1::RatePlanVersion>> PlanVersions(
       state, PlanPrefix(customer_id, plan_id), 100'000);
 }
 
-absl::StatusOr<v1::UsageTotals> AddedToTotals(v1::UsageTotals t,
-                                              const v1::UsageRecorded& u) {
+absl::Status AddToTotals(const v1::UsageRecorded& u, v1::UsageTotals& t) {
   const v1::RatedUsage& rated = u.rated();
-  t.set_object_id(u.object_id());
-  t.set_month(u.month());
-  t.set_kind(u.record().kind());
-  t.set_zone(rated.zone_label().empty() ? rated.matched_prefix()
-                                        : rated.zone_label());
+  const std::string& zone =
+      rated.zone_label().empty() ? rated.matched_prefix() : rated.zone_label();
   auto add = [&](absl::string_view field, absl::string_view total_name,
                  int64_t total, int64_t value, int64_t& sum) -> absl::Status {
     if (value >= 0 && !__builtin_add_overflow(total, value, &sum)) {
@@ -67,8 +63,8 @@ absl::StatusOr<v1::UsageTotals> AddedToTotals(v1::UsageTotals t,
     return absl::OutOfRangeError(absl::StrFormat(
         "%s: %d %s the month's %s %d of object %s (%s, zone %s, %s)", field,
         value, value < 0 ? "is negative: it cannot be added to" : "overflows",
-        total_name, total, QuoteValue(t.object_id()),
-        v1::UsageKind_Name(t.kind()), QuoteValue(t.zone()), t.month()));
+        total_name, total, QuoteValue(u.object_id()),
+        v1::UsageKind_Name(u.record().kind()), QuoteValue(zone), u.month()));
   };
   int64_t records, quantity, billed, amount;
   for (const absl::Status& s :
@@ -81,11 +77,16 @@ absl::StatusOr<v1::UsageTotals> AddedToTotals(v1::UsageTotals t,
         add("record", "count of records", t.records(), 1, records)}) {
     if (!s.ok()) return s;
   }
+  // The names are the same record after record of a total: set once.
+  if (t.object_id() != u.object_id()) t.set_object_id(u.object_id());
+  if (t.month() != u.month()) t.set_month(u.month());
+  if (t.zone() != zone) t.set_zone(zone);
+  t.set_kind(u.record().kind());
   t.set_records(records);
   t.set_quantity(quantity);
   t.set_billed_quantity(billed);
   t.set_amount_micros(amount);
-  return t;
+  return absl::OkStatus();
 }
 
 // --- RecordContext: what deciding reads, read once ---
@@ -229,9 +230,9 @@ absl::StatusOr<std::string> RecordContext::Rate(
   if (!priced.ok() || !priced->empty()) return priced;
   auto totals = Totals(TotalsKey(customer_id_, u));
   if (!totals.ok()) return totals.status();
-  auto added = AddedToTotals(**totals, u);
-  if (!added.ok()) return std::string(added.status().message());
-  **totals = std::move(*added);
+  if (auto s = AddToTotals(u, **totals); !s.ok()) {
+    return std::string(s.message());
+  }
   return std::string();
 }
 
@@ -386,17 +387,15 @@ namespace {
 // Adds `u` to `totals`.
 absl::Status AddToStoredTotals(const v1::UsageRecorded& u,
                                v1::UsageTotals& totals) {
-  auto added = AddedToTotals(std::move(totals), u);
-  if (!added.ok()) {
+  if (absl::Status added = AddToTotals(u, totals); !added.ok()) {
     // Decide quarantined every record whose sums would not fit: one here is
     // a damaged or foreign event, and stops the projection (a wrong bill is
     // worse than none).
     return absl::DataLossError(absl::StrFormat(
         "usage record %s/%s does not add to its totals: %s",
         u.record().platform_id(), absl::CHexEscape(u.record().record_id()),
-        added.status().message()));
+        added.message()));
   }
-  totals = std::move(*added);
   return absl::OkStatus();
 }
 

@@ -55,12 +55,12 @@ absl::StatusOr<std::vector<v1::RatePlanVersion>> PlanVersions(
     const StateReader& state, absl::string_view customer_id,
     absl::string_view plan_id);
 
-// `t` with the record `u` added: the one rule for decide (which quarantines
-// a record that fails it) and apply (which then never sees one). Every sum
-// is checked: OutOfRange naming the field whose month total would overflow,
-// or that is negative (never decided; only a damaged event holds one).
-absl::StatusOr<v1::UsageTotals> AddedToTotals(v1::UsageTotals t,
-                                              const v1::UsageRecorded& u);
+// Adds the record `u` to `t`, in place: the one rule for decide (which
+// quarantines a record that fails it) and apply (which then never sees
+// one). Every sum is checked first: OutOfRange naming the field whose month
+// total would overflow, or that is negative (never decided; only a damaged
+// event holds one), and `t` is left as it was.
+absl::Status AddToTotals(const v1::UsageRecorded& u, v1::UsageTotals& t);
 
 // `t` with one record's rating `old` replaced by `now` (rerating.cc): the
 // billed quantity and amount move by the difference, rerated_amount_micros

@@ -28,6 +28,8 @@
 #include <librdkafka/rdkafka.h>
 #include <unistd.h>
 
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <filesystem>
@@ -63,8 +65,8 @@ ABSL_FLAG(int32_t, events_partitions, 4,
 ABSL_FLAG(int32_t, usage_partitions, 4,
           "Partitions of the usage topic (when started here).");
 ABSL_FLAG(int64_t, batch, 1000, "batch_records_max of the consumer.");
-ABSL_FLAG(int64_t, in_flight, 4,
-          "batches_in_flight of the consumer (billingd's default: 4).");
+ABSL_FLAG(int64_t, in_flight, 8,
+          "batches_in_flight of the consumer (billingd's default: 8).");
 ABSL_FLAG(int64_t, lane_in_flight, 4,
           "batches_in_flight_max of each command lane (billingd's default: "
           "4; 1 waits for each batch's projection).");
@@ -375,6 +377,15 @@ absl::StatusOr<ReplayResult> Replay(Journal& journal, const RocksState& live,
   return out;
 }
 
+// User and system CPU of this process (every thread: ours and
+// librdkafka's; the broker is another process), in seconds.
+double ProcessCpuSeconds() {
+  struct rusage u;
+  getrusage(RUSAGE_SELF, &u);
+  auto seconds = [](const timeval& t) { return t.tv_sec + t.tv_usec / 1e6; };
+  return seconds(u.ru_utime) + seconds(u.ru_stime);
+}
+
 double Percentile(std::vector<int64_t>& v, double q) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
@@ -562,6 +573,7 @@ int Main() {
   };
   const int64_t commits_before = (*state)->commit_count();
   t0 = absl::Now();
+  const double cpu0 = ProcessCpuSeconds();
   auto consumer = KafkaUsageConsumer::Start(uo, &ingestor, state->get());
   if (!consumer.ok()) return fail("consumer", consumer.status());
   if (!(*consumer)->AwaitCounters(
@@ -573,6 +585,7 @@ int Main() {
                     records, "; ", (*consumer)->status().ToString())));
   }
   const absl::Time t1 = absl::Now();
+  const double e2e_cpu_s = ProcessCpuSeconds() - cpu0;
   const KafkaUsageCounters k = (*consumer)->counters();
   const double e2e_s = absl::ToDoubleSeconds(t1 - t0);
   double steady_s;
@@ -668,7 +681,8 @@ int Main() {
                    "replay_journal_records=%d replay_seconds=%.2f "
                    "replay_usage_records_per_s=%s "
                    "replay_journal_records_per_s=%s replay_identical=%s "
-                   "projected_records=%d precomputed_records=%d",
+                   "projected_records=%d precomputed_records=%d "
+                   "e2e_cpu_us_per_record=%.1f e2e_cores_busy=%.2f",
                    absl::GetFlag(FLAGS_label), absl::GetFlag(FLAGS_journal),
                    absl::GetFlag(FLAGS_fetch_wait_ms),
                    absl::GetFlag(FLAGS_in_flight), records, e2e_rps, e2e_s,
@@ -684,7 +698,8 @@ int Main() {
                                                           replay->seconds)
                             : "-",
                    replayed ? (replay->identical ? "1" : "0") : "-",
-                   projected, precomputed)
+                   projected, precomputed, 1e6 * e2e_cpu_s / records,
+                   e2e_cpu_s / e2e_s)
             << std::endl;
   std::filesystem::remove_all(dir);
   if (static_cast<int64_t>(lat.size()) != lat_records) {

@@ -97,6 +97,14 @@ absl::Status BillingServer::StartLanes(const ServerOptions& options) {
   if (auto s = RebuildPartitions(options.rebuild_partitions); !s.ok()) {
     return Context(s, "rebuild_partitions");
   }
+  // Catch up with the journal first, on every core (ProjectToEnd); a record
+  // it cannot apply is left to the projector, which stops that partition
+  // naming the record.
+  if (auto s = ProjectToEnd(*journal_, *state_, partitions); !s.ok()) {
+    if (!absl::IsDataLoss(s)) return Context(s, "catch-up");
+    std::cerr << "billingd: catch-up left a partition to the projector: "
+              << s << std::endl;
+  }
   ProjectorOptions po;
   po.on_failure = [this](const absl::Status& s) {
     // The journal or the state failed: commands fail; health says so.

@@ -1,6 +1,8 @@
 #include "storage/projection.h"
 
+#include <algorithm>
 #include <optional>
+#include <thread>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/escaping.h"
@@ -191,25 +193,23 @@ absl::StatusOr<std::vector<std::pair<PartitionId, Offset>>> StoredStartOffsets(
   return out;
 }
 
-absl::Status ProjectToEnd(Journal& journal, RocksState& state,
-                          const std::vector<PartitionId>& partitions,
-                          size_t batch_records_max) {
-  absl::flat_hash_map<int32_t, int64_t> end;
-  for (PartitionId p : partitions) {
-    auto e = journal.EndOffset(p);
-    if (!e.ok()) return e.status();
-    end[p.value()] = e->value();
-  }
-  auto start = StoredStartOffsets(state, partitions);
-  if (!start.ok()) return start.status();
+namespace {
+
+// ProjectToEnd over one group of partitions, with its own reader: each
+// partition from `start` until it reaches `end`.
+absl::Status ProjectGroupToEnd(
+    Journal& journal, RocksState& state,
+    const std::vector<std::pair<PartitionId, Offset>>& start,
+    const absl::flat_hash_map<int32_t, int64_t>& end,
+    size_t batch_records_max) {
   size_t remaining = 0;
   absl::flat_hash_map<int32_t, int64_t> next;
-  for (const auto& [p, o] : *start) {
+  for (const auto& [p, o] : start) {
     next[p.value()] = o.value();
-    if (o.value() < end[p.value()]) ++remaining;
+    if (o.value() < end.at(p.value())) ++remaining;
   }
   if (remaining == 0) return absl::OkStatus();
-  auto reader = journal.OpenReader(*start);
+  auto reader = journal.OpenReader(start);
   if (!reader.ok()) return reader.status();
   while (remaining > 0) {
     auto batch = (*reader)->Poll(batch_records_max, absl::Seconds(30));
@@ -221,10 +221,49 @@ absl::Status ProjectToEnd(Journal& journal, RocksState& state,
     auto stats = ProjectBatch(state, *batch);
     if (!stats.ok()) return stats.status();
     for (const auto& [p, o] : stats->next_offsets) {
-      const bool was_behind = next[p] < end[p];
+      const bool was_behind = next[p] < end.at(p);
       next[p] = o;
-      if (was_behind && next[p] >= end[p]) --remaining;
+      if (was_behind && next[p] >= end.at(p)) --remaining;
     }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ProjectToEnd(Journal& journal, RocksState& state,
+                          const std::vector<PartitionId>& partitions,
+                          size_t batch_records_max) {
+  absl::flat_hash_map<int32_t, int64_t> end;
+  for (PartitionId p : partitions) {
+    auto e = journal.EndOffset(p);
+    if (!e.ok()) return e.status();
+    end[p.value()] = e->value();
+  }
+  auto start = StoredStartOffsets(state, partitions);
+  if (!start.ok()) return start.status();
+  // Partitions apply independently (their keys are their customers'), so
+  // groups of them project at once, one thread and one reader each: the
+  // same state, each partition's records in their order.
+  const size_t groups = std::clamp<size_t>(
+      std::thread::hardware_concurrency(), 1, std::max<size_t>(start->size(), 1));
+  std::vector<std::vector<std::pair<PartitionId, Offset>>> group(groups);
+  for (size_t i = 0; i < start->size(); ++i) {
+    group[i % groups].push_back((*start)[i]);
+  }
+  std::vector<absl::Status> results(groups);
+  std::vector<std::thread> threads;
+  for (size_t g = 1; g < groups; ++g) {
+    threads.emplace_back([&, g] {
+      results[g] =
+          ProjectGroupToEnd(journal, state, group[g], end, batch_records_max);
+    });
+  }
+  results[0] =
+      ProjectGroupToEnd(journal, state, group[0], end, batch_records_max);
+  for (std::thread& t : threads) t.join();
+  for (const absl::Status& s : results) {
+    if (!s.ok()) return s;
   }
   return absl::OkStatus();
 }

@@ -41,6 +41,8 @@ INGEST_TIMEOUT_S = 120.0
 # Longest the kill test waits for the stream to reach its kill point, in
 # seconds (a bounded poll on the totals, never a sleep).
 KILL_POINT_TIMEOUT_S = 60.0
+# Records a second a killed stream is sent at: 6,000 in about 2 s.
+SEND_RATE = 3000
 SEED = int(os.environ.get("E2E_SEED", str(random.SystemRandom().randrange(
     1, 2**31))))
 print(f"usage_e2e_test: E2E_SEED={SEED}", flush=True)
@@ -265,9 +267,19 @@ class UsageE2eTest(unittest.TestCase):
         errors = []
         summaries = []
 
+        def paced():
+            # A load generator's pacing: however fast billingd rates, the
+            # kill point comes while records are still being sent.
+            t0 = time.monotonic()
+            for i, r in enumerate(records):
+                due = t0 + i / SEND_RATE
+                if due > time.monotonic():
+                    time.sleep(max(0.0, due - time.monotonic()))
+                yield r
+
         def stream():
             try:
-                summaries.append(self.ingest(records))
+                summaries.append(self.ingest(paced()))
             except grpc.RpcError as e:
                 errors.append(e.code())
 

@@ -26,6 +26,7 @@ import json
 import os
 import shutil
 import subprocess
+import threading
 import time
 import unittest
 
@@ -58,6 +59,9 @@ FIRST_JSON = 100
 SECOND_PROTO = 6000
 # SIGKILL once this many records of the second burst are billed.
 KILL_AFTER = 1500
+# Records a second of the second burst: about 4 s for the 6,300 records,
+# so the kill comes while they are still coming.
+SECOND_RATE = 1500
 # Bound of every wait for the totals to settle, of a kcat run, of a flush.
 SETTLE_TIMEOUT_S = 120.0
 KCAT_TIMEOUT_S = 60.0
@@ -189,9 +193,10 @@ class UsageKafkaE2eTest(unittest.TestCase):
                            f"{SETTLE_TIMEOUT_S}s")
 
     @classmethod
-    def _produce_protobuf(cls, records):
+    def _produce_protobuf(cls, records, rate=None):
         """confluent-kafka, keyed by the record's object; waits for every
-        delivery report."""
+        delivery report. With `rate`, record i is produced no sooner than
+        i / rate seconds after the first (a load generator's pacing)."""
         failures = []
 
         def report(err, msg):
@@ -200,7 +205,13 @@ class UsageKafkaE2eTest(unittest.TestCase):
 
         p = Producer({"bootstrap.servers": cls.broker.bootstrap_servers,
                       "enable.idempotence": True, "linger.ms": 5})
-        for r in records:
+        t0 = time.monotonic()
+        for i, r in enumerate(records):
+            if rate is not None:
+                due = t0 + i / rate
+                if due > time.monotonic():
+                    p.poll(0)
+                    time.sleep(max(0.0, due - time.monotonic()))
             p.produce(USAGE_TOPIC, key=r.object.encode(),
                       value=r.SerializeToString(), on_delivery=report)
             p.poll(0)
@@ -328,13 +339,25 @@ class UsageKafkaE2eTest(unittest.TestCase):
             if i % 12 == 0 and dups:
                 burst.append(dups.pop())
         burst += [(o, r) for o, r in dups]
-        cls._produce_protobuf([r for _, r in burst])
+        # Paced, so that billingd, however fast, is killed while records
+        # are still coming (the rest are produced while it is down).
+        producer_error = []
+
+        def produce_burst():
+            try:
+                cls._produce_protobuf([r for _, r in burst],
+                                      rate=SECOND_RATE)
+            except Exception as e:  # reported after the join
+                producer_error.append(e)
+
+        producer = threading.Thread(target=produce_burst)
+        producer.start()
         sent += burst
         cls.expected = expected_totals(sent)
         total_distinct = sum(v[0] for v in cls.expected.values())
         cls.billed_at_kill = None
         deadline = time.monotonic() + SETTLE_TIMEOUT_S
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and not producer_error:
             billed = cls._records_billed()
             if billed >= first_distinct + KILL_AFTER:
                 cls.billed_at_kill = billed
@@ -342,6 +365,10 @@ class UsageKafkaE2eTest(unittest.TestCase):
         cls.channel.close()
         cls.channel = None
         cls.daemon.kill9()
+        producer.join(SETTLE_TIMEOUT_S)
+        if producer.is_alive() or producer_error:
+            raise AssertionError(f"second burst not produced: "
+                                 f"{producer_error[:1]}")
         cls.killed_stderr = cls.daemon.stderr_text()
         cls.daemon.close()
         print(f"usage_kafka_e2e: SIGKILL with {cls.billed_at_kill} of "

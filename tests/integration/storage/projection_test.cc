@@ -312,6 +312,34 @@ TEST_F(ProjectionTest, RebuildFromTheLogIsByteIdentical) {
   EXPECT_EQ(*state->Checksum(), first);
 }
 
+// ProjectToEnd projects groups of partitions at once (one thread each): 4
+// partitions of 50 customers each give, byte for byte, the state that
+// projecting one partition after the other gives.
+TEST_F(ProjectionTest, PartitionsProjectedAtOnceGiveTheStateOfOneByOne) {
+  constexpr int32_t kPartitions = 4;
+  auto journal = EmbeddedJournal::Open(
+      {.dir = (root_ / "journal4").string(), .partition_count = kPartitions});
+  ASSERT_TRUE(journal.ok()) << journal.status();
+  std::vector<PartitionId> all;
+  for (int32_t p = 0; p < kPartitions; ++p) {
+    all.push_back(PartitionId(p));
+    std::vector<JournalEntry> entries;
+    for (int i = 0; i < 50; ++i) {
+      const int n = p * 50 + i;
+      entries.push_back({absl::StrFormat("C%05d", n), CreateRecord(n)});
+    }
+    ASSERT_TRUE((*journal)->Append(PartitionId(p), std::move(entries)).ok());
+  }
+  auto one_by_one = OpenState("one_by_one");
+  for (PartitionId p : all) {
+    ASSERT_TRUE(ProjectToEnd(**journal, *one_by_one, {p}, 7).ok());
+  }
+  auto at_once = OpenState("at_once");
+  ASSERT_TRUE(ProjectToEnd(**journal, *at_once, all, 7).ok());
+  EXPECT_EQ(CountCustomers(*at_once), 200);
+  EXPECT_EQ(*at_once->Checksum(), *one_by_one->Checksum());
+}
+
 // A record that is not a LogRecord stops the projection with its position,
 // and nothing of its batch is committed.
 TEST_F(ProjectionTest, CorruptRecordStopsWithItsPosition) {

@@ -1,5 +1,7 @@
 #include "storage/projection.h"
 
+#include <sched.h>
+
 #include <algorithm>
 #include <optional>
 #include <thread>
@@ -195,6 +197,17 @@ absl::StatusOr<std::vector<std::pair<PartitionId, Offset>>> StoredStartOffsets(
 
 namespace {
 
+// The cores this process may run on (its affinity: `taskset -c 0` is one),
+// at least 1.
+size_t UsableCores() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof(set), &set) != 0) {
+    return std::max(1u, std::thread::hardware_concurrency());
+  }
+  return std::max(1, CPU_COUNT(&set));
+}
+
 // ProjectToEnd over one group of partitions, with its own reader: each
 // partition from `start` until it reaches `end`.
 absl::Status ProjectGroupToEnd(
@@ -245,8 +258,8 @@ absl::Status ProjectToEnd(Journal& journal, RocksState& state,
   // Partitions apply independently (their keys are their customers'), so
   // groups of them project at once, one thread and one reader each: the
   // same state, each partition's records in their order.
-  const size_t groups = std::clamp<size_t>(
-      std::thread::hardware_concurrency(), 1, std::max<size_t>(start->size(), 1));
+  const size_t groups =
+      std::clamp<size_t>(UsableCores(), 1, std::max<size_t>(start->size(), 1));
   std::vector<std::vector<std::pair<PartitionId, Offset>>> group(groups);
   for (size_t i = 0; i < start->size(); ++i) {
     group[i % groups].push_back((*start)[i]);

@@ -100,9 +100,9 @@ absl::StatusOr<std::vector<std::pair<PartitionId, Offset>>> StoredStartOffsets(
 // Reads `partitions` from their stored progress until each reaches the
 // journal's end offset as of the call, projecting in batches of at most
 // `batch_records_max` records. Groups of partitions project at once, one
-// thread and one reader each (as many as the machine has cores, joined
-// before it returns): each partition's records in their order, so the
-// state is the one a single reader gives. The first error of a group is
+// thread and one reader each (as many as the cores the process may run on,
+// joined before it returns): each partition's records in their order, so
+// the state is the one a single reader gives. The first error of a group is
 // returned once every group has stopped. Used for rebuilds and replays.
 absl::Status ProjectToEnd(Journal& journal, RocksState& state,
                           const std::vector<PartitionId>& partitions,
